@@ -1,0 +1,1 @@
+"""Kizuna: a GraphQL platform for carer support across a prefecture's municipalities."""

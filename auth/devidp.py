@@ -1,0 +1,56 @@
+"""The embedded development identity provider: a signing key in the data directory,
+its JWKS, and tokens for demo users (`kizuna dev-token`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from kizuna.auth.principal import MUNICIPALITY_CLAIM, ORGANISATION_CLAIM, ROLE_CLAIM, Principal
+
+KEY_FILE = "dev-idp-key.json"
+ALGORITHM = "RS256"
+
+
+def load_or_create_key(data_dir: Path) -> RSAKey:
+    """The signing key, created on first use and kept private to this user (0600)."""
+    path = data_dir / KEY_FILE
+    if path.exists():
+        return RSAKey.import_key(json.loads(path.read_text()))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": ALGORITHM}, auto_kid=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump(key.as_dict(private=True), file)
+    return key
+
+
+def jwks(key: RSAKey) -> dict[str, Any]:
+    """The public JWKS document."""
+    return {"keys": [key.as_dict(private=False)]}
+
+
+def issue_token(key: RSAKey, principal: Principal, *, issuer: str, audience: str, ttl_seconds: int) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": principal.subject,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_seconds,
+        "jti": str(uuid.uuid4()),
+        ROLE_CLAIM: principal.role.value,
+        MUNICIPALITY_CLAIM: principal.municipality_code,
+        ORGANISATION_CLAIM: str(principal.organisation_id),
+    }
+    header = {"alg": ALGORITHM, "kid": key.kid, "typ": "JWT"}
+    token: str = jwt.encode(header, claims, key)
+    return token

@@ -1,0 +1,163 @@
+"""The tenant-scoped request transaction: the one place that reads or writes tenant data.
+
+Every request runs DESIGN section 3's transaction, four round trips:
+
+1. ``BEGIN`` (``BEGIN READ ONLY`` for queries);
+2. ``SELECT kizuna.begin_request($1, $2, $3, $4)``: role, then Citus propagation, then the
+   context as ``SET LOCAL kizuna.*`` with bound values, then the membership check;
+3. the request's statements, each given the tenant as ``$1`` for its explicit
+   ``municipality_code = $1`` predicate;
+4. ``COMMIT``.
+
+Nothing is set at session level, so a pooled connection (or PgBouncer in transaction
+mode) never carries one request's tenant into the next, and the pool's reset is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from kizuna.platform.vocabulary import AppRole
+
+BEGIN_REQUEST_SQL = "SELECT kizuna.begin_request($1, $2, $3, $4)"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Who is asking, for which tenant: what `kizuna.begin_request` receives."""
+
+    role: AppRole
+    municipality_code: str
+    subject: str
+    organisation_id: uuid.UUID
+    request_id: str
+
+
+class NoMembership(Exception):
+    """The database found no active membership for the context: nothing was read."""
+
+
+class TenantTransaction:
+    """Statements inside one request transaction.
+
+    `fetch`, `fetchrow`, `fetchval`, `execute` and `executemany` pass the tenant as the
+    first bound parameter, so every tenant statement is written with
+    ``municipality_code = $1`` (a lint test checks the SQL). Statements over global tables
+    use the `*_global` variants.
+    """
+
+    __slots__ = ("_conn", "_lock", "context")
+
+    def __init__(self, conn: asyncpg.Connection, context: RequestContext) -> None:
+        self._conn = conn
+        # GraphQL resolves sibling root fields concurrently; one connection takes one
+        # statement at a time.
+        self._lock = asyncio.Lock()
+        self.context = context
+
+    @property
+    def municipality_code(self) -> str:
+        return self.context.municipality_code
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async with self._lock:
+            rows: list[asyncpg.Record] = await self._conn.fetch(sql, self.context.municipality_code, *args)
+        return rows
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        async with self._lock:
+            row: asyncpg.Record | None = await self._conn.fetchrow(sql, self.context.municipality_code, *args)
+        return row
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        async with self._lock:
+            return await self._conn.fetchval(sql, self.context.municipality_code, *args)
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        async with self._lock:
+            status: str = await self._conn.execute(sql, self.context.municipality_code, *args)
+        return status
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        tenant = self.context.municipality_code
+        async with self._lock:
+            await self._conn.executemany(sql, [(tenant, *row) for row in rows])
+
+    async def fetch_global(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async with self._lock:
+            rows: list[asyncpg.Record] = await self._conn.fetch(sql, *args)
+        return rows
+
+
+async def _skip_reset(conn: asyncpg.Connection) -> None:
+    """asyncpg's pool reset (RESET ALL …) costs a round trip per request and is not needed:
+    the role and the tenant are transaction-local and end with the COMMIT."""
+
+
+class Database:
+    """The application's pool, logged in as the unprivileged `kizuna_app` role."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def connect(
+        cls,
+        dsn: str,
+        *,
+        size: int,
+        statement_cache_size: int = 100,
+        on_statement: Callable[[str], None] | None = None,
+    ) -> Database:
+        """`on_statement` sees the text of every statement sent (the query-count tests)."""
+
+        async def init(conn: asyncpg.Connection) -> None:
+            if on_statement is not None:
+                conn.add_query_logger(lambda record: on_statement(record.query))
+
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=1,
+            max_size=size,
+            # 0 behind PgBouncer in transaction mode older than 1.21
+            statement_cache_size=statement_cache_size,
+            reset=_skip_reset,
+            init=init,
+        )
+        return cls(pool)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def transaction(self, context: RequestContext, *, readonly: bool) -> AsyncIterator[TenantTransaction]:
+        """Run a request's statements in one tenant-scoped transaction.
+
+        Raises `NoMembership` (before any statement of the caller runs) when the subject has
+        no active membership for the context's tenant, role and organisation.
+        """
+        async with self._pool.acquire() as conn, conn.transaction(readonly=readonly):
+            try:
+                await conn.execute(
+                    BEGIN_REQUEST_SQL,
+                    context.role.value,
+                    context.municipality_code,
+                    context.subject,
+                    str(context.organisation_id),
+                )
+            except asyncpg.InvalidAuthorizationSpecificationError as exc:
+                raise NoMembership(str(exc)) from None
+            yield TenantTransaction(conn, context)
+
+    async def schema_revision(self) -> str | None:
+        """The migration the database is at; no tenant data is involved."""
+        async with self._pool.acquire() as conn:
+            value: str | None = await conn.fetchval("SELECT version_num FROM public.alembic_version")
+            return value

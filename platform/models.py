@@ -1,0 +1,611 @@
+"""The data model (DESIGN section 4) as typed SQLAlchemy 2 tables.
+
+Two kinds of table:
+
+- global tables (the local-government registry, the organisations directory, the
+  indicators) hold no personal data and are readable by every app role;
+- tenant tables (`TenantTable`) begin their primary key with `municipality_code`, and
+  every foreign key between them includes it, so the schema can be distributed by Citus
+  on that column with co-located joins. Row security (created by the migrations) keeps
+  each tenant to its own rows.
+
+Alembic's migrations are written from these models and `alembic check` in the tests keeps
+the two equal. Rules a database can hold are constraints here, not only checks in code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from kizuna.platform import vocabulary as v
+from kizuna.tenants.registry import MunicipalityKind
+
+SCHEMA = "kizuna"
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def pg_enum(enum_cls: type[Any], name: str) -> Enum:
+    """A PostgreSQL enum type stored by value (the English identifier)."""
+    return Enum(
+        enum_cls,
+        name=name,
+        schema=SCHEMA,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(schema=SCHEMA, naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        uuid.UUID: UUID(as_uuid=True),
+        dt.datetime: DateTime(timezone=True),
+        str: Text,
+    }
+
+
+# --- global tables -------------------------------------------------------------------
+
+
+class Municipality(Base):
+    """A local government (地方公共団体): a municipality or the prefecture itself."""
+
+    __tablename__ = "municipality"
+    __table_args__ = (
+        CheckConstraint("code ~ '^[0-9]{6}$'", name="code_format"),
+        CheckConstraint("prefecture_code ~ '^[0-9]{2}$'", name="prefecture_code_format"),
+    )
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str]
+    name_kana: Mapped[str]
+    kind: Mapped[MunicipalityKind] = mapped_column(pg_enum(MunicipalityKind, "municipality_kind"))
+    prefecture_code: Mapped[str] = mapped_column(String(2), index=True)
+
+
+class Organisation(Base):
+    """A school, agency, provider or department; `municipality_code` is the area it serves."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[v.OrganisationKind] = mapped_column(pg_enum(v.OrganisationKind, "organisation_kind"))
+    name: Mapped[str]
+    municipality_code: Mapped[str] = mapped_column(String(6), ForeignKey("municipality.code"), index=True)
+
+
+class Indicator(Base):
+    """An indicator of the prefecture plan, with its baseline and target."""
+
+    __tablename__ = "indicator"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    prefecture_code: Mapped[str] = mapped_column(String(2))
+    name: Mapped[str]
+    unit: Mapped[str]
+    baseline: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    baseline_fiscal_year: Mapped[int | None] = mapped_column(SmallInteger)
+    target: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    target_date: Mapped[dt.date]
+
+
+# --- tenant tables -------------------------------------------------------------------
+
+
+class TenantTable(Base):
+    """A table whose rows belong to one tenant: PK (municipality_code, id), under row security."""
+
+    __abstract__ = True
+
+    municipality_code: Mapped[str] = mapped_column(
+        String(6), ForeignKey("municipality.code"), primary_key=True, sort_order=-2
+    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, sort_order=-1)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805  (a declared_attr takes the class)
+        return (
+            CheckConstraint("municipality_code <> ''", name="municipality_code_set"),
+            *tenant_foreign_keys(cls.tenant_refs),
+            *cls.extra_args,
+        )
+
+    # column -> tenant table it references; the key always includes municipality_code
+    tenant_refs: ClassVar[dict[str, str]] = {}
+    # further constraints and indexes of the concrete table
+    extra_args: ClassVar[tuple[Any, ...]] = ()
+
+
+def tenant_foreign_keys(refs: dict[str, str]) -> list[ForeignKeyConstraint]:
+    """Foreign keys between tenant tables always include municipality_code."""
+    return [
+        ForeignKeyConstraint(
+            ["municipality_code", column],
+            [f"{SCHEMA}.{table}.municipality_code", f"{SCHEMA}.{table}.id"],
+        )
+        for column, table in refs.items()
+    ]
+
+
+def created_at() -> Mapped[dt.datetime]:
+    return mapped_column(server_default=func.now())
+
+
+class Membership(TenantTable):
+    """Links a signed-in subject to a tenant, an app role and an organisation."""
+
+    __tablename__ = "membership"
+    extra_args = (
+        UniqueConstraint("municipality_code", "subject", "role", "organisation_id"),
+        CheckConstraint("revoked_at IS NULL OR revoked_at >= granted_at", name="revoked_after_granted"),
+    )
+
+    subject: Mapped[str]
+    display_name: Mapped[str]
+    role: Mapped[v.AppRole] = mapped_column(pg_enum(v.AppRole, "app_role"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    granted_at: Mapped[dt.datetime] = created_at()
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class Household(TenantTable):
+    """A household (世帯)."""
+
+    __tablename__ = "household"
+
+    name: Mapped[str]
+    district: Mapped[str | None]
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class Person(TenantTable):
+    """A carer, a cared-for person or another member of a household."""
+
+    __tablename__ = "person"
+    tenant_refs = {"household_id": "household"}
+    extra_args = (
+        CheckConstraint("birth_date >= DATE '1900-01-01'", name="birth_date_plausible"),
+        CheckConstraint("school_grade BETWEEN 1 AND 12", name="school_grade_range"),
+        CheckConstraint("school_grade IS NULL OR school_organisation_id IS NOT NULL", name="grade_needs_school"),
+        Index(None, "municipality_code", "household_id"),
+    )
+
+    household_id: Mapped[uuid.UUID]
+    family_name: Mapped[str]
+    given_name: Mapped[str]
+    family_name_kana: Mapped[str]
+    given_name_kana: Mapped[str]
+    birth_date: Mapped[dt.date]
+    school_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
+    school_grade: Mapped[int | None] = mapped_column(SmallInteger)
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class CareRelationship(TenantTable):
+    """Who cares for whom, the cared-for person's conditions and the care tasks."""
+
+    __tablename__ = "care_relationship"
+    tenant_refs = {"carer_person_id": "person", "cared_for_person_id": "person"}
+    extra_args = (
+        CheckConstraint("carer_person_id <> cared_for_person_id", name="not_self"),
+        CheckConstraint("hours_per_week BETWEEN 0 AND 168", name="hours_in_week"),
+        Index(None, "municipality_code", "carer_person_id"),
+    )
+
+    carer_person_id: Mapped[uuid.UUID]
+    cared_for_person_id: Mapped[uuid.UUID]
+    relationship: Mapped[str]
+    conditions: Mapped[list[v.CaredForCondition]] = mapped_column(
+        ARRAY(pg_enum(v.CaredForCondition, "cared_for_condition"))
+    )
+    tasks: Mapped[list[v.CareTask]] = mapped_column(ARRAY(pg_enum(v.CareTask, "care_task")))
+    hours_per_week: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+
+
+class CarerCase(TenantTable):
+    """A case (ケース) about one carer."""
+
+    __tablename__ = "carer_case"
+    tenant_refs = {"person_id": "person", "household_id": "household"}
+    extra_args = (
+        CheckConstraint("closed_at IS NULL OR closed_at >= opened_at", name="closed_after_opened"),
+        CheckConstraint("(stage = 'closed') = (closed_at IS NOT NULL)", name="closed_iff_stage_closed"),
+        Index("ix_carer_case_recent", "municipality_code", text("opened_at DESC"), text("id DESC")),
+        Index(None, "municipality_code", "person_id"),
+        Index(None, "municipality_code", "stage"),
+    )
+
+    person_id: Mapped[uuid.UUID]
+    household_id: Mapped[uuid.UUID]
+    category: Mapped[v.CarerCategory] = mapped_column(pg_enum(v.CarerCategory, "carer_category"))
+    stage: Mapped[v.CaseStage] = mapped_column(pg_enum(v.CaseStage, "case_stage"))
+    lead_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
+    assigned_worker: Mapped[str | None]
+    coordinator: Mapped[str | None]
+    yotaikyo_registered: Mapped[bool] = mapped_column(server_default=text("false"))
+    risk_level: Mapped[v.RiskLevel] = mapped_column(pg_enum(v.RiskLevel, "risk_level"))
+    opened_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class CaseEvent(TenantTable):
+    """One transition or decision on a case: append-only (no UPDATE or DELETE is granted)."""
+
+    __tablename__ = "case_event"
+    tenant_refs = {"case_id": "carer_case"}
+    extra_args = (Index(None, "municipality_code", "case_id", "occurred_at"),)
+
+    case_id: Mapped[uuid.UUID]
+    kind: Mapped[v.CaseEventKind] = mapped_column(pg_enum(v.CaseEventKind, "case_event_kind"))
+    from_stage: Mapped[v.CaseStage | None] = mapped_column(pg_enum(v.CaseStage, "case_stage"))
+    to_stage: Mapped[v.CaseStage | None] = mapped_column(pg_enum(v.CaseStage, "case_stage"))
+    actor: Mapped[str]
+    reason: Mapped[str | None]
+    occurred_at: Mapped[dt.datetime]
+
+
+class CaseParticipant(TenantTable):
+    """An organisation taking part in a case."""
+
+    __tablename__ = "case_participant"
+    tenant_refs = {"case_id": "carer_case"}
+    extra_args = (UniqueConstraint("municipality_code", "case_id", "organisation_id"),)
+
+    case_id: Mapped[uuid.UUID]
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    role: Mapped[str]
+    added_at: Mapped[dt.datetime] = created_at()
+
+
+class Assessment(TenantTable):
+    """An assessment of the whole family and of what caring costs the carer."""
+
+    __tablename__ = "assessment"
+    tenant_refs = {"case_id": "carer_case"}
+    extra_args = (
+        CheckConstraint("care_hours_per_week BETWEEN 0 AND 168", name="hours_in_week"),
+        *(
+            CheckConstraint(f"{effect} BETWEEN 0 AND 3", name=f"{effect}_scale")
+            for effect in (
+                "school_attendance_effect",
+                "study_effect",
+                "health_effect",
+                "sleep_effect",
+                "friendship_effect",
+                "future_plans_effect",
+            )
+        ),
+        Index(None, "municipality_code", "case_id"),
+    )
+
+    case_id: Mapped[uuid.UUID]
+    assessed_on: Mapped[dt.date]
+    assessor: Mapped[str]
+    care_hours_per_week: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    # 0 none, 1 some, 2 considerable, 3 severe
+    school_attendance_effect: Mapped[int] = mapped_column(SmallInteger)
+    study_effect: Mapped[int] = mapped_column(SmallInteger)
+    health_effect: Mapped[int] = mapped_column(SmallInteger)
+    sleep_effect: Mapped[int] = mapped_column(SmallInteger)
+    friendship_effect: Mapped[int] = mapped_column(SmallInteger)
+    future_plans_effect: Mapped[int] = mapped_column(SmallInteger)
+    own_wishes: Mapped[str | None]
+    notes: Mapped[str | None]
+
+
+class SupportPlan(TenantTable):
+    """A versioned support plan; it takes effect once a supervisor approved it."""
+
+    __tablename__ = "support_plan"
+    tenant_refs = {"case_id": "carer_case"}
+    extra_args = (
+        UniqueConstraint("municipality_code", "case_id", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("period_end >= period_start", name="period_ordered"),
+    )
+
+    case_id: Mapped[uuid.UUID]
+    version: Mapped[int] = mapped_column(SmallInteger)
+    goals: Mapped[str]
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    created_by: Mapped[str]
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class Approval(TenantTable):
+    """A supervisor's approval of a support plan or a closure: requested → approved | rejected."""
+
+    __tablename__ = "approval"
+    tenant_refs = {"case_id": "carer_case", "support_plan_id": "support_plan"}
+    extra_args = (
+        CheckConstraint("(subject = 'support_plan') = (support_plan_id IS NOT NULL)", name="plan_iff_plan_approval"),
+        CheckConstraint(
+            "(status = 'requested') = (decided_at IS NULL AND decided_by IS NULL)",
+            name="decided_iff_not_requested",
+        ),
+        CheckConstraint("decided_at IS NULL OR decided_at >= requested_at", name="decided_after_requested"),
+        Index(None, "municipality_code", "case_id"),
+    )
+
+    case_id: Mapped[uuid.UUID]
+    subject: Mapped[v.ApprovalSubject] = mapped_column(pg_enum(v.ApprovalSubject, "approval_subject"))
+    support_plan_id: Mapped[uuid.UUID | None]
+    status: Mapped[v.ApprovalStatus] = mapped_column(pg_enum(v.ApprovalStatus, "approval_status"))
+    requested_by: Mapped[str]
+    requested_at: Mapped[dt.datetime]
+    decided_by: Mapped[str | None]
+    decided_at: Mapped[dt.datetime | None]
+    comment: Mapped[str | None]
+
+
+class Meeting(TenantTable):
+    """A case conference, multi-agency meeting, monitoring or yotaikyo practitioners' meeting."""
+
+    __tablename__ = "meeting"
+    tenant_refs = {"case_id": "carer_case"}
+    extra_args = (
+        CheckConstraint("next_review_on IS NULL OR next_review_on >= held_on", name="review_after_meeting"),
+        Index(None, "municipality_code", "case_id"),
+    )
+
+    case_id: Mapped[uuid.UUID | None]
+    kind: Mapped[v.MeetingKind] = mapped_column(pg_enum(v.MeetingKind, "meeting_kind"))
+    held_on: Mapped[dt.date]
+    decisions: Mapped[str | None]
+    next_review_on: Mapped[dt.date | None]
+
+
+class MeetingParticipant(TenantTable):
+    __tablename__ = "meeting_participant"
+    tenant_refs = {"meeting_id": "meeting"}
+    extra_args = (Index(None, "municipality_code", "meeting_id"),)
+
+    meeting_id: Mapped[uuid.UUID]
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
+    participant_name: Mapped[str]
+
+
+class ContactLog(TenantTable):
+    """An interview, home visit, joint visit or phone call."""
+
+    __tablename__ = "contact_log"
+    tenant_refs = {"case_id": "carer_case"}
+    extra_args = (Index(None, "municipality_code", "case_id", "contacted_at"),)
+
+    case_id: Mapped[uuid.UUID]
+    kind: Mapped[v.ContactKind] = mapped_column(pg_enum(v.ContactKind, "contact_kind"))
+    contacted_at: Mapped[dt.datetime]
+    summary: Mapped[str]
+    recorded_by: Mapped[str]
+
+
+class Referral(TenantTable):
+    """A referral (気づき・相談); the referrer sees its status, never the case."""
+
+    __tablename__ = "referral"
+    tenant_refs = {"person_id": "person", "case_id": "carer_case"}
+    extra_args = (
+        CheckConstraint("(status IN ('accepted', 'merged')) = (case_id IS NOT NULL)", name="case_iff_accepted"),
+        CheckConstraint("(status = 'submitted') = (decided_at IS NULL)", name="decided_iff_not_submitted"),
+        CheckConstraint("decided_at IS NULL OR decided_at >= received_at", name="decided_after_received"),
+        Index("ix_referral_recent", "municipality_code", text("received_at DESC"), text("id DESC")),
+        Index(None, "municipality_code", "referrer_organisation_id"),
+    )
+
+    source: Mapped[v.ReferralSource] = mapped_column(pg_enum(v.ReferralSource, "referral_source"))
+    referrer_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
+    referrer_subject: Mapped[str | None]
+    person_id: Mapped[uuid.UUID | None]
+    child_display_name: Mapped[str | None]
+    noticed: Mapped[str]
+    urgency: Mapped[v.Urgency] = mapped_column(pg_enum(v.Urgency, "urgency"))
+    status: Mapped[v.ReferralStatus] = mapped_column(pg_enum(v.ReferralStatus, "referral_status"))
+    case_id: Mapped[uuid.UUID | None]
+    received_at: Mapped[dt.datetime]
+    decided_at: Mapped[dt.datetime | None]
+
+
+class HelperDispatch(TenantTable):
+    """子育て世帯ヘルパー派遣: 6 months from the decision, extendable."""
+
+    __tablename__ = "helper_dispatch"
+    tenant_refs = {"case_id": "carer_case"}
+    extra_args = (
+        CheckConstraint("survey_visit_on IS NULL OR survey_visit_on >= applied_on", name="survey_after_application"),
+        CheckConstraint("decided_on IS NULL OR decided_on >= applied_on", name="decision_after_application"),
+        CheckConstraint(
+            "period_start IS NULL OR (period_end > period_start AND period_end <= period_start + INTERVAL '6 months')",
+            name="period_at_most_six_months",
+        ),
+        CheckConstraint("extended_until IS NULL OR extended_until > period_end", name="extension_after_period"),
+        Index(None, "municipality_code", "case_id"),
+    )
+
+    case_id: Mapped[uuid.UUID]
+    provider_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
+    status: Mapped[v.DispatchStatus] = mapped_column(pg_enum(v.DispatchStatus, "dispatch_status"))
+    applied_on: Mapped[dt.date]
+    survey_visit_on: Mapped[dt.date | None]
+    plan: Mapped[str | None]
+    decided_on: Mapped[dt.date | None]
+    period_start: Mapped[dt.date | None]
+    period_end: Mapped[dt.date | None]
+    extended_until: Mapped[dt.date | None]
+
+
+class HelperVisit(TenantTable):
+    """One helper visit: at most 2 hours, at most one a week per dispatch."""
+
+    __tablename__ = "helper_visit"
+    tenant_refs = {"dispatch_id": "helper_dispatch"}
+    extra_args = (
+        CheckConstraint("minutes BETWEEN 1 AND 120", name="at_most_two_hours"),
+        Index(
+            "uq_helper_visit_one_per_week",
+            "municipality_code",
+            "dispatch_id",
+            text("date_trunc('week', visited_on::timestamp)"),
+            unique=True,
+        ),
+    )
+
+    dispatch_id: Mapped[uuid.UUID]
+    visited_on: Mapped[dt.date]
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    activities: Mapped[str]
+    observations: Mapped[str | None]
+
+
+class Consent(TenantTable):
+    """Consent to share a person's data: with whom, for what, until when; history is kept."""
+
+    __tablename__ = "consent"
+    tenant_refs = {"person_id": "person", "case_id": "carer_case"}
+    extra_args = (
+        CheckConstraint("withdrawn_at IS NULL OR withdrawn_at >= given_at", name="withdrawn_after_given"),
+        CheckConstraint("given_by = 'self' OR guardian_name IS NOT NULL", name="guardian_named"),
+        Index(None, "municipality_code", "person_id"),
+    )
+
+    person_id: Mapped[uuid.UUID]
+    case_id: Mapped[uuid.UUID | None]
+    given_by: Mapped[v.ConsentGiver] = mapped_column(pg_enum(v.ConsentGiver, "consent_giver"))
+    guardian_name: Mapped[str | None]
+    purpose: Mapped[str]
+    shared_organisation_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), server_default=text("'{}'")
+    )
+    shared_organisation_kinds: Mapped[list[v.OrganisationKind]] = mapped_column(
+        ARRAY(pg_enum(v.OrganisationKind, "organisation_kind")), server_default=text("'{}'")
+    )
+    given_at: Mapped[dt.datetime]
+    withdrawn_at: Mapped[dt.datetime | None]
+    expires_on: Mapped[dt.date | None]
+
+
+class EmergencyAccess(TenantTable):
+    """Break the glass: a written reason, a time limit, shown to the supervisor."""
+
+    __tablename__ = "emergency_access"
+    tenant_refs = {"case_id": "carer_case"}
+    extra_args = (
+        CheckConstraint("char_length(reason) >= 10", name="reason_written"),
+        CheckConstraint(
+            "expires_at > granted_at AND expires_at <= granted_at + INTERVAL '24 hours'",
+            name="time_limited",
+        ),
+    )
+
+    case_id: Mapped[uuid.UUID]
+    subject: Mapped[str]
+    reason: Mapped[str]
+    granted_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+
+
+class MunicipalityStatus(TenantTable):
+    """体制整備 by fiscal year; counts in the prefecture's totals once accepted."""
+
+    __tablename__ = "municipality_status"
+    extra_args = (
+        UniqueConstraint("municipality_code", "fiscal_year"),
+        CheckConstraint("fiscal_year BETWEEN 2000 AND 2100", name="fiscal_year_range"),
+        CheckConstraint(
+            "carer_salons >= 0 AND childrens_places >= 0 AND young_carer_coordinators >= 0",
+            name="counts_not_negative",
+        ),
+    )
+
+    fiscal_year: Mapped[int] = mapped_column(SmallInteger)
+    one_stop_window: Mapped[bool]
+    complex_case_team: Mapped[bool]
+    jusoteki: Mapped[v.JusotekiStatus] = mapped_column(pg_enum(v.JusotekiStatus, "jusoteki_status"))
+    carer_salons: Mapped[int]
+    childrens_places: Mapped[int]
+    young_carer_coordinators: Mapped[int]
+    kodomo_katei_center: Mapped[bool]
+    advisor_dispatch: Mapped[bool]
+    submission: Mapped[v.SubmissionStatus] = mapped_column(pg_enum(v.SubmissionStatus, "submission_status"))
+    submitted_at: Mapped[dt.datetime | None]
+    decided_at: Mapped[dt.datetime | None]
+
+
+class ProgrammeActivity(TenantTable):
+    """A programme's figures by fiscal year (trainings, seminars, salons, surveys …)."""
+
+    __tablename__ = "programme_activity"
+    extra_args = (
+        CheckConstraint("fiscal_year BETWEEN 2000 AND 2100", name="fiscal_year_range"),
+        CheckConstraint("participants IS NULL OR participants >= 0", name="participants_not_negative"),
+        CheckConstraint("percent IS NULL OR percent BETWEEN 0 AND 100", name="percent_range"),
+        Index(None, "municipality_code", "fiscal_year"),
+    )
+
+    fiscal_year: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[v.ProgrammeKind] = mapped_column(pg_enum(v.ProgrammeKind, "programme_kind"))
+    title: Mapped[str]
+    held_on: Mapped[dt.date | None]
+    participants: Mapped[int | None]
+    companies: Mapped[int | None]
+    age_group: Mapped[str | None]
+    percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+
+
+class AuditEvent(TenantTable):
+    """Who read or changed what: append-only, hash-chained per tenant by `seq`."""
+
+    __tablename__ = "audit_event"
+    extra_args = (
+        UniqueConstraint("municipality_code", "seq"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[dt.datetime]
+    subject: Mapped[str]
+    role: Mapped[v.AppRole] = mapped_column(pg_enum(v.AppRole, "app_role"))
+    action: Mapped[str]
+    entity: Mapped[str]
+    entity_id: Mapped[uuid.UUID | None]
+    fields: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    request_id: Mapped[str]
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+_tenant_names = {model.__tablename__ for model in TenantTable.__subclasses__()}
+# In dependency order, so seeds insert and tests walk them parents first.
+TENANT_TABLES: tuple[str, ...] = tuple(t.name for t in Base.metadata.sorted_tables if t.name in _tenant_names)
+GLOBAL_TABLES: tuple[str, ...] = tuple(t.name for t in Base.metadata.sorted_tables if t.name not in _tenant_names)

@@ -1,0 +1,114 @@
+"""Onboarding, over the administrative connection: the registry, the organisations
+directory and a tenant's first memberships.
+
+This is the one writer outside the request transaction, and it writes only what must
+exist before any request can be made (a request needs a membership). It sets the tenant
+with `SET LOCAL` so the row-security policies hold for it too when the administrative
+role is the tables' owner rather than a superuser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from kizuna.platform.urls import asyncpg_dsn
+from kizuna.platform.vocabulary import AppRole, OrganisationKind
+from kizuna.tenants.registry import LocalGovernment
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationRow:
+    id: uuid.UUID
+    kind: OrganisationKind
+    name: str
+    municipality_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRow:
+    id: uuid.UUID
+    subject: str
+    display_name: str
+    role: AppRole
+    organisation_id: uuid.UUID
+
+
+async def upsert_registry(conn: asyncpg.Connection, governments: Iterable[LocalGovernment]) -> None:
+    await conn.executemany(
+        """
+        INSERT INTO kizuna.municipality (code, name, name_kana, kind, prefecture_code)
+        VALUES ($1, $2, $3, $4::kizuna.municipality_kind, $5)
+        ON CONFLICT (code) DO UPDATE
+        SET name = excluded.name, name_kana = excluded.name_kana, kind = excluded.kind,
+            prefecture_code = excluded.prefecture_code
+        """,
+        [(g.code, g.name, g.name_kana, g.kind.value, g.prefecture_code) for g in governments],
+    )
+
+
+async def upsert_organisations(conn: asyncpg.Connection, rows: Iterable[OrganisationRow]) -> None:
+    await conn.executemany(
+        """
+        INSERT INTO kizuna.organisation (id, kind, name, municipality_code)
+        VALUES ($1, $2::kizuna.organisation_kind, $3, $4)
+        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name,
+            municipality_code = excluded.municipality_code
+        """,
+        [(o.id, o.kind.value, o.name, o.municipality_code) for o in rows],
+    )
+
+
+@contextlib.asynccontextmanager
+async def admin_connection(admin_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """The administrative connection, for onboarding only; requests never use it."""
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def has_organisations(conn: asyncpg.Connection) -> bool:
+    """Whether any organisation is onboarded (a global table: no tenant is involved)."""
+    found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM kizuna.organisation)")
+    return found
+
+
+async def add_memberships(conn: asyncpg.Connection, municipality_code: str, rows: Sequence[MembershipRow]) -> int:
+    """Grant memberships in one tenant; returns how many are new.
+
+    An existing membership (same subject, role and organisation) is left as it is: running
+    onboarding again must never bring back a membership that was revoked.
+    """
+    async with conn.transaction():
+        # Provisioning only: the request path sets the tenant through kizuna.begin_request.
+        await conn.execute(f"SET LOCAL kizuna.municipality = '{_checked_code(municipality_code)}'")
+        inserted = await conn.fetch(
+            """
+            INSERT INTO kizuna.membership
+                (municipality_code, id, subject, display_name, role, organisation_id)
+            SELECT $1, m.id, m.subject, m.display_name, m.role, m.organisation_id
+            FROM unnest($2::uuid[], $3::text[], $4::text[], $5::kizuna.app_role[], $6::uuid[])
+                AS m(id, subject, display_name, role, organisation_id)
+            ON CONFLICT (municipality_code, subject, role, organisation_id) DO NOTHING
+            RETURNING id
+            """,
+            municipality_code,
+            [m.id for m in rows],
+            [m.subject for m in rows],
+            [m.display_name for m in rows],
+            [m.role.value for m in rows],
+            [m.organisation_id for m in rows],
+        )
+    return len(inserted)
+
+
+def _checked_code(code: str) -> str:
+    if len(code) != 6 or not code.isascii() or not code.isdigit():
+        raise ValueError(f"not a local-government code: {code!r}")
+    return code

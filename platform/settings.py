@@ -1,0 +1,64 @@
+"""Settings, read once from the environment (README lists every variable)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kizuna.tenants.registry import SUPPORTED_PREFECTURES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None
+    """Administrative URL (migrations, provisioning). None: the embedded server."""
+    app_database_password: str | None
+    """Password of the kizuna_app login role on an external server."""
+    data_dir: Path
+    prefecture: str
+    development: bool
+    issuer: str
+    audience: str
+    token_ttl_seconds: int
+    statement_cache_size: int
+    pool_size: int
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        prefecture = env.get("KIZUNA_PREFECTURE", "11")
+        if prefecture not in SUPPORTED_PREFECTURES:
+            raise SettingsError(f"KIZUNA_PREFECTURE={prefecture!r}: supported are {', '.join(SUPPORTED_PREFECTURES)}")
+        development = env.get("KIZUNA_ENV", "development") == "development"
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            app_database_password=env.get("KIZUNA_APP_DB_PASSWORD") or None,
+            data_dir=Path(env.get("KIZUNA_DATA_DIR", str(PROJECT_ROOT / ".kizuna"))).resolve(),
+            prefecture=prefecture,
+            development=development,
+            issuer=env.get("KIZUNA_ISSUER", "http://127.0.0.1:8000/dev-idp"),
+            audience=env.get("KIZUNA_AUDIENCE", "kizuna"),
+            token_ttl_seconds=_int(env, "KIZUNA_TOKEN_TTL", 3600),
+            statement_cache_size=_int(env, "KIZUNA_STATEMENT_CACHE_SIZE", 100),
+            pool_size=_int(env, "KIZUNA_POOL_SIZE", max(4, 2 * (os.cpu_count() or 1))),
+        )
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not an integer") from None
+    if value < 0:
+        raise SettingsError(f"{name}={raw!r} must not be negative")
+    return value

@@ -1,0 +1,85 @@
+"""`cases(first:, after:, stage:, category:)`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from kizuna.platform.vocabulary import CarerCategory, CaseStage, OrganisationKind
+from kizuna.schema.cases import service
+from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge, Person
+from kizuna.schema.context import Context
+from kizuna.schema.permissions import CASE_READERS, require
+from kizuna.schema.relay import PageInfo, decode_cursor, encode_cursor, encode_global_id, page_size
+from kizuna.schema.selection import selected_names
+from kizuna.schema.tenants.types import Municipality, Organization
+from kizuna.tenants.registry import by_code
+
+
+def to_case(row: asyncpg.Record) -> Case:
+    """A case from one row of the page statement: plain data, no per-field resolver."""
+    org_id = row["org_id"]
+    return Case(
+        id=strawberry.ID(encode_global_id("Case", row["id"])),
+        municipality=tenant_municipality(row["municipality_code"]),
+        stage=CaseStage(row["stage"]),
+        category=CarerCategory(row["category"]),
+        opened_at=row["opened_at"],
+        person=Person(
+            id=strawberry.ID(encode_global_id("Person", row["person_id"])),
+            family_name=row["family_name"],
+            given_name=row["given_name"],
+        ),
+        lead_organization=None
+        if org_id is None
+        else Organization(
+            id=strawberry.ID(encode_global_id("Organization", org_id)),
+            name=row["org_name"],
+            kind=OrganisationKind(row["org_kind"]),
+        ),
+    )
+
+
+@lru_cache(maxsize=128)
+def tenant_municipality(code: str) -> Municipality:
+    """The registry entry of a tenant (shared, immutable data)."""
+    government = by_code(code)
+    if government is None:  # a membership always names a registered tenant
+        raise LookupError(code)
+    return Municipality.from_registry(government)
+
+
+@strawberry.type
+class CaseQueries:
+    @strawberry.field(description="このテナントのケース（新しい順）")
+    async def cases(
+        self,
+        info: Info[Context, Any],
+        first: int | None = None,
+        after: str | None = None,
+        stage: CaseStage | None = None,
+        category: CarerCategory | None = None,
+    ) -> CaseConnection:
+        ctx = info.context
+        require(ctx.principal, CASE_READERS)
+        size = page_size(first)
+        keyset = decode_cursor(after)
+        case_filter = service.CaseFilter(stage=stage, category=category)
+        rows = await service.case_page(ctx.tx, case_filter, first=size, after=keyset)
+        total = await service.case_count(ctx.tx, case_filter) if "totalCount" in selected_names(info) else None
+        page = rows[:size]
+        edges = [CaseEdge(cursor=encode_cursor(r["opened_at"], r["id"]), node=to_case(r)) for r in page]
+        return CaseConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size,
+                has_previous_page=keyset is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=total,
+        )

@@ -1,0 +1,46 @@
+"""Cases and the people they are about."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from kizuna.schema.enums import CarerCategory, CaseStage
+from kizuna.schema.relay import Node, PageInfo
+from kizuna.schema.tenants.types import Municipality, Organization
+
+
+@strawberry.type(description="人（ケアラー、ケアを受ける人、世帯員）")
+class Person(Node):
+    family_name: str = strawberry.field(description="姓")
+    given_name: str = strawberry.field(description="名")
+
+
+@strawberry.type(description="ケース")
+class Case(Node):
+    municipality: Municipality
+    stage: CaseStage
+    category: CarerCategory
+    opened_at: dt.datetime
+    person: Person
+    lead_organization: Organization | None
+
+
+@strawberry.type
+class CaseEdge:
+    cursor: str
+    node: Case
+
+
+@strawberry.type(description="ケースの一覧（Relay connection）")
+class CaseConnection:
+    edges: list[CaseEdge]
+    page_info: PageInfo
+    total_count: int | None = strawberry.field(
+        description="条件に合うケースの件数（選択されたときだけ数える）", default=None
+    )
+
+    @strawberry.field
+    def nodes(self) -> list[Case]:
+        return [edge.node for edge in self.edges]

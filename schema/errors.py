@@ -1,0 +1,37 @@
+"""Coded GraphQL errors (DESIGN section 5): `extensions.code`, never a stack trace or SQL."""
+
+from __future__ import annotations
+
+import enum
+
+from graphql import GraphQLError
+
+
+class ErrorCode(enum.StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL = "INTERNAL"
+
+
+class CodedError(GraphQLError):
+    """An error whose message is safe to show: it says what, never another tenant's data."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message, extensions={"code": code.value})
+
+
+def not_found() -> CodedError:
+    # One message whether the id is unknown or belongs to another tenant.
+    return CodedError(ErrorCode.NOT_FOUND, "No such object.")
+
+
+def forbidden() -> CodedError:
+    return CodedError(ErrorCode.FORBIDDEN, "Your role may not read this.")
+
+
+def bad_input(message: str) -> CodedError:
+    return CodedError(ErrorCode.BAD_USER_INPUT, message)

@@ -1,0 +1,23 @@
+"""Which app roles may read what: the resolvers' check, a second line behind the database.
+
+The database refuses on its own (grants, column grants and policies); these sets make the
+GraphQL layer say FORBIDDEN clearly instead of surfacing a permission error.
+"""
+
+from __future__ import annotations
+
+from kizuna.auth.principal import Principal
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.errors import forbidden
+
+CASE_READERS = frozenset({AppRole.CASEWORKER, AppRole.SUPERVISOR, AppRole.COORDINATOR, AppRole.MUNICIPAL_SYSTEM})
+REFERRAL_READERS = CASE_READERS | {
+    AppRole.SCHOOL_STAFF,
+    AppRole.SCHOOL_SOCIAL_WORKER,
+    AppRole.WELFARE_WORKER,
+}
+
+
+def require(principal: Principal, roles: frozenset[AppRole]) -> None:
+    if principal.role not in roles:
+        raise forbidden()

@@ -1,0 +1,65 @@
+"""`referrals(first:, after:)`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from kizuna.platform.vocabulary import OrganisationKind, ReferralSource, ReferralStatus, Urgency
+from kizuna.schema.context import Context
+from kizuna.schema.permissions import REFERRAL_READERS, require
+from kizuna.schema.referrals import service
+from kizuna.schema.referrals.types import Referral, ReferralConnection, ReferralEdge
+from kizuna.schema.relay import PageInfo, decode_cursor, encode_cursor, encode_global_id, page_size
+from kizuna.schema.selection import selected_names
+from kizuna.schema.tenants.types import Organization
+
+
+def to_referral(row: asyncpg.Record) -> Referral:
+    org_id = row["org_id"]
+    return Referral(
+        id=strawberry.ID(encode_global_id("Referral", row["id"])),
+        source=ReferralSource(row["source"]),
+        status=ReferralStatus(row["status"]),
+        urgency=Urgency(row["urgency"]),
+        noticed=row["noticed"],
+        child_display_name=row["child_display_name"],
+        received_at=row["received_at"],
+        decided_at=row["decided_at"],
+        referrer_organization=None
+        if org_id is None
+        else Organization(
+            id=strawberry.ID(encode_global_id("Organization", org_id)),
+            name=row["org_name"],
+            kind=OrganisationKind(row["org_kind"]),
+        ),
+    )
+
+
+@strawberry.type
+class ReferralQueries:
+    @strawberry.field(description="気づき・相談（学校・機関は自機関の分だけ）")
+    async def referrals(
+        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
+    ) -> ReferralConnection:
+        ctx = info.context
+        require(ctx.principal, REFERRAL_READERS)
+        size = page_size(first)
+        keyset = decode_cursor(after)
+        rows = await service.referral_page(ctx.tx, first=size, after=keyset)
+        total = await service.referral_count(ctx.tx) if "totalCount" in selected_names(info) else None
+        page = rows[:size]
+        edges = [ReferralEdge(cursor=encode_cursor(r["received_at"], r["id"]), node=to_referral(r)) for r in page]
+        return ReferralConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size,
+                has_previous_page=keyset is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=total,
+        )

@@ -1,0 +1,40 @@
+"""Referrals (気づき・相談) as their referrer and the municipality see them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from kizuna.schema.enums import ReferralSource, ReferralStatus, Urgency
+from kizuna.schema.relay import Node, PageInfo
+from kizuna.schema.tenants.types import Organization
+
+
+@strawberry.type(description="気づき・相談（紹介元は状況のみ見え、ケースは見えない）")
+class Referral(Node):
+    source: ReferralSource
+    status: ReferralStatus
+    urgency: Urgency
+    noticed: str = strawberry.field(description="気づいたこと")
+    child_display_name: str | None = strawberry.field(description="紹介元が記した呼び名")
+    received_at: dt.datetime
+    decided_at: dt.datetime | None
+    referrer_organization: Organization | None
+
+
+@strawberry.type
+class ReferralEdge:
+    cursor: str
+    node: Referral
+
+
+@strawberry.type(description="気づき・相談の一覧（Relay connection）")
+class ReferralConnection:
+    edges: list[ReferralEdge]
+    page_info: PageInfo
+    total_count: int | None = strawberry.field(default=None, description="件数（選択されたときだけ数える）")
+
+    @strawberry.field
+    def nodes(self) -> list[Referral]:
+        return [edge.node for edge in self.edges]

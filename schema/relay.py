@@ -1,0 +1,83 @@
+"""Relay object identification and cursor pagination.
+
+Global IDs are opaque: base64url of ``Type:uuid``. They carry no tenant and no counter;
+an id of another tenant's object resolves exactly like an unknown one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import strawberry
+
+from kizuna.schema.errors import bad_input
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
+
+
+def encode_global_id(type_name: str, key: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+
+
+def decode_global_id(global_id: str) -> tuple[str, uuid.UUID]:
+    """Split a global id; anything malformed is BAD_USER_INPUT."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, key = base64.urlsafe_b64decode(padded.encode("ascii")).decode().partition(":")
+        return type_name, uuid.UUID(key)
+    except (ValueError, UnicodeError, binascii.Error):
+        raise bad_input("Malformed id.") from None
+
+
+def page_size(first: int | None) -> int:
+    """The validated page size; it is written into the SQL as a literal (see cases/service)."""
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise bad_input(f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
+    return first
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """A position in a list ordered by (timestamp DESC, id DESC)."""
+
+    at: dt.datetime
+    id: uuid.UUID
+
+
+def encode_cursor(at: dt.datetime, key: uuid.UUID) -> str:
+    raw = f"{at.isoformat()}|{key}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Keyset | None:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, _, key = base64.urlsafe_b64decode(padded.encode("ascii")).decode().partition("|")
+        parsed = dt.datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return Keyset(at=parsed, id=uuid.UUID(key))
+    except (ValueError, UnicodeError, binascii.Error):
+        raise bad_input("Malformed cursor.") from None
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.interface(description="An object with an opaque global id (Relay).")
+class Node:
+    id: strawberry.ID

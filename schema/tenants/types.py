@@ -1,0 +1,45 @@
+"""Tenants, organisations and the signed-in viewer."""
+
+from __future__ import annotations
+
+import strawberry
+
+from kizuna.schema.enums import AppRole, OrganisationKind
+from kizuna.schema.relay import Node
+from kizuna.tenants.registry import LocalGovernment
+from kizuna.tenants.registry import MunicipalityKind as _MunicipalityKind
+
+MunicipalityKind = strawberry.enum(_MunicipalityKind, description="地方公共団体の種別")
+
+
+@strawberry.type(description="地方公共団体（市町村、または県そのもの）")
+class Municipality:
+    code: str = strawberry.field(description="全国地方公共団体コード（6桁、検査数字付き）")
+    name: str
+    name_kana: str
+    kind: MunicipalityKind  # type: ignore[valid-type]
+    prefecture_code: str
+
+    @classmethod
+    def from_registry(cls, government: LocalGovernment) -> Municipality:
+        return cls(
+            code=government.code,
+            name=government.name,
+            name_kana=government.name_kana,
+            kind=government.kind,
+            prefecture_code=government.prefecture_code,
+        )
+
+
+@strawberry.type(description="機関（学校、地域包括支援センター、社会福祉協議会など）")
+class Organization(Node):
+    name: str
+    kind: OrganisationKind
+
+
+@strawberry.type(description="サインインしている利用者")
+class Viewer:
+    subject: str
+    role: AppRole
+    municipality: Municipality
+    organization: Organization | None

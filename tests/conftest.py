@@ -1,0 +1,204 @@
+"""The test session: one embedded PostgreSQL, migrated and seeded once, and a real server.
+
+The seeded database is shared and treated as read-only: a test that writes does so in a
+transaction it rolls back. Three tenants are seeded with the demo seeding code, one user
+per role: さいたま市 111007, 川越市 112011 and 埼玉県 110001.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+
+from kizuna.auth import devidp
+from kizuna.auth.principal import Principal
+from kizuna.platform import embedded, migrate
+from kizuna.platform.app import create_app
+from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.settings import Settings
+from kizuna.platform.urls import app_url, asyncpg_dsn
+from kizuna.platform.vocabulary import AppRole
+from kizuna.tenants import demo
+
+SAITAMA_CITY = "111007"
+KAWAGOE = "112011"
+SAITAMA_PREFECTURE = "110001"
+SEEDED = (SAITAMA_CITY, KAWAGOE, SAITAMA_PREFECTURE)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("kizuna")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return Settings.from_env({"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_PREFECTURE": "11"})
+
+
+@pytest.fixture(scope="session")
+def server_url(data_dir: Path) -> str:
+    return embedded.start(data_dir / "pgdata", cleanup="delete")
+
+
+@pytest.fixture(scope="session")
+def urls(server_url: str) -> DatabaseUrls:
+    admin = asyncio.run(migrate.ensure_database(server_url, "kizuna_test"))
+    migrate.upgrade(admin)
+    app = asyncpg_dsn(app_url(admin, None))
+    asyncio.run(demo.seed_demo(admin, app, prefecture="11", municipalities=list(SEEDED)))
+    return DatabaseUrls(admin=admin, app=app)
+
+
+@pytest.fixture(scope="session")
+def users() -> tuple[demo.DemoUser, ...]:
+    return demo.demo_users("11", list(SEEDED))
+
+
+@pytest.fixture(scope="session")
+def user(users: tuple[demo.DemoUser, ...]) -> Callable[[AppRole, str], demo.DemoUser]:
+    def find(role: AppRole, municipality: str) -> demo.DemoUser:
+        return next(u for u in users if u.role is role and u.municipality_code == municipality)
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def signing_key(settings: Settings) -> Any:
+    return devidp.load_or_create_key(settings.data_dir)
+
+
+@pytest.fixture(scope="session")
+def token(settings: Settings, signing_key: Any, users: tuple[demo.DemoUser, ...]) -> Callable[..., str]:
+    """A real signed token for the demo user of `role` in `municipality`; keyword overrides
+    (subject, organisation_id, issuer, audience, ttl_seconds) forge variants to attack with."""
+
+    def make(role: AppRole, municipality: str, **overrides: Any) -> str:
+        demo_user = next((u for u in users if u.role is role and u.municipality_code == municipality), None)
+        principal = Principal(
+            subject=overrides.pop("subject", demo_user.subject if demo_user else "nobody"),
+            role=role,
+            municipality_code=municipality,
+            organisation_id=overrides.pop("organisation_id", demo_user.organisation_id if demo_user else uuid.uuid4()),
+        )
+        return devidp.issue_token(
+            signing_key,
+            principal,
+            issuer=overrides.pop("issuer", settings.issuer),
+            audience=overrides.pop("audience", settings.audience),
+            ttl_seconds=overrides.pop("ttl_seconds", 300),
+        )
+
+    return make
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, urls: DatabaseUrls, signing_key: Any) -> Iterator[RunningServer]:
+    """Kizuna under uvicorn on a loopback port, in a thread with its own event loop."""
+    app = create_app(settings, urls.app, jwks=devidp.jwks(signing_key))
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    uv_server = uvicorn.Server(config)
+    thread = threading.Thread(target=uv_server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv_server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield RunningServer(url=f"http://127.0.0.1:{port}")
+    uv_server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def graphql(http: httpx.Client, token: Callable[..., str]) -> Callable[..., dict[str, Any]]:
+    """POST a query as a demo user; returns the decoded response (asserting HTTP 200)."""
+
+    def run(query: str, role: AppRole, municipality: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"authorization": f"Bearer {token(role, municipality)}"},
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return run
+
+
+@pytest.fixture
+async def admin_conn(urls: DatabaseUrls) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection: used to look behind row security, never by the app."""
+    conn = await asyncpg.connect(asyncpg_dsn(urls.admin))
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def app_conn(urls: DatabaseUrls) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the application's login role, `kizuna_app`."""
+    conn = await asyncpg.connect(urls.app)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def as_user(app_conn: asyncpg.Connection, user: Callable[[AppRole, str], demo.DemoUser]) -> Callable[..., Any]:
+    """`async with as_user(role, municipality) as conn:` runs inside a request transaction
+    opened exactly as the request path opens it, and always rolls back."""
+
+    @contextlib.asynccontextmanager
+    async def open_as(role: AppRole, municipality: str) -> AsyncIterator[asyncpg.Connection]:
+        demo_user = user(role, municipality)
+        transaction = app_conn.transaction()
+        await transaction.start()
+        try:
+            await app_conn.execute(
+                "SELECT kizuna.begin_request($1, $2, $3, $4)",
+                role.value,
+                municipality,
+                demo_user.subject,
+                str(demo_user.organisation_id),
+            )
+            yield app_conn
+        finally:
+            await transaction.rollback()
+
+    return open_as

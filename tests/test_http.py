@@ -1,0 +1,129 @@
+"""GraphQL over HTTP: media types, methods and status codes, on a real server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from kizuna.platform.vocabulary import AppRole
+
+SAITAMA_CITY = "111007"
+VIEWER = "{ viewer { subject } }"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+@pytest.fixture
+def auth(token: Any) -> dict[str, str]:
+    return {"authorization": f"Bearer {token(AppRole.CASEWORKER, SAITAMA_CITY)}"}
+
+
+class TestMediaTypes:
+    def test_post_with_the_specifications_media_type(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        response = http.post("/graphql", json={"query": VIEWER}, headers=auth | {"accept": GRAPHQL_RESPONSE})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+        assert response.json()["data"]["viewer"]["subject"] == "demo:caseworker:111007"
+        assert response.headers["x-request-id"]
+
+    def test_plain_json_when_asked(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        response = http.post("/graphql", json={"query": VIEWER}, headers=auth | {"accept": "application/json"})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/json")
+
+    def test_unacceptable_accept_is_406(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        response = http.post("/graphql", json={"query": VIEWER}, headers=auth | {"accept": "text/csv"})
+        assert response.status_code == 406
+
+    def test_non_json_body_is_415(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        response = http.post("/graphql", content=VIEWER, headers=auth | {"content-type": "text/plain"})
+        assert response.status_code == 415
+
+    @pytest.mark.parametrize("body", [b"{", b"[]", b'{"query": 1}', b'{"query": "{ a }", "variables": [1]}'])
+    def test_malformed_request_is_400(self, http: httpx.Client, auth: dict[str, str], body: bytes) -> None:
+        response = http.post("/graphql", content=body, headers=auth | {"content-type": "application/json"})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+class TestStatusCodes:
+    def test_syntax_error_is_400_with_the_specifications_type(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        response = http.post("/graphql", json={"query": "{ viewer {"}, headers=auth | {"accept": GRAPHQL_RESPONSE})
+        assert response.status_code == 400
+        assert "data" not in response.json()
+
+    def test_validation_error_is_200_with_plain_json(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        response = http.post("/graphql", json={"query": "{ nope }"}, headers=auth | {"accept": "application/json"})
+        assert response.status_code == 200
+        assert response.json()["errors"]
+
+    def test_field_error_keeps_200_and_data(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        query = '{ viewer { subject } node(id: "x") { id } }'
+        response = http.post("/graphql", json={"query": query}, headers=auth | {"accept": GRAPHQL_RESPONSE})
+        assert response.status_code == 200
+        assert response.json()["data"] is None  # node is non-null: the error propagates to the root
+
+    def test_unknown_operation_name_is_400(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        response = http.post(
+            "/graphql", json={"query": "query A { viewer { subject } }", "operationName": "B"}, headers=auth
+        )
+        assert response.status_code == 400
+
+
+class TestGet:
+    def test_query_over_get(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        response = http.get("/graphql", params={"query": VIEWER}, headers=auth)
+        assert response.status_code == 200
+        assert response.json()["data"]["viewer"]["subject"] == "demo:caseworker:111007"
+
+    def test_variables_over_get(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        query = "query($c: String!) { municipality(code: $c) { name } }"
+        response = http.get("/graphql", params={"query": query, "variables": '{"c": "112011"}'}, headers=auth)
+        assert response.json()["data"]["municipality"]["name"] == "川越市"
+
+    def test_mutation_over_get_is_405(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        response = http.get("/graphql", params={"query": "mutation { x }"}, headers=auth)
+        assert response.status_code == 405
+        assert response.headers["allow"] == "POST"
+
+    def test_graphiql_in_development(self, http: httpx.Client) -> None:
+        response = http.get("/graphql", headers={"accept": "text/html"})
+        assert response.status_code == 200
+        assert "graphiql" in response.text.lower()
+
+
+class TestLimits:
+    def test_too_many_aliases_are_refused(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        query = "{ " + " ".join(f"a{i}: viewer {{ subject }}" for i in range(40)) + " }"
+        response = http.post("/graphql", json={"query": query}, headers=auth)
+        assert "aliases" in response.json()["errors"][0]["message"].lower()
+
+    def test_too_many_tokens_are_refused(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        query = "{ viewer { " + " ".join(["subject"] * 2100) + " } }"
+        response = http.post("/graphql", json={"query": query}, headers=auth)
+        assert "token" in response.json()["errors"][0]["message"].lower()
+
+    def test_too_deep_is_refused(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        query = "{ viewer " + "{ organization " * 11 + "{ id }" + " }" * 11 + " }"
+        response = http.post("/graphql", json={"query": query}, headers=auth)
+        assert any("depth" in e["message"].lower() for e in response.json()["errors"])
+
+    def test_introspection_available_in_development(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        response = http.post("/graphql", json={"query": "{ __schema { queryType { name } } }"}, headers=auth)
+        assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+class TestHealth:
+    def test_healthz(self, http: httpx.Client) -> None:
+        assert http.get("/healthz").json() == {"status": "ok"}
+
+    def test_readyz_reports_the_revision(self, http: httpx.Client) -> None:
+        response = http.get("/readyz")
+        assert response.status_code == 200
+        assert response.json()["status"] == "ready"
+
+    def test_jwks_is_published(self, http: httpx.Client) -> None:
+        keys = http.get("/dev-idp/jwks.json").json()["keys"]
+        assert keys
+        assert all("d" not in key for key in keys)  # never the private part

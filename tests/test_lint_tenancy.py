@@ -1,0 +1,89 @@
+"""Tenancy lives in one place (STYLE section 3), checked over the source as text and AST.
+
+- Only platform/ opens connections or engines, sets roles or sets `kizuna.*`.
+- Nothing calls `set_config()`; nothing is SECURITY DEFINER outside a `stats` schema.
+- Every SQL string that reads a tenant table filters `municipality_code = $1`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from kizuna.platform.models import TENANT_TABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = sorted(
+    p for p in ROOT.rglob("*.py") if not {".venv", "tests", ".kizuna", "build"} & set(p.relative_to(ROOT).parts)
+)
+FORBIDDEN_OUTSIDE_PLATFORM = {
+    "asyncpg.connect": re.compile(r"asyncpg\.connect\b"),
+    "create_pool": re.compile(r"create_pool\b"),
+    "engines": re.compile(r"create_(async_)?engine\("),
+    "SET ROLE": re.compile(r"SET\s+(LOCAL\s+)?ROLE", re.IGNORECASE),
+    "SET LOCAL kizuna.": re.compile(r"SET\s+LOCAL\s+kizuna\.", re.IGNORECASE),
+}
+TENANT_TABLE = re.compile(r"\b(?:FROM|JOIN|UPDATE|INTO)\s+kizuna\.(" + "|".join(TENANT_TABLES) + r")\b")
+
+
+def relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def string_constants(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append(node.value)
+        elif isinstance(node, ast.JoinedStr):  # f-strings: their literal parts
+            found.append(
+                "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            )
+    return found
+
+
+def test_sources_found() -> None:
+    assert any(relative(p) == "platform/database.py" for p in SOURCES)
+    assert any(relative(p).startswith("schema/") for p in SOURCES)
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if not relative(p).startswith("platform/")], ids=relative)
+def test_only_platform_touches_connections_and_context(path: Path) -> None:
+    text = path.read_text()
+    for what, pattern in FORBIDDEN_OUTSIDE_PLATFORM.items():
+        assert not pattern.search(text), f"{relative(path)} uses {what}: only platform/ may"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=relative)
+def test_nobody_calls_set_config(path: Path) -> None:
+    # Citus does not propagate set_config() to its workers; only this test names it.
+    for text in string_constants(path):
+        assert not re.search(r"set_config\s*\(\s*['\"$]", text), relative(path)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=relative)
+def test_no_security_definer_outside_stats(path: Path) -> None:
+    for text in string_constants(path):
+        if re.search(r"SECURITY\s+DEFINER", text, re.IGNORECASE):
+            assert "stats." in text, relative(path)
+
+
+SQL_MODULES = [p for p in SOURCES if relative(p).startswith(("schema/", "tenants/", "bench/"))]
+
+
+@pytest.mark.parametrize("path", SQL_MODULES, ids=relative)
+def test_every_tenant_query_names_its_tenant(path: Path) -> None:
+    """The explicit predicate sends the planner (and Citus) to one tenant's rows."""
+    for text in string_constants(path):
+        if TENANT_TABLE.search(text) and not text.lstrip().upper().startswith("INSERT"):
+            assert re.search(r"municipality_code\s*=\s*\$1\b", text), f"{relative(path)}: {text.strip()[:120]}"
+
+
+def test_the_request_transaction_is_opened_in_one_place() -> None:
+    calls = re.compile(r"SELECT\s+kizuna\.begin_request\s*\(", re.IGNORECASE)
+    openers = [relative(p) for p in SOURCES if any(calls.search(t) for t in string_constants(p))]
+    assert openers == ["platform/database.py"]

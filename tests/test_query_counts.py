@@ -1,0 +1,63 @@
+"""No N+1: a page of 50 cases costs the same statements as a page of 1."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from kizuna.auth.principal import Principal
+from kizuna.platform.database import Database, RequestContext
+from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.context import Context
+from kizuna.schema.root import build_schema
+
+SAITAMA_CITY = "111007"
+QUERY = """query($first: Int!) { cases(first: $first) { %s edges { node { id stage municipality { code }
+  person { id familyName givenName } leadOrganization { id name } } } } }"""
+
+
+async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bool) -> list[str]:
+    seen: list[str] = []
+    database = await Database.connect(urls.app, size=1, on_statement=seen.append)
+    me = user(AppRole.CASEWORKER, SAITAMA_CITY)
+    context = RequestContext(
+        role=me.role,
+        municipality_code=SAITAMA_CITY,
+        subject=me.subject,
+        organisation_id=me.organisation_id,
+        request_id=uuid.uuid4().hex,
+    )
+    principal = Principal(
+        subject=me.subject, role=me.role, municipality_code=SAITAMA_CITY, organisation_id=me.organisation_id
+    )
+    schema = build_schema()
+    try:
+        # The first run on a new connection also carries asyncpg's one-time type
+        # introspection (for the enums); count the second.
+        for _ in range(2):
+            seen.clear()
+            async with database.transaction(context, readonly=True) as tx:
+                result = await schema.execute(
+                    QUERY % ("totalCount" if total else ""),
+                    variable_values={"first": first},
+                    context_value=Context(principal=principal, tx=tx, request_id="t", prefecture_code="11"),
+                )
+            assert result.errors is None, result.errors
+            assert len(result.data["cases"]["edges"]) == first  # type: ignore[index]
+    finally:
+        await database.close()
+    return [s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "SELECT KIZUNA.BEGIN_REQUEST"))]
+
+
+async def test_a_page_of_50_costs_what_a_page_of_1_costs(urls: DatabaseUrls, user: Any) -> None:
+    one = await statements_for(urls, user, 1, total=False)
+    fifty = await statements_for(urls, user, 50, total=False)
+    # the page statement, with persons and organisations joined in
+    assert len(one) == len(fifty) == 1
+
+
+async def test_total_count_is_one_more_statement_only_when_selected(urls: DatabaseUrls, user: Any) -> None:
+    counted = await statements_for(urls, user, 50, total=True)
+    assert len(counted) == 2
+    assert "count(*)" in counted[1]

@@ -1,0 +1,32 @@
+"""mypy --strict and ruff over the package, as part of the suite (no pre-commit downloads)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_mypy_strict(tmp_path: Path) -> None:
+    # The repository root is the `kizuna` package; mypy finds it through a link named so.
+    (tmp_path / "kizuna").symlink_to(ROOT, target_is_directory=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "-p", "kizuna"],
+        cwd=tmp_path,
+        env=os.environ | {"MYPYPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff() -> None:
+    for args in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
