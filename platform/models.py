@@ -264,7 +264,13 @@ class CaseEvent(TenantTable):
 
     __tablename__ = "case_event"
     tenant_refs = {"case_id": "carer_case"}
-    extra_args = (Index(None, "municipality_code", "case_id", "occurred_at"),)
+    extra_args = (
+        Index(None, "municipality_code", "case_id", "occurred_at"),
+        CheckConstraint(
+            "(kind IN ('opened', 'stage_changed', 'reopened')) = (to_stage IS NOT NULL)",
+            name="transition_names_stage",
+        ),
+    )
 
     case_id: Mapped[uuid.UUID]
     kind: Mapped[v.CaseEventKind] = mapped_column(pg_enum(v.CaseEventKind, "case_event_kind"))
@@ -546,6 +552,11 @@ class MunicipalityStatus(TenantTable):
             "carer_salons >= 0 AND childrens_places >= 0 AND young_carer_coordinators >= 0",
             name="counts_not_negative",
         ),
+        CheckConstraint("(submission = 'draft') = (submitted_at IS NULL)", name="submitted_iff_not_draft"),
+        CheckConstraint(
+            "(submission IN ('accepted', 'returned')) = (decided_at IS NOT NULL)", name="decided_iff_decided"
+        ),
+        CheckConstraint("decided_at IS NULL OR decided_at >= submitted_at", name="decided_after_submitted"),
     )
 
     fiscal_year: Mapped[int] = mapped_column(SmallInteger)

@@ -126,3 +126,26 @@ class TestBearerToken:
         self, http: httpx.Client, claims: dict[str, Any], signing_key: Any, bad: dict[str, str]
     ) -> None:
         assert_refused(post(http, sign(claims | bad, signing_key)), 401, "UNAUTHENTICATED")
+
+
+async def test_a_revoked_membership_stops_working_on_the_next_request(
+    http: httpx.Client, admin_conn: Any, token: Any, user: Any
+) -> None:
+    colleague = user(AppRole.CASEWORKER, SAITAMA_CITY)
+    subject = f"revocation-test:{uuid.uuid4()}"
+    async with admin_conn.transaction():
+        await admin_conn.execute("SET LOCAL kizuna.municipality = '111007'")
+        await admin_conn.execute(
+            "INSERT INTO kizuna.membership (municipality_code, id, subject, display_name, role, organisation_id)"
+            " VALUES ($1, $2, $3, '退職予定の職員', 'caseworker', $4)",
+            SAITAMA_CITY,
+            uuid.uuid4(),
+            subject,
+            colleague.organisation_id,
+        )
+    bearer = token(AppRole.CASEWORKER, SAITAMA_CITY, subject=subject)
+    assert post(http, bearer).status_code == 200
+    async with admin_conn.transaction():
+        await admin_conn.execute("SET LOCAL kizuna.municipality = '111007'")
+        await admin_conn.execute("UPDATE kizuna.membership SET revoked_at = now() WHERE subject = $1", subject)
+    assert_refused(post(http, bearer), 403, "FORBIDDEN")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+from sqlalchemy import CheckConstraint
+from sqlalchemy.sql.elements import conv
 
-from kizuna.platform.models import GLOBAL_TABLES, TENANT_TABLES
+from kizuna.platform.models import GLOBAL_TABLES, TENANT_TABLES, Base
 from kizuna.platform.vocabulary import AppRole
 
 pytestmark = pytest.mark.usefixtures("urls")
@@ -152,3 +154,18 @@ async def test_policy_columns_are_indexed(admin_conn: asyncpg.Connection) -> Non
             column,
         )
         assert indexed, (table, column)
+
+
+async def test_every_check_constraint_of_the_models_is_in_the_database(admin_conn: asyncpg.Connection) -> None:
+    """`alembic check` does not compare CHECK constraints; this does."""
+    expected = {
+        # the naming convention (ck_<table>_<name>) applies unless a name is final already
+        constraint.name if isinstance(constraint.name, conv) else f"ck_{table.name}_{constraint.name}"
+        for table in Base.metadata.tables.values()
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    }
+    rows = await admin_conn.fetch(
+        "SELECT conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'kizuna'::regnamespace"
+    )
+    assert expected == {r["conname"] for r in rows}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Kizuna measured in the same run as the performance anchors (../shared/bench-anchors):
+# the database's limit, raw asyncpg, PostGraphile v4 and v5, a minimal strawberry server.
+#   bench/anchors.sh                 # after ../shared/bench-anchors/setup.sh, ~10 min
+# Knobs: the anchors' own (ROUNDS, DURATION, TARGETS …), plus KIZUNA_BENCH_DIR,
+# KIZUNA_BENCH_TENANT (111007) and KIZUNA_BENCH_SCALE (12: about 1,600 cases, near the
+# anchors' 1,500 per tenant). Results land in the anchors' RESULTS_DIR (default here:
+# bench/results/anchors).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+anchors="${ANCHORS_DIR:-$repo/../shared/bench-anchors}"
+data_dir="${KIZUNA_BENCH_DIR:-$repo/.kizuna/bench-anchors}"
+port="${KIZUNA_BENCH_PORT:-5410}"
+cd "$repo"
+eval "$(uv run python bench/anchor_target.py --data-dir "$data_dir" \
+  --tenant "${KIZUNA_BENCH_TENANT:-111007}" --scale "${KIZUNA_BENCH_SCALE:-12}")"
+echo "Kizuna: tenant $KIZUNA_TENANT with $KIZUNA_CASES cases"
+export EXTRA_NAME="Kizuna (tenant $KIZUNA_TENANT, $KIZUNA_CASES cases)"
+export EXTRA_URL="http://127.0.0.1:$port/graphql"
+export EXTRA_BODY="$repo/bench/cases-query.json"
+export EXTRA_HEADERS="Authorization: Bearer $KIZUNA_TOKEN"
+export EXTRA_CHECK_IDS=0
+export EXTRA_TOTAL="$KIZUNA_CASES"
+export EXTRA_CMD="exec env KIZUNA_DATA_DIR='$data_dir' '$repo/.venv/bin/python' -m kizuna.platform.cli serve --port $port"
+export RESULTS_DIR="${RESULTS_DIR:-$repo/bench/results/anchors}"
+mkdir -p "$RESULTS_DIR"
+"$anchors/run_all.sh"
