@@ -15,6 +15,7 @@ from kizuna.auth.tokens import TokenValidator
 from kizuna.platform import migrate
 from kizuna.platform.database import Database
 from kizuna.platform.settings import Settings
+from kizuna.schema.execution import Executor
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.root import build_schema
 
@@ -34,7 +35,7 @@ def create_app(settings: Settings, app_dsn: str, *, jwks: dict[str, Any]) -> Sta
             await database.close()
 
     endpoint = GraphQLEndpoint(
-        build_schema(introspection=settings.development),
+        Executor(build_schema(), introspection=settings.development),
         validator,
         prefecture_code=settings.prefecture,
         graphiql=settings.development,

@@ -11,26 +11,20 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError, OperationType, get_operation_ast, parse
+from graphql import ExecutionResult, GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from strawberry import Schema
-from strawberry.exceptions import MissingQueryError
 from strawberry.http.ides import get_graphql_ide_html
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
-from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from kizuna.auth.bearer import authenticate
 from kizuna.auth.tokens import InvalidToken, TokenValidator
 from kizuna.platform.database import Database, NoMembership, RequestContext
 from kizuna.schema.context import Context
 from kizuna.schema.errors import CodedError, ErrorCode
+from kizuna.schema.execution import Executor
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +54,6 @@ class GraphQLRequest:
     query: str
     variables: dict[str, Any] | None
     operation_name: str | None
-
-
-@lru_cache(maxsize=256)
-def _parse(query: str) -> DocumentNode:
-    return parse(query)
 
 
 def _media_type(request: Request) -> str:
@@ -116,16 +105,6 @@ async def _read_request(request: Request) -> GraphQLRequest:
     return _from_params(params, variables_are_json=False)
 
 
-def _operation_type(gql: GraphQLRequest) -> OperationType | None:
-    """The operation's type, or None when the document does not parse or name one
-    (the schema then reports that error itself, before any resolver runs)."""
-    try:
-        operation = get_operation_ast(_parse(gql.query), gql.operation_name)
-    except GraphQLSyntaxError:
-        return None
-    return None if operation is None else operation.operation
-
-
 def _error(code: ErrorCode, message: str, request_id: str) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code.value, "requestId": request_id}}
 
@@ -152,8 +131,8 @@ def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
 class GraphQLEndpoint:
     """The endpoint for `/graphql`; the app's lifespan puts the pool on `app.state.database`."""
 
-    def __init__(self, schema: Schema, validator: TokenValidator, *, prefecture_code: str, graphiql: bool) -> None:
-        self.schema = schema
+    def __init__(self, executor: Executor, validator: TokenValidator, *, prefecture_code: str, graphiql: bool) -> None:
+        self.executor = executor
         self.validator = validator
         self.prefecture_code = prefecture_code
         self.graphiql = graphiql
@@ -168,9 +147,16 @@ class GraphQLEndpoint:
             media_type = _media_type(request)
             gql = await _read_request(request)
             principal = authenticate(request, self.validator)
-            operation = _operation_type(gql)
-            if request.method == "GET" and operation not in (OperationType.QUERY, None):
+            prepared = self.executor.prepare(gql.query)
+            operation = prepared.operation(gql.operation_name)
+            if request.method == "GET" and operation is not None and operation.operation is not OperationType.QUERY:
                 raise RequestError(405, ErrorCode.BAD_USER_INPUT, "Use POST for mutations.", {"allow": "POST"})
+            if prepared.errors or prepared.document is None:  # did not parse or validate: nothing is read
+                return self._result(ExecutionResult(None, list(prepared.errors)), media_type, headers, executed=False)
+            if operation is None:
+                raise RequestError(400, ErrorCode.BAD_USER_INPUT, "The document has no such operation.")
+            if operation.operation is OperationType.SUBSCRIPTION:
+                raise RequestError(400, ErrorCode.BAD_USER_INPUT, "Subscriptions are not supported.")
             context = RequestContext(
                 role=principal.role,
                 municipality_code=principal.municipality_code,
@@ -178,49 +164,44 @@ class GraphQLEndpoint:
                 organisation_id=principal.organisation_id,
                 request_id=request_id,
             )
-            readonly = operation is not OperationType.MUTATION
+            readonly = operation.operation is OperationType.QUERY
             database: Database = request.app.state.database
             async with database.transaction(context, readonly=readonly) as tx:
-                result = await self.schema.execute(
-                    gql.query,
-                    variable_values=gql.variables,
-                    context_value=Context(
+                result = await self.executor.execute(
+                    prepared.document,
+                    context=Context(
                         principal=principal, tx=tx, request_id=request_id, prefecture_code=self.prefecture_code
                     ),
+                    variables=gql.variables,
                     operation_name=gql.operation_name,
-                    allowed_operation_types=(StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION),
                 )
                 if not readonly and result.errors:
                     raise _RollBack(result)
         except _RollBack as rolled_back:
             result = rolled_back.result
-        except (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError):
-            body = {"errors": [_error(ErrorCode.BAD_USER_INPUT, "The document has no such operation.", request_id)]}
-            return self._respond(400, body, media_type, headers)
         except RequestError as exc:
-            return self._respond(
-                exc.status, {"errors": [_error(exc.code, exc.message, request_id)]}, media_type, headers | exc.headers
-            )
+            body = {"errors": [_error(exc.code, exc.message, request_id)]}
+            return self._respond(exc.status, body, media_type, headers | exc.headers)
         except InvalidToken:
             body = {"errors": [_error(ErrorCode.UNAUTHENTICATED, "A valid bearer token is required.", request_id)]}
             return self._respond(401, body, media_type, headers | {"www-authenticate": 'Bearer realm="kizuna"'})
         except NoMembership:
-            body = {
-                "errors": [_error(ErrorCode.FORBIDDEN, "No active membership for this tenant and role.", request_id)]
-            }
-            return self._respond(403, body, media_type, headers)
-        return self._result(result, media_type, headers)
+            message = "No active membership for this tenant and role."
+            return self._respond(
+                403, {"errors": [_error(ErrorCode.FORBIDDEN, message, request_id)]}, media_type, headers
+            )
+        return self._result(result, media_type, headers, executed=True)
 
-    def _result(self, result: ExecutionResult, media_type: str, headers: dict[str, str]) -> Response:
+    def _result(self, result: ExecutionResult, media_type: str, headers: dict[str, str], *, executed: bool) -> Response:
         request_id = headers["x-request-id"]
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [_format_error(e, request_id) for e in result.errors]
-        if not isinstance(result, PreExecutionError) or result.data is not None:
+        if executed:
             body["data"] = result.data
         # The specification's media type says a request error (the document did not
         # parse or validate, so nothing executed) with 400; plain JSON keeps 200.
-        status = 400 if media_type == GRAPHQL_RESPONSE and "data" not in body else 200
+        status = 400 if media_type == GRAPHQL_RESPONSE and not executed else 200
         return self._respond(status, body, media_type, headers)
 
     @staticmethod

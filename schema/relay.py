@@ -1,7 +1,8 @@
 """Relay object identification and cursor pagination.
 
-Global IDs are opaque: base64url of ``Type:uuid``. They carry no tenant and no counter;
-an id of another tenant's object resolves exactly like an unknown one.
+Global IDs are opaque: base64url of one type byte and the row's 16-byte UUID (23
+characters). They carry no tenant and no counter; an id of another tenant's object
+resolves exactly like an unknown one.
 """
 
 from __future__ import annotations
@@ -20,18 +21,29 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 
 
+# One byte per Node type; never reuse a retired number.
+TYPE_TAGS = {"Case": 1, "Person": 2, "Referral": 3, "Organization": 4}
+_TAG_BYTES = {name: bytes([tag]) for name, tag in TYPE_TAGS.items()}
+_TYPE_BY_TAG = {tag: name for name, tag in TYPE_TAGS.items()}
+_GLOBAL_ID_LENGTH = 23  # base64url of 17 bytes, unpadded
+
+
 def encode_global_id(type_name: str, key: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(_TAG_BYTES[type_name] + key.bytes)[:_GLOBAL_ID_LENGTH].decode()
 
 
 def decode_global_id(global_id: str) -> tuple[str, uuid.UUID]:
     """Split a global id; anything malformed is BAD_USER_INPUT."""
+    if len(global_id) != _GLOBAL_ID_LENGTH:
+        raise bad_input("Malformed id.")
     try:
-        padded = global_id + "=" * (-len(global_id) % 4)
-        type_name, _, key = base64.urlsafe_b64decode(padded.encode("ascii")).decode().partition(":")
-        return type_name, uuid.UUID(key)
-    except (ValueError, UnicodeError, binascii.Error):
+        raw = base64.urlsafe_b64decode(global_id + "=")
+    except (ValueError, binascii.Error):
         raise bad_input("Malformed id.") from None
+    type_name = _TYPE_BY_TAG.get(raw[0])
+    if type_name is None or len(raw) != 17:
+        raise bad_input("Malformed id.")
+    return type_name, uuid.UUID(bytes=raw[1:])
 
 
 def page_size(first: int | None) -> int:

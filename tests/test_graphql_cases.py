@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -110,10 +111,20 @@ class TestNode:
         body = graphql("query($id: ID!) { node(id: $id) { id } }", AppRole.CASEWORKER, SAITAMA_CITY, {"id": theirs})
         assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
-    @pytest.mark.parametrize("bad", ["", "!!!", encode_global_id("Nope", uuid.uuid4())[:-3]])
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            "",
+            "!!!",
+            encode_global_id("Case", uuid.uuid4())[:-3],  # truncated
+            base64.urlsafe_b64encode(b"\x63" + uuid.uuid4().bytes).decode().rstrip("="),  # unknown type
+            "Q2FzZTo3OGMzZTcwMS1iMjRhLTQ1NjQtOTZmYS1iMDI5ZDc2MGMwOTA",  # text ids are not ids here
+        ],
+    )
     def test_malformed_ids(self, graphql: Any, bad: str) -> None:
         body = graphql(self.QUERY, AppRole.CASEWORKER, SAITAMA_CITY, {"id": bad})
-        assert body["errors"][0]["extensions"]["code"] in {"BAD_USER_INPUT", "NOT_FOUND"}
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 REFERRALS = """

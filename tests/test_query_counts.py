@@ -10,6 +10,7 @@ from kizuna.platform.database import Database, RequestContext
 from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.context import Context
+from kizuna.schema.execution import Executor
 from kizuna.schema.root import build_schema
 
 SAITAMA_CITY = "111007"
@@ -31,20 +32,24 @@ async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bo
     principal = Principal(
         subject=me.subject, role=me.role, municipality_code=SAITAMA_CITY, organisation_id=me.organisation_id
     )
-    schema = build_schema()
+    executor = Executor(build_schema(), introspection=False)
+    prepared = executor.prepare(QUERY % ("totalCount" if total else ""))
+    assert prepared.document is not None
     try:
         # The first run on a new connection also carries asyncpg's one-time type
         # introspection (for the enums); count the second.
         for _ in range(2):
             seen.clear()
             async with database.transaction(context, readonly=True) as tx:
-                result = await schema.execute(
-                    QUERY % ("totalCount" if total else ""),
-                    variable_values={"first": first},
-                    context_value=Context(principal=principal, tx=tx, request_id="t", prefecture_code="11"),
+                result = await executor.execute(
+                    prepared.document,
+                    variables={"first": first},
+                    context=Context(principal=principal, tx=tx, request_id="t", prefecture_code="11"),
+                    operation_name=None,
                 )
             assert result.errors is None, result.errors
-            assert len(result.data["cases"]["edges"]) == first  # type: ignore[index]
+            assert result.data is not None
+            assert len(result.data["cases"]["edges"]) == first
     finally:
         await database.close()
     return [s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "SELECT KIZUNA.BEGIN_REQUEST"))]

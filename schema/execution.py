@@ -1,0 +1,98 @@
+"""Preparing and executing operations: parse and validate once per document, execute many.
+
+Strawberry defines the schema and resolves the fields; this module runs graphql-core's
+pipeline around it directly. Strawberry's `Schema.execute` builds its extensions and runs
+their hooks on every request, and validation rules added as extensions (depth, aliases)
+run again on every request: a fifth of a page's time. Here a document is parsed (with a
+token limit) and validated (standard rules plus depth and alias limits, and no
+introspection in production) once, and the prepared operation is cached by its text.
+
+This is also the seam where a compiled execution path can be put later (DESIGN section
+5): `PreparedOperation` is what it would be generated from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeGuard, cast
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from strawberry import Schema
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+CACHED_DOCUMENTS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    """A document as parsed (None if it did not) and its errors (none when it may be executed)."""
+
+    document: DocumentNode | None
+    errors: tuple[GraphQLError, ...]
+
+    def operation(self, operation_name: str | None) -> OperationDefinitionNode | None:
+        return None if self.document is None else get_operation_ast(self.document, operation_name)
+
+
+class Executor:
+    """Runs operations against one schema; documents are prepared once and cached."""
+
+    def __init__(self, schema: Schema, *, introspection: bool) -> None:
+        self.schema = schema
+        self._graphql_schema: GraphQLSchema = schema._schema
+        self._rules: tuple[type[ASTValidationRule], ...] = (
+            *specified_rules,
+            max_depth_rule(MAX_DEPTH, None),
+            max_aliases_rule(MAX_ALIASES),
+            *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
+        )
+        self.prepare = lru_cache(maxsize=CACHED_DOCUMENTS)(self._prepare)
+
+    def _prepare(self, query: str) -> PreparedDocument:
+        try:
+            document = parse(query, max_tokens=MAX_TOKENS)
+        except GraphQLError as error:
+            return PreparedDocument(None, (error,))
+        return PreparedDocument(document, tuple(validate(self._graphql_schema, document, self._rules)))
+
+    async def execute(
+        self,
+        document: DocumentNode,
+        *,
+        context: Any,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> ExecutionResult:
+        outcome = execute(
+            self._graphql_schema,
+            document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+            # strawberry's check is the fast one; graphql-core types it as a TypeGuard
+            is_awaitable=cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable),
+        )
+        return await outcome if isinstance(outcome, Awaitable) else outcome
+
+
+__all__ = ["Executor", "OperationType", "PreparedDocument"]
