@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 
 from kizuna.schema.enums import CarerCategory, CaseStage
-from kizuna.schema.relay import Node, PageInfo
+from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.tenants.types import Municipality, Organization
 
 
@@ -29,8 +29,13 @@ class Case(Node):
 
 @strawberry.type
 class CaseEdge:
-    cursor: str
     node: Case
+    position: strawberry.Private[Keyset]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        """Made only when asked for: most pages never read their cursors."""
+        return encode_cursor(self.position.at, self.position.id)
 
 
 @strawberry.type(description="ケースの一覧（Relay connection）")

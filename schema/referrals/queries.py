@@ -13,7 +13,7 @@ from kizuna.schema.context import Context
 from kizuna.schema.permissions import REFERRAL_READERS, require
 from kizuna.schema.referrals import service
 from kizuna.schema.referrals.types import Referral, ReferralConnection, ReferralEdge
-from kizuna.schema.relay import PageInfo, decode_cursor, encode_cursor, encode_global_id, page_size
+from kizuna.schema.relay import Keyset, PageInfo, decode_cursor, encode_cursor, encode_global_id, page_size
 from kizuna.schema.selection import selected_names
 from kizuna.schema.tenants.types import Organization
 
@@ -52,14 +52,14 @@ class ReferralQueries:
         rows = await service.referral_page(ctx.tx, first=size, after=keyset)
         total = await service.referral_count(ctx.tx) if "totalCount" in selected_names(info) else None
         page = rows[:size]
-        edges = [ReferralEdge(cursor=encode_cursor(r["received_at"], r["id"]), node=to_referral(r)) for r in page]
+        edges = [ReferralEdge(node=to_referral(r), position=Keyset(r["received_at"], r["id"])) for r in page]
         return ReferralConnection(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=len(rows) > size,
                 has_previous_page=keyset is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                start_cursor=encode_cursor(page[0]["received_at"], page[0]["id"]) if page else None,
+                end_cursor=encode_cursor(page[-1]["received_at"], page[-1]["id"]) if page else None,
             ),
             total_count=total,
         )

@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 
 from kizuna.schema.enums import ReferralSource, ReferralStatus, Urgency
-from kizuna.schema.relay import Node, PageInfo
+from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.tenants.types import Organization
 
 
@@ -25,8 +25,13 @@ class Referral(Node):
 
 @strawberry.type
 class ReferralEdge:
-    cursor: str
     node: Referral
+    position: strawberry.Private[Keyset]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        """Made only when asked for: most pages never read their cursors."""
+        return encode_cursor(self.position.at, self.position.id)
 
 
 @strawberry.type(description="気づき・相談の一覧（Relay connection）")
