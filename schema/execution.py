@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, TypeGuard, cast
 
 from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
@@ -54,6 +56,31 @@ class PreparedDocument:
         return None if self.document is None else get_operation_ast(self.document, operation_name)
 
 
+def _read_plain_fields_directly(schema: GraphQLSchema) -> None:
+    """Resolve fields that only read an attribute with one call instead of strawberry's two.
+
+    Strawberry marks such a field's resolver `_is_default` (no resolver of its own, no
+    permission classes, no field extensions); it then calls the field's default resolver,
+    which reads the attribute. A page of 50 cases resolves some 600 of these.
+    """
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
+            continue
+        for graphql_field in graphql_type.fields.values():
+            definition = (graphql_field.extensions or {}).get("strawberry-definition")
+            if definition is not None and getattr(graphql_field.resolve, "_is_default", False):
+                graphql_field.resolve = _attribute_reader(definition.python_name)
+
+
+def _attribute_reader(name: str) -> Callable[..., Any]:
+    read = attrgetter(name)
+
+    def resolve(source: Any, _info: Any) -> Any:
+        return read(source)
+
+    return resolve
+
+
 class Executor:
     """Runs operations against one schema; documents are prepared once and cached."""
 
@@ -67,6 +94,7 @@ class Executor:
             *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
         )
         self.prepare = lru_cache(maxsize=CACHED_DOCUMENTS)(self._prepare)
+        _read_plain_fields_directly(self._graphql_schema)
 
     def _prepare(self, query: str) -> PreparedDocument:
         try:
