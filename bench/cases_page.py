@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,14 +34,9 @@ from typing import Any
 import httpx
 import uvloop
 
-from kizuna.auth import devidp
-from kizuna.auth.principal import Principal
+from kizuna.bench.target import prepare_target
 from kizuna.platform.database import Database, RequestContext
-from kizuna.platform.runtime import prepare
-from kizuna.platform.settings import Settings
-from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.cases import service
-from kizuna.tenants import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -207,40 +201,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".kizuna" / "bench")
     args = parser.parse_args()
 
-    settings = Settings.from_env(os.environ | {"KIZUNA_DATA_DIR": str(args.data_dir)})
-    urls = prepare(settings, keep_running=True)
-    summary = asyncio.run(
-        demo.seed_demo(
-            urls.admin,
-            urls.app,
-            prefecture=settings.prefecture,
-            scale=args.scale,
-            municipalities=[args.tenant, "110001"],
-        )
-    )
-    user = next(u for u in summary.users if u.role is AppRole.CASEWORKER and u.municipality_code == args.tenant)
-    key = devidp.load_or_create_key(settings.data_dir)
-    principal = Principal(
-        subject=user.subject, role=user.role, municipality_code=args.tenant, organisation_id=user.organisation_id
-    )
-    token = devidp.issue_token(key, principal, issuer=settings.issuer, audience=settings.audience, ttl_seconds=7200)
-    context = RequestContext(
-        role=user.role,
-        municipality_code=args.tenant,
-        subject=user.subject,
-        organisation_id=user.organisation_id,
-        request_id=uuid.uuid4().hex,
-    )
-
-    async def count() -> int:
-        database = await Database.connect(urls.app, size=1)
-        try:
-            async with database.transaction(context, readonly=True) as tx:
-                return await service.case_count(tx, service.CaseFilter())
-        finally:
-            await database.close()
-
-    total = asyncio.run(count())
+    target = prepare_target(args.data_dir, tenant=args.tenant, scale=args.scale)
+    settings, urls, token, context, total = target.settings, target.urls, target.token, target.context, target.cases
     port = free_port()
     url = f"http://127.0.0.1:{port}/graphql"
     server = start_server(settings.data_dir, port)

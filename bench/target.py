@@ -1,0 +1,64 @@
+"""The benchmark tenant, shared by bench/cases_page.py and bench/anchor_target.py.
+
+Seeds the tenant if needed (demo data at the given scale) and gives a caseworker's token,
+request context and the tenant's number of cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kizuna.auth import devidp
+from kizuna.auth.principal import Principal
+from kizuna.platform.database import Database, RequestContext
+from kizuna.platform.runtime import DatabaseUrls, prepare
+from kizuna.platform.settings import Settings
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.cases import service
+from kizuna.tenants import demo
+
+
+@dataclass(frozen=True)
+class BenchTarget:
+    settings: Settings
+    urls: DatabaseUrls
+    tenant: str
+    token: str
+    context: RequestContext
+    cases: int
+
+
+def prepare_target(data_dir: Path, *, tenant: str, scale: float) -> BenchTarget:
+    settings = Settings.from_env(os.environ | {"KIZUNA_DATA_DIR": str(data_dir)})
+    urls = prepare(settings, keep_running=True)
+    summary = asyncio.run(
+        demo.seed_demo(
+            urls.admin, urls.app, prefecture=settings.prefecture, scale=scale, municipalities=[tenant, "110001"]
+        )
+    )
+    user = next(u for u in summary.users if u.role is AppRole.CASEWORKER and u.municipality_code == tenant)
+    principal = Principal(
+        subject=user.subject, role=user.role, municipality_code=tenant, organisation_id=user.organisation_id
+    )
+    key = devidp.load_or_create_key(settings.data_dir)
+    token = devidp.issue_token(key, principal, issuer=settings.issuer, audience=settings.audience, ttl_seconds=4 * 3600)
+    context = RequestContext(
+        role=user.role,
+        municipality_code=tenant,
+        subject=user.subject,
+        organisation_id=user.organisation_id,
+        request_id="bench",
+    )
+
+    async def count() -> int:
+        database = await Database.connect(urls.app, size=1)
+        try:
+            async with database.transaction(context, readonly=True) as tx:
+                return await service.case_count(tx, service.CaseFilter())
+        finally:
+            await database.close()
+
+    return BenchTarget(settings, urls, tenant, token, context, asyncio.run(count()))
