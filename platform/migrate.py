@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import asyncpg
@@ -48,7 +49,9 @@ async def set_app_password(admin_url: str, password: str) -> None:
         await conn.close()
 
 
+@functools.cache
 def head_revision() -> str:
+    """The newest migration shipped with this code (read once: it cannot change while running)."""
     head = ScriptDirectory.from_config(alembic_config("postgresql://unused/unused")).get_current_head()
     if head is None:
         raise RuntimeError("no migrations found")
