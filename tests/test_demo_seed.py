@@ -358,3 +358,12 @@ def test_sizing_by_population() -> None:
     assert 2000 <= demo.case_count(SAITAMA_CITY, 20) <= 3000
     assert demo.case_count("113697", 1) == demo.MIN_CASES  # 東秩父村
     assert all(demo.population(g.code) > 0 for g in for_prefecture("39") if not g.is_prefecture)
+
+
+def test_scale_20_seeds_a_city_sized_for_benchmarks(server_url: str) -> None:
+    admin, app = fresh_database(server_url, "kizuna_demo_scale20")
+    summary = asyncio.run(demo.seed_demo(admin, app, prefecture="11", scale=20, municipalities=[KAWAGOE]))
+    expected = demo.case_count(KAWAGOE, 20)
+    assert expected > 500
+    assert summary.rows["carer_case"] == expected
+    assert value(admin, "SELECT count(*) FROM kizuna.carer_case WHERE municipality_code = $1", KAWAGOE) == expected
