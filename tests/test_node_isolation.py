@@ -1,0 +1,68 @@
+"""Every tenant-owned Node type: another tenant's id fails exactly like an unknown id
+(STYLE section 4, after Zulip's test_access_user_by_id)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import pytest
+
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.node import RESOLVERS
+from kizuna.schema.relay import encode_global_id
+
+SAITAMA_CITY = "111007"
+KAWAGOE = "112011"
+TENANT_NODE_TABLES = {"Case": "carer_case", "Person": "person", "Referral": "referral"}
+QUERY = "query($id: ID!) { node(id: $id) { id } }"
+
+
+def test_every_tenant_node_type_is_covered() -> None:
+    # Organization is the global directory: readable by every tenant by design.
+    assert set(RESOLVERS) - {"Organization"} == set(TENANT_NODE_TABLES)
+
+
+@pytest.mark.parametrize("type_name", sorted(TENANT_NODE_TABLES))
+async def test_another_tenants_node_is_not_found(type_name: str, admin_conn: asyncpg.Connection, graphql: Any) -> None:
+    table = TENANT_NODE_TABLES[type_name]
+    theirs = await admin_conn.fetchval(f"SELECT id FROM kizuna.{table} WHERE municipality_code = $1 LIMIT 1", KAWAGOE)
+    assert theirs is not None
+    global_id = encode_global_id(type_name, theirs)
+
+    owner = graphql(QUERY, AppRole.SUPERVISOR, KAWAGOE, {"id": global_id})
+    assert owner["data"]["node"]["id"] == global_id
+
+    crossed = graphql(QUERY, AppRole.SUPERVISOR, SAITAMA_CITY, {"id": global_id})
+    unknown = graphql(QUERY, AppRole.SUPERVISOR, SAITAMA_CITY, {"id": encode_global_id(type_name, uuid.uuid4())})
+    for body in (crossed, unknown):
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert crossed["errors"][0]["message"] == unknown["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("type_name", ["Case", "Person"])
+def test_schools_cannot_fetch_case_nodes_even_of_their_own_tenant(type_name: str, graphql: Any) -> None:
+    body = graphql(QUERY, AppRole.SCHOOL_STAFF, SAITAMA_CITY, {"id": encode_global_id(type_name, uuid.uuid4())})
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_school_cannot_fetch_another_schools_referral(
+    admin_conn: asyncpg.Connection, graphql: Any, user: Any
+) -> None:
+    teacher = user(AppRole.SCHOOL_STAFF, SAITAMA_CITY)
+    other = await admin_conn.fetchval(
+        "SELECT id FROM kizuna.referral WHERE municipality_code = $1 AND referrer_organisation_id <> $2 LIMIT 1",
+        SAITAMA_CITY,
+        teacher.organisation_id,
+    )
+    own = await admin_conn.fetchval(
+        "SELECT id FROM kizuna.referral WHERE municipality_code = $1 AND referrer_organisation_id = $2 LIMIT 1",
+        SAITAMA_CITY,
+        teacher.organisation_id,
+    )
+    found = graphql(QUERY, AppRole.SCHOOL_STAFF, SAITAMA_CITY, {"id": encode_global_id("Referral", own)})
+    assert found["data"]["node"]["id"] == encode_global_id("Referral", own)
+    hidden = graphql(QUERY, AppRole.SCHOOL_STAFF, SAITAMA_CITY, {"id": encode_global_id("Referral", other)})
+    assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"
