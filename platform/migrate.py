@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from kizuna.platform.urls import APP_LOGIN_ROLE, DATABASE_NAME, asyncpg_dsn, sqlalchemy_url, with_database
+from kizuna.platform.provisioning import admin_connection
+from kizuna.platform.urls import APP_LOGIN_ROLE, DATABASE_NAME, sqlalchemy_url, with_database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -25,13 +25,10 @@ def alembic_config(admin_url: str) -> Config:
 
 async def ensure_database(server_url: str, database: str = DATABASE_NAME) -> str:
     """Create `database` on the server if it is missing; return its administrative URL."""
-    conn = await asyncpg.connect(asyncpg_dsn(with_database(server_url, "postgres")))
-    try:
+    async with admin_connection(with_database(server_url, "postgres")) as conn:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
         if not exists:
             await conn.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await conn.close()
     return with_database(server_url, database)
 
 
@@ -40,13 +37,10 @@ def upgrade(admin_url: str, revision: str = "head") -> None:
 
 
 async def set_app_password(admin_url: str, password: str) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
+    async with admin_connection(admin_url) as conn:
         # Identifiers cannot be bound; the literal is quoted by the server's own function.
         quoted = await conn.fetchval("SELECT quote_literal($1::text)", password)
         await conn.execute(f"ALTER ROLE {APP_LOGIN_ROLE} PASSWORD {quoted}")
-    finally:
-        await conn.close()
 
 
 @functools.cache
@@ -56,12 +50,6 @@ def head_revision() -> str:
     if head is None:
         raise RuntimeError("no migrations found")
     return head
-
-
-async def current_revision(conn: asyncpg.Connection) -> str | None:
-    """The revision the database is at (readable by the application role)."""
-    value: str | None = await conn.fetchval("SELECT version_num FROM public.alembic_version")
-    return value
 
 
 def is_at_head(revision: str | None) -> bool:
