@@ -8,7 +8,7 @@ token limit) and validated (standard rules plus depth and alias limits, and no
 introspection in production) once, and the prepared operation is cached by its text.
 
 This is also the seam where a compiled execution path can be put later (DESIGN section
-5): `PreparedOperation` is what it would be generated from.
+5): a `PreparedDocument` is what it would be generated from.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
-    OperationType,
     execute,
     get_operation_ast,
     parse,
@@ -85,7 +84,6 @@ class Executor:
     """Runs operations against one schema; documents are prepared once and cached."""
 
     def __init__(self, schema: Schema, *, introspection: bool) -> None:
-        self.schema = schema
         self._graphql_schema: GraphQLSchema = schema._schema
         self._rules: tuple[type[ASTValidationRule], ...] = (
             *specified_rules,
@@ -121,6 +119,3 @@ class Executor:
             is_awaitable=cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable),
         )
         return await outcome if isinstance(outcome, Awaitable) else outcome
-
-
-__all__ = ["Executor", "OperationType", "PreparedDocument"]

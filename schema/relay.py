@@ -90,6 +90,16 @@ class PageInfo:
     end_cursor: str | None
 
 
+def page_info(positions: list[Keyset], *, has_next_page: bool, after: Keyset | None) -> PageInfo:
+    """Relay page information for a page whose rows sit at `positions`."""
+    return PageInfo(
+        has_next_page=has_next_page,
+        has_previous_page=after is not None,
+        start_cursor=encode_cursor(positions[0].at, positions[0].id) if positions else None,
+        end_cursor=encode_cursor(positions[-1].at, positions[-1].id) if positions else None,
+    )
+
+
 @strawberry.interface(description="An object with an opaque global id (Relay).")
 class Node:
     id: strawberry.ID

@@ -14,7 +14,7 @@ from kizuna.schema.cases import service
 from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge, Person
 from kizuna.schema.context import Context
 from kizuna.schema.permissions import CASE_READERS, require
-from kizuna.schema.relay import Keyset, PageInfo, decode_cursor, encode_cursor, encode_global_id, page_size
+from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size
 from kizuna.schema.selection import selected_names
 from kizuna.schema.tenants.types import Municipality, Organization
 from kizuna.tenants.registry import by_code
@@ -72,14 +72,9 @@ class CaseQueries:
         rows = await service.case_page(ctx.tx, case_filter, first=size, after=keyset)
         total = await service.case_count(ctx.tx, case_filter) if "totalCount" in selected_names(info) else None
         page = rows[:size]
-        edges = [CaseEdge(node=to_case(r), position=Keyset(r["opened_at"], r["id"])) for r in page]
+        positions = [Keyset(r["opened_at"], r["id"]) for r in page]
         return CaseConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > size,
-                has_previous_page=keyset is not None,
-                start_cursor=encode_cursor(page[0]["opened_at"], page[0]["id"]) if page else None,
-                end_cursor=encode_cursor(page[-1]["opened_at"], page[-1]["id"]) if page else None,
-            ),
+            edges=[CaseEdge(node=to_case(r), position=p) for r, p in zip(page, positions, strict=True)],
+            page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
             total_count=total,
         )

@@ -13,7 +13,7 @@ from kizuna.schema.context import Context
 from kizuna.schema.permissions import REFERRAL_READERS, require
 from kizuna.schema.referrals import service
 from kizuna.schema.referrals.types import Referral, ReferralConnection, ReferralEdge
-from kizuna.schema.relay import Keyset, PageInfo, decode_cursor, encode_cursor, encode_global_id, page_size
+from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size
 from kizuna.schema.selection import selected_names
 from kizuna.schema.tenants.types import Organization
 
@@ -52,14 +52,9 @@ class ReferralQueries:
         rows = await service.referral_page(ctx.tx, first=size, after=keyset)
         total = await service.referral_count(ctx.tx) if "totalCount" in selected_names(info) else None
         page = rows[:size]
-        edges = [ReferralEdge(node=to_referral(r), position=Keyset(r["received_at"], r["id"])) for r in page]
+        positions = [Keyset(r["received_at"], r["id"]) for r in page]
         return ReferralConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > size,
-                has_previous_page=keyset is not None,
-                start_cursor=encode_cursor(page[0]["received_at"], page[0]["id"]) if page else None,
-                end_cursor=encode_cursor(page[-1]["received_at"], page[-1]["id"]) if page else None,
-            ),
+            edges=[ReferralEdge(node=to_referral(r), position=p) for r, p in zip(page, positions, strict=True)],
+            page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
             total_count=total,
         )
