@@ -1,17 +1,73 @@
-"""Reading the bearer token of an HTTP request."""
+"""Who is calling an API request: a bearer token or the browser session, then the
+membership the request acts through."""
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 
+from kizuna.auth import session
+from kizuna.auth.memberships import MembershipDirectory, choose
 from kizuna.auth.principal import Principal
 from kizuna.auth.tokens import InvalidToken, TokenValidator
+from kizuna.auth.trust import Trust
+from kizuna.platform.vocabulary import AppRole
+
+MUNICIPALITY_HEADER = "kizuna-municipality"
+ROLE_HEADER = "kizuna-role"
+_MUNICIPALITY = re.compile(r"[0-9]{6}", re.ASCII)
 
 
-def authenticate(request: Request, validator: TokenValidator) -> Principal:
-    """The caller of `request`; InvalidToken when there is no valid bearer token."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise InvalidToken("missing")
-    return validator.validate(token.strip())
+class CrossSite(Exception):
+    """A cookie-authenticated request that does not prove it comes from Kizuna's pages."""
+
+
+class BadSelection(ValueError):
+    """A malformed Kizuna-Municipality or Kizuna-Role header."""
+
+
+class Authenticator:
+    def __init__(self, validator: TokenValidator, trust: Trust, *, idle_seconds: int, absolute_seconds: int) -> None:
+        self.validator = validator
+        self.trust = trust
+        self.idle = idle_seconds
+        self.absolute = absolute_seconds
+
+    async def principal(self, request: Request, directory: MembershipDirectory) -> Principal:
+        """The caller and the membership it acts through.
+
+        InvalidToken without valid credentials; CrossSite for a cookie request from
+        elsewhere; BadSelection for a malformed header; Forbidden without a membership
+        to act through. Nothing of the tenant has been read when any of them is raised.
+        """
+        header = request.headers.get("authorization")
+        municipality = request.headers.get(MUNICIPALITY_HEADER)
+        if header is not None:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise InvalidToken("scheme")
+            identity, issuer = await self.validator.validate(token.strip())
+        else:
+            found = session.session_identity(request, idle_seconds=self.idle, absolute_seconds=self.absolute)
+            trusted = self.trust.by_name(session.session_issuer_name(request) or "")
+            if found is None or trusted is None:
+                raise InvalidToken("missing")
+            if not session.is_same_origin(request, require_proof=request.method != "GET"):
+                raise CrossSite
+            identity, issuer = found, trusted
+            municipality = municipality or session.chosen_municipality(request)
+        if municipality is not None and not _MUNICIPALITY.fullmatch(municipality):
+            raise BadSelection("Kizuna-Municipality must be a 6-digit local-government code.")
+        role = _role(request.headers.get(ROLE_HEADER))
+        account = await directory.account(identity.issuer, identity.subject)
+        return choose(identity, issuer, account, municipality=municipality, role=role)
+
+
+def _role(value: str | None) -> AppRole | None:
+    if value is None:
+        return None
+    try:
+        return AppRole(value)
+    except ValueError:
+        raise BadSelection("Kizuna-Role names no role.") from None

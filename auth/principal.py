@@ -1,22 +1,35 @@
-"""The authenticated caller, as a validated token describes it."""
+"""Who is calling: the identity a token or session proves, and the membership chosen for
+the request."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 
+from kizuna.auth.issuers import Assertion
 from kizuna.platform.vocabulary import AppRole
 
-# Private claims Kizuna reads from its tokens.
-ROLE_CLAIM = "kizuna_role"
-MUNICIPALITY_CLAIM = "kizuna_municipality"
-ORGANISATION_CLAIM = "kizuna_organisation"
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A caller whose credentials were valid. It grants nothing until the database's
+    memberships for (issuer, subject) are found and one is chosen."""
+
+    issuer: str
+    """The `iss` URL that vouched for the caller."""
+    subject: str
+    assertion: Assertion
+    scopes: frozenset[str] = frozenset()
+    display_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """A caller whose token was valid. The database still checks the membership."""
+    """The caller acting through one membership for this request. The database checks
+    the membership again when the request's transaction begins."""
 
+    user_id: uuid.UUID
+    issuer: str
     subject: str
     role: AppRole
     municipality_code: str

@@ -1,95 +1,144 @@
-"""Bearer-token validation: signature against the issuer's JWKS, then the claims.
+"""Bearer-token validation against every trusted issuer.
 
-joserfc (the JOSE library of authlib's authors, which authlib itself now builds on)
-does the cryptography. Only asymmetric algorithms are allowed, so a token signed with
-`none` or with an HMAC key made of a public key is refused before its claims are read.
+The token's unverified `iss` only picks which issuer's keys to try; the signature is then
+verified with those keys by joserfc (the JOSE library of authlib's authors, which authlib
+builds on), and `iss`, `aud`, `exp`, `nbf` and `sub` are checked against that issuer.
+Only asymmetric algorithms are allowed, so `alg: none` and an HMAC key made of a public
+key are refused before any claim is read.
 """
 
 from __future__ import annotations
 
-import re
 import time
-import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.util import json_b64decode, to_bytes
 
-from kizuna.auth.principal import MUNICIPALITY_CLAIM, ORGANISATION_CLAIM, ROLE_CLAIM, Principal
+from kizuna.auth.issuers import ClaimMapping
+from kizuna.auth.jwks import KeySource
+from kizuna.auth.principal import Identity
 from kizuna.platform.vocabulary import AppRole
 
-ALLOWED_ALGORITHMS = ("RS256", "ES256")
+ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
 LEEWAY_SECONDS = 30
-_MUNICIPALITY = re.compile(r"[0-9]{6}", re.ASCII)
 
 
 class InvalidToken(Exception):
     """The token is missing, malformed, badly signed or its claims do not hold."""
 
 
+@dataclass(frozen=True, slots=True)
+class TrustedIssuer:
+    """An issuer whose tokens Kizuna accepts, and what they may vouch for."""
+
+    name: str
+    issuer: str
+    audience: str
+    keys: KeySource
+    roles: frozenset[AppRole]
+    claims: ClaimMapping
+
+
+IssuerLookup = Callable[[str], Awaitable[TrustedIssuer | None]]
+
+
 class TokenValidator:
     """Validates bearer tokens; a token already validated is remembered until it expires.
 
-    A client sends the same token with every request until it expires, and verifying an
-    RS256 signature costs more than the rest of the check. The cache keeps the token's
-    expiry and checks it again on every use; revocation does not depend on it (the
-    database checks the membership on every request).
+    A client sends the same token with every request until it expires, and verifying a
+    signature costs more than the rest of the check. The cache keeps the token's expiry
+    and checks it on every use; revocation does not depend on it (the database checks
+    the membership on every request).
     """
 
-    def __init__(self, keys: KeySet, *, issuer: str, audience: str, cache_size: int = 4096) -> None:
-        self._keys = keys
-        self._validated: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
+    def __init__(self, lookup: IssuerLookup, *, cache_size: int = 4096) -> None:
+        self._lookup = lookup
+        self._validated: OrderedDict[str, tuple[Identity, TrustedIssuer, int]] = OrderedDict()
         self._cache_size = cache_size
-        self._claims = jwt.JWTClaimsRegistry(
+
+    async def validate(self, token: str) -> tuple[Identity, TrustedIssuer]:
+        remembered = self._validated.get(token)
+        if remembered is not None:
+            identity, issuer, expires = remembered
+            if time.time() < expires + LEEWAY_SECONDS:
+                self._validated.move_to_end(token)
+                return identity, issuer
+            del self._validated[token]
+        identity, issuer, expires = await self._verify(token)
+        self._validated[token] = (identity, issuer, expires)
+        if len(self._validated) > self._cache_size:
+            self._validated.popitem(last=False)
+        return identity, issuer
+
+    async def _verify(self, token: str) -> tuple[Identity, TrustedIssuer, int]:
+        header, unverified = _peek(token)
+        if header.get("alg") not in ALLOWED_ALGORITHMS:
+            raise InvalidToken("alg")
+        iss = unverified.get("iss")
+        issuer = await self._lookup(iss) if isinstance(iss, str) else None
+        if issuer is None:
+            raise InvalidToken("issuer")
+        kid = header.get("kid")
+        try:
+            keys = await issuer.keys.key_set(kid if isinstance(kid, str) else None)
+        except LookupError:
+            raise InvalidToken("keys") from None
+        registry = jwt.JWTClaimsRegistry(
             leeway=LEEWAY_SECONDS,
-            iss={"essential": True, "value": issuer},
-            aud={"essential": True, "value": audience},
+            iss={"essential": True, "value": issuer.issuer},
+            aud={"essential": True, "value": issuer.audience},
             sub={"essential": True},
             exp={"essential": True},
         )
-
-    @classmethod
-    def from_jwks(cls, jwks: dict[str, Any], *, issuer: str, audience: str) -> TokenValidator:
-        return cls(KeySet.import_key_set(jwks), issuer=issuer, audience=audience)  # type: ignore[arg-type]
-
-    def validate(self, token: str) -> Principal:
-        remembered = self._validated.get(token)
-        if remembered is not None:
-            principal, expires = remembered
-            if time.time() < expires + LEEWAY_SECONDS:
-                self._validated.move_to_end(token)
-                return principal
-            del self._validated[token]
-        principal, expires = self._verify(token)
-        self._validated[token] = (principal, expires)
-        if len(self._validated) > self._cache_size:
-            self._validated.popitem(last=False)
-        return principal
-
-    def _verify(self, token: str) -> tuple[Principal, int]:
         try:
-            decoded = jwt.decode(token, self._keys, algorithms=list(ALLOWED_ALGORITHMS))
-            self._claims.validate(decoded.claims)
+            decoded = jwt.decode(token, keys, algorithms=list(ALLOWED_ALGORITHMS))
+            registry.validate(decoded.claims)
         except (JoseError, ValueError) as exc:
             raise InvalidToken(type(exc).__name__) from None
-        expires = decoded.claims["exp"]
-        if not isinstance(expires, int):
-            raise InvalidToken("exp")
-        return principal_from_claims(decoded.claims), expires
+        claims = decoded.claims
+        return identity_from_claims(claims, issuer), issuer, _expiry(claims)
 
 
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
+def identity_from_claims(claims: dict[str, Any], issuer: TrustedIssuer) -> Identity:
+    """The identity in verified claims; InvalidToken when a claim is malformed."""
+    subject = claims.get("sub")
+    scope = claims.get("scope", "")
+    if not isinstance(subject, str) or not subject or not isinstance(scope, str):
+        raise InvalidToken("claims")
     try:
-        role = AppRole(claims[ROLE_CLAIM])
-        municipality = claims[MUNICIPALITY_CLAIM]
-        organisation = uuid.UUID(claims[ORGANISATION_CLAIM])
-    except (KeyError, ValueError, TypeError, AttributeError):
+        assertion = issuer.claims.assertion(claims)
+    except ValueError:
         raise InvalidToken("claims") from None
-    subject = claims["sub"]
-    if not isinstance(municipality, str) or not _MUNICIPALITY.fullmatch(municipality):
-        raise InvalidToken("claims")
-    if not isinstance(subject, str) or not subject:
-        raise InvalidToken("claims")
-    return Principal(subject=subject, role=role, municipality_code=municipality, organisation_id=organisation)
+    return Identity(
+        issuer=issuer.issuer,
+        subject=subject,
+        assertion=assertion,
+        scopes=frozenset(scope.split()),
+        display_name=issuer.claims.display_name_of(claims),
+    )
+
+
+def _expiry(claims: dict[str, Any]) -> int:
+    expires = claims["exp"]
+    if not isinstance(expires, int):
+        raise InvalidToken("exp")
+    return expires
+
+
+def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and payload, NOT verified: only to choose the issuer and key to verify with."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InvalidToken("format")
+    try:
+        header, payload = json_b64decode(to_bytes(parts[0])), json_b64decode(to_bytes(parts[1]))
+    except (ValueError, TypeError):
+        raise InvalidToken("format") from None
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise InvalidToken("format")
+    return header, payload

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kizuna.auth import devidp
-from kizuna.auth.principal import Principal
 from kizuna.platform.database import Database, RequestContext
 from kizuna.platform.runtime import DatabaseUrls, prepare
 from kizuna.platform.settings import Settings
@@ -40,15 +39,20 @@ def prepare_target(data_dir: Path, *, tenant: str, scale: float) -> BenchTarget:
         )
     )
     user = next(u for u in summary.users if u.role is AppRole.CASEWORKER and u.municipality_code == tenant)
-    principal = Principal(
-        subject=user.subject, role=user.role, municipality_code=tenant, organisation_id=user.organisation_id
-    )
     key = devidp.load_or_create_key(settings.data_dir)
-    token = devidp.issue_token(key, principal, issuer=settings.issuer, audience=settings.audience, ttl_seconds=4 * 3600)
+    token = devidp.issue_access_token(
+        key,
+        issuer=settings.issuer,
+        audience=settings.audience,
+        subject=user.subject,
+        scope="openid",
+        ttl_seconds=4 * 3600,
+        client_id="kizuna-bench",
+    )
     context = RequestContext(
         role=user.role,
         municipality_code=tenant,
-        subject=user.subject,
+        user_id=user.user_id,
         organisation_id=user.organisation_id,
         request_id="bench",
     )

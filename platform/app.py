@@ -1,27 +1,81 @@
-"""The application factory: routes, the database pool and the token validator."""
+"""The application factory: routes, sign-in, the database pool and the token validator."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+import hashlib
+import hmac
+from collections.abc import AsyncIterator, Sequence
 
+import httpx
+from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
+from kizuna.auth import devidp, session
+from kizuna.auth.bearer import Authenticator
+from kizuna.auth.browser import BrowserSignIn
+from kizuna.auth.issuers import IssuerConfig
+from kizuna.auth.memberships import MembershipDirectory
 from kizuna.auth.tokens import TokenValidator
+from kizuna.auth.trust import DevIssuer, Trust
 from kizuna.platform import migrate
 from kizuna.platform.database import Database
 from kizuna.platform.settings import Settings
+from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.execution import Executor
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.root import build_schema
+from kizuna.tenants import demo
+from kizuna.tenants.registry import for_prefecture
+
+DEV_WEB_CLIENT = "kizuna-web"
 
 
-def create_app(settings: Settings, app_dsn: str, *, jwks: dict[str, Any]) -> Starlette:
-    validator = TokenValidator.from_jwks(jwks, issuer=settings.issuer, audience=settings.audience)
+def dev_system_client(municipality_code: str) -> str:
+    return f"demo-system-{municipality_code}"
+
+
+def dev_client_secret(session_secret: str, client_id: str) -> str:
+    """A development client's secret, derived from the data directory's session secret so
+    `kizuna dev-client` can print it without the server having to store it."""
+    return hmac.new(session_secret.encode(), f"dev-client/{client_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def create_app(
+    settings: Settings, app_dsn: str, *, issuers: Sequence[IssuerConfig] = (), dev_key: RSAKey | None = None
+) -> Starlette:
+    """Kizuna's ASGI app. With no `issuers` (development only) the embedded development
+    IdP signs people in; `dev_key` is its signing key (default: the data directory's)."""
+    if not issuers and not settings.development:
+        raise ValueError("production mode needs at least one configured identity provider")
+    session_secret = session.load_or_create_secret(settings.data_dir, settings.environ.get("KIZUNA_SESSION_SECRET"))
+    http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
+    routes: list[BaseRoute] = []
+    dev: DevIssuer | None = None
+    if not issuers:
+        key = dev_key or devidp.load_or_create_key(settings.data_dir)
+        provider = _dev_provider(settings, key, session_secret)
+        routes.append(Mount("/dev-idp", app=provider))
+        dev = DevIssuer(
+            issuer=settings.issuer,
+            audience=settings.audience,
+            jwks=devidp.jwks(key),
+            client_id=DEV_WEB_CLIENT,
+            client_secret=dev_client_secret(session_secret, DEV_WEB_CLIENT),
+            transport=httpx.ASGITransport(app=provider),
+        )
+    trust = Trust(issuers, http, dev)
+    authenticator = Authenticator(
+        TokenValidator(trust.lookup),
+        trust,
+        idle_seconds=settings.session_idle_seconds,
+        absolute_seconds=settings.session_absolute_seconds,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -29,14 +83,18 @@ def create_app(settings: Settings, app_dsn: str, *, jwks: dict[str, Any]) -> Sta
             app_dsn, size=settings.pool_size, statement_cache_size=settings.statement_cache_size
         )
         app.state.database = database
+        app.state.memberships = MembershipDirectory(database)
+        app.state.trust = trust
         try:
+            await trust.start()
             yield
         finally:
             await database.close()
+            await http.aclose()
 
     endpoint = GraphQLEndpoint(
         Executor(build_schema(), introspection=settings.development),
-        validator,
+        authenticator,
         prefecture_code=settings.prefecture,
         graphiql=settings.development,
     )
@@ -55,14 +113,63 @@ def create_app(settings: Settings, app_dsn: str, *, jwks: dict[str, Any]) -> Sta
             return JSONResponse({"status": "unavailable", "migrations": "behind"}, status_code=503)
         return JSONResponse({"status": "ready", "revision": revision})
 
-    async def jwks_document(_: Request) -> Response:
-        return JSONResponse(jwks)
-
-    routes = [
+    browser = BrowserSignIn(
+        trust, idle_seconds=settings.session_idle_seconds, absolute_seconds=settings.session_absolute_seconds
+    )
+    routes += [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        *browser.routes(),
     ]
-    if settings.development:
-        routes.append(Route("/dev-idp/jwks.json", jwks_document, methods=["GET"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=session_secret,
+            session_cookie=session.COOKIE,
+            max_age=settings.session_idle_seconds,
+            same_site="lax",
+            https_only=not settings.development,
+        )
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def _dev_provider(settings: Settings, key: RSAKey, session_secret: str) -> Starlette:
+    users = demo.demo_users(settings.prefecture)
+    names = {g.code: g.name for g in for_prefecture(settings.prefecture)}
+    clients = [
+        devidp.DevClient(
+            client_id=DEV_WEB_CLIENT,
+            client_secret=dev_client_secret(session_secret, DEV_WEB_CLIENT),
+            redirect_uris=("/auth/callback/dev",),
+            post_logout_redirect_uris=("/",),
+            grant_types=("authorization_code",),
+            scope="openid profile",
+        ),
+        *(
+            devidp.DevClient(
+                client_id=dev_system_client(u.municipality_code),
+                client_secret=dev_client_secret(session_secret, dev_system_client(u.municipality_code)),
+                redirect_uris=(),
+                post_logout_redirect_uris=(),
+                grant_types=("client_credentials",),
+                scope=f"municipality:{u.municipality_code}",
+                subject=u.subject,
+            )
+            for u in users
+            if u.role is AppRole.MUNICIPAL_SYSTEM
+        ),
+    ]
+    return devidp.create_dev_provider(
+        key=key,
+        issuer=settings.issuer,
+        audience=settings.audience,
+        users=[
+            devidp.DevUser(u.subject, u.display_name, f"{names[u.municipality_code]} · {u.role.label}")
+            for u in users
+            if u.role is not AppRole.MUNICIPAL_SYSTEM
+        ],
+        clients=clients,
+        token_ttl_seconds=settings.token_ttl_seconds,
+    )

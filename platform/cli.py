@@ -7,12 +7,15 @@ import asyncio
 import logging
 import signal
 import sys
-import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kizuna.platform.settings import Settings, SettingsError
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants.registry import SUPPORTED_PREFECTURES, for_prefecture, is_valid_code
+
+if TYPE_CHECKING:
+    from kizuna.tenants import demo
 
 log = logging.getLogger("kizuna")
 
@@ -20,23 +23,29 @@ log = logging.getLogger("kizuna")
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from kizuna.auth import devidp
+    from kizuna.auth.issuers import IssuerConfigError, load_issuers
     from kizuna.platform.app import create_app
     from kizuna.platform.runtime import prepare
     from kizuna.tenants import demo
 
-    if not settings.development:
-        print("kizuna serve: production mode needs a configured identity provider (not yet available)", file=sys.stderr)
+    try:
+        issuers = load_issuers(settings.idp_file, settings.environ)
+    except IssuerConfigError as exc:
+        print(f"kizuna serve: {exc}", file=sys.stderr)
+        return 2
+    if not issuers and not settings.development:
+        print("kizuna serve: production mode needs KIZUNA_IDP_FILE or KIZUNA_IDPS (see README)", file=sys.stderr)
         return 2
     urls = prepare(settings)
     if not asyncio.run(demo.is_seeded(urls.admin)):
         print("First start: seeding demo data for every tenant …", flush=True)
         summary = asyncio.run(demo.seed_demo(urls.admin, urls.app, prefecture=settings.prefecture))
         print(f"Seeded {summary.municipalities} tenants.", flush=True)
-    key = devidp.load_or_create_key(settings.data_dir)
-    app = create_app(settings, urls.app, jwks=devidp.jwks(key))
-    print(f"Kizuna on http://{args.host}:{args.port}/graphql", flush=True)
-    print("A token: uv run kizuna dev-token --role caseworker --municipality 111007", flush=True)
+    app = create_app(settings, urls.app, issuers=issuers)
+    print(f"Kizuna on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
+    if not issuers:
+        print("Sign in as any demo user in the browser, or get a token:", flush=True)
+        print("  uv run kizuna dev-token --role caseworker --municipality 111007", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     # A second Ctrl+C (a terminal sends one to uv and to this process) must not cut short
     # the embedded server's clean stop, which runs at exit.
@@ -87,35 +96,60 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def _dev_token(settings: Settings, args: argparse.Namespace) -> int:
     from kizuna.auth import devidp
-    from kizuna.auth.principal import Principal
-    from kizuna.tenants import demo
 
-    if not is_valid_code(args.municipality):
-        print(f"not a local-government code: {args.municipality!r}", file=sys.stderr)
-        return 2
-    role = AppRole(args.role)
-    users = [
-        u for u in demo.demo_users(settings.prefecture) if u.role is role and u.municipality_code == args.municipality
-    ]
-    if args.organization is not None:
-        organisation = uuid.UUID(args.organization)
-    elif users:
-        organisation = users[0].organisation_id
-    else:
-        print("no demo user for that role and municipality: pass --organization and --subject", file=sys.stderr)
-        return 2
-    subject = args.subject or (users[0].subject if users else None)
+    subject = args.subject
+    scope = "openid"
     if subject is None:
-        print("pass --subject", file=sys.stderr)
-        return 2
-    principal = Principal(subject=subject, role=role, municipality_code=args.municipality, organisation_id=organisation)
+        if args.role is None or args.municipality is None:
+            print("pass --role and --municipality (a demo user), or --subject", file=sys.stderr)
+            return 2
+        if not is_valid_code(args.municipality):
+            print(f"not a local-government code: {args.municipality!r}", file=sys.stderr)
+            return 2
+        user = _demo_user(settings, AppRole(args.role), args.municipality)
+        if user is None:
+            print("no demo user for that role and municipality", file=sys.stderr)
+            return 2
+        subject = user.subject
+        if user.role is AppRole.MUNICIPAL_SYSTEM:
+            scope = f"municipality:{args.municipality}"
     key = devidp.load_or_create_key(settings.data_dir)
     print(
-        devidp.issue_token(
-            key, principal, issuer=settings.issuer, audience=settings.audience, ttl_seconds=settings.token_ttl_seconds
+        devidp.issue_access_token(
+            key,
+            issuer=settings.issuer,
+            audience=settings.audience,
+            subject=subject,
+            scope=scope,
+            ttl_seconds=settings.token_ttl_seconds,
+            client_id="kizuna-dev-token",
         )
     )
     return 0
+
+
+def _dev_client(settings: Settings, args: argparse.Namespace) -> int:
+    from kizuna.auth import session
+    from kizuna.platform.app import dev_client_secret, dev_system_client
+
+    if _demo_user(settings, AppRole.MUNICIPAL_SYSTEM, args.municipality) is None:
+        print(f"no demo municipal system for {args.municipality!r}", file=sys.stderr)
+        return 2
+    secret = session.load_or_create_secret(settings.data_dir, settings.environ.get("KIZUNA_SESSION_SECRET"))
+    client_id = dev_system_client(args.municipality)
+    print(f"client_id={client_id}")
+    print(f"client_secret={dev_client_secret(secret, client_id)}")
+    print(f"scope=municipality:{args.municipality}")
+    return 0
+
+
+def _demo_user(settings: Settings, role: AppRole, municipality: str) -> demo.DemoUser | None:
+    from kizuna.tenants import demo
+
+    return next(
+        (u for u in demo.demo_users(settings.prefecture) if u.role is role and u.municipality_code == municipality),
+        None,
+    )
 
 
 def _schema(settings: Settings, args: argparse.Namespace) -> int:
@@ -156,12 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=0)
     demo.set_defaults(handler=_demo)
 
-    token = commands.add_parser("dev-token", help="print a bearer token from the development IdP")
-    token.add_argument("--role", required=True, choices=[r.value for r in AppRole])
-    token.add_argument("--municipality", required=True)
-    token.add_argument("--organization")
-    token.add_argument("--subject")
+    token = commands.add_parser("dev-token", help="print an access token from the development IdP")
+    token.add_argument("--role", choices=[r.value for r in AppRole], help="a demo user's role")
+    token.add_argument("--municipality", help="a demo user's municipality")
+    token.add_argument("--subject", help="any subject instead of a demo user (it needs a membership)")
     token.set_defaults(handler=_dev_token)
+
+    client = commands.add_parser("dev-client", help="print a demo municipal system's client credentials")
+    client.add_argument("--municipality", required=True)
+    client.set_defaults(handler=_dev_client)
 
     schema = commands.add_parser("schema", help="the GraphQL schema")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)

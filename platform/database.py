@@ -27,6 +27,7 @@ import asyncpg
 from kizuna.platform.vocabulary import AppRole
 
 BEGIN_REQUEST_SQL = "SELECT kizuna.begin_request($1, $2, $3, $4)"
+SIGN_IN_SQL = "SELECT kizuna.begin_sign_in($1, $2)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class RequestContext:
 
     role: AppRole
     municipality_code: str
-    subject: str
+    user_id: uuid.UUID
     organisation_id: uuid.UUID
     request_id: str
 
@@ -140,7 +141,7 @@ class Database:
     async def transaction(self, context: RequestContext, *, readonly: bool) -> AsyncIterator[TenantTransaction]:
         """Run a request's statements in one tenant-scoped transaction.
 
-        Raises `NoMembership` (before any statement of the caller runs) when the subject has
+        Raises `NoMembership` (before any statement of the caller runs) when the user has
         no active membership for the context's tenant, role and organisation.
         """
         async with self._pool.acquire() as conn, conn.transaction(readonly=readonly):
@@ -149,12 +150,29 @@ class Database:
                     BEGIN_REQUEST_SQL,
                     context.role.value,
                     context.municipality_code,
-                    context.subject,
+                    str(context.user_id),
                     str(context.organisation_id),
                 )
             except asyncpg.InvalidAuthorizationSpecificationError as exc:
                 raise NoMembership(str(exc)) from None
             yield TenantTransaction(conn, context)
+
+    async def directory(self, issuer: str, subject: str) -> tuple[uuid.UUID | None, list[tuple[str, str, uuid.UUID]]]:
+        """The user (issuer, subject) names and their active memberships in every tenant.
+
+        The one read that is not scoped to a tenant: it runs before a tenant is chosen, as
+        `kizuna_directory`, whose policy shows only the user's own memberships.
+        """
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            user_id: uuid.UUID | None = await conn.fetchval(SIGN_IN_SQL, issuer, subject)
+            if user_id is None:
+                return None, []
+            rows = await conn.fetch(
+                "SELECT municipality_code, role::text, organisation_id FROM kizuna.membership"
+                " WHERE user_id = $1 AND revoked_at IS NULL ORDER BY municipality_code, role",
+                user_id,
+            )
+        return user_id, [(r[0], r[1], r[2]) for r in rows]
 
     async def schema_revision(self) -> str | None:
         """The migration the database is at; no tenant data is involved."""

@@ -105,6 +105,22 @@ class Organisation(Base):
     municipality_code: Mapped[str] = mapped_column(String(6), ForeignKey("municipality.code"), index=True)
 
 
+class AppUser(Base):
+    """A person or system as an OIDC issuer names it: the pair (issuer, subject)."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject"),
+        CheckConstraint("issuer <> ''", name="issuer_present"),
+        CheckConstraint("subject <> ''", name="subject_present"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    issuer: Mapped[str]
+    subject: Mapped[str]
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
 class Indicator(Base):
     """An indicator of the prefecture plan, with its baseline and target."""
 
@@ -163,15 +179,15 @@ def created_at() -> Mapped[dt.datetime]:
 
 
 class Membership(TenantTable):
-    """Links a signed-in subject to a tenant, an app role and an organisation."""
+    """Links a user to a tenant, an app role and an organisation."""
 
     __tablename__ = "membership"
     extra_args = (
-        UniqueConstraint("municipality_code", "subject", "role", "organisation_id"),
+        UniqueConstraint("municipality_code", "user_id", "role", "organisation_id"),
         CheckConstraint("revoked_at IS NULL OR revoked_at >= granted_at", name="revoked_after_granted"),
     )
 
-    subject: Mapped[str]
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
     display_name: Mapped[str]
     role: Mapped[v.AppRole] = mapped_column(pg_enum(v.AppRole, "app_role"))
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))

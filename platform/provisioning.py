@@ -30,9 +30,16 @@ class OrganisationRow:
 
 
 @dataclass(frozen=True, slots=True)
+class UserRow:
+    id: uuid.UUID
+    issuer: str
+    subject: str
+
+
+@dataclass(frozen=True, slots=True)
 class MembershipRow:
     id: uuid.UUID
-    subject: str
+    user_id: uuid.UUID
     display_name: str
     role: AppRole
     organisation_id: uuid.UUID
@@ -79,10 +86,36 @@ async def has_organisations(conn: asyncpg.Connection) -> bool:
     return found
 
 
+async def upsert_users(conn: asyncpg.Connection, rows: Sequence[UserRow]) -> dict[tuple[str, str], uuid.UUID]:
+    """Register users by (issuer, subject); returns every row's id, the existing one for a
+    user already known (a global table: no tenant is involved)."""
+    found = await conn.fetch(
+        """
+        WITH wanted AS (
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS w(id, issuer, subject)
+        ), added AS (
+            INSERT INTO kizuna.app_user (id, issuer, subject) SELECT id, issuer, subject FROM wanted
+            ON CONFLICT (issuer, subject) DO NOTHING
+            RETURNING issuer, subject, id
+        )
+        -- The statement's snapshot does not show the rows `added` inserts: take those from
+        -- RETURNING and the ones that already existed from the table.
+        SELECT issuer, subject, id FROM added
+        UNION ALL
+        SELECT u.issuer, u.subject, u.id FROM kizuna.app_user u
+        JOIN wanted w ON w.issuer = u.issuer AND w.subject = u.subject
+        """,
+        [u.id for u in rows],
+        [u.issuer for u in rows],
+        [u.subject for u in rows],
+    )
+    return {(r["issuer"], r["subject"]): r["id"] for r in found}
+
+
 async def add_memberships(conn: asyncpg.Connection, municipality_code: str, rows: Sequence[MembershipRow]) -> int:
     """Grant memberships in one tenant; returns how many are new.
 
-    An existing membership (same subject, role and organisation) is left as it is: running
+    An existing membership (same user, role and organisation) is left as it is: running
     onboarding again must never bring back a membership that was revoked.
     """
     async with conn.transaction():
@@ -91,16 +124,16 @@ async def add_memberships(conn: asyncpg.Connection, municipality_code: str, rows
         inserted = await conn.fetch(
             """
             INSERT INTO kizuna.membership
-                (municipality_code, id, subject, display_name, role, organisation_id)
-            SELECT $1, m.id, m.subject, m.display_name, m.role, m.organisation_id
-            FROM unnest($2::uuid[], $3::text[], $4::text[], $5::kizuna.app_role[], $6::uuid[])
-                AS m(id, subject, display_name, role, organisation_id)
-            ON CONFLICT (municipality_code, subject, role, organisation_id) DO NOTHING
+                (municipality_code, id, user_id, display_name, role, organisation_id)
+            SELECT $1, m.id, m.user_id, m.display_name, m.role, m.organisation_id
+            FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::kizuna.app_role[], $6::uuid[])
+                AS m(id, user_id, display_name, role, organisation_id)
+            ON CONFLICT (municipality_code, user_id, role, organisation_id) DO NOTHING
             RETURNING id
             """,
             municipality_code,
             [m.id for m in rows],
-            [m.subject for m in rows],
+            [m.user_id for m in rows],
             [m.display_name for m in rows],
             [m.role.value for m in rows],
             [m.organisation_id for m in rows],

@@ -9,6 +9,9 @@ from pathlib import Path
 from kizuna.tenants.registry import SUPPORTED_PREFECTURES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The development IdP's `iss`: an identifier, the same whatever port the server listens on,
+# so the demo users it signs in keep their memberships.
+DEFAULT_DEV_ISSUER = "http://127.0.0.1:8000/dev-idp"
 
 
 class SettingsError(ValueError):
@@ -29,6 +32,12 @@ class Settings:
     token_ttl_seconds: int
     statement_cache_size: int
     pool_size: int
+    idp_file: Path | None
+    """TOML file of the trusted identity providers; None (and no KIZUNA_IDPS): the development IdP."""
+    session_idle_seconds: int
+    session_absolute_seconds: int
+    environ: dict[str, str]
+    """The environment the settings were read from (issuers read their own variables)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -43,11 +52,15 @@ class Settings:
             data_dir=Path(env.get("KIZUNA_DATA_DIR", str(PROJECT_ROOT / ".kizuna"))).resolve(),
             prefecture=prefecture,
             development=development,
-            issuer=env.get("KIZUNA_ISSUER", "http://127.0.0.1:8000/dev-idp"),
+            issuer=env.get("KIZUNA_ISSUER", DEFAULT_DEV_ISSUER),
             audience=env.get("KIZUNA_AUDIENCE", "kizuna"),
             token_ttl_seconds=_int(env, "KIZUNA_TOKEN_TTL", 3600),
             statement_cache_size=_int(env, "KIZUNA_STATEMENT_CACHE_SIZE", 100),
             pool_size=_int(env, "KIZUNA_POOL_SIZE", max(4, 2 * (os.cpu_count() or 1))),
+            idp_file=Path(env["KIZUNA_IDP_FILE"]) if env.get("KIZUNA_IDP_FILE") else None,
+            session_idle_seconds=_int(env, "KIZUNA_SESSION_IDLE", 30 * 60),
+            session_absolute_seconds=_int(env, "KIZUNA_SESSION_MAX", 8 * 3600),
+            environ=env,
         )
 
 

@@ -19,8 +19,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
-from kizuna.auth.bearer import authenticate
-from kizuna.auth.tokens import InvalidToken, TokenValidator
+from kizuna.auth.bearer import Authenticator, BadSelection, CrossSite
+from kizuna.auth.memberships import Forbidden, MembershipDirectory
+from kizuna.auth.principal import Principal
+from kizuna.auth.tokens import InvalidToken
 from kizuna.platform.database import Database, NoMembership, RequestContext
 from kizuna.schema.context import Context
 from kizuna.schema.errors import CodedError, ErrorCode
@@ -131,9 +133,11 @@ def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
 class GraphQLEndpoint:
     """The endpoint for `/graphql`; the app's lifespan puts the pool on `app.state.database`."""
 
-    def __init__(self, executor: Executor, validator: TokenValidator, *, prefecture_code: str, graphiql: bool) -> None:
+    def __init__(
+        self, executor: Executor, authenticator: Authenticator, *, prefecture_code: str, graphiql: bool
+    ) -> None:
         self.executor = executor
-        self.validator = validator
+        self.authenticator = authenticator
         self.prefecture_code = prefecture_code
         self.graphiql = graphiql
 
@@ -146,7 +150,8 @@ class GraphQLEndpoint:
         try:
             media_type = _media_type(request)
             gql = await _read_request(request)
-            principal = authenticate(request, self.validator)
+            directory: MembershipDirectory = request.app.state.memberships
+            principal = await self._principal(request, directory)
             prepared = self.executor.prepare(gql.query)
             operation = prepared.operation(gql.operation_name)
             if request.method == "GET" and operation is not None and operation.operation is not OperationType.QUERY:
@@ -160,7 +165,7 @@ class GraphQLEndpoint:
             context = RequestContext(
                 role=principal.role,
                 municipality_code=principal.municipality_code,
-                subject=principal.subject,
+                user_id=principal.user_id,
                 organisation_id=principal.organisation_id,
                 request_id=request_id,
             )
@@ -182,15 +187,32 @@ class GraphQLEndpoint:
         except RequestError as exc:
             body = {"errors": [_error(exc.code, exc.message, request_id)]}
             return self._respond(exc.status, body, media_type, headers | exc.headers)
-        except InvalidToken:
-            body = {"errors": [_error(ErrorCode.UNAUTHENTICATED, "A valid bearer token is required.", request_id)]}
-            return self._respond(401, body, media_type, headers | {"www-authenticate": 'Bearer realm="kizuna"'})
         except NoMembership:
+            # Revoked since the membership was cached: forget it, so the next request
+            # sees the database's current memberships.
+            directory.forget(principal.issuer, principal.subject)
             message = "No active membership for this tenant and role."
             return self._respond(
                 403, {"errors": [_error(ErrorCode.FORBIDDEN, message, request_id)]}, media_type, headers
             )
         return self._result(result, media_type, headers, executed=True)
+
+    async def _principal(self, request: Request, directory: MembershipDirectory) -> Principal:
+        """The caller, or the coded refusal: 401 without valid credentials, 403 without a
+        membership to act through or for a cross-site cookie request."""
+        try:
+            return await self.authenticator.principal(request, directory)
+        except InvalidToken:
+            message = "A valid bearer token or session is required."
+            challenge = {"www-authenticate": 'Bearer realm="kizuna"'}
+            raise RequestError(401, ErrorCode.UNAUTHENTICATED, message, challenge) from None
+        except BadSelection as exc:
+            raise RequestError(400, ErrorCode.BAD_USER_INPUT, str(exc)) from None
+        except CrossSite:
+            message = "A cookie-authenticated request must come from Kizuna's own pages."
+            raise RequestError(403, ErrorCode.FORBIDDEN, message) from None
+        except Forbidden as exc:
+            raise RequestError(403, ErrorCode.FORBIDDEN, str(exc)) from None
 
     def _result(self, result: ExecutionResult, media_type: str, headers: dict[str, str], *, executed: bool) -> Response:
         request_id = headers["x-request-id"]

@@ -41,12 +41,15 @@ from kizuna.platform.models import TENANT_TABLES
 from kizuna.platform.provisioning import (
     MembershipRow,
     OrganisationRow,
+    UserRow,
     add_memberships,
     admin_connection,
     has_organisations,
     upsert_organisations,
     upsert_registry,
+    upsert_users,
 )
+from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 from kizuna.platform.vocabulary import AppRole, JusotekiStatus, OrganisationKind, ProgrammeKind, SubmissionStatus
 from kizuna.tenants import demo_people
 from kizuna.tenants.demo_people import AS_OF_DATE, JST, Row, fiscal_year
@@ -92,6 +95,11 @@ class DemoUser:
     role: AppRole
     municipality_code: str
     organisation_id: uuid.UUID
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        """Kizuna's id for the user, the same in every run."""
+        return uuid.uuid5(NAMESPACE, f"user/{self.subject}")
 
 
 @dataclass(frozen=True)
@@ -263,7 +271,7 @@ def membership_id(user: DemoUser) -> uuid.UUID:
 def tenant_plan(government: LocalGovernment, users: Sequence[DemoUser]) -> demo_people.TenantPlan:
     def staff(role: AppRole) -> demo_people.StaffMember:
         user = next(u for u in users if u.role is role and u.municipality_code == government.code)
-        return demo_people.StaffMember(user.subject, user.display_name, user.organisation_id)
+        return demo_people.StaffMember(str(user.user_id), user.display_name, user.organisation_id)
 
     return demo_people.TenantPlan(
         code=government.code,
@@ -574,17 +582,24 @@ async def is_seeded(admin_url: str) -> bool:
 
 
 async def _provision(
-    admin_url: str, prefecture: str, governments: Sequence[LocalGovernment], users: Sequence[DemoUser]
+    admin_url: str,
+    prefecture: str,
+    governments: Sequence[LocalGovernment],
+    users: Sequence[DemoUser],
+    issuer: str,
 ) -> int:
-    """Registry, organisations and memberships; returns how many memberships are new."""
+    """Registry, organisations, users and memberships; returns how many memberships are new."""
     directory = {o.id: o for g in (for_prefecture(prefecture)[0], *governments) for o in organisations(g)}
     async with admin_connection(admin_url) as conn:
         await upsert_registry(conn, for_prefecture(prefecture))
         await upsert_organisations(conn, directory.values())
+        ids = await upsert_users(conn, [UserRow(u.user_id, issuer, u.subject) for u in users])
+        if strays := [u.subject for u in users if ids[(issuer, u.subject)] != u.user_id]:
+            raise RuntimeError(f"demo users registered under other ids (an older data directory?): {strays[:3]}")
         added = 0
         for government in governments:
             rows = [
-                MembershipRow(membership_id(u), u.subject, u.display_name, u.role, u.organisation_id)
+                MembershipRow(membership_id(u), u.user_id, u.display_name, u.role, u.organisation_id)
                 for u in users
                 if u.municipality_code == government.code
             ]
@@ -598,7 +613,7 @@ async def _seed_tenant(
     """One transaction as the tenant's demo supervisor (prefecture: analyst); {} if it already held data."""
     role = AppRole.PREFECTURE_ANALYST if government.is_prefecture else AppRole.SUPERVISOR
     user = next(u for u in users if u.role is role and u.municipality_code == government.code)
-    context = RequestContext(role, government.code, user.subject, user.organisation_id, REQUEST_ID)
+    context = RequestContext(role, government.code, user.user_id, user.organisation_id, REQUEST_ID)
     async with database.transaction(context, readonly=False) as tx:
         if await tx.fetchval(HOLDS_PROGRAMMES if government.is_prefecture else HOLDS_CASEWORK):
             return {}
@@ -623,14 +638,16 @@ async def seed_demo(
     scale: float = 1.0,
     seed: int = 0,
     municipalities: Sequence[str] | None = None,
+    issuer: str = DEFAULT_DEV_ISSUER,
 ) -> DemoSummary:
-    """Provision and seed the prefecture tenant and its municipalities (or only `municipalities`)."""
+    """Provision and seed the prefecture tenant and its municipalities (or only
+    `municipalities`); the demo users are those of the development IdP, `issuer`."""
     if not scale > 0:
         raise ValueError("scale must be positive")
     governments = _selected(prefecture, municipalities)
     users = demo_users(prefecture, [g.code for g in governments])
     totals = dict.fromkeys(TENANT_TABLES, 0)
-    totals["membership"] = await _provision(admin_url, prefecture, governments, users)
+    totals["membership"] = await _provision(admin_url, prefecture, governments, users, issuer)
     seeded = 0
     database = await Database.connect(app_dsn, size=2)
     try:

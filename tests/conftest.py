@@ -12,7 +12,6 @@ import contextlib
 import socket
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,6 @@ import pytest
 import uvicorn
 
 from kizuna.auth import devidp
-from kizuna.auth.principal import Principal
 from kizuna.platform import embedded, migrate
 from kizuna.platform.app import create_app
 from kizuna.platform.runtime import DatabaseUrls
@@ -83,23 +81,21 @@ def signing_key(settings: Settings) -> Any:
 
 @pytest.fixture(scope="session")
 def token(settings: Settings, signing_key: Any, users: tuple[demo.DemoUser, ...]) -> Callable[..., str]:
-    """A real signed token for the demo user of `role` in `municipality`; keyword overrides
-    (subject, organisation_id, issuer, audience, ttl_seconds) forge variants to attack with."""
+    """A real access token from the development IdP for the demo user of `role` in
+    `municipality`; keyword overrides (subject, issuer, audience, scope, ttl_seconds)
+    forge variants to attack with."""
 
     def make(role: AppRole, municipality: str, **overrides: Any) -> str:
         demo_user = next((u for u in users if u.role is role and u.municipality_code == municipality), None)
-        principal = Principal(
-            subject=overrides.pop("subject", demo_user.subject if demo_user else "nobody"),
-            role=role,
-            municipality_code=municipality,
-            organisation_id=overrides.pop("organisation_id", demo_user.organisation_id if demo_user else uuid.uuid4()),
-        )
-        return devidp.issue_token(
+        scope = f"municipality:{municipality}" if role is AppRole.MUNICIPAL_SYSTEM else "openid"
+        return devidp.issue_access_token(
             signing_key,
-            principal,
             issuer=overrides.pop("issuer", settings.issuer),
             audience=overrides.pop("audience", settings.audience),
+            subject=overrides.pop("subject", demo_user.subject if demo_user else "nobody"),
+            scope=overrides.pop("scope", scope),
             ttl_seconds=overrides.pop("ttl_seconds", 300),
+            client_id="kizuna-tests",
         )
 
     return make
@@ -120,7 +116,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server(settings: Settings, urls: DatabaseUrls, signing_key: Any) -> Iterator[RunningServer]:
     """Kizuna under uvicorn on a loopback port, in a thread with its own event loop."""
-    app = create_app(settings, urls.app, jwks=devidp.jwks(signing_key))
+    app = create_app(settings, urls.app, dev_key=signing_key)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uv_server = uvicorn.Server(config)
@@ -194,7 +190,7 @@ def as_user(app_conn: asyncpg.Connection, user: Callable[[AppRole, str], demo.De
                 "SELECT kizuna.begin_request($1, $2, $3, $4)",
                 role.value,
                 municipality,
-                demo_user.subject,
+                str(demo_user.user_id),
                 str(demo_user.organisation_id),
             )
             yield app_conn

@@ -26,9 +26,13 @@ def b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-def post(http: httpx.Client, bearer: str | None) -> httpx.Response:
+def post(
+    http: httpx.Client, bearer: str | None, *, municipality: str | None = None, query: dict[str, Any] = QUERY
+) -> httpx.Response:
     headers = {} if bearer is None else {"authorization": f"Bearer {bearer}"}
-    return http.post("/graphql", json=QUERY, headers=headers)
+    if municipality is not None:
+        headers["kizuna-municipality"] = municipality
+    return http.post("/graphql", json=query, headers=headers)
 
 
 def assert_refused(response: httpx.Response, status: int, code: str) -> None:
@@ -50,9 +54,7 @@ def claims(user: Any, settings: Any) -> dict[str, Any]:
         "iat": now,
         "nbf": now,
         "exp": now + 300,
-        "kizuna_role": "caseworker",
-        "kizuna_municipality": SAITAMA_CITY,
-        "kizuna_organisation": str(me.organisation_id),
+        "scope": "openid",
     }
 
 
@@ -70,8 +72,13 @@ class TestBearerToken:
         assert_refused(response, 401, "UNAUTHENTICATED")
         assert response.headers["www-authenticate"].startswith("Bearer")
 
-    def test_garbage(self, http: httpx.Client) -> None:
-        assert_refused(post(http, "not.a.token"), 401, "UNAUTHENTICATED")
+    @pytest.mark.parametrize("bearer", ["not.a.token", "a.b", "e30.e30.", "...."])
+    def test_garbage(self, http: httpx.Client, bearer: str) -> None:
+        assert_refused(post(http, bearer), 401, "UNAUTHENTICATED")
+
+    def test_basic_scheme(self, http: httpx.Client) -> None:
+        response = http.post("/graphql", json=QUERY, headers={"authorization": "Basic a2l6dW5hOmtpenVuYQ=="})
+        assert_refused(response, 401, "UNAUTHENTICATED")
 
     def test_alg_none(self, http: httpx.Client, claims: dict[str, Any]) -> None:
         token = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
@@ -95,57 +102,152 @@ class TestBearerToken:
     ) -> None:
         assert_refused(post(http, sign(claims | {claim: value}, signing_key)), 401, "UNAUTHENTICATED")
 
+    def test_missing_expiry(self, http: httpx.Client, claims: dict[str, Any], signing_key: Any) -> None:
+        forged = {k: v for k, v in claims.items() if k != "exp"}
+        assert_refused(post(http, sign(forged, signing_key)), 401, "UNAUTHENTICATED")
+
     def test_unknown_kid_signed_by_another_key(self, http: httpx.Client, claims: dict[str, Any]) -> None:
         stranger = RSAKey.generate_key(2048, auto_kid=True)
         assert_refused(post(http, sign(claims, stranger)), 401, "UNAUTHENTICATED")
 
-    def test_tampered_payload(self, http: httpx.Client, claims: dict[str, Any], signing_key: Any) -> None:
+    def test_known_kid_signed_by_another_key(
+        self, http: httpx.Client, claims: dict[str, Any], signing_key: Any
+    ) -> None:
+        stranger = RSAKey.generate_key(2048)
+        token: str = jwt.encode({"alg": "RS256", "kid": signing_key.kid}, claims, stranger)
+        assert_refused(post(http, token), 401, "UNAUTHENTICATED")
+
+    def test_tampered_payload(self, http: httpx.Client, claims: dict[str, Any], signing_key: Any, user: Any) -> None:
+        """The caseworker's token, its subject changed to the supervisor's."""
         header, _, signature = sign(claims, signing_key).split(".")
-        forged = f"{header}.{b64(claims | {'kizuna_municipality': KAWAGOE})}.{signature}"
+        boss = user(AppRole.SUPERVISOR, SAITAMA_CITY)
+        forged = f"{header}.{b64(claims | {'sub': boss.subject})}.{signature}"
         assert_refused(post(http, forged), 401, "UNAUTHENTICATED")
 
-    def test_token_for_a_tenant_without_membership(
-        self, http: httpx.Client, claims: dict[str, Any], signing_key: Any
-    ) -> None:
-        """Validly signed, but the subject has no membership in 川越市: the database refuses."""
-        assert_refused(post(http, sign(claims | {"kizuna_municipality": KAWAGOE}, signing_key)), 403, "FORBIDDEN")
-
-    def test_token_with_another_role(self, http: httpx.Client, claims: dict[str, Any], signing_key: Any) -> None:
-        assert_refused(post(http, sign(claims | {"kizuna_role": "supervisor"}, signing_key)), 403, "FORBIDDEN")
-
-    def test_token_with_another_organisation(
-        self, http: httpx.Client, claims: dict[str, Any], signing_key: Any
-    ) -> None:
-        forged = claims | {"kizuna_organisation": str(uuid.uuid4())}
+    def test_subject_without_membership(self, http: httpx.Client, claims: dict[str, Any], signing_key: Any) -> None:
+        """Validly signed by a trusted issuer, but nobody gave this subject a membership."""
+        forged = claims | {"sub": f"stranger:{uuid.uuid4()}"}
         assert_refused(post(http, sign(forged, signing_key)), 403, "FORBIDDEN")
 
-    @pytest.mark.parametrize(
-        "bad", [{"kizuna_role": "root"}, {"kizuna_municipality": "11100"}, {"kizuna_organisation": "x"}]
+    def test_same_subject_from_an_untrusted_issuer(self, http: httpx.Client, claims: dict[str, Any]) -> None:
+        """A user is (issuer, subject): another IdP naming the same subject is nobody here."""
+        stranger = RSAKey.generate_key(2048, auto_kid=True)
+        forged = claims | {"iss": "https://idp.evil.example/"}
+        assert_refused(post(http, sign(forged, stranger)), 401, "UNAUTHENTICATED")
+
+
+class TestMunicipalityHeader:
+    def test_token_for_one_municipality_with_another_in_the_header(self, http: httpx.Client, token: Any) -> None:
+        """さいたま市's caseworker asks for 川越市's cases: no membership there, nothing read."""
+        bearer = token(AppRole.CASEWORKER, SAITAMA_CITY)
+        response = post(http, bearer, municipality=KAWAGOE)
+        assert_refused(response, 403, "FORBIDDEN")
+
+    def test_own_municipality_in_the_header(self, http: httpx.Client, token: Any) -> None:
+        assert post(http, token(AppRole.CASEWORKER, SAITAMA_CITY), municipality=SAITAMA_CITY).status_code == 200
+
+    @pytest.mark.parametrize("bad", ["11100", "1110070", "111007,112011", "' OR 1=1"])
+    def test_malformed_header(self, http: httpx.Client, token: Any, bad: str) -> None:
+        assert_refused(post(http, token(AppRole.CASEWORKER, SAITAMA_CITY), municipality=bad), 400, "BAD_USER_INPUT")
+
+    def test_unknown_role_header(self, http: httpx.Client, token: Any) -> None:
+        response = http.post(
+            "/graphql",
+            json=QUERY,
+            headers={"authorization": f"Bearer {token(AppRole.CASEWORKER, SAITAMA_CITY)}", "kizuna-role": "root"},
+        )
+        assert_refused(response, 400, "BAD_USER_INPUT")
+
+    def test_role_header_for_a_role_not_held(self, http: httpx.Client, token: Any) -> None:
+        response = http.post(
+            "/graphql",
+            json=QUERY,
+            headers={"authorization": f"Bearer {token(AppRole.CASEWORKER, SAITAMA_CITY)}", "kizuna-role": "supervisor"},
+        )
+        assert_refused(response, 403, "FORBIDDEN")
+
+    def test_platform_admin_cannot_reach_another_prefecture(self, http: httpx.Client, token: Any) -> None:
+        bearer = token(AppRole.PLATFORM_ADMIN, "110001")
+        assert_refused(post(http, bearer, municipality="392014"), 403, "FORBIDDEN")
+
+    def test_municipal_system_needs_its_municipality_scope(self, http: httpx.Client, token: Any) -> None:
+        assert post(http, token(AppRole.MUNICIPAL_SYSTEM, SAITAMA_CITY)).status_code == 200
+        wrong_scope = token(AppRole.MUNICIPAL_SYSTEM, SAITAMA_CITY, scope=f"municipality:{KAWAGOE}")
+        assert_refused(post(http, wrong_scope), 403, "FORBIDDEN")
+        assert_refused(post(http, token(AppRole.MUNICIPAL_SYSTEM, SAITAMA_CITY, scope="openid")), 403, "FORBIDDEN")
+
+
+async def _grant(
+    admin_conn: Any, settings: Any, subject: str, memberships: list[tuple[str, str, uuid.UUID]]
+) -> uuid.UUID:
+    """Onboard a user with memberships (municipality, role, organisation), as provisioning does."""
+    user_id = uuid.uuid4()
+    await admin_conn.execute(
+        "INSERT INTO kizuna.app_user (id, issuer, subject) VALUES ($1, $2, $3)", user_id, settings.issuer, subject
     )
-    def test_malformed_kizuna_claims(
-        self, http: httpx.Client, claims: dict[str, Any], signing_key: Any, bad: dict[str, str]
-    ) -> None:
-        assert_refused(post(http, sign(claims | bad, signing_key)), 401, "UNAUTHENTICATED")
+    for municipality, role, organisation in memberships:
+        async with admin_conn.transaction():
+            await admin_conn.execute(f"SET LOCAL kizuna.municipality = '{municipality}'")
+            await admin_conn.execute(
+                "INSERT INTO kizuna.membership (municipality_code, id, user_id, display_name, role, organisation_id)"
+                " VALUES ($1, $2, $3, 'テスト 職員', $4::kizuna.app_role, $5)",
+                municipality,
+                uuid.uuid4(),
+                user_id,
+                role,
+                organisation,
+            )
+    return user_id
+
+
+async def _forget(admin_conn: Any, user_id: uuid.UUID) -> None:
+    await admin_conn.execute("DELETE FROM kizuna.membership WHERE user_id = $1", user_id)
+    await admin_conn.execute("DELETE FROM kizuna.app_user WHERE id = $1", user_id)
 
 
 async def test_a_revoked_membership_stops_working_on_the_next_request(
-    http: httpx.Client, admin_conn: Any, token: Any, user: Any
+    http: httpx.Client, admin_conn: Any, token: Any, user: Any, settings: Any
 ) -> None:
     colleague = user(AppRole.CASEWORKER, SAITAMA_CITY)
     subject = f"revocation-test:{uuid.uuid4()}"
-    async with admin_conn.transaction():
-        await admin_conn.execute("SET LOCAL kizuna.municipality = '111007'")
-        await admin_conn.execute(
-            "INSERT INTO kizuna.membership (municipality_code, id, subject, display_name, role, organisation_id)"
-            " VALUES ($1, $2, $3, '退職予定の職員', 'caseworker', $4)",
-            SAITAMA_CITY,
-            uuid.uuid4(),
-            subject,
-            colleague.organisation_id,
-        )
-    bearer = token(AppRole.CASEWORKER, SAITAMA_CITY, subject=subject)
-    assert post(http, bearer).status_code == 200
-    async with admin_conn.transaction():
-        await admin_conn.execute("SET LOCAL kizuna.municipality = '111007'")
-        await admin_conn.execute("UPDATE kizuna.membership SET revoked_at = now() WHERE subject = $1", subject)
-    assert_refused(post(http, bearer), 403, "FORBIDDEN")
+    user_id = await _grant(admin_conn, settings, subject, [(SAITAMA_CITY, "caseworker", colleague.organisation_id)])
+    try:
+        bearer = token(AppRole.CASEWORKER, SAITAMA_CITY, subject=subject)
+        assert post(http, bearer).status_code == 200
+        async with admin_conn.transaction():
+            await admin_conn.execute("SET LOCAL kizuna.municipality = '111007'")
+            await admin_conn.execute("UPDATE kizuna.membership SET revoked_at = now() WHERE user_id = $1", user_id)
+        assert_refused(post(http, bearer), 403, "FORBIDDEN")
+        assert_refused(post(http, bearer), 403, "FORBIDDEN")
+    finally:
+        await _forget(admin_conn, user_id)
+
+
+async def test_a_worker_serving_two_towns_names_the_one_they_act_in(
+    http: httpx.Client, admin_conn: Any, token: Any, user: Any, settings: Any
+) -> None:
+    """An SSW with memberships in さいたま市 and 川越市: without the header the request is
+    refused (which town?); with it, each answer holds only that town's referrals."""
+    here, there = user(AppRole.SCHOOL_SOCIAL_WORKER, SAITAMA_CITY), user(AppRole.SCHOOL_SOCIAL_WORKER, KAWAGOE)
+    subject = f"two-towns:{uuid.uuid4()}"
+    user_id = await _grant(
+        admin_conn,
+        settings,
+        subject,
+        [
+            (SAITAMA_CITY, "school_social_worker", here.organisation_id),
+            (KAWAGOE, "school_social_worker", there.organisation_id),
+        ],
+    )
+    try:
+        bearer = token(AppRole.SCHOOL_SOCIAL_WORKER, SAITAMA_CITY, subject=subject)
+        query = {"query": "{ viewer { municipality { code } organization { name } } }"}
+        refused = post(http, bearer, query=query)
+        assert_refused(refused, 403, "FORBIDDEN")
+        assert "Kizuna-Municipality" in refused.json()["errors"][0]["message"]
+        for code in (SAITAMA_CITY, KAWAGOE):
+            response = post(http, bearer, municipality=code, query=query)
+            assert response.status_code == 200, response.text
+            assert response.json()["data"]["viewer"]["municipality"]["code"] == code
+    finally:
+        await _forget(admin_conn, user_id)

@@ -139,8 +139,8 @@ async def test_begin_request_is_executable_only_by_the_login_role(admin_conn: as
 
 async def test_policy_columns_are_indexed(admin_conn: asyncpg.Connection) -> None:
     # municipality_code leads every tenant primary key; the narrower policies' columns
-    # (referral.referrer_organisation_id, membership.subject) lead an index too.
-    for table, column in (("referral", "referrer_organisation_id"), ("membership", "subject")):
+    # (referral.referrer_organisation_id, membership.user_id) lead an index too.
+    for table, column in (("referral", "referrer_organisation_id"), ("membership", "user_id")):
         indexed = await admin_conn.fetchval(
             """
             SELECT EXISTS (

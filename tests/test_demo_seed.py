@@ -17,6 +17,7 @@ import pytest
 
 from kizuna.platform import embedded, migrate
 from kizuna.platform.models import TENANT_TABLES
+from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 from kizuna.platform.urls import app_url, asyncpg_dsn
 from kizuna.platform.vocabulary import (
     AppRole,
@@ -267,7 +268,7 @@ def test_meetings_referrals_and_dispatches(seeded: Seeded) -> None:
                 " AND referrer_subject = $3",
                 code,
                 referrer.organisation_id,
-                referrer.subject,
+                str(referrer.user_id),
             )
             assert own > 0, (code, role)
     longest = value(
@@ -295,13 +296,14 @@ def test_municipality_status_by_fiscal_year(seeded: Seeded) -> None:
 def test_memberships_are_the_demo_users(seeded: Seeded) -> None:
     rows = fetch(
         seeded.admin,
-        "SELECT subject, display_name, role, municipality_code, organisation_id FROM kizuna.membership"
-        " WHERE municipality_code = ANY($1)",
+        "SELECT u.issuer, u.subject, m.user_id, m.display_name, m.role, m.municipality_code, m.organisation_id"
+        " FROM kizuna.membership m JOIN kizuna.app_user u ON u.id = m.user_id WHERE m.municipality_code = ANY($1)",
         SEEDED,
     )
-    in_db = {(r["subject"], r["display_name"], r["role"], r["municipality_code"], r["organisation_id"]) for r in rows}
+    in_db = {tuple(r.values()) for r in rows}
     expected = {
-        (u.subject, u.display_name, u.role.value, u.municipality_code, u.organisation_id) for u in seeded.summary.users
+        (DEFAULT_DEV_ISSUER, u.subject, u.user_id, u.display_name, u.role.value, u.municipality_code, u.organisation_id)
+        for u in seeded.summary.users
     }
     assert in_db == expected
     organisations = {r["id"] for r in fetch(seeded.admin, "SELECT id FROM kizuna.organisation")}

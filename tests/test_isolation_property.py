@@ -29,7 +29,7 @@ async def visible_rows(urls: DatabaseUrls, user: Any, reader: str, target: str, 
                 "SELECT kizuna.begin_request($1, $2, $3, $4)",
                 me.role.value,
                 reader,
-                me.subject,
+                str(me.user_id),
                 str(me.organisation_id),
             )
             try:

@@ -186,11 +186,11 @@ async def test_context_is_set_once_per_transaction(as_user: Any, user: Any) -> N
         # The app role may not call it at all ...
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             async with conn.transaction():
-                await conn.execute(switch, VICTIM, other.subject, str(other.organisation_id))
+                await conn.execute(switch, VICTIM, str(other.user_id), str(other.organisation_id))
         # ... and back as the login role, the context is already set for this transaction.
         await conn.execute("RESET ROLE")
         with pytest.raises(asyncpg.ActiveSQLTransactionError, match="already set"):
-            await conn.execute(switch, VICTIM, other.subject, str(other.organisation_id))
+            await conn.execute(switch, VICTIM, str(other.user_id), str(other.organisation_id))
 
 
 async def test_membership_of_another_tenant_is_refused(app_conn: asyncpg.Connection, user: Any) -> None:
@@ -201,7 +201,7 @@ async def test_membership_of_another_tenant_is_refused(app_conn: asyncpg.Connect
             await app_conn.execute(
                 "SELECT kizuna.begin_request('caseworker', $1, $2, $3)",
                 SAITAMA_CITY,
-                other.subject,
+                str(other.user_id),
                 str(other.organisation_id),
             )
 
@@ -212,7 +212,11 @@ async def test_begin_request_refuses_unknown_roles(app_conn: asyncpg.Connection,
     async with app_conn.transaction():
         with pytest.raises(asyncpg.InvalidAuthorizationSpecificationError, match="unknown app role"):
             await app_conn.execute(
-                "SELECT kizuna.begin_request($1, $2, $3, $4)", role, SAITAMA_CITY, me.subject, str(me.organisation_id)
+                "SELECT kizuna.begin_request($1, $2, $3, $4)",
+                role,
+                SAITAMA_CITY,
+                str(me.user_id),
+                str(me.organisation_id),
             )
 
 

@@ -24,7 +24,6 @@ import httpx
 import pytest
 import uvicorn
 
-from kizuna.auth import devidp
 from kizuna.platform.app import create_app
 from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.settings import Settings
@@ -104,7 +103,7 @@ def server_via_pgbouncer(settings: Settings, pgbouncer_dsn: str, signing_key: An
     settings = Settings.from_env(
         {"KIZUNA_DATA_DIR": str(settings.data_dir), "KIZUNA_STATEMENT_CACHE_SIZE": "0", "KIZUNA_POOL_SIZE": "12"}
     )
-    app = create_app(settings, pgbouncer_dsn, jwks=devidp.jwks(signing_key))
+    app = create_app(settings, pgbouncer_dsn, dev_key=signing_key)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -25,12 +25,17 @@ async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bo
     context = RequestContext(
         role=me.role,
         municipality_code=SAITAMA_CITY,
-        subject=me.subject,
+        user_id=me.user_id,
         organisation_id=me.organisation_id,
         request_id=uuid.uuid4().hex,
     )
     principal = Principal(
-        subject=me.subject, role=me.role, municipality_code=SAITAMA_CITY, organisation_id=me.organisation_id
+        user_id=me.user_id,
+        issuer="https://idp.example/",
+        subject=me.subject,
+        role=me.role,
+        municipality_code=SAITAMA_CITY,
+        organisation_id=me.organisation_id,
     )
     executor = Executor(build_schema(), introspection=False)
     prepared = executor.prepare(QUERY % ("totalCount" if total else ""))

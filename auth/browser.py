@@ -1,0 +1,188 @@
+"""Browser sign-in: authorization code with PKCE through authlib's Starlette client.
+
+authlib keeps `state`, `nonce` and the PKCE verifier in the session between the redirect
+and the callback, checks `state` on the way back, exchanges the code and validates the ID
+token (signature, `iss`, `aud`, `exp`, `nonce`). What is left here: the routes, turning
+the ID token into a session, the municipality switch and RP-initiated logout.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+from authlib.integrations.base_client import OAuthError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from kizuna.auth import session
+from kizuna.auth.memberships import MembershipDirectory, usable_memberships
+from kizuna.auth.principal import Identity
+from kizuna.auth.tokens import InvalidToken, identity_from_claims
+from kizuna.auth.trust import Trust
+
+log = logging.getLogger(__name__)
+
+_MUNICIPALITY = re.compile(r"[0-9]{6}", re.ASCII)
+_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
+<title>Kizuna</title><meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto">{body}</body></html>"""
+_HEADERS = {
+    "cache-control": "no-store",
+    "x-frame-options": "DENY",
+    "content-security-policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+
+
+def _page(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(body=body), status_code=status, headers=_HEADERS)
+
+
+class BrowserSignIn:
+    def __init__(self, trust: Trust, *, idle_seconds: int, absolute_seconds: int) -> None:
+        self.trust = trust
+        self.idle = idle_seconds
+        self.absolute = absolute_seconds
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/", self.home, methods=["GET"]),
+            Route("/auth/login", self.choose_issuer, methods=["GET"]),
+            Route("/auth/login/{issuer}", self.login, methods=["GET"]),
+            Route("/auth/callback/{issuer}", self.callback, methods=["GET"]),
+            Route("/auth/logout", self.logout, methods=["POST"]),
+            Route("/auth/municipality", self.switch_municipality, methods=["POST"]),
+            Route("/auth/session", self.describe, methods=["GET"]),
+        ]
+
+    def _directory(self, request: Request) -> MembershipDirectory:
+        directory: MembershipDirectory = request.app.state.memberships
+        return directory
+
+    def _identity(self, request: Request) -> Identity | None:
+        return session.session_identity(request, idle_seconds=self.idle, absolute_seconds=self.absolute)
+
+    async def home(self, request: Request) -> Response:
+        identity = self._identity(request)
+        if identity is None:
+            return _page('<h1>Kizuna 絆</h1><p><a href="/auth/login">サインイン / Sign in</a></p>')
+        memberships = await self._memberships(request, identity)
+        current = session.chosen_municipality(request)
+        rows = "".join(
+            f"<li>{html.escape(code)} {html.escape(role)}"
+            + ("（選択中）" if code == current else "")
+            + '<form method="post" action="/auth/municipality" style="display:inline">'
+            f'<input type="hidden" name="municipality" value="{html.escape(code)}">'
+            "<button>この市町村で作業する</button></form></li>"
+            for code, role in memberships
+        )
+        name = html.escape(identity.display_name or identity.subject)
+        return _page(
+            f"<h1>Kizuna 絆</h1><p>{name}</p><ul>{rows}</ul>"
+            '<p><a href="/graphql">GraphQL</a></p>'
+            '<form method="post" action="/auth/logout"><button>サインアウト / Sign out</button></form>'
+        )
+
+    async def choose_issuer(self, request: Request) -> Response:
+        names = self.trust.names
+        if len(names) == 1:
+            return RedirectResponse(f"/auth/login/{names[0]}", status_code=302)
+        links = "".join(
+            f'<li><a href="/auth/login/{html.escape(n)}">{html.escape(self.trust.labels[n])}</a></li>' for n in names
+        )
+        return _page(f"<h1>サインイン / Sign in</h1><ul>{links}</ul>")
+
+    async def login(self, request: Request) -> Response:
+        name = request.path_params["issuer"]
+        client = self.trust.client(name)
+        if client is None:
+            return _page("<p>Unknown identity provider.</p>", 404)
+        redirect_uri = str(request.url_for("callback", issuer=name))
+        try:
+            response: Response = await client.authorize_redirect(request, redirect_uri)
+        except Exception:
+            log.exception("sign-in at %s could not start", name)
+            return _page("<p>The identity provider cannot be reached. Try again later.</p>", 502)
+        return response
+
+    async def callback(self, request: Request) -> Response:
+        name = request.path_params["issuer"]
+        client, trusted = self.trust.client(name), self.trust.by_name(name)
+        if client is None or trusted is None:
+            return _page("<p>Unknown identity provider.</p>", 404)
+        try:
+            token = await client.authorize_access_token(request)
+            claims = dict(token["userinfo"])
+            identity = identity_from_claims(claims, trusted)
+        except (OAuthError, InvalidToken, KeyError, ValueError) as exc:
+            # A wrong state, a replayed or expired code, a bad ID token: no session.
+            log.warning("sign-in at %s refused: %s", name, exc)
+            return _page('<p>サインインできませんでした。Sign-in failed. <a href="/auth/login">Try again</a></p>', 400)
+        if not await self._memberships(request, identity, trusted_name=name):
+            return _page(
+                "<p>このアカウントには Kizuna の利用権限がありません。No membership for this account.</p>", 403
+            )
+        session.sign_in(request, identity, issuer_name=name, id_token=token.get("id_token"))
+        return RedirectResponse("/", status_code=303)
+
+    async def logout(self, request: Request) -> Response:
+        if not session.is_same_origin(request, require_proof=True):
+            return _page("<p>Cross-site request refused.</p>", 403)
+        name = session.session_issuer_name(request)
+        id_token = session.sign_out(request)
+        client = self.trust.client(name) if name else None
+        if client is None:
+            return RedirectResponse("/", status_code=303)
+        home = str(request.url_for("home"))
+        try:
+            response: Response = await client.logout_redirect(
+                request, post_logout_redirect_uri=home, id_token_hint=id_token, client_id=client.client_id
+            )
+        except RuntimeError:  # the IdP has no end_session_endpoint: the local sign-out stands
+            return RedirectResponse("/", status_code=303)
+        return response
+
+    async def switch_municipality(self, request: Request) -> Response:
+        if not session.is_same_origin(request, require_proof=True):
+            return _page("<p>Cross-site request refused.</p>", 403)
+        identity = self._identity(request)
+        if identity is None:
+            return RedirectResponse("/auth/login", status_code=303)
+        async with request.form() as form:
+            code = form.get("municipality")
+        held = {c for c, _ in await self._memberships(request, identity)}
+        if not isinstance(code, str) or not _MUNICIPALITY.fullmatch(code) or code not in held:
+            return _page("<p>No membership in that municipality.</p>", 403)
+        session.choose_municipality(request, code)
+        return RedirectResponse("/", status_code=303)
+
+    async def describe(self, request: Request) -> Response:
+        """The session as JSON, for pages and scripts: who, and which memberships."""
+        identity = self._identity(request)
+        if identity is None:
+            return JSONResponse({"signedIn": False}, headers={"cache-control": "no-store"})
+        memberships = await self._memberships(request, identity)
+        return JSONResponse(
+            {
+                "signedIn": True,
+                "issuer": identity.issuer,
+                "subject": identity.subject,
+                "name": identity.display_name,
+                "municipality": session.chosen_municipality(request),
+                "memberships": [{"municipality": c, "role": r} for c, r in memberships],
+            },
+            headers={"cache-control": "no-store"},
+        )
+
+    async def _memberships(
+        self, request: Request, identity: Identity, *, trusted_name: str | None = None
+    ) -> list[tuple[str, str]]:
+        trusted = self.trust.by_name(trusted_name or session.session_issuer_name(request) or "")
+        if trusted is None:
+            return []
+        account = await self._directory(request).account(identity.issuer, identity.subject)
+        return [(m.municipality_code, m.role.value) for m in usable_memberships(identity, trusted, account)]

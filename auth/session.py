@@ -1,0 +1,129 @@
+"""The browser session: a signed cookie holding who signed in, with an idle and an
+absolute timeout, and the check that a cookie-authenticated request is not cross-site.
+
+Starlette's SessionMiddleware signs the cookie (itsdangerous) and sets it HttpOnly and
+SameSite=Lax (Secure outside development). The signature's timestamp is renewed with
+every response, so the middleware's `max_age` is the idle timeout; the absolute timeout
+is the sign-in time kept inside the session.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import HTTPConnection, Request
+
+from kizuna.auth.issuers import Assertion
+from kizuna.auth.principal import Identity
+from kizuna.platform.vocabulary import AppRole
+
+COOKIE = "kizuna_session"
+CSRF_HEADER = "kizuna-csrf"
+SECRET_FILE = "session-secret"  # noqa: S105  (a file name, not a secret)
+_KEY = "signed_in"
+
+
+def load_or_create_secret(data_dir: Path, configured: str | None) -> str:
+    """The cookie-signing secret: KIZUNA_SESSION_SECRET, else one kept in the data directory (0600)."""
+    if configured:
+        return configured
+    path = data_dir / SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secret)
+    return secret
+
+
+def sign_in(request: Request, identity: Identity, *, issuer_name: str, id_token: str | None) -> None:
+    """Start a fresh session for `identity` (whatever the cookie held before is dropped,
+    so a session fixed by someone else before sign-in is worth nothing)."""
+    request.session.clear()
+    now = int(time.time())
+    request.session[_KEY] = {
+        "iss": identity.issuer,
+        "sub": identity.subject,
+        "name": identity.display_name,
+        "via": issuer_name,
+        "roles": sorted(r.value for r in identity.assertion.roles),
+        "municipality": identity.assertion.municipality_code,
+        "organisation": str(identity.assertion.organisation_id) if identity.assertion.organisation_id else None,
+        "at": now,
+        "seen": now,
+        "id_token": id_token,
+    }
+
+
+def session_identity(connection: HTTPConnection, *, idle_seconds: int, absolute_seconds: int) -> Identity | None:
+    """The identity of a live session, None without one; an expired one is cleared."""
+    if "session" not in connection.scope:
+        return None
+    data: dict[str, Any] | None = connection.session.get(_KEY)
+    if data is None:
+        return None
+    now = int(time.time())
+    if now - data["at"] > absolute_seconds or now - data["seen"] > idle_seconds:
+        connection.session.clear()
+        return None
+    data["seen"] = now
+    organisation = data.get("organisation")
+    return Identity(
+        issuer=data["iss"],
+        subject=data["sub"],
+        assertion=Assertion(
+            roles=frozenset(AppRole(r) for r in data.get("roles", ())),
+            municipality_code=data.get("municipality"),
+            organisation_id=uuid.UUID(organisation) if organisation else None,
+        ),
+        display_name=data.get("name"),
+    )
+
+
+def session_issuer_name(connection: HTTPConnection) -> str | None:
+    data = connection.session.get(_KEY) if "session" in connection.scope else None
+    return None if data is None else str(data["via"])
+
+
+def chosen_municipality(connection: HTTPConnection) -> str | None:
+    """The municipality picked with the session's switch, if any."""
+    return connection.session.get("municipality") if "session" in connection.scope else None
+
+
+def choose_municipality(request: Request, code: str) -> None:
+    request.session["municipality"] = code
+
+
+def sign_out(request: Request) -> str | None:
+    """End the session; returns the ID token to hint the IdP's logout with."""
+    data = request.session.get(_KEY) or {}
+    request.session.clear()
+    id_token: str | None = data.get("id_token")
+    return id_token
+
+
+def is_same_origin(connection: HTTPConnection, *, require_proof: bool) -> bool:
+    """Whether a cookie-authenticated request provably comes from Kizuna's own pages.
+
+    A browser sends `Origin` with every POST and `Sec-Fetch-Site` with every request; a
+    page on another site can send neither our custom header (that would need a CORS
+    preflight we never answer) nor a forged `Origin`. `require_proof` (state-changing
+    requests) refuses a request that shows none of the three.
+    """
+    if connection.headers.get(CSRF_HEADER) == "1":
+        return True
+    origin = connection.headers.get("origin")
+    if origin is not None:
+        own = f"{connection.url.scheme}://{connection.url.netloc}"
+        return origin == own
+    site = connection.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    return not require_proof

@@ -1,0 +1,180 @@
+"""Browser sign-in through the development IdP, over real HTTP: the whole code + PKCE
+flow, the session cookie, the municipality switch, logout, and the attacks on each step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+SAITAMA_CITY = "111007"
+KAWAGOE = "112011"
+CASEWORKER = f"demo:caseworker:{SAITAMA_CITY}"
+QUERY = {"query": "{ viewer { subject role municipality { code } } cases(first: 1) { edges { node { id } } } }"}
+
+Forms = Callable[[str], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def browser(server: Any) -> Iterator[httpx.Client]:
+    """A client with its own cookie jar that follows no redirect by itself."""
+    with httpx.Client(base_url=server.url, timeout=30, follow_redirects=False) as client:
+        yield client
+
+
+def start_login(browser: httpx.Client) -> httpx.Response:
+    """From /auth/login to the development IdP's sign-in page."""
+    response = browser.get("/auth/login")
+    while response.status_code in (302, 303, 307):
+        response = browser.get(response.headers["location"])
+    assert response.status_code == 200, response.text
+    return response
+
+
+def pick_user(browser: httpx.Client, page: httpx.Response, forms: Forms, subject: str) -> str:
+    """Submit the sign-in page as `subject`; returns the callback URL the IdP redirects to."""
+    (form,) = forms(page.text)
+    response = browser.post(str(page.url.join(form["action"])), data=form["fields"] | {"subject": subject})
+    assert response.status_code in (302, 303), response.text
+    location: str = response.headers["location"]
+    assert urlsplit(location).path == "/auth/callback/dev"
+    return location
+
+
+def sign_in(browser: httpx.Client, forms: Forms, subject: str = CASEWORKER) -> httpx.Response:
+    callback = pick_user(browser, start_login(browser), forms, subject)
+    return browser.get(callback)
+
+
+def graphql(browser: httpx.Client, **headers: str) -> httpx.Response:
+    origin = str(browser.base_url).rstrip("/")
+    return browser.post("/graphql", json=QUERY, headers={"origin": origin, **headers})
+
+
+def assert_refused(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == code
+
+
+class TestSignIn:
+    def test_the_whole_flow_ends_in_a_session_that_answers_graphql(self, browser: httpx.Client, forms: Forms) -> None:
+        page = start_login(browser)
+        assert CASEWORKER in page.text
+        authorize = parse_qs(urlsplit(str(page.url)).query)
+        assert authorize["code_challenge_method"] == ["S256"]
+        assert authorize["nonce"][0]
+        assert authorize["state"][0]
+        done = browser.get(pick_user(browser, page, forms, CASEWORKER))
+        assert done.status_code == 303
+        assert done.headers["location"] == "/"
+        cookie = done.headers["set-cookie"]
+        assert cookie.startswith("kizuna_session=")
+        assert "httponly" in cookie.lower()
+        assert "samesite=lax" in cookie.lower()
+        response = graphql(browser)
+        assert response.status_code == 200, response.text
+        viewer = response.json()["data"]["viewer"]
+        assert viewer == {"subject": CASEWORKER, "role": "CASEWORKER", "municipality": {"code": SAITAMA_CITY}}
+
+    def test_home_and_session_describe_the_signed_in_user(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        described = browser.get("/auth/session").json()
+        assert described["signedIn"] is True
+        assert described["memberships"] == [{"municipality": SAITAMA_CITY, "role": "caseworker"}]
+        assert "サインアウト" in browser.get("/").text
+
+    def test_logout_ends_the_session_and_returns_through_the_idp(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        origin = str(browser.base_url).rstrip("/")
+        response = browser.post("/auth/logout", headers={"origin": origin})
+        assert response.status_code == 302
+        end_session = urlsplit(response.headers["location"])
+        assert end_session.path == "/dev-idp/logout"
+        assert parse_qs(end_session.query)["id_token_hint"]
+        back = browser.get(response.headers["location"])
+        assert back.status_code in (302, 303)
+        assert urlsplit(back.headers["location"]).path == "/"
+        assert_refused(graphql(browser), 401, "UNAUTHENTICATED")
+
+
+class TestAttacks:
+    def test_cross_site_cookie_post_is_refused(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        assert_refused(graphql(browser, origin="https://evil.example"), 403, "FORBIDDEN")
+
+    def test_cookie_post_without_any_proof_of_origin_is_refused(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        assert_refused(browser.post("/graphql", json=QUERY), 403, "FORBIDDEN")
+        assert browser.post("/graphql", json=QUERY, headers={"kizuna-csrf": "1"}).status_code == 200
+
+    def test_cross_site_cookie_get_is_refused(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        response = browser.get(
+            "/graphql", params={"query": "{ viewer { subject } }"}, headers={"sec-fetch-site": "cross-site"}
+        )
+        assert_refused(response, 403, "FORBIDDEN")
+
+    def test_cross_site_logout_is_refused(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        assert browser.post("/auth/logout", headers={"origin": "https://evil.example"}).status_code == 403
+        assert graphql(browser).status_code == 200
+
+    def test_wrong_state_gives_no_session(self, browser: httpx.Client, forms: Forms) -> None:
+        callback = urlsplit(pick_user(browser, start_login(browser), forms, CASEWORKER))
+        code = parse_qs(callback.query)["code"][0]
+        response = browser.get("/auth/callback/dev", params={"code": code, "state": "forged-state"})
+        assert response.status_code == 400
+        assert_refused(graphql(browser), 401, "UNAUTHENTICATED")
+
+    def test_callback_without_a_login_started_in_this_browser(
+        self, browser: httpx.Client, forms: Forms, server: Any
+    ) -> None:
+        """An attacker's own code and state, replayed into a victim's browser (login CSRF)."""
+        callback = pick_user(browser, start_login(browser), forms, CASEWORKER)
+        with httpx.Client(base_url=server.url, timeout=30, follow_redirects=False) as victim:
+            assert victim.get(callback).status_code == 400
+            assert_refused(graphql(victim), 401, "UNAUTHENTICATED")
+
+    def test_replayed_authorization_code_is_refused(self, browser: httpx.Client, forms: Forms) -> None:
+        first = urlsplit(pick_user(browser, start_login(browser), forms, CASEWORKER))
+        assert browser.get(f"{first.path}?{first.query}").status_code == 303
+        browser.cookies.clear()
+        # A new login gives a fresh state in a fresh session; the old code goes with it.
+        second = urlsplit(pick_user(browser, start_login(browser), forms, CASEWORKER))
+        old_code = parse_qs(first.query)["code"][0]
+        state = parse_qs(second.query)["state"][0]
+        response = browser.get("/auth/callback/dev", params={"code": old_code, "state": state})
+        assert response.status_code == 400
+        assert_refused(graphql(browser), 401, "UNAUTHENTICATED")
+
+    def test_tampered_session_cookie_is_ignored(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        value = browser.cookies["kizuna_session"]
+        browser.cookies.clear()
+        browser.cookies.set("kizuna_session", value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB"))
+        assert_refused(graphql(browser), 401, "UNAUTHENTICATED")
+
+
+class TestMunicipalitySwitch:
+    def test_switch_to_a_municipality_without_membership_is_refused(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        origin = str(browser.base_url).rstrip("/")
+        response = browser.post("/auth/municipality", data={"municipality": KAWAGOE}, headers={"origin": origin})
+        assert response.status_code == 403
+        assert graphql(browser).json()["data"]["viewer"]["municipality"]["code"] == SAITAMA_CITY
+
+    def test_switch_to_an_own_municipality(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        origin = str(browser.base_url).rstrip("/")
+        response = browser.post("/auth/municipality", data={"municipality": SAITAMA_CITY}, headers={"origin": origin})
+        assert response.status_code == 303
+        assert browser.get("/auth/session").json()["municipality"] == SAITAMA_CITY
+
+    def test_header_naming_another_municipality_is_refused(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        assert_refused(graphql(browser, **{"kizuna-municipality": KAWAGOE}), 403, "FORBIDDEN")
