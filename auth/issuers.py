@@ -3,7 +3,8 @@
 Each `[issuers.<name>]` gives the provider's discovery URL, Kizuna's client at it, the
 audience its access tokens must carry, the roles it may vouch for, and where its claims
 say role, municipality and organisation. Any scalar can come from the environment
-instead, as ``KIZUNA_IDP_<NAME>_<KEY>`` (secrets belong there, not in the file), and
+instead, as ``KIZUNA_IDP_<NAME>_<KEY>`` (secrets belong there, not in the file; `roles`
+comma-separated), and
 ``KIZUNA_IDPS=staff,school`` declares issuers that live in the environment only.
 `deploy/keycloak/kizuna-idp.toml` is a worked example.
 """
@@ -17,11 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kizuna.platform.vocabulary import AppRole
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}", re.ASCII)
 _MUNICIPALITY = re.compile(r"[0-9]{6}", re.ASCII)
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _SCALARS = ("discovery_url", "client_id", "client_secret", "audience", "scope", "label")
 
 
@@ -115,6 +118,8 @@ def _issuer(name: str, table: dict[str, Any], environ: Mapping[str, str]) -> Iss
     for key in _SCALARS:
         if environ.get(prefix + key.upper()):
             table[key] = environ[prefix + key.upper()]
+    if environ.get(prefix + "ROLES"):
+        table["roles"] = [r.strip() for r in environ[prefix + "ROLES"].split(",") if r.strip()]
 
     def text(key: str, *, required: bool = True, default: str = "") -> str:
         value = table.get(key, default)
@@ -123,8 +128,9 @@ def _issuer(name: str, table: dict[str, Any], environ: Mapping[str, str]) -> Iss
         return value
 
     discovery_url = text("discovery_url")
-    if not discovery_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-        raise IssuerConfigError(f"issuer {name}: discovery_url must use https")
+    parts = urlsplit(discovery_url)
+    if not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)):
+        raise IssuerConfigError(f"issuer {name}: discovery_url must use https (plain http only on loopback)")
     raw_roles = table.get("roles")
     if not isinstance(raw_roles, list) or not raw_roles:
         raise IssuerConfigError(f"issuer {name}: `roles` must list the Kizuna roles it may vouch for")

@@ -57,12 +57,10 @@ class RemoteJWKS:
         self.fetches = 0
 
     async def key_set(self, kid: str | None) -> KeySet:
-        if not self._stale(kid):
-            assert self._keys is not None  # noqa: S101  (_stale is true while there are none)
-            return self._keys
-        async with self._lock:
-            if self._stale(kid):  # another request may have refetched while this one waited
-                await self._fetch()
+        if self._stale(kid):
+            async with self._lock:
+                if self._stale(kid):  # another request may have refetched while this one waited
+                    await self._fetch()
         if self._keys is None:
             raise LookupError(f"no keys from {self.uri}")
         return self._keys

@@ -113,11 +113,11 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def server(settings: Settings, urls: DatabaseUrls, signing_key: Any) -> Iterator[RunningServer]:
-    """Kizuna under uvicorn on a loopback port, in a thread with its own event loop."""
-    app = create_app(settings, urls.app, dev_key=signing_key)
-    port = _free_port()
+@contextlib.contextmanager
+def _serve(app: Any, port: int | None = None) -> Iterator[RunningServer]:
+    """`app` under uvicorn on a loopback port (a free one by default), in a thread with its
+    own event loop."""
+    port = port or _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uv_server = uvicorn.Server(config)
     thread = threading.Thread(target=uv_server.run, daemon=True)
@@ -127,9 +127,24 @@ def server(settings: Settings, urls: DatabaseUrls, signing_key: Any) -> Iterator
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    yield RunningServer(url=f"http://127.0.0.1:{port}")
-    uv_server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield RunningServer(url=f"http://127.0.0.1:{port}")
+    finally:
+        uv_server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def serve() -> Callable[..., contextlib.AbstractContextManager[RunningServer]]:
+    """`with serve(app, port) as running:` a real server for another app (another configuration)."""
+    return _serve
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, urls: DatabaseUrls, signing_key: Any) -> Iterator[RunningServer]:
+    """Kizuna with the development IdP, under uvicorn on a loopback port."""
+    with _serve(create_app(settings, urls.app, dev_key=signing_key)) as running:
+        yield running
 
 
 @pytest.fixture
