@@ -107,6 +107,11 @@ class Trust:
         return client
 
     @property
+    def issuers(self) -> frozenset[str]:
+        """The `iss` of every issuer discovered so far (memberships may name only these)."""
+        return frozenset(self._by_iss)
+
+    @property
     def names(self) -> list[str]:
         return list(self.labels)
 

@@ -184,7 +184,16 @@ class Membership(TenantTable):
     __tablename__ = "membership"
     extra_args = (
         UniqueConstraint("municipality_code", "user_id", "role", "organisation_id"),
+        # A grant's idempotency key: one per tenant, so a retried grant finds its membership.
+        UniqueConstraint("municipality_code", "idempotency_key"),
         CheckConstraint("revoked_at IS NULL OR revoked_at >= granted_at", name="revoked_after_granted"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
+        # The prefecture's roles live in the prefecture's tenant (NN000C), every other in a municipality.
+        CheckConstraint(
+            "(role IN ('platform_admin', 'prefecture_analyst')) = (municipality_code ~ '^[0-9]{2}000[0-9]$')",
+            name="role_fits_tenant",
+        ),
+        Index("ix_membership_recent", "municipality_code", text("granted_at DESC"), text("id DESC")),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
@@ -193,6 +202,7 @@ class Membership(TenantTable):
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
     granted_at: Mapped[dt.datetime] = created_at()
     revoked_at: Mapped[dt.datetime | None]
+    idempotency_key: Mapped[str | None]
 
 
 class Household(TenantTable):

@@ -35,3 +35,22 @@ def forbidden() -> CodedError:
 
 def bad_input(message: str) -> CodedError:
     return CodedError(ErrorCode.BAD_USER_INPUT, message)
+
+
+class UserErrorCode(enum.StrEnum):
+    """Why a mutation's input was refused (a payload's `userErrors`, not a request error)."""
+
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+
+
+class Refused(Exception):
+    """A mutation's input breaks a rule. Services raise it before they write anything, so
+    the payload can report it as a user error while the transaction still commits clean.
+    The message must be as safe as a `CodedError`'s: it never names another tenant's data."""
+
+    def __init__(self, code: UserErrorCode, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.code, self.field, self.message = code, field, message

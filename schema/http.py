@@ -171,17 +171,26 @@ class GraphQLEndpoint:
             )
             readonly = operation.operation is OperationType.QUERY
             database: Database = request.app.state.database
+            changed: list[tuple[str, str]] = []
             async with database.transaction(context, readonly=readonly) as tx:
                 result = await self.executor.execute(
                     prepared.document,
                     context=Context(
-                        principal=principal, tx=tx, request_id=request_id, prefecture_code=self.prefecture_code
+                        principal=principal,
+                        tx=tx,
+                        request_id=request_id,
+                        prefecture_code=self.prefecture_code,
+                        trusted_issuers=self.authenticator.trust.issuers,
+                        membership_changed=lambda issuer, subject: changed.append((issuer, subject)),
                     ),
                     variables=gql.variables,
                     operation_name=gql.operation_name,
                 )
                 if not readonly and result.errors:
                     raise _RollBack(result)
+            # After COMMIT: a sign-in in between must not cache the memberships of before.
+            for issuer, subject in changed:
+                directory.forget(issuer, subject)
         except _RollBack as rolled_back:
             result = rolled_back.result
         except RequestError as exc:

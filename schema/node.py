@@ -15,7 +15,9 @@ from kizuna.schema.cases.queries import to_case
 from kizuna.schema.cases.types import Person
 from kizuna.schema.context import Context
 from kizuna.schema.errors import not_found
-from kizuna.schema.permissions import CASE_READERS, REFERRAL_READERS, require
+from kizuna.schema.memberships import service as memberships
+from kizuna.schema.memberships.queries import to_membership
+from kizuna.schema.permissions import CASE_READERS, MEMBERSHIP_MANAGERS, REFERRAL_READERS, require
 from kizuna.schema.referrals import service as referrals
 from kizuna.schema.referrals.queries import to_referral
 from kizuna.schema.relay import Node, decode_global_id, encode_global_id
@@ -58,11 +60,18 @@ async def _organization(ctx: Context, key: uuid.UUID) -> Node | None:
     )
 
 
+async def _membership(ctx: Context, key: uuid.UUID) -> Node | None:
+    require(ctx.principal, MEMBERSHIP_MANAGERS)
+    row = await memberships.membership_by_id(ctx.tx, key)
+    return None if row is None else to_membership(row)
+
+
 RESOLVERS: dict[str, Callable[[Context, uuid.UUID], Awaitable[Node | None]]] = {
     "Case": _case,
     "Person": _person,
     "Referral": _referral,
     "Organization": _organization,
+    "Membership": _membership,
 }
 
 

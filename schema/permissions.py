@@ -17,6 +17,10 @@ REFERRAL_READERS = CASE_READERS | {
     AppRole.WELFARE_WORKER,
 }
 
+# Memberships of the tenant: read and managed by its supervisors and the platform's
+# administrators (what each may grant: schema/memberships/service.py).
+MEMBERSHIP_MANAGERS = frozenset({AppRole.SUPERVISOR, AppRole.PLATFORM_ADMIN})
+
 
 def require(principal: Principal, roles: frozenset[AppRole]) -> None:
     if principal.role not in roles:

@@ -22,7 +22,7 @@ DEFAULT_PAGE_SIZE = 50
 
 
 # One byte per Node type; never reuse a retired number.
-TYPE_TAGS = {"Case": 1, "Person": 2, "Referral": 3, "Organization": 4}
+TYPE_TAGS = {"Case": 1, "Person": 2, "Referral": 3, "Organization": 4, "Membership": 5}
 _TAG_BYTES = {name: bytes([tag]) for name, tag in TYPE_TAGS.items()}
 _TYPE_BY_TAG = {tag: name for name, tag in TYPE_TAGS.items()}
 _GLOBAL_ID_LENGTH = 23  # base64url of 17 bytes, unpadded

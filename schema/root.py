@@ -1,4 +1,4 @@
-"""The schema: `Query` composed from the per-domain query classes."""
+"""The schema: `Query` and `Mutation` composed from the per-domain classes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from strawberry.schema.config import StrawberryConfig
 
 from kizuna.schema.cases.queries import CaseQueries
 from kizuna.schema.cases.types import Case, Person
+from kizuna.schema.memberships.mutations import MembershipMutations
+from kizuna.schema.memberships.queries import MembershipQueries
+from kizuna.schema.memberships.types import Membership
 from kizuna.schema.node import NodeQueries
 from kizuna.schema.referrals.queries import ReferralQueries
 from kizuna.schema.referrals.types import Referral
@@ -15,7 +18,12 @@ from kizuna.schema.tenants.types import Organization
 
 
 @strawberry.type
-class Query(TenantQueries, CaseQueries, ReferralQueries, NodeQueries):
+class Query(TenantQueries, CaseQueries, ReferralQueries, MembershipQueries, NodeQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(MembershipMutations):
     pass
 
 
@@ -23,6 +31,7 @@ def build_schema() -> strawberry.Schema:
     """The schema. Limits, caches and introspection are the executor's (schema/execution.py)."""
     return strawberry.Schema(
         query=Query,
-        types=[Case, Person, Referral, Organization],
+        mutation=Mutation,
+        types=[Case, Person, Referral, Organization, Membership],
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -595,7 +595,12 @@ async def _provision(
         await upsert_organisations(conn, directory.values())
         ids = await upsert_users(conn, [UserRow(u.user_id, issuer, u.subject) for u in users])
         if strays := [u.subject for u in users if ids[(issuer, u.subject)] != u.user_id]:
-            raise RuntimeError(f"demo users registered under other ids (an older data directory?): {strays[:3]}")
+            # Only a data directory migrated from before revision 0004 holds demo users
+            # under other ids; its demo data stays usable, but cannot be extended.
+            raise RuntimeError(
+                f"demo users {strays[:3]} are registered under other ids: this data directory predates"
+                " revision 0004; stop the server (kizuna db stop) and remove it to seed afresh"
+            )
         added = 0
         for government in governments:
             rows = [

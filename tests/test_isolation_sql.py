@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -43,8 +43,11 @@ async def victim_rows(admin_conn: asyncpg.Connection) -> Callable[[str], Any]:
 
 
 @pytest.fixture
-async def victim_row(admin_conn: asyncpg.Connection) -> Callable[[str], Any]:
-    """One of the victim's rows as JSON, seeding one first if the demo data has none."""
+async def victim_row(admin_conn: asyncpg.Connection) -> AsyncIterator[Callable[[str], Any]]:
+    """One of the victim's rows as JSON, seeding one first if the demo data has none (and
+    removing it afterwards: the seeded database is shared, and a forged audit row would
+    break the tenant's audit chain for every later test)."""
+    seeded: list[tuple[str, uuid.UUID]] = []
 
     async def one(table: str) -> dict[str, Any]:
         value = await admin_conn.fetchval(
@@ -52,10 +55,17 @@ async def victim_row(admin_conn: asyncpg.Connection) -> Callable[[str], Any]:
         )
         if value is None:
             value = await _insert_victim_row(admin_conn, table)
+            seeded.append((table, uuid.UUID(json.loads(value)["id"])))
         result: dict[str, Any] = json.loads(value)
         return result
 
-    return one
+    try:
+        yield one
+    finally:
+        for table, key in seeded:
+            await admin_conn.execute(
+                f"DELETE FROM kizuna.{table} WHERE municipality_code = $1 AND id = $2", VICTIM, key
+            )
 
 
 async def _insert_victim_row(admin_conn: asyncpg.Connection, table: str) -> str:

@@ -15,7 +15,7 @@ from kizuna.schema.relay import encode_global_id
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
-TENANT_NODE_TABLES = {"Case": "carer_case", "Person": "person", "Referral": "referral"}
+TENANT_NODE_TABLES = {"Case": "carer_case", "Person": "person", "Referral": "referral", "Membership": "membership"}
 QUERY = "query($id: ID!) { node(id: $id) { id } }"
 
 
@@ -42,7 +42,7 @@ async def test_another_tenants_node_is_not_found(type_name: str, admin_conn: asy
     assert crossed["errors"][0]["message"] == unknown["errors"][0]["message"]
 
 
-@pytest.mark.parametrize("type_name", ["Case", "Person"])
+@pytest.mark.parametrize("type_name", ["Case", "Person", "Membership"])
 def test_schools_cannot_fetch_case_nodes_even_of_their_own_tenant(type_name: str, graphql: Any) -> None:
     body = graphql(QUERY, AppRole.SCHOOL_STAFF, SAITAMA_CITY, {"id": encode_global_id(type_name, uuid.uuid4())})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -1,0 +1,67 @@
+"""`memberships(first:, after:, includeRevoked:)`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from kizuna.platform.vocabulary import AppRole, OrganisationKind
+from kizuna.schema.context import Context
+from kizuna.schema.memberships import service
+from kizuna.schema.memberships.types import Membership, MembershipConnection, MembershipEdge
+from kizuna.schema.permissions import MEMBERSHIP_MANAGERS, require
+from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size
+from kizuna.schema.selection import selected_names
+from kizuna.schema.tenants.types import Organization
+
+
+def to_membership(row: asyncpg.Record) -> Membership:
+    """A membership from one row of `service.MEMBERSHIP_BY_ID` or the page statement."""
+    return Membership(
+        id=strawberry.ID(encode_global_id("Membership", row["id"])),
+        issuer=row["issuer"],
+        subject=row["subject"],
+        display_name=row["display_name"],
+        role=AppRole(row["role"]),
+        organization=Organization(
+            id=strawberry.ID(encode_global_id("Organization", row["org_id"])),
+            name=row["org_name"],
+            kind=OrganisationKind(row["org_kind"]),
+        ),
+        municipality_code=row["municipality_code"],
+        granted_at=row["granted_at"],
+        revoked_at=row["revoked_at"],
+        active=row["revoked_at"] is None,
+    )
+
+
+@strawberry.type
+class MembershipQueries:
+    @strawberry.field(description="この団体の所属（スーパーバイザーとプラットフォーム管理者のみ）")
+    async def memberships(
+        self,
+        info: Info[Context, Any],
+        first: int | None = None,
+        after: str | None = None,
+        include_revoked: bool = False,
+    ) -> MembershipConnection:
+        ctx = info.context
+        require(ctx.principal, MEMBERSHIP_MANAGERS)
+        size = page_size(first)
+        keyset = decode_cursor(after)
+        rows = await service.membership_page(ctx.tx, first=size, after=keyset, include_revoked=include_revoked)
+        total = (
+            await service.membership_count(ctx.tx, include_revoked=include_revoked)
+            if "totalCount" in selected_names(info)
+            else None
+        )
+        page = rows[:size]
+        positions = [Keyset(r["granted_at"], r["id"]) for r in page]
+        return MembershipConnection(
+            edges=[MembershipEdge(node=to_membership(r), position=p) for r, p in zip(page, positions, strict=True)],
+            page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
+            total_count=total,
+        )

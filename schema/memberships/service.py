@@ -1,0 +1,278 @@
+"""Memberships of the current tenant: the page, and granting and revoking them.
+
+Who may do what (the database holds the same rules: grants, row security and the
+restrictive `supervisor_*` policies of migration 0005, and the `role_fits_tenant` CHECK):
+
+- only supervisors and platform administrators manage memberships;
+- a supervisor grants and revokes the municipal working roles (`SUPERVISED_ROLES`) of
+  their own tenant, never a supervisor's, a prefecture analyst's or an administrator's;
+- a platform administrator grants any role, the prefecture's roles in the prefecture's
+  tenant and every other role in a municipality's;
+- the organisation serves the tenant, the issuer is one the deployment trusts;
+- nobody revokes the membership they act through.
+
+Every change is written in the request's transaction together with its audit event; a
+refused request (`Refused`) has written nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import lru_cache
+
+import asyncpg
+
+from kizuna.platform import audit
+from kizuna.platform.database import TenantTransaction
+from kizuna.platform.ids import uuid7
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.errors import Refused, UserErrorCode
+from kizuna.schema.permissions import MEMBERSHIP_MANAGERS
+from kizuna.schema.relay import Keyset
+
+SUPERVISED_ROLES = frozenset(
+    {
+        AppRole.CASEWORKER,
+        AppRole.COORDINATOR,
+        AppRole.SCHOOL_STAFF,
+        AppRole.SCHOOL_SOCIAL_WORKER,
+        AppRole.WELFARE_WORKER,
+        AppRole.MUNICIPAL_SYSTEM,
+    }
+)
+PREFECTURE_ROLES = frozenset({AppRole.PLATFORM_ADMIN, AppRole.PREFECTURE_ANALYST})
+PREFECTURE_TENANT = re.compile(r"[0-9]{2}000[0-9]", re.ASCII)
+MAX_KEY_LENGTH = 200
+MAX_NAME_LENGTH = 200
+MAX_SUBJECT_LENGTH = 255
+
+NO_SUCH_MEMBERSHIP = "No such membership."
+GRANT_ACTION = "membership.grant"
+REVOKE_ACTION = "membership.revoke"
+
+_COLUMNS = """
+SELECT m.municipality_code, m.id, m.user_id, m.display_name, m.role, m.granted_at, m.revoked_at,
+       m.idempotency_key, u.issuer, u.subject,
+       o.id AS org_id, o.name AS org_name, o.kind AS org_kind
+FROM kizuna.membership m
+JOIN kizuna.app_user u ON u.id = m.user_id
+JOIN kizuna.organisation o ON o.id = m.organisation_id
+WHERE m.municipality_code = $1"""
+MEMBERSHIP_BY_ID = f"{_COLUMNS} AND m.id = $2"
+MEMBERSHIP_BY_KEY = f"{_COLUMNS} AND m.idempotency_key = $2"
+SAME_GRANT = """
+SELECT id, revoked_at FROM kizuna.membership
+WHERE municipality_code = $1 AND user_id = $2 AND role = $3::kizuna.app_role AND organisation_id = $4
+"""
+ORGANISATION = "SELECT municipality_code FROM kizuna.organisation WHERE id = $1"
+USER_BY_NAME = "SELECT id FROM kizuna.app_user WHERE issuer = $1 AND subject = $2"
+# A user another tenant registered at the same moment is taken as found (DO NOTHING).
+ADD_USER = """
+INSERT INTO kizuna.app_user (id, issuer, subject) VALUES ($1, $2, $3)
+ON CONFLICT (issuer, subject) DO NOTHING RETURNING id
+"""
+INSERT_MEMBERSHIP = """
+INSERT INTO kizuna.membership
+    (municipality_code, id, user_id, display_name, role, organisation_id, idempotency_key)
+VALUES ($1, $2, $3, $4, $5::kizuna.app_role, $6, $7)
+"""
+# The unique (tenant, user, role, organisation) keeps one row per grant; granting a
+# revoked one again makes it active again, and the audit chain keeps its history.
+REACTIVATE = """
+UPDATE kizuna.membership SET revoked_at = NULL, granted_at = now(), display_name = $3, idempotency_key = $4
+WHERE municipality_code = $1 AND id = $2 AND revoked_at IS NOT NULL
+"""
+# GREATEST: a grant committed while this transaction waited for the audit lock may carry
+# a later now() than this transaction's, and revoked_at never precedes granted_at.
+REVOKE = """
+UPDATE kizuna.membership SET revoked_at = GREATEST(now(), granted_at)
+WHERE municipality_code = $1 AND id = $2 AND revoked_at IS NULL
+"""
+
+
+@lru_cache(maxsize=16)
+def page_sql(limit: int, include_revoked: bool, after: bool) -> str:
+    """The page statement; `limit` is a validated int written as a literal (see cases)."""
+    conditions = "" if include_revoked else " AND m.revoked_at IS NULL"
+    if after:
+        conditions += " AND (m.granted_at, m.id) < ($2, $3)"
+    return f"{_COLUMNS}{conditions}\nORDER BY m.granted_at DESC, m.id DESC\nLIMIT {int(limit)}"
+
+
+def count_sql(include_revoked: bool) -> str:
+    active = "" if include_revoked else " AND revoked_at IS NULL"
+    return f"SELECT count(*) FROM kizuna.membership WHERE municipality_code = $1{active}"
+
+
+async def membership_page(
+    tx: TenantTransaction, *, first: int, after: Keyset | None, include_revoked: bool
+) -> list[asyncpg.Record]:
+    """Up to `first + 1` rows (the extra one tells whether a next page exists)."""
+    sql = page_sql(first + 1, include_revoked, after is not None)
+    if after is None:
+        return await tx.fetch(sql)
+    return await tx.fetch(sql, after.at, after.id)
+
+
+async def membership_count(tx: TenantTransaction, *, include_revoked: bool) -> int:
+    count: int = await tx.fetchval(count_sql(include_revoked))
+    return count
+
+
+async def membership_by_id(tx: TenantTransaction, membership_id: uuid.UUID) -> asyncpg.Record | None:
+    return await tx.fetchrow(MEMBERSHIP_BY_ID, membership_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    issuer: str
+    subject: str
+    display_name: str
+    role: AppRole
+    organisation_id: uuid.UUID
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    membership: asyncpg.Record
+    """The membership as `MEMBERSHIP_BY_ID` reads it."""
+    changed: bool
+    """False when an idempotent retry found the first request's membership."""
+
+
+def is_prefecture_tenant(code: str) -> bool:
+    return PREFECTURE_TENANT.fullmatch(code) is not None
+
+
+def check_grant(grant: Grant, *, actor: AppRole, tenant: str, trusted_issuers: Collection[str]) -> None:
+    """The rules that need no database: raise `Refused` for the first one broken, who
+    may grant what here before what the input says."""
+    if actor not in MEMBERSHIP_MANAGERS:
+        raise Refused(UserErrorCode.FORBIDDEN, None, "Your role may not manage memberships.")
+    if actor is AppRole.SUPERVISOR and grant.role not in SUPERVISED_ROLES:
+        raise Refused(UserErrorCode.FORBIDDEN, "role", "A supervisor may not grant this role.")
+    if (grant.role in PREFECTURE_ROLES) != is_prefecture_tenant(tenant):
+        where = "the prefecture's tenant" if grant.role in PREFECTURE_ROLES else "a municipality's tenant"
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "role", f"This role is held only in {where}.")
+    if grant.issuer not in trusted_issuers:
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "issuer", "This deployment does not trust that issuer.")
+    if not 0 < len(grant.subject) <= MAX_SUBJECT_LENGTH or not grant.subject.isprintable():
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "subject", "The subject must be 1 to 255 printable characters.")
+    if not grant.display_name.strip() or len(grant.display_name) > MAX_NAME_LENGTH:
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "displayName", "The display name must be 1 to 200 characters.")
+    key = grant.idempotency_key
+    if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise Refused(
+            UserErrorCode.BAD_USER_INPUT, "idempotencyKey", "The idempotency key must be 1 to 200 characters."
+        )
+
+
+async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_issuers: Collection[str]) -> Outcome:
+    """Grant `grant` in the request's tenant: register the user if new, insert (or make
+    active again) the membership and audit it, all in `tx`.
+
+    Raises `Refused` before writing anything. With an idempotency key the first request's
+    membership is returned to a retry, unchanged and not audited again.
+    """
+    context = tx.context
+    check_grant(grant, actor=context.role, tenant=context.municipality_code, trusted_issuers=trusted_issuers)
+    organisation = await tx.fetch_global(ORGANISATION, grant.organisation_id)
+    if not organisation:
+        raise Refused(UserErrorCode.NOT_FOUND, "organizationId", "No such organisation.")
+    if organisation[0]["municipality_code"] != context.municipality_code:
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "organizationId", "The organisation does not serve this tenant.")
+
+    # From here on the tenant's membership writers take turns: what is checked below is
+    # still true when it is written.
+    await audit.lock_chain(tx)
+    if grant.idempotency_key is not None:
+        earlier = await tx.fetchrow(MEMBERSHIP_BY_KEY, grant.idempotency_key)
+        if earlier is not None:
+            return Outcome(_same_request(earlier, grant), changed=False)
+
+    found = await tx.fetch_global(USER_BY_NAME, grant.issuer, grant.subject)
+    user_id: uuid.UUID | None = found[0]["id"] if found else None
+    existing = None
+    if user_id is not None:
+        existing = await tx.fetchrow(SAME_GRANT, user_id, grant.role.value, grant.organisation_id)
+        if existing is not None and existing["revoked_at"] is None:
+            raise Refused(UserErrorCode.CONFLICT, None, "This user already holds this role for this organisation here.")
+    if user_id is None:
+        user_id = await _register(tx, grant.issuer, grant.subject)
+
+    if existing is not None:
+        membership_id: uuid.UUID = existing["id"]
+        await tx.execute(REACTIVATE, membership_id, grant.display_name, grant.idempotency_key)
+        fields: tuple[str, ...] = ("display_name", "granted_at", "revoked_at", "idempotency_key")
+    else:
+        membership_id = uuid7()
+        await tx.execute(
+            INSERT_MEMBERSHIP,
+            membership_id,
+            user_id,
+            grant.display_name,
+            grant.role.value,
+            grant.organisation_id,
+            grant.idempotency_key,
+        )
+        fields = ("user_id", "display_name", "role", "organisation_id", "granted_at", "idempotency_key")
+    await audit.record(tx, action=GRANT_ACTION, entity="membership", entity_id=membership_id, fields=fields)
+    return Outcome(await _read_back(tx, membership_id), changed=True)
+
+
+def _same_request(earlier: asyncpg.Record, grant: Grant) -> asyncpg.Record:
+    """The membership an idempotency key made, if the retry asks for the same grant."""
+    same = (earlier["issuer"], earlier["subject"], earlier["role"], earlier["org_id"]) == (
+        grant.issuer,
+        grant.subject,
+        grant.role.value,
+        grant.organisation_id,
+    )
+    if not same:
+        raise Refused(UserErrorCode.CONFLICT, "idempotencyKey", "This idempotency key was used for another grant.")
+    return earlier
+
+
+async def _register(tx: TenantTransaction, issuer: str, subject: str) -> uuid.UUID:
+    added = await tx.fetch_global(ADD_USER, uuid7(), issuer, subject)
+    if not added:  # registered concurrently (by a grant in another tenant)
+        added = await tx.fetch_global(USER_BY_NAME, issuer, subject)
+    user_id: uuid.UUID = added[0]["id"]
+    return user_id
+
+
+async def do_revoke_membership(tx: TenantTransaction, membership_id: uuid.UUID) -> Outcome:
+    """Revoke a membership of the request's tenant and audit it, in `tx`.
+
+    An id of another tenant's membership, or of nothing, is refused with the same
+    NOT_FOUND; other refusals come only after the membership was found in this tenant.
+    """
+    actor = tx.context.role
+    if actor not in MEMBERSHIP_MANAGERS:
+        raise Refused(UserErrorCode.FORBIDDEN, None, "Your role may not manage memberships.")
+    await audit.lock_chain(tx)
+    row = await tx.fetchrow(MEMBERSHIP_BY_ID, membership_id)
+    if row is None:
+        raise Refused(UserErrorCode.NOT_FOUND, "id", NO_SUCH_MEMBERSHIP)
+    if actor is AppRole.SUPERVISOR and AppRole(row["role"]) not in SUPERVISED_ROLES:
+        raise Refused(UserErrorCode.FORBIDDEN, "id", "A supervisor may not revoke this role's membership.")
+    if row["user_id"] == tx.context.user_id:
+        raise Refused(UserErrorCode.FORBIDDEN, "id", "You may not revoke your own membership.")
+    if row["revoked_at"] is not None:
+        raise Refused(UserErrorCode.CONFLICT, "id", "This membership is already revoked.")
+    status = await tx.execute(REVOKE, membership_id)
+    if status != "UPDATE 1":  # the lock makes this unreachable; never audit what did not happen
+        raise Refused(UserErrorCode.CONFLICT, "id", "This membership changed meanwhile; try again.")
+    await audit.record(tx, action=REVOKE_ACTION, entity="membership", entity_id=membership_id, fields=("revoked_at",))
+    return Outcome(await _read_back(tx, membership_id), changed=True)
+
+
+async def _read_back(tx: TenantTransaction, membership_id: uuid.UUID) -> asyncpg.Record:
+    row = await tx.fetchrow(MEMBERSHIP_BY_ID, membership_id)
+    if row is None:  # written in this transaction, so always found
+        raise LookupError(membership_id)
+    return row

@@ -1,0 +1,56 @@
+"""The database holds the membership rules on its own, whatever a resolver did: row
+security refuses a supervisor's grant of a supervisor's role, and a CHECK keeps the
+roles of the prefecture and of municipalities apart. Every attempt is rolled back (`as_user`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import pytest
+
+from kizuna.platform.vocabulary import AppRole
+from kizuna.tenants import demo
+
+SAITAMA_CITY = "111007"
+KAWAGOE = "112011"
+PREFECTURE = "110001"
+INSERT_MEMBERSHIP = (
+    "INSERT INTO kizuna.membership (municipality_code, id, user_id, display_name, role, organisation_id)"
+    " VALUES ($1, $2, $3, 'x', '{role}', $4)"
+)
+
+
+async def test_a_supervisor_cannot_insert_or_promote_to_a_supervisors_role(as_user: Any, user: Any) -> None:
+    colleague = user(AppRole.CASEWORKER, SAITAMA_CITY)
+    async with as_user(AppRole.SUPERVISOR, SAITAMA_CITY) as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(
+                INSERT_MEMBERSHIP.format(role="supervisor"),
+                SAITAMA_CITY,
+                uuid.uuid4(),
+                colleague.user_id,
+                colleague.organisation_id,
+            )
+    async with as_user(AppRole.SUPERVISOR, SAITAMA_CITY) as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(
+                "UPDATE kizuna.membership SET role = 'supervisor' WHERE municipality_code = $1 AND id = $2",
+                SAITAMA_CITY,
+                demo.membership_id(colleague),
+            )
+
+
+async def test_a_municipal_role_cannot_be_held_in_the_prefectures_tenant(as_user: Any, user: Any) -> None:
+    colleague = user(AppRole.CASEWORKER, KAWAGOE)
+    admin = user(AppRole.PLATFORM_ADMIN, PREFECTURE)
+    async with as_user(AppRole.PLATFORM_ADMIN, PREFECTURE) as conn:
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute(
+                INSERT_MEMBERSHIP.format(role="caseworker"),
+                PREFECTURE,
+                uuid.uuid4(),
+                colleague.user_id,
+                admin.organisation_id,
+            )
