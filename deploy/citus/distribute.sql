@@ -16,6 +16,7 @@ BEGIN;
 SELECT create_reference_table('kizuna.municipality');
 SELECT create_reference_table('kizuna.organisation');
 SELECT create_reference_table('kizuna.indicator');
+SELECT create_reference_table('kizuna.app_user');
 
 -- Drop the tenant-to-tenant foreign keys (they are re-created below, co-located).
 CREATE TEMP TABLE tenant_fk AS

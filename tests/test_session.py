@@ -1,0 +1,88 @@
+"""The browser session's rules: idle and absolute timeouts, and the cookie's attributes
+outside development."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+
+from kizuna.auth import session
+from kizuna.auth.issuers import Assertion, load_issuers
+from kizuna.auth.principal import Identity
+from kizuna.platform.app import create_app
+from kizuna.platform.settings import Settings
+
+IDLE, ABSOLUTE = 1800, 28800
+
+
+def signed_in(*, at: float, seen: float) -> Request:
+    request = Request({"type": "http", "method": "GET", "headers": [], "session": {}})
+    session.sign_in(
+        request, Identity("https://idp.example/", "someone", Assertion()), issuer_name="staff", id_token=None
+    )
+    request.session["signed_in"] |= {"at": int(at), "seen": int(seen)}
+    return request
+
+
+def identity(request: Request) -> Identity | None:
+    return session.session_identity(request, idle_seconds=IDLE, absolute_seconds=ABSOLUTE)
+
+
+def test_a_live_session_is_used_and_its_last_use_renewed() -> None:
+    now = time.time()
+    request = signed_in(at=now - 3600, seen=now - 60)
+    found = identity(request)
+    assert found is not None
+    assert found.subject == "someone"
+    assert request.session["signed_in"]["seen"] >= int(now)
+
+
+@pytest.mark.parametrize(
+    ("at", "seen"),
+    [(-ABSOLUTE - 1, -10), (-600, -IDLE - 1)],
+    ids=["past the absolute timeout though in use", "idle too long"],
+)
+def test_an_expired_session_is_ended(at: int, seen: int) -> None:
+    now = time.time()
+    request = signed_in(at=now + at, seen=now + seen)
+    assert identity(request) is None
+    assert request.session == {}
+
+
+def test_sign_in_drops_whatever_the_session_held_before() -> None:
+    """A session an attacker planted before sign-in (fixation) keeps nothing of theirs."""
+    request = Request({"type": "http", "method": "GET", "headers": [], "session": {"municipality": "112011"}})
+    session.sign_in(
+        request, Identity("https://idp.example/", "victim", Assertion()), issuer_name="staff", id_token=None
+    )
+    assert session.chosen_municipality(request) is None
+
+
+def test_outside_development_the_cookie_is_secure(tmp_path: Any) -> None:
+    production = Settings.from_env(
+        {
+            "KIZUNA_DATA_DIR": str(tmp_path),
+            "KIZUNA_ENV": "production",
+            "KIZUNA_SESSION_SECRET": "s" * 48,
+            "KIZUNA_IDPS": "staff",
+            "KIZUNA_IDP_STAFF_DISCOVERY_URL": "https://idp.example/.well-known/openid-configuration",
+            "KIZUNA_IDP_STAFF_CLIENT_ID": "kizuna",
+            "KIZUNA_IDP_STAFF_AUDIENCE": "kizuna",
+            "KIZUNA_IDP_STAFF_ROLES": "caseworker",
+        }
+    )
+    app = create_app(production, "postgresql://unused", issuers=load_issuers(None, production.environ))
+    (middleware,) = [m for m in app.user_middleware if m.cls is SessionMiddleware]  # type: ignore[comparison-overlap]
+    assert middleware.kwargs["https_only"] is True
+    assert middleware.kwargs["same_site"] == "lax"
+    assert middleware.kwargs["max_age"] == production.session_idle_seconds
+
+
+def test_production_without_an_identity_provider_refuses_to_start(tmp_path: Any) -> None:
+    production = Settings.from_env({"KIZUNA_DATA_DIR": str(tmp_path), "KIZUNA_ENV": "production"})
+    with pytest.raises(ValueError, match="identity provider"):
+        create_app(production, "postgresql://unused")
