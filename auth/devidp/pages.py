@@ -12,12 +12,10 @@ import base64
 import hashlib
 from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING
 
 from starlette.responses import HTMLResponse
 
-if TYPE_CHECKING:
-    from kizuna.auth.devidp import DevUser
+from kizuna.auth.devidp.model import DevUser
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}"
