@@ -61,6 +61,9 @@ class Authenticator:
             raise BadSelection("Kizuna-Municipality must be a 6-digit local-government code.")
         role = _role(request.headers.get(ROLE_HEADER))
         account = await directory.account(identity.issuer, identity.subject)
+        if account.ended(identity):  # signed out since, perhaps in another browser
+            request.session.clear()
+            raise InvalidToken("signed out")
         return choose(identity, issuer, account, municipality=municipality, role=role)
 
 

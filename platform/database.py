@@ -16,6 +16,7 @@ mode) never carries one request's tenant into the next, and the pool's reset is 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -39,6 +40,14 @@ class RequestContext:
     user_id: uuid.UUID
     organisation_id: uuid.UUID
     request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    user_id: uuid.UUID | None
+    signed_out_at: dt.datetime | None
+    memberships: list[tuple[str, str, uuid.UUID]]
+    """(municipality, role, organisation) of each active membership."""
 
 
 class NoMembership(Exception):
@@ -157,8 +166,9 @@ class Database:
                 raise NoMembership(str(exc)) from None
             yield TenantTransaction(conn, context)
 
-    async def directory(self, issuer: str, subject: str) -> tuple[uuid.UUID | None, list[tuple[str, str, uuid.UUID]]]:
-        """The user (issuer, subject) names and their active memberships in every tenant.
+    async def directory(self, issuer: str, subject: str) -> Directory:
+        """The user (issuer, subject) names, when they last signed out, and their active
+        memberships in every tenant.
 
         The one read that is not scoped to a tenant: it runs before a tenant is chosen, as
         `kizuna_directory`, whose policy shows only the user's own memberships.
@@ -166,13 +176,22 @@ class Database:
         async with self._pool.acquire() as conn, conn.transaction(readonly=True):
             user_id: uuid.UUID | None = await conn.fetchval(SIGN_IN_SQL, issuer, subject)
             if user_id is None:
-                return None, []
+                return Directory(None, None, [])
             rows = await conn.fetch(
-                "SELECT municipality_code, role::text, organisation_id FROM kizuna.membership"
-                " WHERE user_id = $1 AND revoked_at IS NULL ORDER BY municipality_code, role",
+                "SELECT u.signed_out_at, m.municipality_code, m.role::text, m.organisation_id"
+                " FROM kizuna.app_user u LEFT JOIN kizuna.membership m"
+                "   ON m.user_id = u.id AND m.revoked_at IS NULL"
+                " WHERE u.id = $1 ORDER BY m.municipality_code, m.role",
                 user_id,
             )
-        return user_id, [(r[0], r[1], r[2]) for r in rows]
+        memberships = [(r[1], r[2], r[3]) for r in rows if r[1] is not None]
+        return Directory(user_id, rows[0][0] if rows else None, memberships)
+
+    async def sign_out(self, issuer: str, subject: str) -> None:
+        """Record that the user signed out: their browser sessions begun before now end."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if await conn.fetchval(SIGN_IN_SQL, issuer, subject) is not None:
+                await conn.execute("SELECT kizuna.sign_out()")
 
     async def schema_revision(self) -> str | None:
         """The migration the database is at; no tenant data is involved."""

@@ -119,6 +119,8 @@ class AppUser(Base):
     issuer: Mapped[str]
     subject: Mapped[str]
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    signed_out_at: Mapped[dt.datetime | None]
+    """A browser session that began before this is over (signing out ends them all)."""
 
 
 class Indicator(Base):

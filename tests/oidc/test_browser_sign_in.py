@@ -103,6 +103,18 @@ class TestSignIn:
 
 
 class TestAttacks:
+    def test_a_copy_of_the_cookie_taken_before_logout_is_worthless(
+        self, browser: httpx.Client, forms: Forms, server: Any
+    ) -> None:
+        sign_in(browser, forms)
+        stolen = browser.cookies["kizuna_session"]
+        browser.post("/auth/logout", headers={"origin": str(browser.base_url).rstrip("/")})
+        with httpx.Client(base_url=server.url, timeout=30, cookies={"kizuna_session": stolen}) as thief:
+            assert_refused(graphql(thief), 401, "UNAUTHENTICATED")
+        # Signing in again works at once.
+        sign_in(browser, forms)
+        assert graphql(browser).status_code == 200
+
     def test_cross_site_cookie_post_is_refused(self, browser: httpx.Client, forms: Forms) -> None:
         sign_in(browser, forms)
         assert_refused(graphql(browser, origin="https://evil.example"), 403, "FORBIDDEN")

@@ -1,0 +1,56 @@
+"""Signing out ends every browser session of the user, on every server.
+
+Browser sessions are signed cookies, so a copy taken before sign-out would otherwise
+stay valid until its idle timeout. `app_user.signed_out_at` is the moment the user last
+signed out: a session that began before it is over. `kizuna.sign_out()` sets it for the
+user `kizuna.begin_sign_in` found, and for no one else (row security on `app_user`: the
+directory role updates only the row of `kizuna.current_user_id()`).
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+MANAGERS = "kizuna_supervisor, kizuna_platform_admin"
+
+SIGN_OUT = """
+CREATE FUNCTION kizuna.sign_out() RETURNS void
+LANGUAGE sql VOLATILE SECURITY INVOKER
+AS $$ UPDATE kizuna.app_user SET signed_out_at = now() WHERE id = kizuna.current_user_id() $$;
+"""
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE kizuna.app_user ADD COLUMN signed_out_at timestamptz")
+    op.execute(SIGN_OUT)
+    op.execute("REVOKE ALL ON FUNCTION kizuna.sign_out() FROM PUBLIC")
+    op.execute("GRANT EXECUTE ON FUNCTION kizuna.sign_out() TO kizuna_directory")
+    op.execute("GRANT UPDATE (signed_out_at) ON kizuna.app_user TO kizuna_directory")
+    # Row security on the user directory: readable as before, changed by the user only.
+    op.execute("ALTER TABLE kizuna.app_user ENABLE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE kizuna.app_user FORCE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY directory_read ON kizuna.app_user FOR SELECT TO kizuna_directory, {MANAGERS} USING (true)"
+    )
+    op.execute(f"CREATE POLICY managers_register ON kizuna.app_user FOR INSERT TO {MANAGERS} WITH CHECK (true)")
+    op.execute(
+        "CREATE POLICY own_sign_out ON kizuna.app_user FOR UPDATE TO kizuna_directory"
+        " USING (id = kizuna.current_user_id()) WITH CHECK (id = kizuna.current_user_id())"
+    )
+
+
+def downgrade() -> None:
+    for policy in ("own_sign_out", "managers_register", "directory_read"):
+        op.execute(f"DROP POLICY {policy} ON kizuna.app_user")
+    op.execute("ALTER TABLE kizuna.app_user NO FORCE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE kizuna.app_user DISABLE ROW LEVEL SECURITY")
+    op.execute("DROP FUNCTION kizuna.sign_out()")
+    op.execute("ALTER TABLE kizuna.app_user DROP COLUMN signed_out_at")
