@@ -7,9 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -18,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
@@ -62,37 +58,19 @@ class Provider:
         return f"{self.origin}/auth/callback/dev"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def key() -> RSAKey:
     return RSAKey.generate_key(2048, auto_kid=True, parameters={"alg": "RS256", "use": "sig"})
 
 
 @pytest.fixture(scope="module")
-def provider(key: RSAKey) -> Iterator[Provider]:
-    """The provider mounted as Kizuna mounts it, under uvicorn in a thread on a loopback port."""
+def provider(key: RSAKey, serve: Any) -> Iterator[Provider]:
+    """The provider mounted as Kizuna mounts it, under uvicorn on a loopback port."""
     idp = create_dev_provider(
         key=key, issuer=ISSUER, audience=AUDIENCE, users=USERS, clients=(WEB, CLI, SYSTEM), token_ttl_seconds=300
     )
-    app = Starlette(routes=[Mount("/dev-idp", app=idp)])
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the provider did not start")
-        time.sleep(0.02)
-    yield Provider(origin=f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(Starlette(routes=[Mount("/dev-idp", app=idp)])) as running:
+        yield Provider(origin=running.url)
 
 
 @pytest.fixture

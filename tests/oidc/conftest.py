@@ -262,31 +262,18 @@ def _complete_login(client: httpx.Client, authorize_url: str, login: str) -> str
     provider: the client's redirect URI with `code`, `state` (and `iss`), or with `error` if the
     provider refused. That URL is not requested. Cookies stay in `client`'s jar.
     """
-    response = client.get(authorize_url, follow_redirects=False)
-    for _ in range(MAX_LOGIN_STEPS):
-        if response.is_redirect:
-            target = urljoin(str(response.url), response.headers["location"])
-            if not _same_origin(target, authorize_url):
-                return target
-            response = client.get(target, follow_redirects=False)
-            continue
-        if response.status_code != 200:
-            raise AssertionError(f"the provider refused during login:\n{_describe(response)}")
-        parser = _Forms()
-        parser.feed(response.text)
-        form = next((f for f in parser.forms if f["fields"].get("prompt") in {"login", "consent"}), None)
+
+    def fill(forms: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]] | None:
+        form = next((f for f in forms if f["fields"].get("prompt") in {"login", "consent"}), None)
         if form is None:
-            raise AssertionError(f"no login or consent form on the provider's page:\n{_describe(response)}")
+            return None
         fields: dict[str, str] = dict(form["fields"])
         if fields["prompt"] == "login":
             fields["login"] = login
             fields["password"] = "any password"  # devInteractions accept any password
-        action = urljoin(str(response.url), form["action"] or str(response.url))
-        if form["method"] == "post":
-            response = client.post(action, data=fields, follow_redirects=False)
-        else:
-            response = client.get(action, params=fields, follow_redirects=False)
-    raise AssertionError(f"no redirect back to the client after {MAX_LOGIN_STEPS} steps at the provider")
+        return form, fields
+
+    return _through_provider(client, authorize_url, fill, "login")
 
 
 @pytest.fixture(scope="session")
@@ -315,23 +302,43 @@ def _complete_logout(client: httpx.Client, end_session_url: str) -> str:
     and returns the first redirect that leaves the provider (the post-logout redirect URI with
     `state`), without requesting it.
     """
-    response = client.get(end_session_url, follow_redirects=False)
+
+    def fill(forms: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]] | None:
+        form = next((f for f in forms if f["id"] == "op.logoutForm"), None)
+        return None if form is None else (form, {**form["fields"], "logout": "yes"})
+
+    return _through_provider(client, end_session_url, fill, "logout")
+
+
+def _through_provider(
+    client: httpx.Client,
+    start_url: str,
+    fill: Callable[[list[dict[str, Any]]], tuple[dict[str, Any], dict[str, str]] | None],
+    step: str,
+) -> str:
+    """Follow the provider's redirects from `start_url`, submitting each page's form as
+    `fill` fills it in, until a redirect leaves the provider; returns that URL."""
+    response = client.get(start_url, follow_redirects=False)
     for _ in range(MAX_LOGIN_STEPS):
         if response.is_redirect:
             target = urljoin(str(response.url), response.headers["location"])
-            if not _same_origin(target, end_session_url):
+            if not _same_origin(target, start_url):
                 return target
             response = client.get(target, follow_redirects=False)
             continue
         if response.status_code != 200:
-            raise AssertionError(f"the provider refused during logout:\n{_describe(response)}")
+            raise AssertionError(f"the provider refused during {step}:\n{_describe(response)}")
         parser = _Forms()
         parser.feed(response.text)
-        form = next((f for f in parser.forms if f["id"] == "op.logoutForm"), None)
-        if form is None:
-            raise AssertionError(f"no redirect and no logout form at the provider:\n{_describe(response)}")
-        fields: dict[str, str] = {**form["fields"], "logout": "yes"}
-        response = client.post(urljoin(str(response.url), form["action"]), data=fields, follow_redirects=False)
+        filled = fill(parser.forms)
+        if filled is None:
+            raise AssertionError(f"no {step} form on the provider's page:\n{_describe(response)}")
+        form, fields = filled
+        action = urljoin(str(response.url), form["action"] or str(response.url))
+        if form["method"] == "post":
+            response = client.post(action, data=fields, follow_redirects=False)
+        else:
+            response = client.get(action, params=fields, follow_redirects=False)
     raise AssertionError(f"no redirect back to the client after {MAX_LOGIN_STEPS} steps at the provider")
 
 
