@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,47 @@ def graphql(http: httpx.Client, token: Callable[..., str]) -> Callable[..., dict
         return body
 
     return run
+
+
+class _Forms(HTMLParser):
+    """The forms of a page: action, method and the named fields with their values."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict[str, Any]] = []
+        self._current: dict[str, Any] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self._current = {
+                "id": attributes.get("id", ""),
+                "action": attributes.get("action", ""),
+                "method": attributes.get("method", "get").lower(),
+                "fields": {},
+                "types": {},
+            }
+            self.forms.append(self._current)
+        elif tag == "input" and self._current is not None and attributes.get("name"):
+            name = attributes["name"]
+            self._current["fields"][name] = attributes.get("value", "")
+            self._current["types"][name] = attributes.get("type", "text").lower()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._current = None
+
+
+@pytest.fixture(scope="session")
+def forms() -> Callable[[str], list[dict[str, Any]]]:
+    """`(html) -> forms`: each with its `id`, `action`, `method` and named `fields`."""
+
+    def read(page: str) -> list[dict[str, Any]]:
+        parser = _Forms()
+        parser.feed(page)
+        return parser.forms
+
+    return read
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,10 +20,12 @@ from kizuna.platform.cli import main
 KOCHI_CITY = "392014"
 
 
-def run_cli(*args: str, data_dir: Path, prefecture: str = "39") -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, data_dir: Path, prefecture: str = "39", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kizuna.platform.cli", *args],
-        env=os.environ | {"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_PREFECTURE": prefecture},
+        env=os.environ | {"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_PREFECTURE": prefecture} | (env or {}),
         capture_output=True,
         text=True,
         timeout=300,
@@ -95,6 +98,42 @@ def test_serve_answers_a_signed_in_caseworker(served: tuple[str, Path]) -> None:
     assert body["data"]["viewer"]["municipality"]["name"] == "高知市"
     assert body["data"]["cases"]["totalCount"] > 0
     assert httpx.get(f"{url}/readyz").json()["status"] == "ready"
+
+
+def test_serve_signs_a_person_in_through_the_browser(served: tuple[str, Path], forms: Any) -> None:
+    """No IdP configured and no other software: the development IdP's page, a demo user,
+    a session, a GraphQL answer."""
+    url, _ = served
+    with httpx.Client(base_url=url, follow_redirects=False, timeout=30) as browser:
+        page = browser.get("/auth/login")
+        while page.is_redirect:
+            page = browser.get(page.headers["location"])
+        assert "高知市" in page.text
+        (form,) = forms(page.text)
+        picked = browser.post(
+            str(page.url.join(form["action"])), data=form["fields"] | {"subject": f"demo:caseworker:{KOCHI_CITY}"}
+        )
+        assert browser.get(picked.headers["location"]).status_code == 303
+        response = browser.post(
+            "/graphql", json={"query": "{ viewer { municipality { name } } }"}, headers={"origin": url}
+        )
+    assert response.json()["data"]["viewer"]["municipality"]["name"] == "高知市"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"KIZUNA_IDPS": "staff"}, "discovery_url"),
+        ({"KIZUNA_ENV": "production"}, "KIZUNA_IDP_FILE"),
+        ({"KIZUNA_IDP_FILE": "/nonexistent/idp.toml"}, "KIZUNA_IDP_FILE"),
+    ],
+)
+def test_serve_refuses_a_bad_sign_in_configuration(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    """Refused before anything starts: no database, no port, a message naming the setting."""
+    result = run_cli("serve", data_dir=tmp_path, env=env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (tmp_path / "pgdata").exists()
 
 
 def test_db_url_is_the_unprivileged_login(served: tuple[str, Path]) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -30,7 +31,6 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
@@ -48,6 +48,7 @@ STOP_TIMEOUT = 10.0
 HTTP_TIMEOUT = 10.0
 MAX_LOGIN_STEPS = 12
 CALLBACK_PATH = "/auth/callback/panva"
+FormReader = Callable[[str], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -215,35 +216,6 @@ def _wait_for_issuer(process: subprocess.Popen[str], lines: queue.Queue[str | No
                 return issuer
 
 
-class _Forms(HTMLParser):
-    """The forms of a page: action, method and the named fields with their values."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict[str, Any]] = []
-        self._current: dict[str, Any] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self._current = {
-                "id": attributes.get("id", ""),
-                "action": attributes.get("action", ""),
-                "method": attributes.get("method", "get").lower(),
-                "fields": {},
-                "types": {},
-            }
-            self.forms.append(self._current)
-        elif tag == "input" and self._current is not None and attributes.get("name"):
-            name = attributes["name"]
-            self._current["fields"][name] = attributes.get("value", "")
-            self._current["types"][name] = attributes.get("type", "text").lower()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._current = None
-
-
 def _same_origin(a: str, b: str) -> bool:
     first, second = urlsplit(a), urlsplit(b)
     return (first.scheme, first.netloc) == (second.scheme, second.netloc)
@@ -253,7 +225,7 @@ def _describe(response: httpx.Response) -> str:
     return f"{response.request.method} {response.request.url} -> {response.status_code}\n{response.text[:2000]}"
 
 
-def _complete_login(client: httpx.Client, authorize_url: str, login: str) -> str:
+def _complete_login(read_forms: FormReader, client: httpx.Client, authorize_url: str, login: str) -> str:
     """Sign in at the provider as `login` (any password) and consent, through its real forms.
 
     Starts at `authorize_url` (the provider's authorization endpoint with the client's request,
@@ -273,28 +245,16 @@ def _complete_login(client: httpx.Client, authorize_url: str, login: str) -> str
             fields["password"] = "any password"  # devInteractions accept any password
         return form, fields
 
-    return _through_provider(client, authorize_url, fill, "login")
+    return _through_provider(read_forms, client, authorize_url, fill, "login")
 
 
 @pytest.fixture(scope="session")
-def forms() -> Callable[[str], list[dict[str, Any]]]:
-    """`(html) -> forms`: each with its `action`, `method` and named `fields`."""
-
-    def read(page: str) -> list[dict[str, Any]]:
-        parser = _Forms()
-        parser.feed(page)
-        return parser.forms
-
-    return read
-
-
-@pytest.fixture(scope="session")
-def complete_login() -> Callable[[httpx.Client, str, str], str]:
+def complete_login(forms: FormReader) -> Callable[[httpx.Client, str, str], str]:
     """`(client, authorize_url, login) -> callback URL` (see `_complete_login`)."""
-    return _complete_login
+    return functools.partial(_complete_login, forms)
 
 
-def _complete_logout(client: httpx.Client, end_session_url: str) -> str:
+def _complete_logout(read_forms: FormReader, client: httpx.Client, end_session_url: str) -> str:
     """Confirm an RP-initiated logout at the provider ("Yes, sign me out") through its real form.
 
     Starts at `end_session_url` (the provider's end_session_endpoint with `id_token_hint`,
@@ -307,10 +267,11 @@ def _complete_logout(client: httpx.Client, end_session_url: str) -> str:
         form = next((f for f in forms if f["id"] == "op.logoutForm"), None)
         return None if form is None else (form, {**form["fields"], "logout": "yes"})
 
-    return _through_provider(client, end_session_url, fill, "logout")
+    return _through_provider(read_forms, client, end_session_url, fill, "logout")
 
 
 def _through_provider(
+    read_forms: FormReader,
     client: httpx.Client,
     start_url: str,
     fill: Callable[[list[dict[str, Any]]], tuple[dict[str, Any], dict[str, str]] | None],
@@ -328,9 +289,7 @@ def _through_provider(
             continue
         if response.status_code != 200:
             raise AssertionError(f"the provider refused during {step}:\n{_describe(response)}")
-        parser = _Forms()
-        parser.feed(response.text)
-        filled = fill(parser.forms)
+        filled = fill(read_forms(response.text))
         if filled is None:
             raise AssertionError(f"no {step} form on the provider's page:\n{_describe(response)}")
         form, fields = filled
@@ -343,9 +302,9 @@ def _through_provider(
 
 
 @pytest.fixture(scope="session")
-def complete_logout() -> Callable[[httpx.Client, str], str]:
+def complete_logout(forms: FormReader) -> Callable[[httpx.Client, str], str]:
     """`(client, end_session_url) -> post-logout redirect URL` (see `_complete_logout`)."""
-    return _complete_logout
+    return functools.partial(_complete_logout, forms)
 
 
 @pytest.fixture(scope="session")
