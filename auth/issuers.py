@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kizuna.auth.jwks import MIN_REFETCH_SECONDS
 from kizuna.platform.vocabulary import AppRole
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}", re.ASCII)
@@ -92,6 +93,8 @@ class IssuerConfig:
     scope: str = "openid profile"
     label: str = ""
     claims: ClaimMapping = field(default_factory=ClaimMapping)
+    jwks_refetch_seconds: int = MIN_REFETCH_SECONDS
+    """An unknown `kid` refetches the issuer's JWKS at most this often."""
 
 
 def load_issuers(path: Path | None, environ: Mapping[str, str]) -> tuple[IssuerConfig, ...]:
@@ -118,6 +121,8 @@ def _issuer(name: str, table: dict[str, Any], environ: Mapping[str, str]) -> Iss
     for key in _SCALARS:
         if environ.get(prefix + key.upper()):
             table[key] = environ[prefix + key.upper()]
+    if environ.get(prefix + "JWKS_REFETCH_SECONDS"):
+        table["jwks_refetch_seconds"] = environ[prefix + "JWKS_REFETCH_SECONDS"]
     if environ.get(prefix + "ROLES"):
         table["roles"] = [r.strip() for r in environ[prefix + "ROLES"].split(",") if r.strip()]
 
@@ -151,8 +156,15 @@ def _issuer(name: str, table: dict[str, Any], environ: Mapping[str, str]) -> Iss
         )
     except ValueError as exc:
         raise IssuerConfigError(f"issuer {name}: {exc}") from None
+    try:
+        refetch = int(table.get("jwks_refetch_seconds", MIN_REFETCH_SECONDS))
+    except (TypeError, ValueError):
+        refetch = -1
+    if refetch < 1:
+        raise IssuerConfigError(f"issuer {name}: `jwks_refetch_seconds` must be a whole number of seconds, at least 1")
     return IssuerConfig(
         name=name,
+        jwks_refetch_seconds=refetch,
         discovery_url=discovery_url,
         client_id=text("client_id"),
         client_secret=text("client_secret", required=False) or None,

@@ -14,10 +14,10 @@ from joserfc.jwk import KeySet
 
 log = logging.getLogger(__name__)
 
-MIN_REFETCH_SECONDS = 60.0
+MIN_REFETCH_SECONDS = 60
 """An unknown `kid` refetches the JWKS at most this often: a flood of tokens with made-up
 kids must not turn Kizuna into a load generator against the IdP."""
-MAX_AGE_SECONDS = 3600.0
+MAX_AGE_SECONDS = 3600
 """Keys are refetched after this long even when every `kid` is known (rotation, removal)."""
 
 

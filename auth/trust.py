@@ -140,7 +140,7 @@ class Trust:
             name=config.name,
             issuer=issuer,
             audience=config.audience,
-            keys=RemoteJWKS(jwks_uri, self._http),
+            keys=RemoteJWKS(jwks_uri, self._http, min_refetch_seconds=config.jwks_refetch_seconds),
             roles=config.roles,
             claims=config.claims,
         )

@@ -54,6 +54,9 @@ class TestLoading:
         assert staff.client_secret == "s3cret"
         assert staff.claims.role_values["kizuna-caseworker"] is AppRole.CASEWORKER
         assert school.roles == {AppRole.SCHOOL_STAFF, AppRole.SCHOOL_SOCIAL_WORKER}
+        assert staff.jwks_refetch_seconds == 60
+        tuned = load_issuers(write(tmp_path, CONFIG), {"KIZUNA_IDP_STAFF_JWKS_REFETCH_SECONDS": "300"})
+        assert tuned[0].jwks_refetch_seconds == 300
 
     def test_nothing_configured(self) -> None:
         assert load_issuers(None, {}) == ()
@@ -66,6 +69,7 @@ class TestLoading:
             (('"platform_admin"', '"root"'), "root"),
             (('client_id = "kizuna"\n', ""), "client_id"),
             (("[issuers.staff]", "[issuers.Staff_1]"), "issuer name"),
+            (('audience = "kizuna"', 'audience = "kizuna"\njwks_refetch_seconds = 0'), "jwks_refetch_seconds"),
             (('"kizuna-supervisor" = "supervisor"', '"kizuna-supervisor" = "superuser"'), "superuser"),
         ],
     )
