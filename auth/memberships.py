@@ -16,7 +16,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from kizuna.auth.principal import Identity, Principal
+from kizuna.auth.principal import Identity, Membership, Principal
 from kizuna.auth.tokens import TrustedIssuer
 from kizuna.platform.database import Database
 from kizuna.platform.vocabulary import AppRole
@@ -29,13 +29,6 @@ MUNICIPALITY_SCOPE = "municipality:{code}"
 class Forbidden(Exception):
     """The identity holds no membership this request may act through; the message says
     what to do and never names another tenant's data."""
-
-
-@dataclass(frozen=True, slots=True)
-class Membership:
-    municipality_code: str
-    role: AppRole
-    organisation_id: uuid.UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +130,7 @@ def choose(
         role=chosen.role,
         municipality_code=wanted,
         organisation_id=chosen.organisation_id,
+        memberships=usable,
     )
 
 

@@ -26,6 +26,15 @@ class Identity:
 
 
 @dataclass(frozen=True, slots=True)
+class Membership:
+    """A municipality, role and organisation the database lets a user act as."""
+
+    municipality_code: str
+    role: AppRole
+    organisation_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """The caller acting through one membership for this request. The database checks
     the membership again when the request's transaction begins."""
@@ -36,3 +45,5 @@ class Principal:
     role: AppRole
     municipality_code: str
     organisation_id: uuid.UUID
+    memberships: tuple[Membership, ...] = ()
+    """Every membership this sign-in may act through, the chosen one among them."""

@@ -241,13 +241,19 @@ async def test_a_worker_serving_two_towns_names_the_one_they_act_in(
     )
     try:
         bearer = token(AppRole.SCHOOL_SOCIAL_WORKER, SAITAMA_CITY, subject=subject)
-        query = {"query": "{ viewer { municipality { code } organization { name } } }"}
+        query = {
+            "query": "{ viewer { municipality { code } organization { name }"
+            " memberships { municipality { code } role } } }"
+        }
         refused = post(http, bearer, query=query)
         assert_refused(refused, 403, "FORBIDDEN")
         assert "Kizuna-Municipality" in refused.json()["errors"][0]["message"]
         for code in (SAITAMA_CITY, KAWAGOE):
             response = post(http, bearer, municipality=code, query=query)
             assert response.status_code == 200, response.text
-            assert response.json()["data"]["viewer"]["municipality"]["code"] == code
+            viewer = response.json()["data"]["viewer"]
+            assert viewer["municipality"]["code"] == code
+            assert [m["municipality"]["code"] for m in viewer["memberships"]] == [SAITAMA_CITY, KAWAGOE]
+            assert {m["role"] for m in viewer["memberships"]} == {"SCHOOL_SOCIAL_WORKER"}
     finally:
         await _forget(admin_conn, user_id)

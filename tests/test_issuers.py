@@ -11,8 +11,8 @@ from joserfc.jwk import RSAKey
 
 from kizuna.auth.issuers import Assertion, ClaimMapping, IssuerConfigError, load_issuers
 from kizuna.auth.jwks import StaticKeys
-from kizuna.auth.memberships import Account, Forbidden, Membership, choose
-from kizuna.auth.principal import Identity
+from kizuna.auth.memberships import Account, Forbidden, choose
+from kizuna.auth.principal import Identity, Membership
 from kizuna.auth.tokens import TrustedIssuer
 from kizuna.platform.vocabulary import AppRole
 

@@ -37,9 +37,20 @@ class Organization(Node):
     kind: OrganisationKind
 
 
+@strawberry.type(description="利用者が選べる所属（Kizuna-Municipality・Kizuna-Role ヘッダーで選ぶ）")
+class ViewerMembership:
+    municipality: Municipality
+    role: AppRole
+    organization: Organization | None
+
+
 @strawberry.type(description="サインインしている利用者")
 class Viewer:
     subject: str
+    issuer: str = strawberry.field(description="利用者を認証したIdP（iss）")
     role: AppRole
     municipality: Municipality
     organization: Organization | None
+    memberships: list[ViewerMembership] = strawberry.field(
+        description="この利用者が働ける団体・役割・機関（いま使っているものを含む）"
+    )
