@@ -18,11 +18,12 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from kizuna.auth import session
-from kizuna.auth.memberships import MembershipDirectory, usable_memberships
-from kizuna.auth.principal import Identity
+from kizuna.auth.memberships import MembershipDirectory, serves, usable_memberships
+from kizuna.auth.principal import Identity, Membership
 from kizuna.auth.tokens import InvalidToken, identity_from_claims
 from kizuna.auth.trust import Trust
 from kizuna.platform.database import Database
+from kizuna.tenants.registry import by_code
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +162,10 @@ class BrowserSignIn:
             return RedirectResponse("/auth/login", status_code=303)
         async with request.form() as form:
             code = form.get("municipality")
-        held = {c for c, _ in await self._memberships(request, identity)}
-        if not isinstance(code, str) or not _MUNICIPALITY.fullmatch(code) or code not in held:
+        usable = await self._usable(request, identity)
+        if not isinstance(code, str) or not _MUNICIPALITY.fullmatch(code) or by_code(code) is None:
+            return _page("<p>No such municipality.</p>", 403)
+        if not any(serves(m, code) for m in usable):
             return _page("<p>No membership in that municipality.</p>", 403)
         session.choose_municipality(request, code)
         return RedirectResponse("/", status_code=303)
@@ -188,11 +191,17 @@ class BrowserSignIn:
     async def _memberships(
         self, request: Request, identity: Identity, *, trusted_name: str | None = None
     ) -> list[tuple[str, str]]:
+        usable = await self._usable(request, identity, trusted_name=trusted_name)
+        return [(m.municipality_code, m.role.value) for m in usable]
+
+    async def _usable(
+        self, request: Request, identity: Identity, *, trusted_name: str | None = None
+    ) -> tuple[Membership, ...]:
         trusted = self.trust.by_name(trusted_name or session.session_issuer_name(request) or "")
         if trusted is None:
-            return []
+            return ()
         account = await self._directory(request).account(identity.issuer, identity.subject)
         if account.ended(identity):
             request.session.clear()
-            return []
-        return [(m.municipality_code, m.role.value) for m in usable_memberships(identity, trusted, account)]
+            return ()
+        return usable_memberships(identity, trusted, account)

@@ -20,6 +20,7 @@ from kizuna.auth.principal import Identity, Membership, Principal
 from kizuna.auth.tokens import TrustedIssuer
 from kizuna.platform.database import Database
 from kizuna.platform.vocabulary import AppRole
+from kizuna.tenants.registry import by_code
 
 CACHE_SECONDS = 30.0
 MUNICIPALITY_SCOPE = "municipality:{code}"
@@ -89,7 +90,7 @@ def usable_memberships(identity: Identity, issuer: TrustedIssuer, account: Accou
         if m.role in issuer.roles
         and (not assertion.roles or m.role in assertion.roles)
         and (assertion.organisation_id is None or m.organisation_id == assertion.organisation_id)
-        and (assertion.municipality_code is None or _serves(m, assertion.municipality_code))
+        and (assertion.municipality_code is None or serves(m, assertion.municipality_code))
     )
 
 
@@ -115,7 +116,9 @@ def choose(
         if len(codes) > 1:
             raise Forbidden("Several municipalities: name one in the Kizuna-Municipality header.")
         wanted = codes.pop()
-    candidates = [m for m in usable if _serves(m, wanted) and (role is None or m.role is role)]
+    if by_code(wanted) is None:  # serves() alone would let an administrator name any code
+        raise Forbidden("No such municipality.")
+    candidates = [m for m in usable if serves(m, wanted) and (role is None or m.role is role)]
     if not candidates:
         raise Forbidden("No active membership for this municipality.")
     if len({m.role for m in candidates}) > 1 or len(candidates) > 1:
@@ -134,7 +137,7 @@ def choose(
     )
 
 
-def _serves(membership: Membership, municipality: str) -> bool:
+def serves(membership: Membership, municipality: str) -> bool:
     """A platform administrator's membership (held in the prefecture's tenant) serves
     every tenant of that prefecture; any other serves its own tenant only."""
     if membership.role is AppRole.PLATFORM_ADMIN:

@@ -177,6 +177,8 @@ class TestChoice:
         assert choose(identity(), trusted(), held, municipality=KAWAGOE).municipality_code == KAWAGOE
         with pytest.raises(Forbidden):
             choose(identity(), trusted(), held, municipality="392014")
+        with pytest.raises(Forbidden, match="No such municipality"):
+            choose(identity(), trusted(), held, municipality="119999")
 
     def test_municipal_system_needs_the_scope_of_the_municipality(self) -> None:
         held = account(Membership(SAITAMA_CITY, AppRole.MUNICIPAL_SYSTEM, ORG))

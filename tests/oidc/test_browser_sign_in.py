@@ -187,6 +187,20 @@ class TestMunicipalitySwitch:
         assert response.status_code == 303
         assert browser.get("/auth/session").json()["municipality"] == SAITAMA_CITY
 
+    def test_a_platform_administrator_switches_to_any_municipality_of_the_prefecture(
+        self, browser: httpx.Client, forms: Forms
+    ) -> None:
+        sign_in(browser, forms, "demo:platform_admin:110001")
+        origin = str(browser.base_url).rstrip("/")
+        switched = browser.post("/auth/municipality", data={"municipality": KAWAGOE}, headers={"origin": origin})
+        assert switched.status_code == 303
+        query = {"query": "{ viewer { role municipality { code } } }"}
+        viewer = browser.post("/graphql", json=query, headers={"origin": origin}).json()["data"]["viewer"]
+        assert viewer == {"role": "PLATFORM_ADMIN", "municipality": {"code": KAWAGOE}}
+        for elsewhere in ("392014", "119999"):  # another prefecture's city; no such municipality
+            response = browser.post("/auth/municipality", data={"municipality": elsewhere}, headers={"origin": origin})
+            assert response.status_code == 403
+
     def test_header_naming_another_municipality_is_refused(self, browser: httpx.Client, forms: Forms) -> None:
         sign_in(browser, forms)
         assert_refused(graphql(browser, **{"kizuna-municipality": KAWAGOE}), 403, "FORBIDDEN")
