@@ -9,7 +9,6 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from kizuna.platform.vocabulary import OrganisationKind
 from kizuna.schema.cases import service as cases
 from kizuna.schema.cases.queries import to_case
 from kizuna.schema.cases.types import Person
@@ -53,11 +52,7 @@ async def _organization(ctx: Context, key: uuid.UUID) -> Node | None:
     row = (await tenants.organisations_by_id(ctx.tx, [key])).get(key)
     if row is None:
         return None
-    return Organization(
-        id=strawberry.ID(encode_global_id("Organization", row["id"])),
-        name=row["name"],
-        kind=OrganisationKind(row["kind"]),
-    )
+    return Organization.of(row["id"], row["name"], row["kind"])
 
 
 async def _membership(ctx: Context, key: uuid.UUID) -> Node | None:

@@ -9,7 +9,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from kizuna.platform.vocabulary import CarerCategory, CaseStage, OrganisationKind
+from kizuna.platform.vocabulary import CarerCategory, CaseStage
 from kizuna.schema.cases import service
 from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge, Person
 from kizuna.schema.context import Context
@@ -34,13 +34,7 @@ def to_case(row: asyncpg.Record) -> Case:
             family_name=row["family_name"],
             given_name=row["given_name"],
         ),
-        lead_organization=None
-        if org_id is None
-        else Organization(
-            id=strawberry.ID(encode_global_id("Organization", org_id)),
-            name=row["org_name"],
-            kind=OrganisationKind(row["org_kind"]),
-        ),
+        lead_organization=None if org_id is None else Organization.of(org_id, row["org_name"], row["org_kind"]),
     )
 
 

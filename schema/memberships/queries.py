@@ -8,7 +8,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from kizuna.platform.vocabulary import AppRole, OrganisationKind
+from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.context import Context
 from kizuna.schema.memberships import service
 from kizuna.schema.memberships.types import Membership, MembershipConnection, MembershipEdge
@@ -26,11 +26,7 @@ def to_membership(row: asyncpg.Record) -> Membership:
         subject=row["subject"],
         display_name=row["display_name"],
         role=AppRole(row["role"]),
-        organization=Organization(
-            id=strawberry.ID(encode_global_id("Organization", row["org_id"])),
-            name=row["org_name"],
-            kind=OrganisationKind(row["org_kind"]),
-        ),
+        organization=Organization.of(row["org_id"], row["org_name"], row["org_kind"]),
         municipality_code=row["municipality_code"],
         granted_at=row["granted_at"],
         revoked_at=row["revoked_at"],

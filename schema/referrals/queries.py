@@ -8,7 +8,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from kizuna.platform.vocabulary import OrganisationKind, ReferralSource, ReferralStatus, Urgency
+from kizuna.platform.vocabulary import ReferralSource, ReferralStatus, Urgency
 from kizuna.schema.context import Context
 from kizuna.schema.permissions import REFERRAL_READERS, require
 from kizuna.schema.referrals import service
@@ -29,13 +29,7 @@ def to_referral(row: asyncpg.Record) -> Referral:
         child_display_name=row["child_display_name"],
         received_at=row["received_at"],
         decided_at=row["decided_at"],
-        referrer_organization=None
-        if org_id is None
-        else Organization(
-            id=strawberry.ID(encode_global_id("Organization", org_id)),
-            name=row["org_name"],
-            kind=OrganisationKind(row["org_kind"]),
-        ),
+        referrer_organization=None if org_id is None else Organization.of(org_id, row["org_name"], row["org_kind"]),
     )
 
 

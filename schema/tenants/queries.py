@@ -10,7 +10,6 @@ from strawberry.types import Info
 
 from kizuna.platform.vocabulary import OrganisationKind
 from kizuna.schema.context import Context
-from kizuna.schema.relay import encode_global_id
 from kizuna.schema.tenants import service
 from kizuna.schema.tenants.types import Municipality, Organization, Viewer, ViewerMembership
 
@@ -27,13 +26,7 @@ class TenantQueries:
 
         def organisation(organisation_id: uuid.UUID) -> Organization | None:
             row = orgs.get(organisation_id)
-            if row is None:
-                return None
-            return Organization(
-                id=strawberry.ID(encode_global_id("Organization", row["id"])),
-                name=row["name"],
-                kind=OrganisationKind(row["kind"]),
-            )
+            return None if row is None else Organization.of(row["id"], row["name"], row["kind"])
 
         def municipality(code: str) -> Municipality:
             government = service.registry_entry(ctx.prefecture_code, code)
@@ -56,6 +49,16 @@ class TenantQueries:
                 for m in principal.memberships
             ],
         )
+
+    @strawberry.field(description="機関の名簿：その団体を担当する学校・関係機関・部署（個人は含まない）")
+    async def organizations(
+        self, info: Info[Context, Any], municipality_code: str, kind: OrganisationKind | None = None
+    ) -> list[Organization]:
+        ctx = info.context
+        if service.registry_entry(ctx.prefecture_code, municipality_code) is None:
+            return []
+        rows = await service.organisations_serving(ctx.tx, municipality_code, None if kind is None else kind.value)
+        return [Organization.of(row["id"], row["name"], row["kind"]) for row in rows]
 
     @strawberry.field(description="この環境の県と市町村（県そのものを含む）")
     def municipalities(self, info: Info[Context, Any]) -> list[Municipality]:

@@ -12,6 +12,20 @@ from kizuna.tenants.registry import LocalGovernment, by_code, for_prefecture
 ORGANISATIONS_BY_ID = """
 SELECT id, name, kind FROM kizuna.organisation WHERE id = ANY($1::uuid[])
 """
+ORGANISATIONS_SERVING = """
+SELECT id, name, kind FROM kizuna.organisation
+WHERE municipality_code = $1 AND ($2::kizuna.organisation_kind IS NULL OR kind = $2::kizuna.organisation_kind)
+ORDER BY kind, name, id
+"""
+
+
+async def organisations_serving(
+    tx: TenantTransaction, municipality_code: str, kind: str | None
+) -> list[asyncpg.Record]:
+    """The directory's organisations that serve a municipality (a global table: schools,
+    agencies and departments, no person)."""
+    rows: list[asyncpg.Record] = await tx.fetch_global(ORGANISATIONS_SERVING, municipality_code, kind)
+    return rows
 
 
 async def organisations_by_id(tx: TenantTransaction, ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 
 from kizuna.schema.enums import AppRole, OrganisationKind
-from kizuna.schema.relay import Node
+from kizuna.schema.relay import Node, encode_global_id
 from kizuna.tenants.registry import LocalGovernment
 from kizuna.tenants.registry import MunicipalityKind as _MunicipalityKind
 
@@ -35,6 +37,15 @@ class Municipality:
 class Organization(Node):
     name: str
     kind: OrganisationKind
+
+    @classmethod
+    def of(cls, organisation_id: uuid.UUID, name: str, kind: str) -> Organization:
+        """From a directory row's id, name and kind (as the database spells it)."""
+        return cls(
+            id=strawberry.ID(encode_global_id("Organization", organisation_id)),
+            name=name,
+            kind=OrganisationKind(kind),
+        )
 
 
 @strawberry.type(description="利用者が選べる所属（Kizuna-Municipality・Kizuna-Role ヘッダーで選ぶ）")
