@@ -151,7 +151,7 @@ class GraphQLEndpoint:
             media_type = _media_type(request)
             gql = await _read_request(request)
             directory: MembershipDirectory = request.app.state.memberships
-            principal = await self._principal(request, directory)
+            principal = await self._principal(request, directory, request_id)
             prepared = self.executor.prepare(gql.query)
             operation = prepared.operation(gql.operation_name)
             if request.method == "GET" and operation is not None and operation.operation is not OperationType.QUERY:
@@ -206,21 +206,33 @@ class GraphQLEndpoint:
             )
         return self._result(result, media_type, headers, executed=True)
 
-    async def _principal(self, request: Request, directory: MembershipDirectory) -> Principal:
+    async def _principal(self, request: Request, directory: MembershipDirectory, request_id: str) -> Principal:
         """The caller, or the coded refusal: 401 without valid credentials, 403 without a
-        membership to act through or for a cross-site cookie request."""
+        membership to act through or for a cross-site cookie request. Refusals are logged
+        with the request id and the client address, never with the credentials."""
+        client = request.client.host if request.client else "-"
         try:
             return await self.authenticator.principal(request, directory)
-        except InvalidToken:
+        except InvalidToken as exc:
+            reason = str(exc)
+            log.log(
+                logging.INFO if reason == "missing" else logging.WARNING,
+                "request %s from %s: credentials refused (%s)",
+                request_id,
+                client,
+                reason,
+            )
             message = "A valid bearer token or session is required."
             challenge = {"www-authenticate": 'Bearer realm="kizuna"'}
             raise RequestError(401, ErrorCode.UNAUTHENTICATED, message, challenge) from None
         except BadSelection as exc:
             raise RequestError(400, ErrorCode.BAD_USER_INPUT, str(exc)) from None
         except CrossSite:
+            log.warning("request %s from %s: cross-site cookie request refused", request_id, client)
             message = "A cookie-authenticated request must come from Kizuna's own pages."
             raise RequestError(403, ErrorCode.FORBIDDEN, message) from None
         except Forbidden as exc:
+            log.info("request %s from %s: no membership to act through (%s)", request_id, client, exc)
             raise RequestError(403, ErrorCode.FORBIDDEN, str(exc)) from None
 
     def _result(self, result: ExecutionResult, media_type: str, headers: dict[str, str], *, executed: bool) -> Response:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 import uuid
 from typing import Any
@@ -128,6 +129,19 @@ class TestBearerToken:
         """Validly signed by a trusted issuer, but nobody gave this subject a membership."""
         forged = claims | {"sub": f"stranger:{uuid.uuid4()}"}
         assert_refused(post(http, sign(forged, signing_key)), 403, "FORBIDDEN")
+
+    def test_a_refusal_is_logged_without_the_token(
+        self, http: httpx.Client, claims: dict[str, Any], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        forged = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+        with caplog.at_level(logging.INFO, logger="kizuna.schema.http"):
+            response = post(http, forged)
+        request_id = response.json()["errors"][0]["extensions"]["requestId"]
+        (record,) = [r for r in caplog.records if request_id in r.getMessage()]
+        assert record.levelno == logging.WARNING
+        assert "credentials refused (alg)" in record.getMessage()
+        assert forged not in caplog.text
+        assert b64(claims) not in caplog.text
 
     def test_same_subject_from_an_untrusted_issuer(self, http: httpx.Client, claims: dict[str, Any]) -> None:
         """A user is (issuer, subject): another IdP naming the same subject is nobody here."""
