@@ -34,9 +34,9 @@ _PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
 _HEADERS = {
     "cache-control": "no-store",
     "x-frame-options": "DENY",
-    "content-security-policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-    ),
+    # No `form-action`: browsers apply it to the redirect that answers a form, and the
+    # sign-out form's answer is a redirect to the IdP's end-session endpoint.
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
 }
 
 
