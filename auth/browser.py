@@ -100,9 +100,11 @@ class BrowserSignIn:
 
     async def login(self, request: Request) -> Response:
         name = request.path_params["issuer"]
-        client = self.trust.client(name)
-        if client is None:
+        if not self.trust.is_configured(name):
             return _page("<p>Unknown identity provider.</p>", 404)
+        client = self.trust.client(name) if await self.trust.discovered(name) else None
+        if client is None:
+            return _page("<p>The identity provider cannot be reached. Try again later.</p>", 502)
         redirect_uri = str(request.url_for("callback", issuer=name))
         try:
             response: Response = await client.authorize_redirect(request, redirect_uri)

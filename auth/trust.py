@@ -90,14 +90,28 @@ class Trust:
 
     async def lookup(self, iss: str) -> TrustedIssuer | None:
         trusted = self._by_iss.get(iss)
-        undiscovered = any(name not in self._by_name for name in self._configs)
-        if trusted is None and undiscovered and time.monotonic() - self._last_attempt > DISCOVERY_RETRY_SECONDS:
+        if trusted is None and self._retry_due():
             await self._discover_missing()
             trusted = self._by_iss.get(iss)
         return trusted
 
     def by_name(self, name: str) -> TrustedIssuer | None:
         return self._by_name.get(name)
+
+    def is_configured(self, name: str) -> bool:
+        return name in self._configs or name in self._by_name
+
+    async def discovered(self, name: str) -> TrustedIssuer | None:
+        """A configured issuer, discovering it again (at most once a minute) if its
+        discovery failed so far."""
+        if name in self._configs and name not in self._by_name and self._retry_due():
+            await self._discover_missing()
+        return self._by_name.get(name)
+
+    def _retry_due(self) -> bool:
+        """Some issuer is still undiscovered and the last attempt is a minute old."""
+        undiscovered = any(name not in self._by_name for name in self._configs)
+        return undiscovered and time.monotonic() - self._last_attempt > DISCOVERY_RETRY_SECONDS
 
     def client(self, name: str) -> StarletteOAuth2App | None:
         """authlib's client for browser sign-in at the named issuer."""

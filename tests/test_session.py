@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 import pytest
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -86,3 +87,34 @@ def test_production_without_an_identity_provider_refuses_to_start(tmp_path: Any)
     production = Settings.from_env({"KIZUNA_DATA_DIR": str(tmp_path), "KIZUNA_ENV": "production"})
     with pytest.raises(ValueError, match="identity provider"):
         create_app(production, "postgresql://unused")
+
+
+def test_an_unreachable_identity_provider_is_a_page_not_a_crash(
+    tmp_path: Any, urls: Any, serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its discovery fails at start-up: Kizuna still starts, says so on sign-in, and a
+    token naming an unknown issuer is simply refused."""
+    configured = Settings.from_env(
+        {
+            "KIZUNA_DATA_DIR": str(tmp_path),
+            "KIZUNA_IDPS": "down",
+            # Port 9 (discard) on loopback: nothing listens, the connection is refused.
+            "KIZUNA_IDP_DOWN_DISCOVERY_URL": "http://127.0.0.1:9/.well-known/openid-configuration",
+            "KIZUNA_IDP_DOWN_CLIENT_ID": "kizuna",
+            "KIZUNA_IDP_DOWN_AUDIENCE": "kizuna",
+            "KIZUNA_IDP_DOWN_ROLES": "caseworker",
+        }
+    )
+    app = create_app(configured, urls.app, issuers=load_issuers(None, configured.environ))
+    with serve(app) as running, httpx.Client(base_url=running.url, follow_redirects=False) as client:
+        assert client.get("/auth/login").status_code == 302
+        page = client.get("/auth/login/down")
+        assert page.status_code == 502
+        assert "cannot be reached" in page.text
+        assert client.get("/auth/login/elsewhere").status_code == 404
+        assert client.get("/healthz").status_code == 200
+        refused = client.post(
+            "/graphql", json={"query": "{ viewer { role } }"}, headers={"authorization": "Bearer x.y.z"}
+        )
+        assert refused.status_code == 401
+    assert "discovery at http://127.0.0.1:9/" in caplog.text
