@@ -23,7 +23,8 @@ from kizuna.auth.principal import Identity, Membership
 from kizuna.auth.tokens import InvalidToken, identity_from_claims
 from kizuna.auth.trust import Trust
 from kizuna.platform.database import Database
-from kizuna.tenants.registry import by_code
+from kizuna.platform.vocabulary import AppRole
+from kizuna.tenants.registry import by_code, for_prefecture
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,18 @@ _HEADERS = {
 
 def _page(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(body=body), status_code=status, headers=_HEADERS)
+
+
+def _municipality_label(code: str) -> str:
+    government = by_code(code)
+    return html.escape(code if government is None else f"{government.name}（{code}）")
+
+
+def _switch_form(field: str) -> str:
+    return (
+        '<form method="post" action="/auth/municipality" style="display:inline">'
+        f"{field}<button>この団体で作業する</button></form>"
+    )
 
 
 class BrowserSignIn:
@@ -72,16 +85,31 @@ class BrowserSignIn:
         identity = self._identity(request)
         if identity is None:
             return _page('<h1>Kizuna 絆</h1><p><a href="/auth/login">サインイン / Sign in</a></p>')
-        memberships = await self._memberships(request, identity)
+        usable = await self._usable(request, identity)
         current = session.chosen_municipality(request)
         rows = "".join(
-            f"<li>{html.escape(code)} {html.escape(role)}"
-            + ("（選択中）" if code == current else "")
-            + '<form method="post" action="/auth/municipality" style="display:inline">'
-            f'<input type="hidden" name="municipality" value="{html.escape(code)}">'
-            "<button>この市町村で作業する</button></form></li>"
-            for code, role in memberships
+            f"<li>{_municipality_label(m.municipality_code)} · {html.escape(m.role.label)}"
+            + ("（選択中）" if m.municipality_code == current else "")
+            + _switch_form(f'<input type="hidden" name="municipality" value="{html.escape(m.municipality_code)}">')
+            + "</li>"
+            for m in usable
         )
+        # A platform administrator's membership serves every municipality of the prefecture.
+        served = sorted(
+            {
+                g.code
+                for m in usable
+                if m.role is AppRole.PLATFORM_ADMIN
+                for g in for_prefecture(m.municipality_code[:2])
+            }
+        )
+        if served:
+            options = "".join(
+                f'<option value="{code}"{" selected" if code == current else ""}>{_municipality_label(code)}</option>'
+                for code in served
+            )
+            select = f'<select name="municipality">{options}</select>'
+            rows += f"<li>管理する団体 {_switch_form(select)}</li>"
         name = html.escape(identity.display_name or identity.subject)
         return _page(
             f"<h1>Kizuna 絆</h1><p>{name}</p><ul>{rows}</ul>"

@@ -191,6 +191,7 @@ class TestMunicipalitySwitch:
         self, browser: httpx.Client, forms: Forms
     ) -> None:
         sign_in(browser, forms, "demo:platform_admin:110001")
+        assert "川越市（112011）" in browser.get("/").text  # the switch offers every municipality
         origin = str(browser.base_url).rstrip("/")
         switched = browser.post("/auth/municipality", data={"municipality": KAWAGOE}, headers={"origin": origin})
         assert switched.status_code == 303
