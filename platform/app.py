@@ -17,8 +17,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from kizuna.auth import devidp, session
-from kizuna.auth.bearer import Authenticator
 from kizuna.auth.browser import BrowserSignIn
+from kizuna.auth.caller import Authenticator
 from kizuna.auth.issuers import IssuerConfig
 from kizuna.auth.memberships import MembershipDirectory
 from kizuna.auth.tokens import TokenValidator

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
-from kizuna.auth.bearer import Authenticator, BadSelection, CrossSite
+from kizuna.auth.caller import Authenticator, BadSelection, CrossSite
 from kizuna.auth.memberships import Forbidden, MembershipDirectory
 from kizuna.auth.principal import Principal
 from kizuna.auth.tokens import InvalidToken
