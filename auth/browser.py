@@ -12,6 +12,7 @@ import html
 import logging
 import re
 
+import httpx
 from authlib.integrations.base_client import OAuthError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -154,6 +155,9 @@ class BrowserSignIn:
             # A wrong state, a replayed or expired code, a bad ID token: no session.
             log.warning("sign-in at %s refused: %s", name, exc)
             return _page('<p>サインインできませんでした。Sign-in failed. <a href="/auth/login">Try again</a></p>', 400)
+        except httpx.HTTPError as exc:  # the IdP's token endpoint did not answer
+            log.warning("sign-in at %s: the token request failed: %s", name, exc)
+            return _page("<p>The identity provider cannot be reached. Try again later.</p>", 502)
         if not await self._memberships(request, identity, trusted_name=name):
             return _page(
                 "<p>このアカウントには Kizuna の利用権限がありません。No membership for this account.</p>", 403
