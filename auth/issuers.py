@@ -37,7 +37,9 @@ class IssuerConfigError(ValueError):
 class Assertion:
     """What an issuer's claims say about the caller; None where they say nothing."""
 
-    roles: frozenset[AppRole] = frozenset()
+    roles: frozenset[AppRole] | None = None
+    """None: the issuer's claims are not read for roles. A set, empty included, is what a
+    configured role claim names: a token without it names none (it does not name all)."""
     municipality_code: str | None = None
     organisation_id: uuid.UUID | None = None
 
@@ -52,19 +54,15 @@ class ClaimMapping:
 
     def assertion(self, claims: Mapping[str, Any]) -> Assertion:
         """The claims' assertion; a claim present but malformed raises ValueError."""
-        roles: set[AppRole] = set()
+        roles: frozenset[AppRole] | None = None
         if self.role is not None:
             raw = _lookup(claims, self.role)
-            values = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
-            if raw is not None and not values:
+            values = [] if raw is None else [raw] if isinstance(raw, str) else raw
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                 raise ValueError("role claim")
-            for value in values:
-                if not isinstance(value, str):
-                    raise ValueError("role claim")
-                # An IdP holds roles for other applications too: only mapped values count.
-                role = self.role_values.get(value) if self.role_values else _app_role(value)
-                if role is not None:
-                    roles.add(role)
+            # An IdP holds roles for other applications too: only mapped values count.
+            mapped = (self.role_values.get(v) if self.role_values else _app_role(v) for v in values)
+            roles = frozenset(r for r in mapped if r is not None)
         municipality = _lookup(claims, self.municipality) if self.municipality else None
         if municipality is not None and not (isinstance(municipality, str) and _MUNICIPALITY.fullmatch(municipality)):
             raise ValueError("municipality claim")
@@ -72,7 +70,7 @@ class ClaimMapping:
         if organisation is not None and not isinstance(organisation, str):
             raise ValueError("organisation claim")
         return Assertion(
-            roles=frozenset(roles),
+            roles=roles,
             municipality_code=municipality,
             organisation_id=uuid.UUID(organisation) if organisation is not None else None,
         )

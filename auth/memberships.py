@@ -88,7 +88,7 @@ def usable_memberships(identity: Identity, issuer: TrustedIssuer, account: Accou
         m
         for m in account.memberships
         if m.role in issuer.roles
-        and (not assertion.roles or m.role in assertion.roles)
+        and _asserted(m.role, assertion.roles)
         and (assertion.organisation_id is None or m.organisation_id == assertion.organisation_id)
         and (assertion.municipality_code is None or serves(m, assertion.municipality_code))
     )
@@ -135,6 +135,16 @@ def choose(
         organisation_id=chosen.organisation_id,
         memberships=usable,
     )
+
+
+def _asserted(role: AppRole, roles: frozenset[AppRole] | None) -> bool:
+    """Whether the claims allow `role`. A configured role claim that names no Kizuna role
+    (absent, or only other applications' roles) allows nothing but a municipal system's
+    membership: client-credentials tokens carry no role claim, and that role is held to
+    its `municipality:<code>` scope instead."""
+    if roles is None:
+        return True
+    return role in roles or (not roles and role is AppRole.MUNICIPAL_SYSTEM)
 
 
 def serves(membership: Membership, municipality: str) -> bool:

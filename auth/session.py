@@ -53,7 +53,7 @@ def sign_in(request: Request, identity: Identity, *, issuer_name: str, id_token:
         "sub": identity.subject,
         "name": identity.display_name,
         "via": issuer_name,
-        "roles": sorted(r.value for r in identity.assertion.roles),
+        "roles": None if identity.assertion.roles is None else sorted(r.value for r in identity.assertion.roles),
         "municipality": identity.assertion.municipality_code,
         "organisation": str(identity.assertion.organisation_id) if identity.assertion.organisation_id else None,
         "at": now,
@@ -79,7 +79,7 @@ def session_identity(connection: HTTPConnection, *, idle_seconds: int, absolute_
         issuer=data["iss"],
         subject=data["sub"],
         assertion=Assertion(
-            roles=frozenset(AppRole(r) for r in data.get("roles", ())),
+            roles=None if data.get("roles") is None else frozenset(AppRole(r) for r in data["roles"]),
             municipality_code=data.get("municipality"),
             organisation_id=uuid.UUID(organisation) if organisation else None,
         ),

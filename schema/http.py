@@ -1,9 +1,9 @@
 """GraphQL over HTTP (the GraphQL-over-HTTP specification) in front of the schema.
 
-The order is what keeps it safe: the token is validated before anything is parsed or
-read, then the database opens the tenant transaction and checks the membership, and only
-then does the schema execute. Errors leave as coded GraphQL errors with the request id,
-never a stack trace or SQL.
+The order is what keeps it safe: the body is read only up to its size limit, the caller
+is authenticated before the document is parsed, then the database opens the tenant
+transaction and checks the membership, and only then does the schema execute. Errors
+leave as coded GraphQL errors with the request id, never a stack trace or SQL.
 """
 
 from __future__ import annotations
@@ -89,15 +89,30 @@ def _from_params(params: dict[str, Any], *, variables_are_json: bool) -> GraphQL
     return GraphQLRequest(query, variables, operation_name)
 
 
+async def _bounded_body(request: Request) -> bytes:
+    """The body, read no further than MAX_BODY_BYTES: anyone may send a request, so a
+    huge body is refused by its declared length or as soon as it passes the limit."""
+    too_large = RequestError(413, ErrorCode.BAD_USER_INPUT, "The request body is too large.")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _read_request(request: Request) -> GraphQLRequest:
     if request.method == "GET":
         return _from_params(dict(request.query_params), variables_are_json=True)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise RequestError(415, ErrorCode.BAD_USER_INPUT, f"Send the request as {JSON}.")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise RequestError(413, ErrorCode.BAD_USER_INPUT, "The request body is too large.")
+    body = await _bounded_body(request)
     try:
         params = orjson.loads(body)
     except orjson.JSONDecodeError:

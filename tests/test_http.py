@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import httpx
@@ -39,6 +40,29 @@ class TestMediaTypes:
     def test_non_json_body_is_415(self, http: httpx.Client, auth: dict[str, str]) -> None:
         response = http.post("/graphql", content=VIEWER, headers=auth | {"content-type": "text/plain"})
         assert response.status_code == 415
+
+    def test_a_body_declared_too_large_is_refused_unread(self, server: Any) -> None:
+        """No credentials needed to try, so the declared length is refused before any read:
+        the headers alone get the answer."""
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(
+                b"POST /graphql HTTP/1.1\r\nhost: kizuna\r\ncontent-type: application/json\r\n"
+                b"content-length: 10000000000\r\n\r\n"
+            )
+            answer = conn.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 413")
+
+    def test_a_streamed_body_is_cut_off_at_the_limit(self, http: httpx.Client) -> None:
+        chunk = b" " * 65536
+
+        def endless() -> Any:
+            for _ in range(10_000):  # 640 MiB if it were all read
+                yield chunk
+
+        response = http.post("/graphql", content=endless(), headers={"content-type": "application/json"})
+        assert response.status_code == 413
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
     @pytest.mark.parametrize("body", [b"{", b"[]", b'{"query": 1}', b'{"query": "{ a }", "variables": [1]}'])
     def test_malformed_request_is_400(self, http: httpx.Client, auth: dict[str, str], body: bytes) -> None:

@@ -150,6 +150,22 @@ class TestChoice:
         with pytest.raises(Forbidden):
             choose(identity(Assertion(organisation_id=OTHER_ORG)), trusted(), held, municipality=None)
 
+    @pytest.mark.parametrize("claim", [None, [], ["offline_access"]], ids=["absent", "empty", "unmapped"])
+    def test_a_role_claim_naming_no_kizuna_role_opens_no_persons_membership(self, claim: list[str] | None) -> None:
+        """An IdP administrator offboards someone by removing their last Kizuna role: the
+        token then names none, and must not fall back to every membership held."""
+        mapping = ClaimMapping(role="kizuna_roles", role_values={"kizuna-caseworker": AppRole.CASEWORKER})
+        assertion = mapping.assertion({} if claim is None else {"kizuna_roles": claim})
+        assert assertion.roles == frozenset()
+        held = account(
+            Membership(SAITAMA_CITY, AppRole.CASEWORKER, ORG), Membership(SAITAMA_CITY, AppRole.SUPERVISOR, ORG)
+        )
+        with pytest.raises(Forbidden):
+            choose(identity(assertion), trusted(), held, municipality=None)
+        system = account(Membership(SAITAMA_CITY, AppRole.MUNICIPAL_SYSTEM, ORG))
+        scoped = identity(assertion, frozenset({f"municipality:{SAITAMA_CITY}"}))
+        assert choose(scoped, trusted(), system, municipality=None).role is AppRole.MUNICIPAL_SYSTEM
+
     def test_an_issuer_vouches_only_for_its_roles(self) -> None:
         """A school IdP's user holding a supervisor membership cannot use it through that IdP."""
         school = trusted(frozenset({AppRole.SCHOOL_STAFF}))
