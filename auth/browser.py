@@ -158,11 +158,14 @@ class BrowserSignIn:
         except httpx.HTTPError as exc:  # the IdP's token endpoint did not answer
             log.warning("sign-in at %s: the token request failed: %s", name, exc)
             return _page("<p>The identity provider cannot be reached. Try again later.</p>", 502)
-        if not await self._memberships(request, identity, trusted_name=name):
+        account = await self._directory(request).account(identity.issuer, identity.subject)
+        if not usable_memberships(identity, trusted, account):
             return _page(
                 "<p>このアカウントには Kizuna の利用権限がありません。No membership for this account.</p>", 403
             )
-        session.sign_in(request, identity, issuer_name=name, id_token=token.get("id_token"))
+        session.sign_in(
+            request, identity, issuer_name=name, id_token=token.get("id_token"), session_epoch=account.session_epoch
+        )
         return RedirectResponse("/", status_code=303)
 
     async def logout(self, request: Request) -> Response:
@@ -222,16 +225,12 @@ class BrowserSignIn:
             headers={"cache-control": "no-store"},
         )
 
-    async def _memberships(
-        self, request: Request, identity: Identity, *, trusted_name: str | None = None
-    ) -> list[tuple[str, str]]:
-        usable = await self._usable(request, identity, trusted_name=trusted_name)
+    async def _memberships(self, request: Request, identity: Identity) -> list[tuple[str, str]]:
+        usable = await self._usable(request, identity)
         return [(m.municipality_code, m.role.value) for m in usable]
 
-    async def _usable(
-        self, request: Request, identity: Identity, *, trusted_name: str | None = None
-    ) -> tuple[Membership, ...]:
-        trusted = self.trust.by_name(trusted_name or session.session_issuer_name(request) or "")
+    async def _usable(self, request: Request, identity: Identity) -> tuple[Membership, ...]:
+        trusted = self.trust.by_name(session.session_issuer_name(request) or "")
         if trusted is None:
             return ()
         account = await self._directory(request).account(identity.issuer, identity.subject)

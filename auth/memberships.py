@@ -36,13 +36,12 @@ class Forbidden(Exception):
 class Account:
     user_id: uuid.UUID | None
     memberships: tuple[Membership, ...]
-    signed_out_at: float | None = None
-    """When the user last signed out (epoch seconds): browser sessions begun before are over."""
+    session_epoch: int = 0
+    """How many times the user signed out: a browser session begun under another count is over."""
 
     def ended(self, identity: Identity) -> bool:
         """Whether `identity` is a browser session the user has since signed out of."""
-        started = identity.session_started_at
-        return started is not None and self.signed_out_at is not None and started <= self.signed_out_at
+        return identity.session_epoch is not None and identity.session_epoch != self.session_epoch
 
 
 class MembershipDirectory:
@@ -54,30 +53,33 @@ class MembershipDirectory:
         self._ttl = ttl_seconds
         self._size = size
         self._cache: OrderedDict[tuple[str, str], tuple[Account, float]] = OrderedDict()
+        # Advanced by every forget(): a read that began before one must not cache what
+        # it found, which may be older than the change that forget() announced.
+        self._generation = 0
 
     async def account(self, issuer: str, subject: str) -> Account:
         key = (issuer, subject)
         cached = self._cache.get(key)
         if cached is not None and time.monotonic() < cached[1]:
             return cached[0]
+        generation = self._generation
         found = await self._database.directory(issuer, subject)
         account = Account(
             found.user_id,
             tuple(Membership(code, AppRole(role), org) for code, role, org in found.memberships),
-            found.signed_out_at.timestamp() if found.signed_out_at else None,
+            found.session_epoch,
         )
-        self._cache[key] = (account, time.monotonic() + self._ttl)
-        self._cache.move_to_end(key)
-        if len(self._cache) > self._size:
-            self._cache.popitem(last=False)
+        if generation == self._generation:
+            self._cache[key] = (account, time.monotonic() + self._ttl)
+            self._cache.move_to_end(key)
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
         return account
 
     def forget(self, issuer: str, subject: str) -> None:
         """Drop a user's cached memberships (after a change, or a refusal by the database)."""
+        self._generation += 1
         self._cache.pop((issuer, subject), None)
-
-    def clear(self) -> None:
-        self._cache.clear()
 
 
 def usable_memberships(identity: Identity, issuer: TrustedIssuer, account: Account) -> tuple[Membership, ...]:

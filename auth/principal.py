@@ -21,8 +21,8 @@ class Identity:
     assertion: Assertion
     scopes: frozenset[str] = frozenset()
     display_name: str | None = None
-    session_started_at: float | None = None
-    """For a browser session, when it began (epoch seconds); None for a bearer token."""
+    session_epoch: int | None = None
+    """For a browser session, the user's sign-out count it began under; None for a token."""
 
 
 @dataclass(frozen=True, slots=True)

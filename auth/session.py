@@ -43,11 +43,14 @@ def load_or_create_secret(data_dir: Path, configured: str | None) -> str:
     return secret
 
 
-def sign_in(request: Request, identity: Identity, *, issuer_name: str, id_token: str | None) -> None:
+def sign_in(
+    request: Request, identity: Identity, *, issuer_name: str, id_token: str | None, session_epoch: int
+) -> None:
     """Start a fresh session for `identity` (whatever the cookie held before is dropped,
-    so a session fixed by someone else before sign-in is worth nothing)."""
+    so a session fixed by someone else before sign-in is worth nothing). `session_epoch`
+    is the user's sign-out count now: a later sign-out ends this session."""
     request.session.clear()
-    now = time.time()  # not rounded: a sign-in right after a sign-out must come after it
+    now = int(time.time())
     request.session[_KEY] = {
         "iss": identity.issuer,
         "sub": identity.subject,
@@ -58,6 +61,7 @@ def sign_in(request: Request, identity: Identity, *, issuer_name: str, id_token:
         "organisation": str(identity.assertion.organisation_id) if identity.assertion.organisation_id else None,
         "at": now,
         "seen": now,
+        "epoch": session_epoch,
         "id_token": id_token,
     }
 
@@ -69,8 +73,12 @@ def session_identity(connection: HTTPConnection, *, idle_seconds: int, absolute_
     data: dict[str, Any] | None = connection.session.get(_KEY)
     if data is None:
         return None
-    now = time.time()
-    if now - data["at"] > absolute_seconds or now - data["seen"] > idle_seconds:
+    now = int(time.time())
+    if (
+        not isinstance(data.get("epoch"), int)
+        or now - data["at"] > absolute_seconds
+        or now - data["seen"] > idle_seconds
+    ):
         connection.session.clear()
         return None
     data["seen"] = now
@@ -84,7 +92,7 @@ def session_identity(connection: HTTPConnection, *, idle_seconds: int, absolute_
             organisation_id=uuid.UUID(organisation) if organisation else None,
         ),
         display_name=data.get("name"),
-        session_started_at=data["at"],
+        session_epoch=data["epoch"],
     )
 
 

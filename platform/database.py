@@ -16,7 +16,6 @@ mode) never carries one request's tenant into the next, and the pool's reset is 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -45,7 +44,7 @@ class RequestContext:
 @dataclass(frozen=True, slots=True)
 class Directory:
     user_id: uuid.UUID | None
-    signed_out_at: dt.datetime | None
+    session_epoch: int
     memberships: list[tuple[str, str, uuid.UUID]]
     """(municipality, role, organisation) of each active membership."""
 
@@ -167,7 +166,7 @@ class Database:
             yield TenantTransaction(conn, context)
 
     async def directory(self, issuer: str, subject: str) -> Directory:
-        """The user (issuer, subject) names, when they last signed out, and their active
+        """The user (issuer, subject) names, how many times they signed out, and their active
         memberships in every tenant.
 
         The one read that is not scoped to a tenant: it runs before a tenant is chosen, as
@@ -176,19 +175,19 @@ class Database:
         async with self._pool.acquire() as conn, conn.transaction(readonly=True):
             user_id: uuid.UUID | None = await conn.fetchval(SIGN_IN_SQL, issuer, subject)
             if user_id is None:
-                return Directory(None, None, [])
+                return Directory(None, 0, [])
             rows = await conn.fetch(
-                "SELECT u.signed_out_at, m.municipality_code, m.role::text, m.organisation_id"
+                "SELECT u.session_epoch, m.municipality_code, m.role::text, m.organisation_id"
                 " FROM kizuna.app_user u LEFT JOIN kizuna.membership m"
                 "   ON m.user_id = u.id AND m.revoked_at IS NULL"
                 " WHERE u.id = $1 ORDER BY m.municipality_code, m.role",
                 user_id,
             )
         memberships = [(r[1], r[2], r[3]) for r in rows if r[1] is not None]
-        return Directory(user_id, rows[0][0] if rows else None, memberships)
+        return Directory(user_id, rows[0][0] if rows else 0, memberships)
 
     async def sign_out(self, issuer: str, subject: str) -> None:
-        """Record that the user signed out: their browser sessions begun before now end."""
+        """Record that the user signed out: every browser session begun before ends."""
         async with self._pool.acquire() as conn, conn.transaction():
             if await conn.fetchval(SIGN_IN_SQL, issuer, subject) is not None:
                 await conn.execute("SELECT kizuna.sign_out()")

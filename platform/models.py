@@ -119,8 +119,8 @@ class AppUser(Base):
     issuer: Mapped[str]
     subject: Mapped[str]
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
-    signed_out_at: Mapped[dt.datetime | None]
-    """A browser session that began before this is over (signing out ends them all)."""
+    session_epoch: Mapped[int] = mapped_column(server_default=text("0"))
+    """How many times the user signed out: a browser session begun under an earlier count is over."""
 
 
 class Indicator(Base):

@@ -32,18 +32,20 @@ async def test_signing_out_touches_only_the_signed_in_user(
     app_conn: asyncpg.Connection, admin_conn: asyncpg.Connection, user: Any
 ) -> None:
     me, other = user(AppRole.CASEWORKER, SAITAMA_CITY), user(AppRole.SUPERVISOR, KAWAGOE)
-    before = await admin_conn.fetchval("SELECT signed_out_at FROM kizuna.app_user WHERE id = $1", other.user_id)
+    before = await admin_conn.fetchval("SELECT session_epoch FROM kizuna.app_user WHERE id = $1", other.user_id)
     transaction = app_conn.transaction()
     await transaction.start()
     try:
         await app_conn.fetchval("SELECT kizuna.begin_sign_in($1, $2)", DEFAULT_DEV_ISSUER, me.subject)
-        status = await app_conn.execute("UPDATE kizuna.app_user SET signed_out_at = now() WHERE id = $1", other.user_id)
+        status = await app_conn.execute(
+            "UPDATE kizuna.app_user SET session_epoch = session_epoch + 1 WHERE id = $1", other.user_id
+        )
         assert status == "UPDATE 0"
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await app_conn.execute("UPDATE kizuna.app_user SET subject = 'hijacked' WHERE id = $1", me.user_id)
     finally:
         await transaction.rollback()
-    after = await admin_conn.fetchval("SELECT signed_out_at FROM kizuna.app_user WHERE id = $1", other.user_id)
+    after = await admin_conn.fetchval("SELECT session_epoch FROM kizuna.app_user WHERE id = $1", other.user_id)
     assert after == before
 
 

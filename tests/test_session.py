@@ -23,7 +23,11 @@ IDLE, ABSOLUTE = 1800, 28800
 def signed_in(*, at: float, seen: float) -> Request:
     request = Request({"type": "http", "method": "GET", "headers": [], "session": {}})
     session.sign_in(
-        request, Identity("https://idp.example/", "someone", Assertion()), issuer_name="staff", id_token=None
+        request,
+        Identity("https://idp.example/", "someone", Assertion()),
+        issuer_name="staff",
+        id_token=None,
+        session_epoch=0,
     )
     request.session["signed_in"] |= {"at": int(at), "seen": int(seen)}
     return request
@@ -58,7 +62,11 @@ def test_sign_in_drops_whatever_the_session_held_before() -> None:
     """A session an attacker planted before sign-in (fixation) keeps nothing of theirs."""
     request = Request({"type": "http", "method": "GET", "headers": [], "session": {"municipality": "112011"}})
     session.sign_in(
-        request, Identity("https://idp.example/", "victim", Assertion()), issuer_name="staff", id_token=None
+        request,
+        Identity("https://idp.example/", "victim", Assertion()),
+        issuer_name="staff",
+        id_token=None,
+        session_epoch=0,
     )
     assert session.chosen_municipality(request) is None
 
@@ -118,3 +126,11 @@ def test_an_unreachable_identity_provider_is_a_page_not_a_crash(
         )
         assert refused.status_code == 401
     assert "discovery at http://127.0.0.1:9/" in caplog.text
+
+
+def test_a_session_without_its_sign_out_count_is_no_session() -> None:
+    """A cookie made before sessions carried the count (or forged without one) is refused."""
+    now = time.time()
+    request = signed_in(at=now, seen=now)
+    del request.session["signed_in"]["epoch"]
+    assert identity(request) is None

@@ -1,10 +1,12 @@
 """Signing out ends every browser session of the user, on every server.
 
 Browser sessions are signed cookies, so a copy taken before sign-out would otherwise
-stay valid until its idle timeout. `app_user.signed_out_at` is the moment the user last
-signed out: a session that began before it is over. `kizuna.sign_out()` sets it for the
-user `kizuna.begin_sign_in` found, and for no one else (row security on `app_user`: the
-directory role updates only the row of `kizuna.current_user_id()`).
+stay valid until its idle timeout. `app_user.session_epoch` counts the user's sign-outs;
+a session carries the count it began under and is over once the count moved on (a
+counter, not a time, so the app servers' clocks never meet the database's).
+`kizuna.sign_out()` advances it for the user `kizuna.begin_sign_in` found, and for no one
+else (row security on `app_user`: the directory role updates only the row of
+`kizuna.current_user_id()`).
 
 Revision ID: 0006
 Revises: 0005
@@ -24,16 +26,16 @@ MANAGERS = "kizuna_supervisor, kizuna_platform_admin"
 SIGN_OUT = """
 CREATE FUNCTION kizuna.sign_out() RETURNS void
 LANGUAGE sql VOLATILE SECURITY INVOKER
-AS $$ UPDATE kizuna.app_user SET signed_out_at = now() WHERE id = kizuna.current_user_id() $$;
+AS $$ UPDATE kizuna.app_user SET session_epoch = session_epoch + 1 WHERE id = kizuna.current_user_id() $$;
 """
 
 
 def upgrade() -> None:
-    op.execute("ALTER TABLE kizuna.app_user ADD COLUMN signed_out_at timestamptz")
+    op.execute("ALTER TABLE kizuna.app_user ADD COLUMN session_epoch integer NOT NULL DEFAULT 0")
     op.execute(SIGN_OUT)
     op.execute("REVOKE ALL ON FUNCTION kizuna.sign_out() FROM PUBLIC")
     op.execute("GRANT EXECUTE ON FUNCTION kizuna.sign_out() TO kizuna_directory")
-    op.execute("GRANT UPDATE (signed_out_at) ON kizuna.app_user TO kizuna_directory")
+    op.execute("GRANT UPDATE (session_epoch) ON kizuna.app_user TO kizuna_directory")
     # Row security on the user directory: readable as before, changed by the user only.
     op.execute("ALTER TABLE kizuna.app_user ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE kizuna.app_user FORCE ROW LEVEL SECURITY")
@@ -53,4 +55,4 @@ def downgrade() -> None:
     op.execute("ALTER TABLE kizuna.app_user NO FORCE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE kizuna.app_user DISABLE ROW LEVEL SECURITY")
     op.execute("DROP FUNCTION kizuna.sign_out()")
-    op.execute("ALTER TABLE kizuna.app_user DROP COLUMN signed_out_at")
+    op.execute("ALTER TABLE kizuna.app_user DROP COLUMN session_epoch")
