@@ -153,10 +153,10 @@ class BrowserSignIn:
             identity = identity_from_claims(claims, trusted)
         except (OAuthError, InvalidToken, KeyError, ValueError) as exc:
             # A wrong state, a replayed or expired code, a bad ID token: no session.
-            log.warning("sign-in at %s refused: %s", name, exc)
+            log.warning("sign-in at %s refused: %r", name, str(exc))  # %r: the text may come from the URL
             return _page('<p>サインインできませんでした。Sign-in failed. <a href="/auth/login">Try again</a></p>', 400)
         except httpx.HTTPError as exc:  # the IdP's token endpoint did not answer
-            log.warning("sign-in at %s: the token request failed: %s", name, exc)
+            log.warning("sign-in at %s: the token request failed: %r", name, str(exc))
             return _page("<p>The identity provider cannot be reached. Try again later.</p>", 502)
         account = await self._directory(request).account(identity.issuer, identity.subject)
         if not usable_memberships(identity, trusted, account):

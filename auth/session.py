@@ -23,15 +23,24 @@ from kizuna.auth.principal import Identity
 from kizuna.platform.vocabulary import AppRole
 
 COOKIE = "kizuna_session"
+# Outside development: the __Host- prefix makes browsers refuse the cookie unless it is
+# Secure, for this host only and for every path, so a sibling subdomain cannot plant one.
+SECURE_COOKIE = "__Host-kizuna_session"
 CSRF_HEADER = "kizuna-csrf"
 SECRET_FILE = "session-secret"  # noqa: S105  (a file name, not a secret)
+MIN_SECRET_LENGTH = 32
 _KEY = "signed_in"
 
 
-def load_or_create_secret(data_dir: Path, configured: str | None) -> str:
-    """The cookie-signing secret: KIZUNA_SESSION_SECRET, else one kept in the data directory (0600)."""
+def load_or_create_secret(data_dir: Path, configured: str | None, *, development: bool = True) -> str:
+    """The cookie-signing secret: KIZUNA_SESSION_SECRET, else (development only) one kept
+    in the data directory (0600). Production requires it: every instance must share it."""
     if configured:
+        if len(configured) < MIN_SECRET_LENGTH:
+            raise ValueError(f"KIZUNA_SESSION_SECRET must be at least {MIN_SECRET_LENGTH} characters")
         return configured
+    if not development:
+        raise ValueError("KIZUNA_SESSION_SECRET is required outside development (the same on every instance)")
     path = data_dir / SECRET_FILE
     if path.exists():
         return path.read_text().strip()

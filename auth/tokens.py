@@ -101,6 +101,10 @@ class TokenValidator:
         except (JoseError, ValueError) as exc:
             raise InvalidToken(type(exc).__name__) from None
         claims = decoded.claims
+        # An ID token can carry the API's audience too (Keycloak with client id = audience);
+        # it travels in the session and the logout URL, so it must not open the API.
+        if "nonce" in claims or claims.get("typ") == "ID" or header.get("typ") in ("id_token", "id+jwt"):
+            raise InvalidToken("id token")
         return identity_from_claims(claims, issuer), issuer, _expiry(claims)
 
 

@@ -147,6 +147,8 @@ class Trust:
         # attacker-controlled document cannot claim another issuer's tokens.
         if not isinstance(issuer, str) or issuer.rstrip("/") + WELL_KNOWN != config.discovery_url:
             raise ValueError(f"discovery names issuer {issuer!r}")
+        if issuer in self._by_iss:  # two configurations for one IdP: the first one stands
+            raise ValueError(f"issuer {issuer!r} is already configured under another name")
         jwks_uri = metadata.get("jwks_uri")
         if not isinstance(jwks_uri, str):
             raise ValueError("discovery has no jwks_uri")

@@ -53,7 +53,9 @@ def create_app(
     IdP signs people in; `dev_key` is its signing key (default: the data directory's)."""
     if not issuers and not settings.development:
         raise ValueError("production mode needs at least one configured identity provider")
-    session_secret = session.load_or_create_secret(settings.data_dir, settings.environ.get("KIZUNA_SESSION_SECRET"))
+    session_secret = session.load_or_create_secret(
+        settings.data_dir, settings.environ.get("KIZUNA_SESSION_SECRET"), development=settings.development
+    )
     http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
     routes: list[BaseRoute] = []
     dev: DevIssuer | None = None
@@ -126,7 +128,7 @@ def create_app(
         Middleware(
             SessionMiddleware,
             secret_key=session_secret,
-            session_cookie=session.COOKIE,
+            session_cookie=session.COOKIE if settings.development else session.SECURE_COOKIE,
             max_age=settings.session_idle_seconds,
             same_site="lax",
             https_only=not settings.development,

@@ -214,6 +214,7 @@ class GraphQLEndpoint:
         except NoMembership:
             # Revoked since the membership was cached: forget it, so the next request
             # sees the database's current memberships.
+            log.info("request %s: the database found no active membership (revoked?)", request_id)
             directory.forget(principal.issuer, principal.subject)
             message = "No active membership for this tenant and role."
             return self._respond(

@@ -125,6 +125,14 @@ class TestBearerToken:
         forged = f"{header}.{b64(claims | {'sub': boss.subject})}.{signature}"
         assert_refused(post(http, forged), 401, "UNAUTHENTICATED")
 
+    @pytest.mark.parametrize("marker", [{"nonce": "n-0S6_WzA2Mj"}, {"typ": "ID"}], ids=["nonce", "keycloak typ"])
+    def test_an_id_token_with_the_apis_audience_is_not_an_access_token(
+        self, http: httpx.Client, claims: dict[str, Any], signing_key: Any, marker: dict[str, str]
+    ) -> None:
+        """Where the client id equals the audience, an ID token would pass `aud`; it still
+        travels in cookies and logout URLs, so it is refused."""
+        assert_refused(post(http, sign(claims | marker, signing_key)), 401, "UNAUTHENTICATED")
+
     def test_subject_without_membership(self, http: httpx.Client, claims: dict[str, Any], signing_key: Any) -> None:
         """Validly signed by a trusted issuer, but nobody gave this subject a membership."""
         forged = claims | {"sub": f"stranger:{uuid.uuid4()}"}

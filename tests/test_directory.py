@@ -67,3 +67,21 @@ async def test_an_unknown_user_is_nobody(app_conn: asyncpg.Connection) -> None:
     async with app_conn.transaction():
         assert await app_conn.fetchval("SELECT kizuna.begin_sign_in($1, $2)", DEFAULT_DEV_ISSUER, "nobody") is None
         assert await app_conn.fetch("SELECT user_id FROM kizuna.membership") == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE kizuna.membership SET user_id = $1 WHERE municipality_code = '111007'",
+        "UPDATE kizuna.membership SET organisation_id = $1 WHERE municipality_code = '111007'",
+        "INSERT INTO kizuna.app_user (id, issuer, subject, session_epoch) VALUES ($1, 'https://x/', 'y', 7)",
+    ],
+    ids=["move a membership to another user", "to another organisation", "a user with a sign-out count"],
+)
+async def test_a_supervisor_writes_only_what_granting_and_revoking_write(
+    as_user: Any, user: Any, statement: str
+) -> None:
+    """In SQL, past the resolvers: the column grants refuse what the service never does."""
+    async with as_user(AppRole.SUPERVISOR, SAITAMA_CITY) as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(statement, user(AppRole.SUPERVISOR, SAITAMA_CITY).user_id)

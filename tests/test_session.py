@@ -18,6 +18,13 @@ from kizuna.platform.app import create_app
 from kizuna.platform.settings import Settings
 
 IDLE, ABSOLUTE = 1800, 28800
+STAFF_IDP = {
+    "KIZUNA_IDPS": "staff",
+    "KIZUNA_IDP_STAFF_DISCOVERY_URL": "https://idp.example/.well-known/openid-configuration",
+    "KIZUNA_IDP_STAFF_CLIENT_ID": "kizuna",
+    "KIZUNA_IDP_STAFF_AUDIENCE": "kizuna",
+    "KIZUNA_IDP_STAFF_ROLES": "caseworker",
+}
 
 
 def signed_in(*, at: float, seen: float) -> Request:
@@ -77,18 +84,24 @@ def test_outside_development_the_cookie_is_secure(tmp_path: Any) -> None:
             "KIZUNA_DATA_DIR": str(tmp_path),
             "KIZUNA_ENV": "production",
             "KIZUNA_SESSION_SECRET": "s" * 48,
-            "KIZUNA_IDPS": "staff",
-            "KIZUNA_IDP_STAFF_DISCOVERY_URL": "https://idp.example/.well-known/openid-configuration",
-            "KIZUNA_IDP_STAFF_CLIENT_ID": "kizuna",
-            "KIZUNA_IDP_STAFF_AUDIENCE": "kizuna",
-            "KIZUNA_IDP_STAFF_ROLES": "caseworker",
         }
+        | STAFF_IDP
     )
     app = create_app(production, "postgresql://unused", issuers=load_issuers(None, production.environ))
     (middleware,) = [m for m in app.user_middleware if m.cls is SessionMiddleware]  # type: ignore[comparison-overlap]
     assert middleware.kwargs["https_only"] is True
     assert middleware.kwargs["same_site"] == "lax"
     assert middleware.kwargs["max_age"] == production.session_idle_seconds
+    assert middleware.kwargs["session_cookie"] == "__Host-kizuna_session"
+
+
+@pytest.mark.parametrize("secret", [None, "short"], ids=["none", "too short"])
+def test_production_needs_a_shared_session_secret(tmp_path: Any, secret: str | None) -> None:
+    environ = {"KIZUNA_DATA_DIR": str(tmp_path), "KIZUNA_ENV": "production"}
+    environ |= {} if secret is None else {"KIZUNA_SESSION_SECRET": secret}
+    production = Settings.from_env(environ)
+    with pytest.raises(ValueError, match="KIZUNA_SESSION_SECRET"):
+        create_app(production, "postgresql://unused", issuers=load_issuers(None, STAFF_IDP))
 
 
 def test_production_without_an_identity_provider_refuses_to_start(tmp_path: Any) -> None:

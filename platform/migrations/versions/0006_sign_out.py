@@ -1,4 +1,5 @@
-"""Signing out ends every browser session of the user, on every server.
+"""Signing out ends every browser session of the user, on every server; membership
+managers get column grants as narrow as what granting and revoking write.
 
 Browser sessions are signed cookies, so a copy taken before sign-out would otherwise
 stay valid until its idle timeout. `app_user.session_epoch` counts the user's sign-outs;
@@ -22,6 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 MANAGERS = "kizuna_supervisor, kizuna_platform_admin"
+MEMBERSHIP_CHANGES = "revoked_at, granted_at, display_name, idempotency_key"
 
 SIGN_OUT = """
 CREATE FUNCTION kizuna.sign_out() RETURNS void
@@ -47,9 +49,19 @@ def upgrade() -> None:
         "CREATE POLICY own_sign_out ON kizuna.app_user FOR UPDATE TO kizuna_directory"
         " USING (id = kizuna.current_user_id()) WITH CHECK (id = kizuna.current_user_id())"
     )
+    # Those who manage memberships change only what granting and revoking change, and
+    # register a user by name only: the resolvers are not the only line.
+    op.execute(f"REVOKE UPDATE ON kizuna.membership FROM {MANAGERS}")
+    op.execute(f"GRANT UPDATE ({MEMBERSHIP_CHANGES}) ON kizuna.membership TO {MANAGERS}")
+    op.execute(f"REVOKE INSERT ON kizuna.app_user FROM {MANAGERS}")
+    op.execute(f"GRANT INSERT (id, issuer, subject) ON kizuna.app_user TO {MANAGERS}")
 
 
 def downgrade() -> None:
+    op.execute(f"REVOKE INSERT (id, issuer, subject) ON kizuna.app_user FROM {MANAGERS}")
+    op.execute(f"GRANT INSERT ON kizuna.app_user TO {MANAGERS}")
+    op.execute(f"REVOKE UPDATE ({MEMBERSHIP_CHANGES}) ON kizuna.membership FROM {MANAGERS}")
+    op.execute(f"GRANT UPDATE ON kizuna.membership TO {MANAGERS}")
     for policy in ("own_sign_out", "managers_register", "directory_read"):
         op.execute(f"DROP POLICY {policy} ON kizuna.app_user")
     op.execute("ALTER TABLE kizuna.app_user NO FORCE ROW LEVEL SECURITY")
