@@ -9,7 +9,6 @@ is the sign-in time kept inside the session.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 import uuid
@@ -20,6 +19,7 @@ from starlette.requests import HTTPConnection, Request
 
 from kizuna.auth.issuers import Assertion
 from kizuna.auth.principal import Identity
+from kizuna.platform import private_file
 from kizuna.platform.vocabulary import AppRole
 
 COOKIE = "kizuna_session"
@@ -41,15 +41,7 @@ def load_or_create_secret(data_dir: Path, configured: str | None, *, development
         return configured
     if not development:
         raise ValueError("KIZUNA_SESSION_SECRET is required outside development (the same on every instance)")
-    path = data_dir / SECRET_FILE
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(secret)
-    return secret
+    return private_file.read_or_create(data_dir / SECRET_FILE, lambda: secrets.token_urlsafe(48)).strip()
 
 
 def sign_in(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from pathlib import Path
@@ -12,21 +11,20 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from kizuna.platform import private_file
+
 KEY_FILE = "dev-idp-key.json"
 ALGORITHM = "RS256"
 
 
 def load_or_create_key(data_dir: Path) -> RSAKey:
     """The signing key, created on first use and kept private to this user (0600)."""
-    path = data_dir / KEY_FILE
-    if path.exists():
-        return RSAKey.import_key(json.loads(path.read_text()))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": ALGORITHM}, auto_kid=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as file:
-        json.dump(key.as_dict(private=True), file)
-    return key
+
+    def create() -> str:
+        key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": ALGORITHM}, auto_kid=True)
+        return json.dumps(key.as_dict(private=True))
+
+    return RSAKey.import_key(json.loads(private_file.read_or_create(data_dir / KEY_FILE, create)))
 
 
 def jwks(key: RSAKey) -> dict[str, Any]:
