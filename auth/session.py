@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection, Request
 from kizuna.auth.issuers import Assertion
 from kizuna.auth.principal import Identity
 from kizuna.platform import private_file
+from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
 
 COOKIE = "kizuna_session"
@@ -42,6 +43,14 @@ def load_or_create_secret(data_dir: Path, configured: str | None, *, development
     if not development:
         raise ValueError("KIZUNA_SESSION_SECRET is required outside development (the same on every instance)")
     return private_file.read_or_create(data_dir / SECRET_FILE, lambda: secrets.token_urlsafe(48)).strip()
+
+
+def session_secret(settings: Settings) -> str:
+    """The deployment's cookie-signing secret; ValueError naming the setting when it is
+    missing or too short where it is required."""
+    return load_or_create_secret(
+        settings.data_dir, settings.environ.get("KIZUNA_SESSION_SECRET"), development=settings.development
+    )
 
 
 def sign_in(

@@ -53,9 +53,7 @@ def create_app(
     IdP signs people in; `dev_key` is its signing key (default: the data directory's)."""
     if not issuers and not settings.development:
         raise ValueError("production mode needs at least one configured identity provider")
-    session_secret = session.load_or_create_secret(
-        settings.data_dir, settings.environ.get("KIZUNA_SESSION_SECRET"), development=settings.development
-    )
+    session_secret = session.session_secret(settings)
     http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
     routes: list[BaseRoute] = []
     dev: DevIssuer | None = None

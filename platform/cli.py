@@ -25,7 +25,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from kizuna.auth.issuers import IssuerConfigError, load_issuers
-    from kizuna.auth.session import MIN_SECRET_LENGTH
+    from kizuna.auth.session import session_secret
     from kizuna.platform.app import create_app
     from kizuna.platform.runtime import prepare
     from kizuna.tenants import demo
@@ -38,11 +38,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if not issuers and not settings.development:
         print("kizuna serve: production mode needs KIZUNA_IDP_FILE or KIZUNA_IDPS (see README)", file=sys.stderr)
         return 2
-    if not settings.development and len(settings.environ.get("KIZUNA_SESSION_SECRET", "")) < MIN_SECRET_LENGTH:
-        print(
-            f"kizuna serve: production mode needs KIZUNA_SESSION_SECRET ({MIN_SECRET_LENGTH}+ characters)",
-            file=sys.stderr,
-        )
+    try:
+        session_secret(settings)  # refused here, before the database starts, if it is unfit
+    except ValueError as exc:
+        print(f"kizuna serve: {exc}", file=sys.stderr)
         return 2
     urls = prepare(settings)
     if not asyncio.run(demo.is_seeded(urls.admin)):

@@ -126,6 +126,17 @@ def test_serve_signs_a_person_in_through_the_browser(served: tuple[str, Path], f
         ({"KIZUNA_IDPS": "staff"}, "discovery_url"),
         ({"KIZUNA_ENV": "production"}, "KIZUNA_IDP_FILE"),
         ({"KIZUNA_IDP_FILE": "/nonexistent/idp.toml"}, "KIZUNA_IDP_FILE"),
+        (
+            {
+                "KIZUNA_ENV": "production",
+                "KIZUNA_IDPS": "staff",
+                "KIZUNA_IDP_STAFF_DISCOVERY_URL": "https://idp.example/.well-known/openid-configuration",
+                "KIZUNA_IDP_STAFF_CLIENT_ID": "kizuna",
+                "KIZUNA_IDP_STAFF_AUDIENCE": "kizuna",
+                "KIZUNA_IDP_STAFF_ROLES": "caseworker",
+            },
+            "KIZUNA_SESSION_SECRET",
+        ),
     ],
 )
 def test_serve_refuses_a_bad_sign_in_configuration(tmp_path: Path, env: dict[str, str], message: str) -> None:
