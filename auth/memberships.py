@@ -123,11 +123,13 @@ def choose(
     candidates = [m for m in usable if serves(m, wanted) and (role is None or m.role is role)]
     if not candidates:
         raise Forbidden("No active membership for this municipality.")
-    if len({m.role for m in candidates}) > 1 or len(candidates) > 1:
+    if len(candidates) > 1:
         raise Forbidden("Several roles here: name one in the Kizuna-Role header.")
     chosen = candidates[0]
-    if chosen.role is AppRole.MUNICIPAL_SYSTEM and MUNICIPALITY_SCOPE.format(code=wanted) not in identity.scopes:
-        raise Forbidden(f"A municipal system's token needs the scope {MUNICIPALITY_SCOPE.format(code=wanted)}.")
+    if chosen.role is AppRole.MUNICIPAL_SYSTEM:
+        scope = MUNICIPALITY_SCOPE.format(code=wanted)
+        if scope not in identity.scopes:
+            raise Forbidden(f"A municipal system's token needs the scope {scope}.")
     return Principal(
         user_id=account.user_id,
         issuer=identity.issuer,
