@@ -19,10 +19,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from kizuna.auth import session
+from kizuna.auth.caller import Authenticator, live_account
 from kizuna.auth.memberships import MembershipDirectory, serves, usable_memberships
 from kizuna.auth.principal import Identity, Membership
-from kizuna.auth.tokens import InvalidToken, identity_from_claims
-from kizuna.auth.trust import Trust
+from kizuna.auth.tokens import InvalidToken, TrustedIssuer, identity_from_claims
 from kizuna.platform.database import Database
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants.registry import by_code, for_prefecture
@@ -59,10 +59,9 @@ def _switch_form(field: str) -> str:
 
 
 class BrowserSignIn:
-    def __init__(self, trust: Trust, *, idle_seconds: int, absolute_seconds: int) -> None:
-        self.trust = trust
-        self.idle = idle_seconds
-        self.absolute = absolute_seconds
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+        self.trust = authenticator.trust
 
     def routes(self) -> list[Route]:
         return [
@@ -79,14 +78,12 @@ class BrowserSignIn:
         directory: MembershipDirectory = request.app.state.memberships
         return directory
 
-    def _identity(self, request: Request) -> Identity | None:
-        return session.session_identity(request, idle_seconds=self.idle, absolute_seconds=self.absolute)
-
     async def home(self, request: Request) -> Response:
-        identity = self._identity(request)
-        if identity is None:
+        signed_in = self.authenticator.signed_in(request)
+        if signed_in is None:
             return _page('<h1>Kizuna 絆</h1><p><a href="/auth/login">サインイン / Sign in</a></p>')
-        usable = await self._usable(request, identity)
+        identity, _ = signed_in
+        usable = await self._usable(request, *signed_in)
         current = session.chosen_municipality(request)
         rows = "".join(
             f"<li>{_municipality_label(m.municipality_code)} · {html.escape(m.role.label)}"
@@ -172,9 +169,10 @@ class BrowserSignIn:
         if not session.is_same_origin(request, require_proof=True):
             return _page("<p>Cross-site request refused.</p>", 403)
         name = session.session_issuer_name(request)
-        identity = self._identity(request)
+        signed_in = self.authenticator.signed_in(request)
         id_token = session.sign_out(request)
-        if identity is not None:
+        if signed_in is not None:
+            identity, _ = signed_in
             # Every copy of this session, and the user's other sessions, end here too.
             database: Database = request.app.state.database
             await database.sign_out(identity.issuer, identity.subject)
@@ -194,12 +192,12 @@ class BrowserSignIn:
     async def switch_municipality(self, request: Request) -> Response:
         if not session.is_same_origin(request, require_proof=True):
             return _page("<p>Cross-site request refused.</p>", 403)
-        identity = self._identity(request)
-        if identity is None:
+        signed_in = self.authenticator.signed_in(request)
+        if signed_in is None:
             return RedirectResponse("/auth/login", status_code=303)
         async with request.form() as form:
             code = form.get("municipality")
-        usable = await self._usable(request, identity)
+        usable = await self._usable(request, *signed_in)
         if not isinstance(code, str) or not _MUNICIPALITY.fullmatch(code) or by_code(code) is None:
             return _page("<p>No such municipality.</p>", 403)
         if not any(serves(m, code) for m in usable):
@@ -209,10 +207,11 @@ class BrowserSignIn:
 
     async def describe(self, request: Request) -> Response:
         """The session as JSON, for pages and scripts: who, and which memberships."""
-        identity = self._identity(request)
-        if identity is None:
+        signed_in = self.authenticator.signed_in(request)
+        if signed_in is None:
             return JSONResponse({"signedIn": False}, headers={"cache-control": "no-store"})
-        memberships = await self._memberships(request, identity)
+        identity, _ = signed_in
+        usable = await self._usable(request, *signed_in)
         return JSONResponse(
             {
                 "signedIn": True,
@@ -220,21 +219,11 @@ class BrowserSignIn:
                 "subject": identity.subject,
                 "name": identity.display_name,
                 "municipality": session.chosen_municipality(request),
-                "memberships": [{"municipality": c, "role": r} for c, r in memberships],
+                "memberships": [{"municipality": m.municipality_code, "role": m.role.value} for m in usable],
             },
             headers={"cache-control": "no-store"},
         )
 
-    async def _memberships(self, request: Request, identity: Identity) -> list[tuple[str, str]]:
-        usable = await self._usable(request, identity)
-        return [(m.municipality_code, m.role.value) for m in usable]
-
-    async def _usable(self, request: Request, identity: Identity) -> tuple[Membership, ...]:
-        trusted = self.trust.by_name(session.session_issuer_name(request) or "")
-        if trusted is None:
-            return ()
-        account = await self._directory(request).account(identity.issuer, identity.subject)
-        if account.ended(identity):
-            request.session.clear()
-            return ()
-        return usable_memberships(identity, trusted, account)
+    async def _usable(self, request: Request, identity: Identity, trusted: TrustedIssuer) -> tuple[Membership, ...]:
+        account = await live_account(request, self._directory(request), identity)
+        return () if account is None else usable_memberships(identity, trusted, account)

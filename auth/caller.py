@@ -8,9 +8,9 @@ import re
 from starlette.requests import Request
 
 from kizuna.auth import session
-from kizuna.auth.memberships import MembershipDirectory, choose
-from kizuna.auth.principal import Principal
-from kizuna.auth.tokens import InvalidToken, TokenValidator
+from kizuna.auth.memberships import Account, MembershipDirectory, choose
+from kizuna.auth.principal import Identity, Principal
+from kizuna.auth.tokens import InvalidToken, TokenValidator, TrustedIssuer
 from kizuna.auth.trust import Trust
 from kizuna.platform.vocabulary import AppRole
 
@@ -49,22 +49,36 @@ class Authenticator:
                 raise InvalidToken("scheme")
             identity, issuer = await self.validator.validate(token.strip())
         else:
-            found = session.session_identity(request, idle_seconds=self.idle, absolute_seconds=self.absolute)
-            trusted = self.trust.by_name(session.session_issuer_name(request) or "")
-            if found is None or trusted is None:
+            signed_in = self.signed_in(request)
+            if signed_in is None:
                 raise InvalidToken("missing")
             if not session.is_same_origin(request, require_proof=request.method != "GET"):
                 raise CrossSite
-            identity, issuer = found, trusted
+            identity, issuer = signed_in
             municipality = municipality or session.chosen_municipality(request)
         if municipality is not None and not _MUNICIPALITY.fullmatch(municipality):
             raise BadSelection("Kizuna-Municipality must be a 6-digit local-government code.")
         role = _role(request.headers.get(ROLE_HEADER))
-        account = await directory.account(identity.issuer, identity.subject)
-        if account.ended(identity):  # signed out since, perhaps in another browser
-            request.session.clear()
+        account = await live_account(request, directory, identity)
+        if account is None:
             raise InvalidToken("signed out")
         return choose(identity, issuer, account, municipality=municipality, role=role)
+
+    def signed_in(self, request: Request) -> tuple[Identity, TrustedIssuer] | None:
+        """The live browser session's identity and the issuer that signed it in, if any."""
+        found = session.session_identity(request, idle_seconds=self.idle, absolute_seconds=self.absolute)
+        trusted = self.trust.by_name(session.session_issuer_name(request) or "")
+        return None if found is None or trusted is None else (found, trusted)
+
+
+async def live_account(request: Request, directory: MembershipDirectory, identity: Identity) -> Account | None:
+    """The memberships of `identity`; None, and the session cleared, when it is a browser
+    session the user has since signed out of (perhaps in another browser)."""
+    account = await directory.account(identity.issuer, identity.subject)
+    if account.ended(identity):
+        request.session.clear()
+        return None
+    return account
 
 
 def _role(value: str | None) -> AppRole | None:

@@ -113,9 +113,7 @@ def create_app(
             return JSONResponse({"status": "unavailable", "migrations": "behind"}, status_code=503)
         return JSONResponse({"status": "ready", "revision": revision})
 
-    browser = BrowserSignIn(
-        trust, idle_seconds=settings.session_idle_seconds, absolute_seconds=settings.session_absolute_seconds
-    )
+    browser = BrowserSignIn(authenticator)
     routes += [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
