@@ -51,6 +51,9 @@ class Trust:
         self._by_iss: dict[str, TrustedIssuer] = {}
         self._by_name: dict[str, TrustedIssuer] = {}
         self._last_attempt = float("-inf")
+        # Read by every GraphQL request, so kept rather than rebuilt each time.
+        self.issuers: frozenset[str] = frozenset()
+        """The `iss` of every issuer discovered so far (memberships may name only these)."""
         self._lock = asyncio.Lock()
         self.oauth = OAuth()
         self.labels: dict[str, str] = {c.name: c.label or c.name for c in configs}
@@ -66,7 +69,7 @@ class Trust:
             roles=frozenset(AppRole),
             claims=ClaimMapping(),
         )
-        self._by_iss[dev.issuer] = self._by_name["dev"] = trusted
+        self._add(trusted)
         self.labels["dev"] = "開発用IdP（デモ利用者）"
         # Endpoints are paths on this server for the browser; the token request goes
         # through the in-process transport, so its host is never resolved (a loopback
@@ -121,11 +124,6 @@ class Trust:
         return client
 
     @property
-    def issuers(self) -> frozenset[str]:
-        """The `iss` of every issuer discovered so far (memberships may name only these)."""
-        return frozenset(self._by_iss)
-
-    @property
     def names(self) -> list[str]:
         return list(self.labels)
 
@@ -167,4 +165,8 @@ class Trust:
             server_metadata_url=config.discovery_url,
             client_kwargs={"scope": config.scope, "code_challenge_method": "S256"},
         )
-        self._by_iss[issuer] = self._by_name[config.name] = trusted
+        self._add(trusted)
+
+    def _add(self, trusted: TrustedIssuer) -> None:
+        self._by_iss[trusted.issuer] = self._by_name[trusted.name] = trusted
+        self.issuers = frozenset(self._by_iss)
