@@ -12,6 +12,7 @@ import contextlib
 import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -210,6 +211,38 @@ def forms() -> Callable[[str], list[dict[str, Any]]]:
         return parser.forms
 
     return read
+
+
+@dataclass
+class Tidy:
+    """Users a test creates, named by `subject()`; removed with what they caused."""
+
+    prefix: str
+    seq_before: dict[str, int]
+
+    def subject(self, name: str = "user") -> str:
+        return f"{self.prefix}{name}"
+
+
+@pytest.fixture
+async def tidy(admin_conn: asyncpg.Connection) -> AsyncIterator[Tidy]:
+    """Afterwards, as the superuser: the users named by `subject()`, their memberships,
+    and the audit events written in the seeded tenants meanwhile."""
+    last = "SELECT coalesce(max(seq), 0) FROM kizuna.audit_event WHERE municipality_code = $1"
+    found = Tidy(f"test-user:{uuid.uuid4()}:", {code: await admin_conn.fetchval(last, code) for code in SEEDED})
+    try:
+        yield found
+    finally:
+        for code, seq in found.seq_before.items():
+            await admin_conn.execute(
+                "DELETE FROM kizuna.audit_event WHERE municipality_code = $1 AND seq > $2", code, seq
+            )
+        pattern = found.prefix + "%"
+        await admin_conn.execute(
+            "DELETE FROM kizuna.membership m USING kizuna.app_user u WHERE u.id = m.user_id AND u.subject LIKE $1",
+            pattern,
+        )
+        await admin_conn.execute("DELETE FROM kizuna.app_user WHERE subject LIKE $1", pattern)
 
 
 @pytest.fixture

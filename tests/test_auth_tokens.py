@@ -9,14 +9,18 @@ import json
 import logging
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from kizuna.platform.provisioning import MembershipRow, UserRow, add_memberships, upsert_users
 from kizuna.platform.vocabulary import AppRole
+
+if TYPE_CHECKING:
+    from kizuna.tests.conftest import Tidy
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -194,82 +198,61 @@ class TestMunicipalityHeader:
 
 
 async def _grant(
-    admin_conn: Any, settings: Any, subject: str, memberships: list[tuple[str, str, uuid.UUID]]
+    admin_conn: Any, settings: Any, subject: str, memberships: list[tuple[str, AppRole, uuid.UUID]]
 ) -> uuid.UUID:
-    """Onboard a user with memberships (municipality, role, organisation), as provisioning does."""
-    user_id = uuid.uuid4()
-    await admin_conn.execute(
-        "INSERT INTO kizuna.app_user (id, issuer, subject) VALUES ($1, $2, $3)", user_id, settings.issuer, subject
-    )
+    """Onboard a user with memberships (municipality, role, organisation), by provisioning."""
+    ids = await upsert_users(admin_conn, [UserRow(uuid.uuid4(), settings.issuer, subject)])
+    user_id = ids[(settings.issuer, subject)]
     for municipality, role, organisation in memberships:
-        async with admin_conn.transaction():
-            await admin_conn.execute(f"SET LOCAL kizuna.municipality = '{municipality}'")
-            await admin_conn.execute(
-                "INSERT INTO kizuna.membership (municipality_code, id, user_id, display_name, role, organisation_id)"
-                " VALUES ($1, $2, $3, 'テスト 職員', $4::kizuna.app_role, $5)",
-                municipality,
-                uuid.uuid4(),
-                user_id,
-                role,
-                organisation,
-            )
+        await add_memberships(
+            admin_conn, municipality, [MembershipRow(uuid.uuid4(), user_id, "テスト 職員", role, organisation)]
+        )
     return user_id
 
 
-async def _forget(admin_conn: Any, user_id: uuid.UUID) -> None:
-    await admin_conn.execute("DELETE FROM kizuna.membership WHERE user_id = $1", user_id)
-    await admin_conn.execute("DELETE FROM kizuna.app_user WHERE id = $1", user_id)
-
-
 async def test_a_revoked_membership_stops_working_on_the_next_request(
-    http: httpx.Client, admin_conn: Any, token: Any, user: Any, settings: Any
+    http: httpx.Client, admin_conn: Any, token: Any, user: Any, settings: Any, *, tidy: Tidy
 ) -> None:
     colleague = user(AppRole.CASEWORKER, SAITAMA_CITY)
-    subject = f"revocation-test:{uuid.uuid4()}"
-    user_id = await _grant(admin_conn, settings, subject, [(SAITAMA_CITY, "caseworker", colleague.organisation_id)])
-    try:
-        bearer = token(AppRole.CASEWORKER, SAITAMA_CITY, subject=subject)
-        assert post(http, bearer).status_code == 200
-        async with admin_conn.transaction():
-            await admin_conn.execute("SET LOCAL kizuna.municipality = '111007'")
-            await admin_conn.execute("UPDATE kizuna.membership SET revoked_at = now() WHERE user_id = $1", user_id)
-        assert_refused(post(http, bearer), 403, "FORBIDDEN")
-        assert_refused(post(http, bearer), 403, "FORBIDDEN")
-    finally:
-        await _forget(admin_conn, user_id)
+    subject = tidy.subject("revoked")
+    memberships = [(SAITAMA_CITY, AppRole.CASEWORKER, colleague.organisation_id)]
+    user_id = await _grant(admin_conn, settings, subject, memberships)
+    bearer = token(AppRole.CASEWORKER, SAITAMA_CITY, subject=subject)
+    assert post(http, bearer).status_code == 200
+    async with admin_conn.transaction():
+        await admin_conn.execute("SET LOCAL kizuna.municipality = '111007'")
+        await admin_conn.execute("UPDATE kizuna.membership SET revoked_at = now() WHERE user_id = $1", user_id)
+    assert_refused(post(http, bearer), 403, "FORBIDDEN")
+    assert_refused(post(http, bearer), 403, "FORBIDDEN")
 
 
 async def test_a_worker_serving_two_towns_names_the_one_they_act_in(
-    http: httpx.Client, admin_conn: Any, token: Any, user: Any, settings: Any
+    http: httpx.Client, admin_conn: Any, token: Any, user: Any, settings: Any, *, tidy: Tidy
 ) -> None:
     """An SSW with memberships in さいたま市 and 川越市: without the header the request is
     refused (which town?); with it, each answer holds only that town's referrals."""
     here, there = user(AppRole.SCHOOL_SOCIAL_WORKER, SAITAMA_CITY), user(AppRole.SCHOOL_SOCIAL_WORKER, KAWAGOE)
-    subject = f"two-towns:{uuid.uuid4()}"
-    user_id = await _grant(
+    subject = tidy.subject("two-towns")
+    await _grant(
         admin_conn,
         settings,
         subject,
         [
-            (SAITAMA_CITY, "school_social_worker", here.organisation_id),
-            (KAWAGOE, "school_social_worker", there.organisation_id),
+            (SAITAMA_CITY, AppRole.SCHOOL_SOCIAL_WORKER, here.organisation_id),
+            (KAWAGOE, AppRole.SCHOOL_SOCIAL_WORKER, there.organisation_id),
         ],
     )
-    try:
-        bearer = token(AppRole.SCHOOL_SOCIAL_WORKER, SAITAMA_CITY, subject=subject)
-        query = {
-            "query": "{ viewer { municipality { code } organization { name }"
-            " memberships { municipality { code } role } } }"
-        }
-        refused = post(http, bearer, query=query)
-        assert_refused(refused, 403, "FORBIDDEN")
-        assert "Kizuna-Municipality" in refused.json()["errors"][0]["message"]
-        for code in (SAITAMA_CITY, KAWAGOE):
-            response = post(http, bearer, municipality=code, query=query)
-            assert response.status_code == 200, response.text
-            viewer = response.json()["data"]["viewer"]
-            assert viewer["municipality"]["code"] == code
-            assert [m["municipality"]["code"] for m in viewer["memberships"]] == [SAITAMA_CITY, KAWAGOE]
-            assert {m["role"] for m in viewer["memberships"]} == {"SCHOOL_SOCIAL_WORKER"}
-    finally:
-        await _forget(admin_conn, user_id)
+    bearer = token(AppRole.SCHOOL_SOCIAL_WORKER, SAITAMA_CITY, subject=subject)
+    query = {
+        "query": "{ viewer { municipality { code } organization { name } memberships { municipality { code } role } } }"
+    }
+    refused = post(http, bearer, query=query)
+    assert_refused(refused, 403, "FORBIDDEN")
+    assert "Kizuna-Municipality" in refused.json()["errors"][0]["message"]
+    for code in (SAITAMA_CITY, KAWAGOE):
+        response = post(http, bearer, municipality=code, query=query)
+        assert response.status_code == 200, response.text
+        viewer = response.json()["data"]["viewer"]
+        assert viewer["municipality"]["code"] == code
+        assert [m["municipality"]["code"] for m in viewer["memberships"]] == [SAITAMA_CITY, KAWAGOE]
+        assert {m["role"] for m in viewer["memberships"]} == {"SCHOOL_SOCIAL_WORKER"}

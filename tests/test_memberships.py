@@ -1,16 +1,15 @@
 """Memberships through GraphQL, attacked: who may list, grant and revoke, what a refusal
 writes (nothing), and what each change leaves in the audit chain.
 
-Every test that writes names its users `membership-test:<uuid>:…` and the `tidy` fixture
-removes them, their memberships and the audit events written meanwhile, as the superuser.
+Every test that writes names its users through the `tidy` fixture (tests/conftest.py),
+which removes them, their memberships and the audit events written meanwhile.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
@@ -21,6 +20,9 @@ from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.relay import encode_global_id
 from kizuna.tenants import demo
+
+if TYPE_CHECKING:
+    from kizuna.tests.conftest import Tidy
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -43,34 +45,6 @@ REVOKE = f"""mutation($id: ID!) {{
   revokeMembership(input: {{id: $id}}) {{ {MEMBERSHIP} userErrors {{ field message code }} }}
 }}"""
 CASES = "{ cases(first: 1) { totalCount } viewer { role municipality { code } } }"
-
-
-@dataclass
-class Tidy:
-    prefix: str
-    seq_before: dict[str, int]
-
-    def subject(self, name: str = "user") -> str:
-        return f"{self.prefix}{name}"
-
-
-@pytest.fixture
-async def tidy(admin_conn: asyncpg.Connection) -> AsyncIterator[Tidy]:
-    last = "SELECT coalesce(max(seq), 0) FROM kizuna.audit_event WHERE municipality_code = $1"
-    found = Tidy(f"membership-test:{uuid.uuid4()}:", {code: await admin_conn.fetchval(last, code) for code in SEEDED})
-    try:
-        yield found
-    finally:
-        for code, seq in found.seq_before.items():
-            await admin_conn.execute(
-                "DELETE FROM kizuna.audit_event WHERE municipality_code = $1 AND seq > $2", code, seq
-            )
-        pattern = found.prefix + "%"
-        await admin_conn.execute(
-            "DELETE FROM kizuna.membership m USING kizuna.app_user u WHERE u.id = m.user_id AND u.subject LIKE $1",
-            pattern,
-        )
-        await admin_conn.execute("DELETE FROM kizuna.app_user WHERE subject LIKE $1", pattern)
 
 
 @pytest.fixture

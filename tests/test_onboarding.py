@@ -3,16 +3,16 @@ the organisation directory, grants the membership, and the teacher signs in to i
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 import httpx
-import pytest
 
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
+
+if TYPE_CHECKING:
+    from kizuna.tests.conftest import Tidy
 
 KAWAGOE, PREFECTURE = "112011", "110001"
 DIRECTORY = """query($code: String!, $kind: OrganisationKind) {
@@ -21,26 +21,6 @@ DIRECTORY = """query($code: String!, $kind: OrganisationKind) {
 GRANT = """mutation($input: GrantMembershipInput!) {
   grantMembership(input: $input) { membership { id active } userErrors { field code } }
 }"""
-
-
-@pytest.fixture
-async def newcomer(admin_conn: asyncpg.Connection) -> AsyncIterator[str]:
-    """A subject nobody has seen; what the test grants it is removed afterwards."""
-    subject = f"onboarding-test:{uuid.uuid4()}"
-    last = await admin_conn.fetchval(
-        "SELECT coalesce(max(seq), 0) FROM kizuna.audit_event WHERE municipality_code = $1", KAWAGOE
-    )
-    try:
-        yield subject
-    finally:
-        await admin_conn.execute(
-            "DELETE FROM kizuna.audit_event WHERE municipality_code = $1 AND seq > $2", KAWAGOE, last
-        )
-        await admin_conn.execute(
-            "DELETE FROM kizuna.membership m USING kizuna.app_user u WHERE u.id = m.user_id AND u.subject = $1",
-            subject,
-        )
-        await admin_conn.execute("DELETE FROM kizuna.app_user WHERE subject = $1", subject)
 
 
 def post(http: httpx.Client, bearer: str, query: str, variables: dict[str, Any], **headers: str) -> dict[str, Any]:
@@ -55,8 +35,9 @@ def post(http: httpx.Client, bearer: str, query: str, variables: dict[str, Any],
 
 
 def test_a_teacher_is_onboarded_and_signs_in(
-    http: httpx.Client, token: Callable[..., str], settings: Settings, newcomer: str
+    http: httpx.Client, token: Callable[..., str], settings: Settings, tidy: Tidy
 ) -> None:
+    newcomer = tidy.subject("teacher")
     admin = token(AppRole.PLATFORM_ADMIN, PREFECTURE)
     schools = post(http, admin, DIRECTORY, {"code": KAWAGOE, "kind": "JUNIOR_HIGH_SCHOOL"})["data"]["organizations"]
     assert schools
