@@ -73,7 +73,7 @@ RESOLVERS: dict[str, Callable[[Context, uuid.UUID], Awaitable[Node | None]]] = {
 @strawberry.type
 class NodeQueries:
     @strawberry.field(description="グローバルIDで任意のオブジェクトを取得する（Relay）")
-    async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node:  # noqa: A002
+    async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:  # noqa: A002
         type_name, key = decode_global_id(id)
         resolver = RESOLVERS.get(type_name)
         node = None if resolver is None else await resolver(info.context, key)

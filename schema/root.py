@@ -17,6 +17,10 @@ from kizuna.schema.tenants.queries import TenantQueries
 from kizuna.schema.tenants.types import Organization
 
 
+# Every root query field is nullable, so a refused or missing one is null with its own
+# error and its siblings still answer (a school asking for cases and referrals gets its
+# referrals). Root mutation fields stay non-null: a mutation with an error rolls the whole
+# request back, and a null `data` is what tells the client that nothing was written.
 @strawberry.type
 class Query(TenantQueries, CaseQueries, ReferralQueries, MembershipQueries, NodeQueries):
     pass

@@ -69,7 +69,7 @@ class TestCases:
     @pytest.mark.parametrize("first", [-1, 101])
     def test_page_size_is_bounded(self, graphql: Any, first: int) -> None:
         body = graphql(CASES, AppRole.CASEWORKER, SAITAMA_CITY, {"first": first})
-        assert body["data"] is None
+        assert body["data"] == {"cases": None}
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
     def test_malformed_cursor_is_bad_input(self, graphql: Any) -> None:
@@ -79,7 +79,7 @@ class TestCases:
     @pytest.mark.parametrize("role", [AppRole.SCHOOL_STAFF, AppRole.SCHOOL_SOCIAL_WORKER, AppRole.WELFARE_WORKER])
     def test_schools_and_agencies_cannot_read_cases(self, graphql: Any, role: AppRole) -> None:
         body = graphql(CASES, role, SAITAMA_CITY)
-        assert body["data"] is None
+        assert body["data"] == {"cases": None}
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     @pytest.mark.parametrize("role", [AppRole.PREFECTURE_ANALYST, AppRole.PLATFORM_ADMIN])
@@ -102,7 +102,7 @@ class TestNode:
         crossed = graphql(self.QUERY, AppRole.CASEWORKER, SAITAMA_CITY, {"id": theirs})
         unknown = graphql(self.QUERY, AppRole.CASEWORKER, SAITAMA_CITY, {"id": random_id})
         for body in (crossed, unknown):
-            assert body["data"] is None
+            assert body["data"] == {"node": None}
             assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         assert crossed["errors"][0]["message"] == unknown["errors"][0]["message"]
 
@@ -123,7 +123,7 @@ class TestNode:
     )
     def test_malformed_ids(self, graphql: Any, bad: str) -> None:
         body = graphql(self.QUERY, AppRole.CASEWORKER, SAITAMA_CITY, {"id": bad})
-        assert body["data"] is None
+        assert body["data"] == {"node": None}
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
@@ -187,3 +187,23 @@ class TestViewerAndRegistry:
         }
         # Kochi's capital is not in a Saitama deployment
         assert graphql(query, AppRole.CASEWORKER, SAITAMA_CITY, {"c": "392014"})["data"]["municipality"] is None
+
+
+class TestRootFieldsFailAlone:
+    """A refused root field is null with its own error; its siblings still answer."""
+
+    QUERY = "{ cases(first: 1) { totalCount } referrals(first: 100) { totalCount } viewer { role } }"
+
+    def test_school_social_worker_gets_referrals_without_cases(self, graphql: Any) -> None:
+        body = graphql(self.QUERY, AppRole.SCHOOL_SOCIAL_WORKER, SAITAMA_CITY)
+        assert body["data"]["cases"] is None
+        assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["cases"], "FORBIDDEN")]
+        assert body["data"]["referrals"]["totalCount"] >= 0
+        assert body["data"]["viewer"] == {"role": "SCHOOL_SOCIAL_WORKER"}
+
+    def test_unknown_node_beside_a_connection(self, graphql: Any) -> None:
+        query = "query($id: ID!) { node(id: $id) { id } cases(first: 1) { totalCount } }"
+        body = graphql(query, AppRole.CASEWORKER, SAITAMA_CITY, {"id": encode_global_id("Case", uuid.uuid4())})
+        assert body["data"]["node"] is None
+        assert body["errors"][0]["path"] == ["node"]
+        assert body["data"]["cases"]["totalCount"] > 0

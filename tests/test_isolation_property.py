@@ -60,5 +60,5 @@ def test_random_ids_are_not_found(graphql: Any, reader: str, type_name: str, key
     body = graphql(
         "query($id: ID!) { node(id: $id) { id } }", AppRole.CASEWORKER, reader, {"id": encode_global_id(type_name, key)}
     )
-    assert body["data"] is None
+    assert body["data"] == {"node": None}
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -37,7 +37,7 @@ async def test_another_tenants_node_is_not_found(type_name: str, admin_conn: asy
     crossed = graphql(QUERY, AppRole.SUPERVISOR, SAITAMA_CITY, {"id": global_id})
     unknown = graphql(QUERY, AppRole.SUPERVISOR, SAITAMA_CITY, {"id": encode_global_id(type_name, uuid.uuid4())})
     for body in (crossed, unknown):
-        assert body["data"] is None
+        assert body["data"] == {"node": None}
         assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert crossed["errors"][0]["message"] == unknown["errors"][0]["message"]
 

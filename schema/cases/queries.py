@@ -57,7 +57,7 @@ class CaseQueries:
         after: str | None = None,
         stage: CaseStage | None = None,
         category: CarerCategory | None = None,
-    ) -> CaseConnection:
+    ) -> CaseConnection | None:
         ctx = info.context
         require(ctx.principal, CASE_READERS)
         size = page_size(first)

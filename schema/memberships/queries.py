@@ -43,7 +43,7 @@ class MembershipQueries:
         first: int | None = None,
         after: str | None = None,
         include_revoked: bool = False,
-    ) -> MembershipConnection:
+    ) -> MembershipConnection | None:
         ctx = info.context
         require(ctx.principal, MEMBERSHIP_MANAGERS)
         size = page_size(first)

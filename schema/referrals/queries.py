@@ -38,7 +38,7 @@ class ReferralQueries:
     @strawberry.field(description="気づき・相談（学校・機関は自機関の分だけ）")
     async def referrals(
         self, info: Info[Context, Any], first: int | None = None, after: str | None = None
-    ) -> ReferralConnection:
+    ) -> ReferralConnection | None:
         ctx = info.context
         require(ctx.principal, REFERRAL_READERS)
         size = page_size(first)

@@ -17,7 +17,7 @@ from kizuna.schema.tenants.types import Municipality, Organization, Viewer, View
 @strawberry.type
 class TenantQueries:
     @strawberry.field(description="サインインしている利用者")
-    async def viewer(self, info: Info[Context, Any]) -> Viewer:
+    async def viewer(self, info: Info[Context, Any]) -> Viewer | None:
         ctx = info.context
         principal = ctx.principal
         # The organisations of every membership in one statement (a global table).
@@ -53,7 +53,7 @@ class TenantQueries:
     @strawberry.field(description="機関の名簿：その団体を担当する学校・関係機関・部署（個人は含まない）")
     async def organizations(
         self, info: Info[Context, Any], municipality_code: str, kind: OrganisationKind | None = None
-    ) -> list[Organization]:
+    ) -> list[Organization] | None:
         ctx = info.context
         if service.registry_entry(ctx.prefecture_code, municipality_code) is None:
             return []
@@ -61,7 +61,7 @@ class TenantQueries:
         return [Organization.of(row["id"], row["name"], row["kind"]) for row in rows]
 
     @strawberry.field(description="この環境の県と市町村（県そのものを含む）")
-    def municipalities(self, info: Info[Context, Any]) -> list[Municipality]:
+    def municipalities(self, info: Info[Context, Any]) -> list[Municipality] | None:
         return [Municipality.from_registry(g) for g in service.deployment_registry(info.context.prefecture_code)]
 
     @strawberry.field(description="コードで指定した地方公共団体")
