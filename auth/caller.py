@@ -10,7 +10,7 @@ from starlette.requests import Request
 from kizuna.auth import session
 from kizuna.auth.memberships import Account, MembershipDirectory, choose
 from kizuna.auth.principal import Identity, Principal
-from kizuna.auth.tokens import InvalidToken, TokenValidator, TrustedIssuer
+from kizuna.auth.tokens import InvalidToken, TokenProblem, TokenValidator, TrustedIssuer
 from kizuna.auth.trust import Trust
 from kizuna.platform.vocabulary import AppRole
 
@@ -46,12 +46,12 @@ class Authenticator:
         if header is not None:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise InvalidToken("scheme")
+                raise InvalidToken(TokenProblem.SCHEME)
             identity, issuer = await self.validator.validate(token.strip())
         else:
             signed_in = self.signed_in(request)
             if signed_in is None:
-                raise InvalidToken("missing")
+                raise InvalidToken(TokenProblem.MISSING)
             if not session.is_same_origin(request, require_proof=request.method != "GET"):
                 raise CrossSite
             identity, issuer = signed_in
@@ -61,7 +61,7 @@ class Authenticator:
         role = _role(request.headers.get(ROLE_HEADER))
         account = await live_account(request, directory, identity)
         if account is None:
-            raise InvalidToken("signed out")
+            raise InvalidToken(TokenProblem.SIGNED_OUT)
         return choose(identity, issuer, account, municipality=municipality, role=role)
 
     def signed_in(self, request: Request) -> tuple[Identity, TrustedIssuer] | None:

@@ -120,9 +120,12 @@ def choose(
         wanted = codes.pop()
     if by_code(wanted) is None:  # serves() alone would let an administrator name any code
         raise Forbidden("No such municipality.")
-    candidates = [m for m in usable if serves(m, wanted) and (role is None or m.role is role)]
-    if not candidates:
+    here = [m for m in usable if serves(m, wanted)]
+    if not here:
         raise Forbidden("No active membership for this municipality.")
+    candidates = [m for m in here if role is None or m.role is role]
+    if not candidates:  # the municipality is right; the role named in Kizuna-Role is not held
+        raise Forbidden(f"No active membership as {role} here: Kizuna-Role names a role you do not hold.")
     if len(candidates) > 1:
         raise Forbidden("Several roles here: name one in the Kizuna-Role header.")
     chosen = candidates[0]

@@ -22,7 +22,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from kizuna.auth.caller import Authenticator, BadSelection, CrossSite
 from kizuna.auth.memberships import Forbidden, MembershipDirectory
 from kizuna.auth.principal import Principal
-from kizuna.auth.tokens import InvalidToken
+from kizuna.auth.tokens import InvalidToken, TokenProblem
 from kizuna.platform.database import Database, NoMembership, RequestContext
 from kizuna.schema.context import Context
 from kizuna.schema.errors import CodedError, ErrorCode
@@ -230,17 +230,16 @@ class GraphQLEndpoint:
         try:
             return await self.authenticator.principal(request, directory)
         except InvalidToken as exc:
-            reason = str(exc)
+            problem = exc.problem
             log.log(
-                logging.INFO if reason == "missing" else logging.WARNING,
+                logging.INFO if problem is TokenProblem.MISSING else logging.WARNING,
                 "request %s from %s: credentials refused (%s)",
                 request_id,
                 client,
-                reason,
+                problem.reason,
             )
-            message = "A valid bearer token or session is required."
-            challenge = {"www-authenticate": 'Bearer realm="kizuna"'}
-            raise RequestError(401, ErrorCode.UNAUTHENTICATED, message, challenge) from None
+            challenge = {"www-authenticate": problem.challenge}
+            raise RequestError(401, ErrorCode.UNAUTHENTICATED, problem.description, challenge) from None
         except BadSelection as exc:
             raise RequestError(400, ErrorCode.BAD_USER_INPUT, str(exc)) from None
         except CrossSite:

@@ -48,6 +48,19 @@ def assert_refused(response: httpx.Response, status: int, code: str) -> None:
     assert "Traceback" not in response.text
 
 
+def assert_invalid_token(response: httpx.Response, reason: str, bearer: str) -> None:
+    """401 with RFC 6750's challenge naming the reason, in the header and the message,
+    and nothing of the token echoed."""
+    assert_refused(response, 401, "UNAUTHENTICATED")
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith('Bearer realm="kizuna", error="invalid_token", error_description="')
+    description = challenge.split('error_description="', 1)[1].rstrip('"')
+    assert reason in description
+    assert response.json()["errors"][0]["message"] == description
+    for part in bearer.split("."):
+        assert part not in response.text or len(part) < 8
+
+
 @pytest.fixture
 def claims(user: Any, settings: Any) -> dict[str, Any]:
     me = user(AppRole.CASEWORKER, SAITAMA_CITY)
@@ -73,9 +86,11 @@ class TestBearerToken:
         assert post(http, sign(claims, signing_key)).status_code == 200
 
     def test_no_token(self, http: httpx.Client) -> None:
+        """RFC 6750 3.1: a request without credentials gets the challenge and no error code."""
         response = post(http, None)
         assert_refused(response, 401, "UNAUTHENTICATED")
-        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert response.headers["www-authenticate"] == 'Bearer realm="kizuna"'
+        assert response.json()["errors"][0]["message"] == "No bearer token or session was sent."
 
     @pytest.mark.parametrize("bearer", ["not.a.token", "a.b", "e30.e30.", "...."])
     def test_garbage(self, http: httpx.Client, bearer: str) -> None:
@@ -87,7 +102,7 @@ class TestBearerToken:
 
     def test_alg_none(self, http: httpx.Client, claims: dict[str, Any]) -> None:
         token = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
-        assert_refused(post(http, token), 401, "UNAUTHENTICATED")
+        assert_invalid_token(post(http, token), "algorithm is not accepted", token)
 
     def test_hs256_signed_with_the_public_key(
         self, http: httpx.Client, claims: dict[str, Any], signing_key: Any
@@ -99,28 +114,34 @@ class TestBearerToken:
         assert_refused(post(http, token), 401, "UNAUTHENTICATED")
 
     @pytest.mark.parametrize(
-        ("claim", "value"),
-        [("iss", "https://evil.example/"), ("aud", "someone-else"), ("exp", 1_000_000), ("nbf", 4_000_000_000)],
+        ("claim", "value", "reason"),
+        [
+            ("iss", "https://evil.example/", "issuer (iss) is not trusted"),
+            ("aud", "someone-else", "another audience (aud)"),
+            ("exp", 1_000_000, "has expired"),
+            ("nbf", 4_000_000_000, "not valid yet"),
+        ],
     )
     def test_claims_that_do_not_hold(
-        self, http: httpx.Client, claims: dict[str, Any], signing_key: Any, claim: str, value: Any
+        self, http: httpx.Client, claims: dict[str, Any], signing_key: Any, *, claim: str, value: Any, reason: str
     ) -> None:
-        assert_refused(post(http, sign(claims | {claim: value}, signing_key)), 401, "UNAUTHENTICATED")
+        bearer = sign(claims | {claim: value}, signing_key)
+        assert_invalid_token(post(http, bearer), reason, bearer)
 
     def test_missing_expiry(self, http: httpx.Client, claims: dict[str, Any], signing_key: Any) -> None:
-        forged = {k: v for k, v in claims.items() if k != "exp"}
-        assert_refused(post(http, sign(forged, signing_key)), 401, "UNAUTHENTICATED")
+        bearer = sign({k: v for k, v in claims.items() if k != "exp"}, signing_key)
+        assert_invalid_token(post(http, bearer), "lacks a required claim", bearer)
 
     def test_unknown_kid_signed_by_another_key(self, http: httpx.Client, claims: dict[str, Any]) -> None:
-        stranger = RSAKey.generate_key(2048, auto_kid=True)
-        assert_refused(post(http, sign(claims, stranger)), 401, "UNAUTHENTICATED")
+        bearer = sign(claims, RSAKey.generate_key(2048, auto_kid=True))
+        assert_invalid_token(post(http, bearer), "key id (kid)", bearer)
 
     def test_known_kid_signed_by_another_key(
         self, http: httpx.Client, claims: dict[str, Any], signing_key: Any
     ) -> None:
         stranger = RSAKey.generate_key(2048)
-        token: str = jwt.encode({"alg": "RS256", "kid": signing_key.kid}, claims, stranger)
-        assert_refused(post(http, token), 401, "UNAUTHENTICATED")
+        bearer: str = jwt.encode({"alg": "RS256", "kid": signing_key.kid}, claims, stranger)
+        assert_invalid_token(post(http, bearer), "signature does not verify", bearer)
 
     def test_tampered_payload(self, http: httpx.Client, claims: dict[str, Any], signing_key: Any, user: Any) -> None:
         """The caseworker's token, its subject changed to the supervisor's."""
@@ -158,8 +179,8 @@ class TestBearerToken:
     def test_same_subject_from_an_untrusted_issuer(self, http: httpx.Client, claims: dict[str, Any]) -> None:
         """A user is (issuer, subject): another IdP naming the same subject is nobody here."""
         stranger = RSAKey.generate_key(2048, auto_kid=True)
-        forged = claims | {"iss": "https://idp.evil.example/"}
-        assert_refused(post(http, sign(forged, stranger)), 401, "UNAUTHENTICATED")
+        bearer = sign(claims | {"iss": "https://idp.evil.example/"}, stranger)
+        assert_invalid_token(post(http, bearer), "issuer (iss) is not trusted", bearer)
 
 
 class TestMunicipalityHeader:
@@ -185,6 +206,11 @@ class TestMunicipalityHeader:
         bearer = token(AppRole.CASEWORKER, SAITAMA_CITY)
         response = http.post("/graphql", json=QUERY, headers={"authorization": f"Bearer {bearer}", "kizuna-role": role})
         assert_refused(response, status, code)
+        message = response.json()["errors"][0]["message"]
+        assert "Kizuna-Role" in message
+        assert "municipality" not in message
+        if status == 403:
+            assert "supervisor" in message
 
     def test_platform_admin_cannot_reach_another_prefecture(self, http: httpx.Client, token: Any) -> None:
         bearer = token(AppRole.PLATFORM_ADMIN, "110001")
