@@ -9,9 +9,11 @@ from pathlib import Path
 from kizuna.tenants.registry import SUPPORTED_PREFECTURES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# The development IdP's `iss`: an identifier, the same whatever port the server listens on,
-# so the demo users it signs in keep their memberships.
-DEFAULT_DEV_ISSUER = "http://127.0.0.1:8000/dev-idp"
+# The development IdP's `iss`: a name rather than a URL, so that it is the same whatever
+# address the server is reached on (the demo users keep their memberships) and no client
+# expects to find the IdP at it. Migration 0007 moved the users of the old default,
+# `http://127.0.0.1:8000/dev-idp`, to it.
+DEFAULT_DEV_ISSUER = "urn:kizuna:dev-idp"
 
 
 class SettingsError(ValueError):

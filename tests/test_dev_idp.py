@@ -24,7 +24,7 @@ from starlette.routing import Mount
 from kizuna.auth.devidp import DevClient, DevUser, create_dev_provider
 
 # Deliberately not the port the test server listens on: `iss` is configuration, not the URL.
-ISSUER = "http://127.0.0.1:8000/dev-idp"
+ISSUER = "urn:kizuna:dev-idp"
 AUDIENCE = "kizuna"
 WEB_SECRET = "web-secret"
 SYSTEM_SECRET = "system-secret"

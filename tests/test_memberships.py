@@ -284,6 +284,22 @@ class TestGrantMembership:
         granted(call(GRANT, AppRole.SUPERVISOR, SAITAMA_CITY, variables))
         assert call(CASES, AppRole.CASEWORKER, SAITAMA_CITY, subject=newcomer).status_code == 200
 
+    def test_the_issuer_of_the_discovery_document_works_on_any_port(
+        self, call: Any, http: httpx.Client, settings: Settings, tidy: Tidy
+    ) -> None:
+        """The development IdP names itself the same on every address: a grant that copies
+        `issuer` from the discovery document of a server on another port than 8000 lets
+        the user in."""
+        assert http.base_url.port != 8000
+        document = http.get("/dev-idp/.well-known/openid-configuration").json()
+        assert document["issuer"] == "urn:kizuna:dev-idp"  # a name: it promises no address
+        assert document["token_endpoint"].startswith(str(http.base_url).rstrip("/"))
+        newcomer = tidy.subject("any-port")
+        variables = grant_input(settings, newcomer, AppRole.CASEWORKER, organisation(SAITAMA_CITY))
+        variables["input"]["issuer"] = document["issuer"]
+        granted(call(GRANT, AppRole.SUPERVISOR, SAITAMA_CITY, variables))
+        assert call(CASES, AppRole.CASEWORKER, SAITAMA_CITY, subject=newcomer).status_code == 200
+
     async def test_an_idempotency_key_makes_a_retry_return_the_first_membership(
         self, call: Any, settings: Settings, admin_conn: Any, tidy: Tidy
     ) -> None:

@@ -8,6 +8,7 @@ from alembic import command
 
 from kizuna.platform import migrate
 from kizuna.platform.provisioning import admin_connection
+from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 
 
 def test_models_and_migrations_agree(urls: object) -> None:
@@ -36,3 +37,28 @@ def test_app_password_is_set_as_scram_and_quoted(urls: object) -> None:
             return value
 
     assert asyncio.run(stored()).startswith("SCRAM-SHA-256$")
+
+
+def test_a_data_directory_of_the_old_dev_issuer_keeps_its_users(server_url: str) -> None:
+    """0007: the users of the development IdP's old URL issuer move to its name, others stay."""
+    admin = asyncio.run(migrate.ensure_database(server_url, "kizuna_migration_dev_issuer"))
+    config = migrate.alembic_config(admin)
+    command.upgrade(config, "0006")
+
+    async def users() -> set[tuple[str, str]]:
+        async with admin_connection(admin) as conn:
+            rows = await conn.fetch("SELECT issuer, subject FROM kizuna.app_user")
+            return {(r["issuer"], r["subject"]) for r in rows}
+
+    async def add_users() -> None:
+        async with admin_connection(admin) as conn:
+            await conn.executemany(
+                "INSERT INTO kizuna.app_user (id, issuer, subject) VALUES (gen_random_uuid(), $1, $2)",
+                [("http://127.0.0.1:8000/dev-idp", "demo-a"), ("https://idp.example/", "staff-b")],
+            )
+
+    asyncio.run(add_users())
+    command.upgrade(config, "head")
+    assert asyncio.run(users()) == {(DEFAULT_DEV_ISSUER, "demo-a"), ("https://idp.example/", "staff-b")}
+    command.downgrade(config, "0006")
+    assert asyncio.run(users()) == {("http://127.0.0.1:8000/dev-idp", "demo-a"), ("https://idp.example/", "staff-b")}
