@@ -2,9 +2,10 @@
 absolute timeout, and the check that a cookie-authenticated request is not cross-site.
 
 Starlette's SessionMiddleware signs the cookie (itsdangerous) and sets it HttpOnly and
-SameSite=Lax (Secure outside development). The signature's timestamp is renewed with
-every response, so the middleware's `max_age` is the idle timeout; the absolute timeout
-is the sign-in time kept inside the session.
+SameSite=Lax (Secure outside development). The cookie is re-issued, and its signature's
+timestamp renewed, whenever the session is used in a new second, so the middleware's
+`max_age` is the idle timeout; the absolute timeout is the sign-in time kept inside the
+session.
 """
 
 from __future__ import annotations
@@ -91,7 +92,11 @@ def session_identity(connection: HTTPConnection, *, idle_seconds: int, absolute_
     ):
         connection.session.clear()
         return None
-    data["seen"] = now
+    if data["seen"] != now:
+        # Assigned, not changed in place: the middleware re-issues the cookie (and renews
+        # its signature's timestamp, which enforces the idle timeout) only for a session it
+        # saw modified, and a change inside the nested dict goes unnoticed.
+        connection.session[_KEY] = data | {"seen": now}
     organisation = data.get("organisation")
     return Identity(
         issuer=data["iss"],

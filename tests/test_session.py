@@ -147,3 +147,48 @@ def test_a_session_without_its_sign_out_count_is_no_session() -> None:
     request = signed_in(at=now, seen=now)
     del request.session["signed_in"]["epoch"]
     assert identity(request) is None
+
+
+class TestTimeoutsOverHTTP:
+    """Both timeouts on a real server, with a session that keeps being used: 2 s idle, 4 s
+    absolute. Activity must keep the session past the idle period (the cookie is re-issued
+    as it is used), and must not keep it past the absolute one."""
+
+    @pytest.fixture
+    def browser(self, data_dir: Any, urls: Any, signing_key: Any, serve: Any, forms: Any) -> Any:
+        short = Settings.from_env(
+            {"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_SESSION_IDLE": "2", "KIZUNA_SESSION_MAX": "4"}
+        )
+        app = create_app(short, urls.app, dev_key=signing_key)
+        with serve(app) as running, httpx.Client(base_url=running.url, follow_redirects=False) as client:
+            page = client.get("/auth/login")
+            while page.status_code in (302, 303, 307):
+                page = client.get(page.headers["location"])
+            (form,) = forms(page.text)
+            chosen = client.post(
+                str(page.url.join(form["action"])), data=form["fields"] | {"subject": "demo:caseworker:111007"}
+            )
+            assert client.get(chosen.headers["location"]).status_code == 303
+            yield client
+
+    def ask(self, browser: httpx.Client) -> int:
+        return browser.post("/graphql", json={"query": "{ viewer { role } }"}, headers={"kizuna-csrf": "1"}).status_code
+
+    def test_use_keeps_the_session_past_the_idle_timeout_but_not_past_the_absolute_one(
+        self, browser: httpx.Client
+    ) -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < 3.2:  # past the idle timeout, in use every 0.8 s
+            assert self.ask(browser) == 200
+            time.sleep(0.8)
+        while time.monotonic() - started < 5.2:
+            time.sleep(0.8)
+            if self.ask(browser) == 401:
+                break
+        else:
+            pytest.fail("the session outlived its absolute timeout")
+
+    def test_an_idle_session_ends(self, browser: httpx.Client) -> None:
+        assert self.ask(browser) == 200
+        time.sleep(3.1)
+        assert self.ask(browser) == 401
