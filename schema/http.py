@@ -158,7 +158,8 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request) -> Response:
         request_id = uuid.uuid4().hex
-        headers = {"x-request-id": request_id}
+        # Answers name people: no browser or proxy may keep one, whatever its status.
+        headers = {"x-request-id": request_id, "cache-control": "no-store"}
         if request.method == "GET" and self.graphiql and "text/html" in request.headers.get("accept", ""):
             return HTMLResponse(get_graphql_ide_html(), headers=headers)
         media_type = JSON

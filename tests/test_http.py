@@ -153,3 +153,28 @@ class TestHealth:
         keys = http.get("/dev-idp/jwks.json").json()["keys"]
         assert keys
         assert all("d" not in key for key in keys)  # never the private part
+
+
+class TestNothingIsCached:
+    """Answers name people: no browser or proxy may keep one (a school's shared computer)."""
+
+    @pytest.mark.parametrize(
+        ("method", "query", "with_token"),
+        [
+            ("GET", "{ cases(first: 1) { edges { node { person { familyName } } } } }", True),
+            ("POST", "{ cases(first: 1) { edges { node { person { familyName } } } } }", True),
+            ("POST", "{ nope }", True),
+            ("POST", '{ node(id: "x") { id } }', True),
+            ("POST", VIEWER, False),
+        ],
+        ids=["GET with names", "POST with names", "invalid document", "field error", "no token"],
+    )
+    def test_every_graphql_answer_says_no_store(
+        self, http: httpx.Client, auth: dict[str, str], method: str, query: str, *, with_token: bool
+    ) -> None:
+        headers = auth if with_token else {}
+        if method == "GET":
+            response = http.get("/graphql", params={"query": query}, headers=headers)
+        else:
+            response = http.post("/graphql", json={"query": query}, headers=headers)
+        assert response.headers["cache-control"] == "no-store", response.status_code
