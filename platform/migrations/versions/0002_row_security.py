@@ -1,8 +1,12 @@
 """Roles, the request functions and row security (DESIGN section 3).
 
 - `kizuna_app` is the only login role of the request path: NOINHERIT, no superuser, no
-  BYPASSRLS, owns nothing. It can do nothing until `kizuna.begin_request` has switched the
-  transaction to the NOLOGIN role of the request's app role.
+  BYPASSRLS, owns nothing. As itself it reads no table; the application's requests reach
+  data only after `kizuna.begin_request` has switched the transaction to the NOLOGIN role
+  of the request's app role. It is a member of every app role, though, so whoever can run
+  SQL as it can `SET ROLE` and set `kizuna.*` without `begin_request` and read any tenant:
+  its credentials are the key to every tenant (docs/security-model.md, "The application's
+  login"; this paragraph was corrected after the fact, the migration is unchanged).
 - `kizuna.begin_request` is the one way to set the tenant: `SET LOCAL` through EXECUTE
   (never `set_config()`, which Citus does not propagate), the role first, then
   `citus.propagate_set_commands`, then the context. It then requires an active membership.
