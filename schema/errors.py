@@ -6,6 +6,8 @@ import enum
 
 from graphql import GraphQLError
 
+from kizuna.platform.i18n import Language, Message
+
 
 class ErrorCode(enum.StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -49,8 +51,13 @@ class UserErrorCode(enum.StrEnum):
 class Refused(Exception):
     """A mutation's input breaks a rule. Services raise it before they write anything, so
     the payload can report it as a user error while the transaction still commits clean.
-    The message must be as safe as a `CodedError`'s: it never names another tenant's data."""
+    The message is a catalogue key, rendered in the request's language by the GraphQL
+    layer; it and its `params` must be as safe as a `CodedError`'s message: they never
+    name another tenant's data."""
 
-    def __init__(self, code: UserErrorCode, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.code, self.field, self.message = code, field, message
+    def __init__(self, code: UserErrorCode, field: str | None, message: Message, **params: object) -> None:
+        super().__init__(message.name)
+        self.code, self.field, self.message, self.params = code, field, message, params
+
+    def text(self, language: Language) -> str:
+        return self.message.in_(language, **self.params)

@@ -24,6 +24,7 @@ from kizuna.auth.memberships import Forbidden, MembershipDirectory
 from kizuna.auth.principal import Principal
 from kizuna.auth.tokens import InvalidToken, TokenProblem
 from kizuna.platform.database import Database, NoMembership, RequestContext
+from kizuna.platform.i18n import negotiate
 from kizuna.schema.context import Context
 from kizuna.schema.errors import CodedError, ErrorCode
 from kizuna.schema.execution import Executor
@@ -197,6 +198,7 @@ class GraphQLEndpoint:
                         request_id=request_id,
                         prefecture_code=self.prefecture_code,
                         trusted_issuers=self.authenticator.trust.issuers,
+                        language=negotiate(request.headers.get("accept-language")),
                         membership_changed=lambda issuer, subject: changed.append((issuer, subject)),
                     ),
                     variables=gql.variables,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from kizuna.platform.i18n import Language
 from kizuna.schema.errors import Refused, UserErrorCode
 
 strawberry.enum(UserErrorCode, description="入力を受け付けなかった理由")
@@ -24,5 +25,5 @@ class UserError:
     code: UserErrorCode
 
 
-def user_error(refusal: Refused) -> UserError:
-    return UserError(field=refusal.field, message=refusal.message, code=refusal.code)
+def user_error(refusal: Refused, language: Language) -> UserError:
+    return UserError(field=refusal.field, message=refusal.text(language), code=refusal.code)

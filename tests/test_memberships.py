@@ -49,7 +49,8 @@ CASES = "{ cases(first: 1) { totalCount } viewer { role municipality { code } } 
 
 @pytest.fixture
 def call(http: httpx.Client, token: Callable[..., str]) -> Callable[..., httpx.Response]:
-    """POST as the demo user of (role, home tenant), or as `subject`, acting in `act_in`."""
+    """POST as the demo user of (role, home tenant), or as `subject`, acting in `act_in`,
+    reading `accept_language`."""
 
     def post(
         query: str,
@@ -59,11 +60,14 @@ def call(http: httpx.Client, token: Callable[..., str]) -> Callable[..., httpx.R
         *,
         act_in: str | None = None,
         subject: str | None = None,
+        accept_language: str | None = None,
     ) -> httpx.Response:
         bearer = token(role, home) if subject is None else token(role, home, subject=subject)
         headers = {"authorization": f"Bearer {bearer}"}
         if act_in is not None:
             headers["kizuna-municipality"] = act_in
+        if accept_language is not None:
+            headers["accept-language"] = accept_language
         return http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
 
     return post
@@ -347,6 +351,40 @@ class TestGrantMembership:
             "SELECT * FROM kizuna.audit_event WHERE municipality_code = $1 ORDER BY seq", SAITAMA_CITY
         )
         assert audit.verify_chain(rows)
+
+
+class TestUserErrorsInTheCallersLanguage:
+    @pytest.mark.parametrize(
+        "case",
+        [
+            (
+                {"displayName": "  "},
+                "displayName",
+                "表示名は1〜200文字で入力してください。",
+                "The display name must be 1 to 200 characters.",
+            ),
+            ({"organizationId": "not-an-id"}, "organizationId", "ID の形式が正しくありません。", "Malformed id."),
+        ],
+    )
+    @pytest.mark.parametrize("accept_language", [None, "ja", "ja-JP,en;q=0.5", "en", "en-US,en;q=0.9,ja;q=0.8"])
+    async def test_japanese_by_default_english_when_asked_the_same_code(
+        self,
+        case: tuple[dict[str, Any], str, str, str],
+        accept_language: str | None,
+        *,
+        call: Any,
+        settings: Settings,
+        admin_conn: Any,
+        tidy: Tidy,
+    ) -> None:
+        changes, field, japanese, english = case
+        variables = grant_input(settings, tidy.subject(), AppRole.CASEWORKER, organisation(SAITAMA_CITY))
+        variables["input"].update(changes)
+        response = call(GRANT, AppRole.SUPERVISOR, SAITAMA_CITY, variables, accept_language=accept_language)
+        (error,) = ok(response)["grantMembership"]["userErrors"]
+        message = english if accept_language and accept_language.startswith("en") else japanese
+        assert error == {"field": field, "message": message, "code": "BAD_USER_INPUT"}
+        assert await written(admin_conn, tidy) == NOTHING
 
 
 class TestRevokeMembership:

@@ -10,6 +10,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from kizuna.platform.i18n import Message
 from kizuna.schema.context import Context
 from kizuna.schema.errors import CodedError, Refused, UserErrorCode
 from kizuna.schema.memberships import service
@@ -25,12 +26,12 @@ from kizuna.schema.permissions import MEMBERSHIP_MANAGERS, require
 from kizuna.schema.relay import decode_global_id
 
 
-def _key(global_id: str, type_name: str, field: str, not_found: str) -> uuid.UUID:
+def _key(global_id: str, type_name: str, field: str, not_found: Message) -> uuid.UUID:
     """The row id in a global id. An id of another type is refused like an unknown id."""
     try:
         found_type, key = decode_global_id(global_id)
     except CodedError:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, field, "Malformed id.") from None
+        raise Refused(UserErrorCode.BAD_USER_INPUT, field, Message.MALFORMED_ID) from None
     if found_type != type_name:
         raise Refused(UserErrorCode.NOT_FOUND, field, not_found)
     return key
@@ -53,7 +54,9 @@ class MembershipMutations:
         ctx = info.context
         require(ctx.principal, MEMBERSHIP_MANAGERS)
         try:
-            organisation_id = _key(input.organization_id, "Organization", "organizationId", "No such organisation.")
+            organisation_id = _key(
+                input.organization_id, "Organization", "organizationId", Message.NO_SUCH_ORGANISATION
+            )
             grant = service.Grant(
                 issuer=input.issuer,
                 subject=input.subject,
@@ -64,7 +67,7 @@ class MembershipMutations:
             )
             outcome = await service.do_grant_membership(ctx.tx, grant, trusted_issuers=ctx.trusted_issuers)
         except Refused as refusal:
-            return GrantMembershipPayload(membership=None, user_errors=[user_error(refusal)])
+            return GrantMembershipPayload(membership=None, user_errors=[user_error(refusal, ctx.language)])
         if outcome.changed:
             _changed(ctx, outcome.membership)
         return GrantMembershipPayload(membership=to_membership(outcome.membership), user_errors=[])
@@ -78,9 +81,9 @@ class MembershipMutations:
         ctx = info.context
         require(ctx.principal, MEMBERSHIP_MANAGERS)
         try:
-            key = _key(input.id, "Membership", "id", service.NO_SUCH_MEMBERSHIP)
+            key = _key(input.id, "Membership", "id", Message.NO_SUCH_MEMBERSHIP)
             outcome = await service.do_revoke_membership(ctx.tx, key)
         except Refused as refusal:
-            return RevokeMembershipPayload(membership=None, user_errors=[user_error(refusal)])
+            return RevokeMembershipPayload(membership=None, user_errors=[user_error(refusal, ctx.language)])
         _changed(ctx, outcome.membership)
         return RevokeMembershipPayload(membership=to_membership(outcome.membership), user_errors=[])

@@ -27,6 +27,7 @@ import asyncpg
 
 from kizuna.platform import audit
 from kizuna.platform.database import TenantTransaction
+from kizuna.platform.i18n import Message
 from kizuna.platform.ids import uuid7
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.errors import Refused, UserErrorCode
@@ -49,7 +50,6 @@ MAX_KEY_LENGTH = 200
 MAX_NAME_LENGTH = 200
 MAX_SUBJECT_LENGTH = 255
 
-NO_SUCH_MEMBERSHIP = "No such membership."
 GRANT_ACTION = "membership.grant"
 REVOKE_ACTION = "membership.revoke"
 
@@ -152,22 +152,24 @@ def check_grant(grant: Grant, *, actor: AppRole, tenant: str, trusted_issuers: C
     """The rules that need no database: raise `Refused` for the first one broken, who
     may grant what here before what the input says."""
     if actor not in MEMBERSHIP_MANAGERS:
-        raise Refused(UserErrorCode.FORBIDDEN, None, "Your role may not manage memberships.")
+        raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_MANAGE_MEMBERSHIPS)
     if actor is AppRole.SUPERVISOR and grant.role not in SUPERVISED_ROLES:
-        raise Refused(UserErrorCode.FORBIDDEN, "role", "A supervisor may not grant this role.")
+        raise Refused(UserErrorCode.FORBIDDEN, "role", Message.SUPERVISOR_MAY_NOT_GRANT)
     if (grant.role in PREFECTURE_ROLES) != is_prefecture_tenant(tenant):
-        where = "the prefecture's tenant" if grant.role in PREFECTURE_ROLES else "a municipality's tenant"
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "role", f"This role is held only in {where}.")
+        held_in = (
+            Message.ROLE_ONLY_IN_PREFECTURE if grant.role in PREFECTURE_ROLES else Message.ROLE_ONLY_IN_MUNICIPALITY
+        )
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "role", held_in)
     if grant.issuer not in trusted_issuers:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "issuer", "This deployment does not trust that issuer.")
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "issuer", Message.UNTRUSTED_ISSUER)
     if not 0 < len(grant.subject) <= MAX_SUBJECT_LENGTH or not grant.subject.isprintable():
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "subject", "The subject must be 1 to 255 printable characters.")
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "subject", Message.SUBJECT_LENGTH, max=MAX_SUBJECT_LENGTH)
     if not grant.display_name.strip() or len(grant.display_name) > MAX_NAME_LENGTH:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "displayName", "The display name must be 1 to 200 characters.")
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "displayName", Message.DISPLAY_NAME_LENGTH, max=MAX_NAME_LENGTH)
     key = grant.idempotency_key
     if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
         raise Refused(
-            UserErrorCode.BAD_USER_INPUT, "idempotencyKey", "The idempotency key must be 1 to 200 characters."
+            UserErrorCode.BAD_USER_INPUT, "idempotencyKey", Message.IDEMPOTENCY_KEY_LENGTH, max=MAX_KEY_LENGTH
         )
 
 
@@ -182,9 +184,9 @@ async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_is
     check_grant(grant, actor=context.role, tenant=context.municipality_code, trusted_issuers=trusted_issuers)
     organisation = await tx.fetch_global(ORGANISATION, grant.organisation_id)
     if not organisation:
-        raise Refused(UserErrorCode.NOT_FOUND, "organizationId", "No such organisation.")
+        raise Refused(UserErrorCode.NOT_FOUND, "organizationId", Message.NO_SUCH_ORGANISATION)
     if organisation[0]["municipality_code"] != context.municipality_code:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "organizationId", "The organisation does not serve this tenant.")
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "organizationId", Message.ORGANISATION_ELSEWHERE)
 
     # From here on the tenant's membership writers take turns: what is checked below is
     # still true when it is written.
@@ -200,7 +202,7 @@ async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_is
     if user_id is not None:
         existing = await tx.fetchrow(SAME_GRANT, user_id, grant.role.value, grant.organisation_id)
         if existing is not None and existing["revoked_at"] is None:
-            raise Refused(UserErrorCode.CONFLICT, None, "This user already holds this role for this organisation here.")
+            raise Refused(UserErrorCode.CONFLICT, None, Message.ALREADY_GRANTED)
     if user_id is None:
         user_id = await _register(tx, grant.issuer, grant.subject)
 
@@ -233,7 +235,7 @@ def _same_request(earlier: asyncpg.Record, grant: Grant) -> asyncpg.Record:
         grant.organisation_id,
     )
     if not same:
-        raise Refused(UserErrorCode.CONFLICT, "idempotencyKey", "This idempotency key was used for another grant.")
+        raise Refused(UserErrorCode.CONFLICT, "idempotencyKey", Message.IDEMPOTENCY_KEY_REUSED)
     return earlier
 
 
@@ -253,20 +255,20 @@ async def do_revoke_membership(tx: TenantTransaction, membership_id: uuid.UUID) 
     """
     actor = tx.context.role
     if actor not in MEMBERSHIP_MANAGERS:
-        raise Refused(UserErrorCode.FORBIDDEN, None, "Your role may not manage memberships.")
+        raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_MANAGE_MEMBERSHIPS)
     await audit.lock_chain(tx)
     row = await tx.fetchrow(MEMBERSHIP_BY_ID, membership_id)
     if row is None:
-        raise Refused(UserErrorCode.NOT_FOUND, "id", NO_SUCH_MEMBERSHIP)
+        raise Refused(UserErrorCode.NOT_FOUND, "id", Message.NO_SUCH_MEMBERSHIP)
     if actor is AppRole.SUPERVISOR and AppRole(row["role"]) not in SUPERVISED_ROLES:
-        raise Refused(UserErrorCode.FORBIDDEN, "id", "A supervisor may not revoke this role's membership.")
+        raise Refused(UserErrorCode.FORBIDDEN, "id", Message.SUPERVISOR_MAY_NOT_REVOKE)
     if row["user_id"] == tx.context.user_id:
-        raise Refused(UserErrorCode.FORBIDDEN, "id", "You may not revoke your own membership.")
+        raise Refused(UserErrorCode.FORBIDDEN, "id", Message.OWN_MEMBERSHIP)
     if row["revoked_at"] is not None:
-        raise Refused(UserErrorCode.CONFLICT, "id", "This membership is already revoked.")
+        raise Refused(UserErrorCode.CONFLICT, "id", Message.ALREADY_REVOKED)
     status = await tx.execute(REVOKE, membership_id)
     if status != "UPDATE 1":  # the lock makes this unreachable; never audit what did not happen
-        raise Refused(UserErrorCode.CONFLICT, "id", "This membership changed meanwhile; try again.")
+        raise Refused(UserErrorCode.CONFLICT, "id", Message.CHANGED_MEANWHILE)
     await audit.record(tx, action=REVOKE_ACTION, entity="membership", entity_id=membership_id, fields=("revoked_at",))
     return Outcome(await _read_back(tx, membership_id), changed=True)
 

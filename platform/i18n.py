@@ -1,0 +1,190 @@
+"""The language a person reads: negotiated from `Accept-Language`, Japanese by default,
+and the catalogue of every message that reaches a person, in Japanese and English.
+
+A catalogue in code rather than gettext: gettext keys a text by its English source,
+falls back to it silently when a translation is missing and needs compiled .mo files,
+while a `Message` member is a typed key whose two texts are both required when it is
+written, so a missing one fails at import and in mypy (Babel's catalogues are gettext's;
+starlette and strawberry have none, nor an `Accept-Language` parser).
+Codes (`extensions.code`, a user error's `code`) are never translated; only these texts are.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+class Language(enum.StrEnum):
+    """A language Kizuna speaks; the value is its language tag (`<html lang>`)."""
+
+    JA = "ja"
+    EN = "en"
+
+
+DEFAULT = Language.JA
+_BY_TAG = {language.value: language for language in Language}
+
+# RFC 9110 §12.5.4: a language range, optionally a weight. Anything else in an element
+# makes the element void (it is skipped), never the whole header.
+_ELEMENT = re.compile(
+    r"(?P<range>\*|[a-z]{1,8}(?:-[a-z0-9]{1,8})*)"
+    r"(?:[ \t]*;[ \t]*q=(?P<q>0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?))?",
+    re.ASCII | re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=256)
+def negotiate(accept_language: str | None) -> Language:
+    """The language to answer in: the one the header weighs highest, Japanese when the
+    header is absent, malformed or accepts neither.
+
+    A range counts for the language of its primary subtag (`en-US` and `en-GB` ask for
+    English, `ja-JP` for Japanese), the highest weight of such ranges wins, and `*` weighs
+    every language that no range names. `q=0` means "not acceptable". Between equal weights
+    the range written first wins, as browsers list their languages in order of preference.
+    """
+    if not accept_language:
+        return DEFAULT
+    named: dict[Language, tuple[float, int]] = {}
+    anything: tuple[float, int] | None = None
+    for position, element in enumerate(accept_language.split(",")):
+        match = _ELEMENT.fullmatch(element.strip(" \t"))
+        if match is None:
+            continue
+        weight = (float(match["q"] or 1), -position)
+        primary = match["range"].partition("-")[0].lower()
+        language = _BY_TAG.get(primary)
+        if language is not None:
+            named[language] = max(named.get(language, weight), weight)
+        elif primary == "*":
+            anything = weight if anything is None else max(anything, weight)
+    weights = {language: named.get(language, anything) for language in Language}
+    acceptable = {language: weight for language, weight in weights.items() if weight is not None and weight[0] > 0}
+    if not acceptable:
+        return DEFAULT
+    # A tie left (`*` alone weighs every language alike) goes to the default.
+    return max(acceptable, key=lambda language: (acceptable[language], language is DEFAULT))
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One message in every `Language`: one field per language, named by its value, all
+    required. Placeholders (`{max}`) are `str.format` fields, the same in every text."""
+
+    ja: str
+    en: str
+
+    def in_(self, language: Language) -> str:
+        text: str = getattr(self, language.value)
+        return text
+
+    def placeholders(self, language: Language) -> frozenset[str]:
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(self.in_(language)) if name)
+
+
+@enum.unique  # two keys with the same texts would silently become one
+class Message(enum.Enum):
+    """Every message that reaches a person. Polite Japanese (です・ます), as a municipal
+    website writes it; the English is for staff who asked for it."""
+
+    # Kizuna's own pages (auth/browser.py)
+    SIGN_IN = Text("サインイン", "Sign in")
+    SIGN_OUT = Text("サインアウト", "Sign out")
+    SIGNED_OUT = Text("サインアウトしました。", "You have signed out.")
+    CHOOSE_ISSUER = Text("サインインに使うアカウントを選んでください。", "Choose the account to sign in with.")
+    CURRENT_MUNICIPALITY = Text("（選択中）", " (current)")
+    WORK_IN_MUNICIPALITY = Text("この団体で作業する", "Work in this municipality")
+    ADMINISTERED_MUNICIPALITIES = Text("管理する団体", "Municipalities you administer")
+    OPEN_GRAPHQL = Text("GraphQL の画面を開く", "Open GraphQL")
+    UNKNOWN_ISSUER = Text("指定された認証サービスは登録されていません。", "Unknown identity provider.")
+    ISSUER_UNREACHABLE = Text(
+        "認証サービスに接続できません。しばらくしてから、もう一度お試しください。",
+        "The identity provider cannot be reached. Try again later.",
+    )
+    SIGN_IN_FAILED = Text("サインインできませんでした。", "Sign-in failed.")
+    SIGN_IN_AGAIN = Text("もう一度サインインする", "Try again")
+    NO_MEMBERSHIP = Text(
+        "このアカウントには Kizuna を利用する権限がありません。所属先の管理者にお問い合わせください。",
+        "This account has no membership in Kizuna. Ask your organisation's administrator.",
+    )
+    CROSS_SITE = Text("ほかのサイトからの操作は受け付けられません。", "Cross-site request refused.")
+    NO_SUCH_MUNICIPALITY = Text("指定された団体はありません。", "No such municipality.")
+    NO_MEMBERSHIP_THERE = Text("その団体を利用する権限がありません。", "No membership in that municipality.")
+
+    # The development IdP's pages (auth/devidp/pages.py)
+    DEV_SIGN_IN = Text("開発用サインイン", "Development sign-in")
+    DEV_SIGN_IN_LEAD = Text(
+        "開発環境専用の認証サービスです。パスワードはありません。サインインする利用者を選んでください。",
+        "This identity provider exists for development only; there are no passwords. Choose who to sign in as.",
+    )
+    DEV_CLIENT = Text("クライアント", "Client")
+    DEV_SCOPE = Text("スコープ", "Scope")
+    DEV_CANNOT_SIGN_IN = Text("サインインできません", "Sign-in failed")
+    DEV_INVALID_REQUEST = Text(
+        "認可リクエストが正しくありません。クライアントの設定をご確認ください。",
+        "The authorization request is invalid; check the client's configuration.",
+    )
+    DEV_BAD_CHARACTER = Text(
+        "パラメーターに使用できない文字が含まれています。", "A parameter holds a character it may not."
+    )
+    DEV_UNKNOWN_USER = Text(
+        "選ばれた利用者は開発用の利用者ではありません。", "The chosen subject is not a development user."
+    )
+    DEV_SIGNED_OUT = Text("サインアウトしました", "Signed out")
+    DEV_CLOSE_WINDOW = Text("このウィンドウは閉じていただいてかまいません。", "You may close this window.")
+
+    # Mutations' user errors (schema/memberships)
+    MALFORMED_ID = Text("ID の形式が正しくありません。", "Malformed id.")
+    NO_SUCH_ORGANISATION = Text("指定された組織が見つかりません。", "No such organisation.")
+    NO_SUCH_MEMBERSHIP = Text("指定された所属が見つかりません。", "No such membership.")
+    MAY_NOT_MANAGE_MEMBERSHIPS = Text("この役割では所属を管理できません。", "Your role may not manage memberships.")
+    SUPERVISOR_MAY_NOT_GRANT = Text(
+        "スーパーバイザーはこの役割を付与できません。", "A supervisor may not grant this role."
+    )
+    ROLE_ONLY_IN_PREFECTURE = Text(
+        "この役割は県の団体でのみ付与できます。", "This role is held only in the prefecture's tenant."
+    )
+    ROLE_ONLY_IN_MUNICIPALITY = Text(
+        "この役割は市町村の団体でのみ付与できます。", "This role is held only in a municipality's tenant."
+    )
+    UNTRUSTED_ISSUER = Text(
+        "指定された認証サービス（発行者）は、この環境では信頼されていません。",
+        "This deployment does not trust that issuer.",
+    )
+    SUBJECT_LENGTH = Text(
+        "利用者の識別子は、表示できる文字で1〜{max}文字にしてください。",
+        "The subject must be 1 to {max} printable characters.",
+    )
+    DISPLAY_NAME_LENGTH = Text(
+        "表示名は1〜{max}文字で入力してください。", "The display name must be 1 to {max} characters."
+    )
+    IDEMPOTENCY_KEY_LENGTH = Text(
+        "冪等キーは1〜{max}文字にしてください。", "The idempotency key must be 1 to {max} characters."
+    )
+    ORGANISATION_ELSEWHERE = Text(
+        "指定された組織は、この団体の組織ではありません。", "The organisation does not serve this tenant."
+    )
+    ALREADY_GRANTED = Text(
+        "この利用者は、この団体のこの組織で、すでにこの役割を持っています。",
+        "This user already holds this role for this organisation here.",
+    )
+    IDEMPOTENCY_KEY_REUSED = Text(
+        "この冪等キーは、別の付与ですでに使われています。", "This idempotency key was used for another grant."
+    )
+    SUPERVISOR_MAY_NOT_REVOKE = Text(
+        "スーパーバイザーは、この役割の所属を取り消せません。", "A supervisor may not revoke this role's membership."
+    )
+    OWN_MEMBERSHIP = Text("ご自身の所属は取り消せません。", "You may not revoke your own membership.")
+    ALREADY_REVOKED = Text("この所属は、すでに取り消されています。", "This membership is already revoked.")
+    CHANGED_MEANWHILE = Text(
+        "この所属は処理中に変更されました。もう一度お試しください。", "This membership changed meanwhile; try again."
+    )
+
+    def in_(self, language: Language, **params: object) -> str:
+        """The text in `language`, its placeholders filled from `params`."""
+        text: Text = self.value
+        return text.in_(language).format(**params)
