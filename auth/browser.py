@@ -4,6 +4,9 @@ authlib keeps `state`, `nonce` and the PKCE verifier in the session between the 
 and the callback, checks `state` on the way back, exchanges the code and validates the ID
 token (signature, `iss`, `aud`, `exp`, `nonce`). What is left here: the routes, turning
 the ID token into a session, the municipality switch and RP-initiated logout.
+
+Every page speaks the language the browser's `Accept-Language` prefers, Japanese unless
+it prefers English (`kizuna.platform.i18n`).
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ from kizuna.auth.memberships import MembershipDirectory, serves, usable_membersh
 from kizuna.auth.principal import Identity, Membership
 from kizuna.auth.tokens import InvalidToken, TrustedIssuer, identity_from_claims
 from kizuna.platform.database import Database
+from kizuna.platform.i18n import Language, Message, negotiate
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants.registry import by_code, for_prefecture
 
 log = logging.getLogger(__name__)
 
 _MUNICIPALITY = re.compile(r"[0-9]{6}", re.ASCII)
-_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
+_PAGE = """<!doctype html><html lang="{language}"><head><meta charset="utf-8">
 <title>Kizuna</title><meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto">{body}</body></html>"""
 _HEADERS = {
@@ -39,11 +43,24 @@ _HEADERS = {
     # No `form-action`: browsers apply it to the redirect that answers a form, and the
     # sign-out form's answer is a redirect to the IdP's end-session endpoint.
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "vary": "Accept-Language",
 }
 
 
-def _page(body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(body=body), status_code=status, headers=_HEADERS)
+def _language(request: Request) -> Language:
+    return negotiate(request.headers.get("accept-language"))
+
+
+def _page(language: Language, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(language=language, body=body), status_code=status, headers=_HEADERS)
+
+
+def _text(language: Language, message: Message) -> str:
+    return html.escape(message.in_(language))
+
+
+def _refusal(language: Language, message: Message, status: int) -> HTMLResponse:
+    return _page(language, f"<p>{_text(language, message)}</p>", status)
 
 
 def _municipality_label(code: str) -> str:
@@ -51,10 +68,15 @@ def _municipality_label(code: str) -> str:
     return html.escape(code if government is None else f"{government.name}（{code}）")
 
 
-def _switch_form(field: str) -> str:
+def _role_label(language: Language, role: AppRole) -> str:
+    # The vocabulary's labels are Japanese; an English reader gets the role's identifier.
+    return html.escape(role.label if language is Language.JA else role.value)
+
+
+def _switch_form(language: Language, field: str) -> str:
     return (
         '<form method="post" action="/auth/municipality" style="display:inline">'
-        f"{field}<button>この団体で作業する</button></form>"
+        f"{field}<button>{_text(language, Message.WORK_IN_MUNICIPALITY)}</button></form>"
     )
 
 
@@ -79,16 +101,20 @@ class BrowserSignIn:
         return directory
 
     async def home(self, request: Request) -> Response:
+        language = _language(request)
         signed_in = self.authenticator.signed_in(request)
         if signed_in is None:
-            return _page('<h1>Kizuna 絆</h1><p><a href="/auth/login">サインイン / Sign in</a></p>')
+            sign_in = f'<p><a href="/auth/login">{_text(language, Message.SIGN_IN)}</a></p>'
+            return _page(language, f"<h1>Kizuna 絆</h1>{sign_in}")
         identity, _ = signed_in
         usable = await self._usable(request, *signed_in)
         current = session.chosen_municipality(request)
         rows = "".join(
-            f"<li>{_municipality_label(m.municipality_code)} · {html.escape(m.role.label)}"
-            + ("（選択中）" if m.municipality_code == current else "")
-            + _switch_form(f'<input type="hidden" name="municipality" value="{html.escape(m.municipality_code)}">')
+            f"<li>{_municipality_label(m.municipality_code)} · {_role_label(language, m.role)}"
+            + (_text(language, Message.CURRENT_MUNICIPALITY) if m.municipality_code == current else "")
+            + _switch_form(
+                language, f'<input type="hidden" name="municipality" value="{html.escape(m.municipality_code)}">'
+            )
             + "</li>"
             for m in usable
         )
@@ -107,43 +133,53 @@ class BrowserSignIn:
                 for code in served
             )
             select = f'<select name="municipality">{options}</select>'
-            rows += f"<li>管理する団体 {_switch_form(select)}</li>"
+            administered = _text(language, Message.ADMINISTERED_MUNICIPALITIES)
+            rows += f"<li>{administered} {_switch_form(language, select)}</li>"
         name = html.escape(identity.display_name or identity.subject)
         return _page(
+            language,
             f"<h1>Kizuna 絆</h1><p>{name}</p><ul>{rows}</ul>"
-            '<p><a href="/graphql">GraphQL</a></p>'
-            '<form method="post" action="/auth/logout"><button>サインアウト / Sign out</button></form>'
+            f'<p><a href="/graphql">{_text(language, Message.OPEN_GRAPHQL)}</a></p>'
+            '<form method="post" action="/auth/logout">'
+            f"<button>{_text(language, Message.SIGN_OUT)}</button></form>",
         )
 
     async def choose_issuer(self, request: Request) -> Response:
         names = self.trust.names
         if len(names) == 1:
             return RedirectResponse(f"/auth/login/{names[0]}", status_code=302)
+        language = _language(request)
         links = "".join(
             f'<li><a href="/auth/login/{html.escape(n)}">{html.escape(self.trust.labels[n])}</a></li>' for n in names
         )
-        return _page(f"<h1>サインイン / Sign in</h1><ul>{links}</ul>")
+        return _page(
+            language,
+            f"<h1>{_text(language, Message.SIGN_IN)}</h1><p>{_text(language, Message.CHOOSE_ISSUER)}</p>"
+            f"<ul>{links}</ul>",
+        )
 
     async def login(self, request: Request) -> Response:
+        language = _language(request)
         name = request.path_params["issuer"]
         if not self.trust.is_configured(name):
-            return _page("<p>Unknown identity provider.</p>", 404)
+            return _refusal(language, Message.UNKNOWN_ISSUER, 404)
         client = self.trust.client(name) if await self.trust.discovered(name) else None
         if client is None:
-            return _page("<p>The identity provider cannot be reached. Try again later.</p>", 502)
+            return _refusal(language, Message.ISSUER_UNREACHABLE, 502)
         redirect_uri = str(request.url_for("callback", issuer=name))
         try:
             response: Response = await client.authorize_redirect(request, redirect_uri)
         except Exception:
             log.exception("sign-in at %s could not start", name)
-            return _page("<p>The identity provider cannot be reached. Try again later.</p>", 502)
+            return _refusal(language, Message.ISSUER_UNREACHABLE, 502)
         return response
 
     async def callback(self, request: Request) -> Response:
+        language = _language(request)
         name = request.path_params["issuer"]
         client, trusted = self.trust.client(name), self.trust.by_name(name)
         if client is None or trusted is None:
-            return _page("<p>Unknown identity provider.</p>", 404)
+            return _refusal(language, Message.UNKNOWN_ISSUER, 404)
         try:
             token = await client.authorize_access_token(request)
             claims = dict(token["userinfo"])
@@ -151,15 +187,14 @@ class BrowserSignIn:
         except (OAuthError, InvalidToken, KeyError, ValueError) as exc:
             # A wrong state, a replayed or expired code, a bad ID token: no session.
             log.warning("sign-in at %s refused: %r", name, str(exc))  # %r: the text may come from the URL
-            return _page('<p>サインインできませんでした。Sign-in failed. <a href="/auth/login">Try again</a></p>', 400)
+            again = f'<a href="/auth/login">{_text(language, Message.SIGN_IN_AGAIN)}</a>'
+            return _page(language, f"<p>{_text(language, Message.SIGN_IN_FAILED)}</p><p>{again}</p>", 400)
         except httpx.HTTPError as exc:  # the IdP's token endpoint did not answer
             log.warning("sign-in at %s: the token request failed: %r", name, str(exc))
-            return _page("<p>The identity provider cannot be reached. Try again later.</p>", 502)
+            return _refusal(language, Message.ISSUER_UNREACHABLE, 502)
         account = await self._directory(request).account(identity.issuer, identity.subject)
         if not usable_memberships(identity, trusted, account):
-            return _page(
-                "<p>このアカウントには Kizuna の利用権限がありません。No membership for this account.</p>", 403
-            )
+            return _refusal(language, Message.NO_MEMBERSHIP, 403)
         session.sign_in(
             request, identity, issuer_name=name, id_token=token.get("id_token"), session_epoch=account.session_epoch
         )
@@ -167,7 +202,7 @@ class BrowserSignIn:
 
     async def logout(self, request: Request) -> Response:
         if not session.is_same_origin(request, require_proof=True):
-            return _page("<p>Cross-site request refused.</p>", 403)
+            return _refusal(_language(request), Message.CROSS_SITE, 403)
         name = session.session_issuer_name(request)
         signed_in = self.authenticator.signed_in(request)
         id_token = session.sign_out(request)
@@ -190,8 +225,9 @@ class BrowserSignIn:
         return response
 
     async def switch_municipality(self, request: Request) -> Response:
+        language = _language(request)
         if not session.is_same_origin(request, require_proof=True):
-            return _page("<p>Cross-site request refused.</p>", 403)
+            return _refusal(language, Message.CROSS_SITE, 403)
         signed_in = self.authenticator.signed_in(request)
         if signed_in is None:
             return RedirectResponse("/auth/login", status_code=303)
@@ -199,9 +235,9 @@ class BrowserSignIn:
             code = form.get("municipality")
         usable = await self._usable(request, *signed_in)
         if not isinstance(code, str) or not _MUNICIPALITY.fullmatch(code) or by_code(code) is None:
-            return _page("<p>No such municipality.</p>", 403)
+            return _refusal(language, Message.NO_SUCH_MUNICIPALITY, 403)
         if not any(serves(m, code) for m in usable):
-            return _page("<p>No membership in that municipality.</p>", 403)
+            return _refusal(language, Message.NO_MEMBERSHIP_THERE, 403)
         session.choose_municipality(request, code)
         return RedirectResponse("/", status_code=303)
 

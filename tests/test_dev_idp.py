@@ -10,7 +10,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -498,6 +498,54 @@ class TestLogout:
         )
         assert answer.status_code == 200
         assert "location" not in answer.headers
+
+
+class TestPagesSpeakTheBrowsersLanguage:
+    """Japanese by default, English when the browser prefers it; OAuth error codes alike."""
+
+    ENGLISH: ClassVar[dict[str, str]] = {"accept-language": "en-GB,en;q=0.9"}
+
+    async def test_sign_in_page(self, browser: httpx.AsyncClient, provider: Provider) -> None:
+        query = authorization_query(provider.callback, secrets.token_urlsafe(48))
+        japanese = await browser.get("/dev-idp/authorize", params=query)
+        assert '<html lang="ja">' in japanese.text
+        assert "<h1>開発用サインイン</h1>" in japanese.text
+        assert "サインインする利用者を選んでください。" in japanese.text
+        assert "Development" not in japanese.text
+        english = await browser.get("/dev-idp/authorize", params=query, headers=self.ENGLISH)
+        assert '<html lang="en">' in english.text
+        assert "<h1>Development sign-in</h1>" in english.text
+        assert "開発用サインイン" not in english.text
+        assert english.headers["vary"] == "Accept-Language"
+
+    async def test_error_page_for_an_unknown_client(self, browser: httpx.AsyncClient, provider: Provider) -> None:
+        query = authorization_query(provider.callback, secrets.token_urlsafe(48), client_id="nobody")
+        japanese = await browser.get("/dev-idp/authorize", params=query)
+        english = await browser.get("/dev-idp/authorize", params=query, headers=self.ENGLISH)
+        assert (japanese.status_code, english.status_code) == (400, 400)
+        assert "認可リクエストが正しくありません。" in japanese.text
+        assert "The authorization request is invalid" in english.text
+        assert "<code>invalid_client</code>" in japanese.text
+        assert "<code>invalid_client</code>" in english.text
+
+    async def test_error_page_for_a_subject_that_is_not_a_dev_user(
+        self, browser: httpx.AsyncClient, provider: Provider
+    ) -> None:
+        form = await sign_in_page(
+            browser, "/dev-idp/authorize", authorization_query(provider.callback, secrets.token_urlsafe(48))
+        )
+        data = form.hidden | {"subject": "demo:nobody"}
+        japanese = await browser.post(form.action, data=data)
+        assert "<code>unknown_user</code>: 選ばれた利用者は開発用の利用者ではありません。" in japanese.text
+        english = await browser.post(form.action, data=data, headers=self.ENGLISH)
+        assert "<code>unknown_user</code>: The chosen subject is not a development user." in english.text
+
+    async def test_signed_out_page(self, browser: httpx.AsyncClient) -> None:
+        japanese = await browser.get("/dev-idp/logout")
+        assert "<h1>サインアウトしました</h1>" in japanese.text
+        english = await browser.get("/dev-idp/logout", headers=self.ENGLISH)
+        assert '<html lang="en">' in english.text
+        assert "<h1>Signed out</h1>" in english.text
 
 
 class TestConfiguration:

@@ -113,24 +113,34 @@ def test_production_without_an_identity_provider_refuses_to_start(tmp_path: Any)
 def test_an_unreachable_identity_provider_is_a_page_not_a_crash(
     tmp_path: Any, urls: Any, serve: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Its discovery fails at start-up: Kizuna still starts, says so on sign-in, and a
-    token naming an unknown issuer is simply refused."""
-    configured = Settings.from_env(
-        {
-            "KIZUNA_DATA_DIR": str(tmp_path),
-            "KIZUNA_IDPS": "down",
+    """Its discovery fails at start-up: Kizuna still starts, says so on sign-in (in the
+    browser's language), and a token naming an unknown issuer is simply refused."""
+    environ = {"KIZUNA_DATA_DIR": str(tmp_path), "KIZUNA_IDPS": "down,away"}
+    for name, label in (("DOWN", "県職員"), ("AWAY", "学校")):
+        environ |= {
             # Port 9 (discard) on loopback: nothing listens, the connection is refused.
-            "KIZUNA_IDP_DOWN_DISCOVERY_URL": "http://127.0.0.1:9/.well-known/openid-configuration",
-            "KIZUNA_IDP_DOWN_CLIENT_ID": "kizuna",
-            "KIZUNA_IDP_DOWN_AUDIENCE": "kizuna",
-            "KIZUNA_IDP_DOWN_ROLES": "caseworker",
+            f"KIZUNA_IDP_{name}_DISCOVERY_URL": "http://127.0.0.1:9/.well-known/openid-configuration",
+            f"KIZUNA_IDP_{name}_CLIENT_ID": "kizuna",
+            f"KIZUNA_IDP_{name}_AUDIENCE": "kizuna",
+            f"KIZUNA_IDP_{name}_ROLES": "caseworker",
+            f"KIZUNA_IDP_{name}_LABEL": label,
         }
-    )
+    configured = Settings.from_env(environ)
+    english = {"accept-language": "en"}
     app = create_app(configured, urls.app, issuers=load_issuers(None, configured.environ))
     with serve(app) as running, httpx.Client(base_url=running.url, follow_redirects=False) as client:
-        assert client.get("/auth/login").status_code == 302
+        chooser = client.get("/auth/login")
+        assert chooser.status_code == 200
+        assert '<html lang="ja">' in chooser.text
+        assert "サインインに使うアカウントを選んでください。" in chooser.text
+        assert '<a href="/auth/login/down">県職員</a>' in chooser.text
+        assert "Choose the account to sign in with." in client.get("/auth/login", headers=english).text
         page = client.get("/auth/login/down")
         assert page.status_code == 502
+        assert "認証サービスに接続できません。" in page.text
+        page = client.get("/auth/login/down", headers=english)
+        assert page.status_code == 502
+        assert '<html lang="en">' in page.text
         assert "cannot be reached" in page.text
         assert client.get("/auth/login/elsewhere").status_code == 404
         assert client.get("/healthz").status_code == 200

@@ -1,6 +1,7 @@
 """The development IdP's pages: sign-in, error and signed out.
 
-Plain HTML in Japanese and English, without scripts or external assets. Every value
+Plain HTML in the language the browser prefers (Japanese unless it prefers English),
+without scripts or external assets. Every value
 from a request or from configuration passes through `html.escape`, and the
 Content-Security-Policy forbids scripts, framing and foreign form targets should
 anything slip through.
@@ -16,6 +17,7 @@ from html import escape
 from starlette.responses import HTMLResponse
 
 from kizuna.auth.devidp.model import DevUser
+from kizuna.platform.i18n import Language, Message
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}"
@@ -39,18 +41,24 @@ def _headers(form_action: str) -> dict[str, str]:
         "Cache-Control": "no-store",
         # The page's URL carries the authorization request; the client need not see it.
         "Referrer-Policy": "no-referrer",
+        "Vary": "Accept-Language",
     }
 
 
-def _document(title: str, body: str) -> str:
+def _text(language: Language, message: Message) -> str:
+    return escape(message.in_(language))
+
+
+def _document(language: Language, title: Message, body: str) -> str:
     return (
-        '<!doctype html>\n<html lang="ja"><head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n<body>{body}</body></html>\n"
+        f"<title>{_text(language, title)}</title><style>{_STYLE}</style></head>\n<body>{body}</body></html>\n"
     )
 
 
 def sign_in_page(
+    language: Language,
     *,
     action: str,
     redirect_origin: str,
@@ -82,36 +90,29 @@ def sign_in_page(
         for group, members in groups.items()
     )
     body = (
-        "<h1>開発用サインイン <small>Development sign-in</small></h1>"
-        "<p>開発環境専用の IdP です。パスワードはありません。利用者を選んでください。<br>"
-        "<small>This identity provider exists for development only; there are no passwords. "
-        "Choose who to sign in as.</small></p>"
-        f"<p>クライアント Client: <code>{escape(client_id)}</code><br>"
-        f"スコープ Scope: <code>{escape(scope)}</code></p>"
+        f"<h1>{_text(language, Message.DEV_SIGN_IN)}</h1><p>{_text(language, Message.DEV_SIGN_IN_LEAD)}</p>"
+        f"<p>{_text(language, Message.DEV_CLIENT)}: <code>{escape(client_id)}</code><br>"
+        f"{_text(language, Message.DEV_SCOPE)}: <code>{escape(scope)}</code></p>"
         f'<form method="post" action="{escape(action)}">{hidden}{fieldsets}</form>'
     )
     return HTMLResponse(
-        _document("開発用サインイン / Development sign-in", body),
-        headers=_headers(f"'self' {redirect_origin}".rstrip()),
+        _document(language, Message.DEV_SIGN_IN, body), headers=_headers(f"'self' {redirect_origin}".rstrip())
     )
 
 
-def error_page(error: str, description: str) -> HTMLResponse:
-    """The answer to an authorization request that cannot be sent back to its client."""
+def error_page(language: Language, error: str, description: str) -> HTMLResponse:
+    """The answer to an authorization request that cannot be sent back to its client.
+    `error` is the OAuth error code; `description` is for the client's developer (authlib
+    writes its own in English)."""
     body = (
-        "<h1>サインインできません <small>Sign-in failed</small></h1>"
-        "<p>認可リクエストが無効です。クライアントの設定を確認してください。<br>"
-        "<small>The authorization request is invalid; check the client's configuration.</small></p>"
+        f"<h1>{_text(language, Message.DEV_CANNOT_SIGN_IN)}</h1><p>{_text(language, Message.DEV_INVALID_REQUEST)}</p>"
         f"<p><code>{escape(error)}</code>: {escape(description)}</p>"
     )
     return HTMLResponse(
-        _document("サインインできません / Sign-in failed", body), status_code=400, headers=_headers("'none'")
+        _document(language, Message.DEV_CANNOT_SIGN_IN, body), status_code=400, headers=_headers("'none'")
     )
 
 
-def signed_out_page() -> HTMLResponse:
-    body = (
-        "<h1>サインアウトしました <small>Signed out</small></h1>"
-        "<p>このウィンドウを閉じてかまいません。<br><small>You may close this window.</small></p>"
-    )
-    return HTMLResponse(_document("サインアウト / Signed out", body), headers=_headers("'none'"))
+def signed_out_page(language: Language) -> HTMLResponse:
+    body = f"<h1>{_text(language, Message.DEV_SIGNED_OUT)}</h1><p>{_text(language, Message.DEV_CLOSE_WINDOW)}</p>"
+    return HTMLResponse(_document(language, Message.DEV_SIGNED_OUT, body), headers=_headers("'none'"))

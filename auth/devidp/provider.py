@@ -18,6 +18,7 @@ from kizuna.auth.devidp.model import CONFIDENTIAL_AUTH_METHODS, DevClient, DevUs
 from kizuna.auth.devidp.request import authlib_request, check_basic_credentials
 from kizuna.auth.devidp.server import DevAuthorizationServer
 from kizuna.auth.devidp.state import ProviderState
+from kizuna.platform.i18n import Message
 
 
 def create_dev_provider(
@@ -91,6 +92,7 @@ class _Provider(ProviderState):
         issued. Forging that POST gains nothing: anyone may sign in as any demo user, and
         the code is bound to the client's PKCE challenge and state."""
         server = DevAuthorizationServer(self, request)
+        language = server.language
         try:
             oauth_request = await authlib_request(request)
             subjects = oauth_request.payload.datalist.get("subject", []) if request.method == "POST" else []
@@ -101,10 +103,11 @@ class _Provider(ProviderState):
         except ValueError:
             # authlib quotes some parameters in its error descriptions, and raises ValueError
             # when one holds a character RFC 6749 forbids there (such as '"'): a bad request.
-            return pages.error_page("invalid_request", "A parameter holds a character it may not.")
+            return pages.error_page(language, "invalid_request", Message.DEV_BAD_CHARACTER.in_(language))
         if not subjects:
             redirect_origin = origin_of(grant.redirect_uri)
             return pages.sign_in_page(
+                language,
                 action=str(request.url.replace(query="")),
                 # A redirect back to this origin is already covered by 'self'.
                 redirect_origin="" if redirect_origin == server.origin else redirect_origin,
@@ -114,7 +117,7 @@ class _Provider(ProviderState):
                 users=self.users_in_order,
             )
         if user is None:
-            return pages.error_page("unknown_user", "The chosen subject is not a development user.")
+            return pages.error_page(language, "unknown_user", Message.DEV_UNKNOWN_USER.in_(language))
         response: Response = server.create_authorization_response(oauth_request, grant_user=user, grant=grant)
         return response
 
@@ -137,6 +140,6 @@ class _Provider(ProviderState):
         except (OAuth2Error, ValueError):
             # RP-Initiated Logout 1.0 §4: after an error the provider must not redirect. The
             # ValueError is authlib's, as at /authorize (a kid such as 'a"b' in the hint).
-            return pages.signed_out_page()
+            return pages.signed_out_page(server.language)
         response: Response | None = server.create_endpoint_response("end_session", end_session)
-        return response if response is not None else pages.signed_out_page()
+        return response if response is not None else pages.signed_out_page(server.language)

@@ -31,6 +31,7 @@ from kizuna.auth.devidp.keys import ALGORITHM, issue_access_token
 from kizuna.auth.devidp.model import CONFIDENTIAL_AUTH_METHODS, DevClient, DevUser, absolute_uri, origin_of
 from kizuna.auth.devidp.request import AuthlibRequest
 from kizuna.auth.devidp.state import AuthorizationCode, ProviderState
+from kizuna.platform.i18n import negotiate
 
 CODE_TTL_SECONDS = 60
 
@@ -89,6 +90,7 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         super().__init__(scopes_supported=provider.scopes_supported)
         self.provider = provider
         self.origin = origin_of(str(request.url))
+        self.language = negotiate(request.headers.get("accept-language"))  # for its pages
         self.register_token_generator("default", self._generate_token)
         self.register_grant(_CodeGrant, [_S256CodeChallenge(), _OpenIDCode(provider)])
         self.register_grant(_ClientCredentialsGrant)
@@ -121,7 +123,7 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         if error.redirect_uri:
             response: Response = self.handle_error_response(None, error)
             return response
-        return pages.error_page(error.error, error.get_error_description())
+        return pages.error_page(self.language, error.error, error.get_error_description())
 
     def _generate_token(
         self,

@@ -102,6 +102,72 @@ class TestSignIn:
         assert_refused(graphql(browser), 401, "UNAUTHENTICATED")
 
 
+ENGLISH = {"accept-language": "en-US,en;q=0.9,ja;q=0.8"}
+
+
+def assert_page(response: httpx.Response, status: int, language: str, *texts: str) -> None:
+    assert response.status_code == status, response.text
+    assert f'<html lang="{language}">' in response.text
+    for text in texts:
+        assert text in response.text
+
+
+class TestLanguage:
+    """Pages in Japanese by default, in English when the browser prefers English."""
+
+    def test_home_signed_out(self, browser: httpx.Client) -> None:
+        japanese = browser.get("/")
+        assert_page(japanese, 200, "ja", ">サインイン<")
+        assert "Sign in" not in japanese.text
+        assert_page(browser.get("/", headers=ENGLISH), 200, "en", ">Sign in<")
+        assert "Accept-Language" in japanese.headers["vary"]
+
+    def test_home_signed_in(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        japanese = browser.get("/")
+        assert_page(japanese, 200, "ja", "ケースワーカー", "この団体で作業する", ">サインアウト<")
+        assert "Sign out" not in japanese.text
+        english = browser.get("/", headers=ENGLISH)
+        assert_page(english, 200, "en", "caseworker", "Work in this municipality", ">Sign out<")
+        assert "サインアウト" not in english.text
+
+    def test_unknown_identity_provider(self, browser: httpx.Client) -> None:
+        assert_page(browser.get("/auth/login/nowhere"), 404, "ja", "指定された認証サービスは登録されていません。")
+        english = browser.get("/auth/login/nowhere", headers=ENGLISH)
+        assert_page(english, 404, "en", "Unknown identity provider.")
+        assert_page(browser.get("/auth/callback/nowhere", headers=ENGLISH), 404, "en", "Unknown identity provider.")
+
+    @pytest.mark.parametrize(
+        ("headers", "language", "texts"),
+        [
+            ({}, "ja", ("サインインできませんでした。", "もう一度サインインする")),
+            ({"accept-language": "ja-JP,en;q=0.5"}, "ja", ("サインインできませんでした。",)),
+            (ENGLISH, "en", ("Sign-in failed.", "Try again")),
+        ],
+    )
+    def test_failed_sign_in(
+        self, browser: httpx.Client, forms: Forms, headers: dict[str, str], language: str, texts: tuple[str, ...]
+    ) -> None:
+        callback = urlsplit(pick_user(browser, start_login(browser), forms, CASEWORKER))
+        code = parse_qs(callback.query)["code"][0]
+        response = browser.get("/auth/callback/dev", params={"code": code, "state": "forged"}, headers=headers)
+        assert_page(response, 400, language, *texts)
+
+    def test_refused_switch_and_cross_site_logout(self, browser: httpx.Client, forms: Forms) -> None:
+        sign_in(browser, forms)
+        origin = {"origin": str(browser.base_url).rstrip("/")}
+        switch = {"municipality": KAWAGOE}
+        japanese = browser.post("/auth/municipality", data=switch, headers=origin)
+        assert_page(japanese, 403, "ja", "その団体を利用する権限がありません。")
+        english = browser.post("/auth/municipality", data=switch, headers=origin | ENGLISH)
+        assert_page(english, 403, "en", "No membership in that municipality.")
+        evil = {"origin": "https://evil.example"}
+        assert_page(
+            browser.post("/auth/logout", headers=evil), 403, "ja", "ほかのサイトからの操作は受け付けられません。"
+        )
+        assert_page(browser.post("/auth/logout", headers=evil | ENGLISH), 403, "en", "Cross-site request refused.")
+
+
 class TestAttacks:
     def test_a_copy_of_the_cookie_taken_before_logout_is_worthless(
         self, browser: httpx.Client, forms: Forms, server: Any
