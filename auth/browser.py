@@ -45,6 +45,8 @@ _HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     "vary": "Accept-Language",
 }
+# Set in the session when a sign-out is complete; the home page says so once.
+_SIGNED_OUT = "signed_out"
 
 
 def _language(request: Request) -> Language:
@@ -92,6 +94,7 @@ class BrowserSignIn:
             Route("/auth/login/{issuer}", self.login, methods=["GET"]),
             Route("/auth/callback/{issuer}", self.callback, methods=["GET"]),
             Route("/auth/logout", self.logout, methods=["POST"]),
+            Route("/auth/signed-out/{issuer}", self.signed_out, methods=["GET"]),
             Route("/auth/municipality", self.switch_municipality, methods=["POST"]),
             Route("/auth/session", self.describe, methods=["GET"]),
         ]
@@ -102,10 +105,12 @@ class BrowserSignIn:
 
     async def home(self, request: Request) -> Response:
         language = _language(request)
+        signed_out = request.session.pop(_SIGNED_OUT, False)
         signed_in = self.authenticator.signed_in(request)
         if signed_in is None:
+            notice = f'<p role="status">{_text(language, Message.SIGNED_OUT)}</p>' if signed_out else ""
             sign_in = f'<p><a href="/auth/login">{_text(language, Message.SIGN_IN)}</a></p>'
-            return _page(language, f"<h1>Kizuna 絆</h1>{sign_in}")
+            return _page(language, f"<h1>Kizuna 絆</h1>{notice}{sign_in}")
         identity, _ = signed_in
         usable = await self._usable(request, *signed_in)
         current = session.chosen_municipality(request)
@@ -214,15 +219,34 @@ class BrowserSignIn:
             self._directory(request).forget(identity.issuer, identity.subject)
         client = self.trust.client(name) if name else None
         if client is None:
-            return RedirectResponse("/", status_code=303)
-        home = str(request.url_for("home"))
+            return self._home_after_sign_out(request)
+        # The IdP comes back with a `state` that authlib keeps in the session meanwhile.
+        back = str(request.url_for("signed_out", issuer=name))
         try:
             response: Response = await client.logout_redirect(
-                request, post_logout_redirect_uri=home, id_token_hint=id_token, client_id=client.client_id
+                request, post_logout_redirect_uri=back, id_token_hint=id_token, client_id=client.client_id
             )
         except RuntimeError:  # the IdP has no end_session_endpoint: the local sign-out stands
-            return RedirectResponse("/", status_code=303)
+            return self._home_after_sign_out(request)
         return response
+
+    async def signed_out(self, request: Request) -> Response:
+        """The post-logout redirect URI: the IdP sends the browser back here with the
+        `state` of this browser's logout. On to a clean `/`, which says that the user
+        signed out if the state is the one the logout sent."""
+        client = self.trust.client(request.path_params["issuer"])
+        if client is None:
+            return RedirectResponse("/", status_code=303)
+        try:
+            await client.validate_logout_response(request)
+        except OAuthError:  # not this browser's logout (a stale or forged link)
+            return RedirectResponse("/", status_code=303)
+        return self._home_after_sign_out(request)
+
+    @staticmethod
+    def _home_after_sign_out(request: Request) -> Response:
+        request.session[_SIGNED_OUT] = True
+        return RedirectResponse("/", status_code=303)
 
     async def switch_municipality(self, request: Request) -> Response:
         language = _language(request)

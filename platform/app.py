@@ -141,7 +141,7 @@ def _dev_provider(settings: Settings, key: RSAKey, session_secret: str) -> Starl
             client_id=DEV_WEB_CLIENT,
             client_secret=dev_client_secret(session_secret, DEV_WEB_CLIENT),
             redirect_uris=("/auth/callback/dev",),
-            post_logout_redirect_uris=("/",),
+            post_logout_redirect_uris=("/auth/signed-out/dev",),
             grant_types=("authorization_code",),
             scope="openid profile",
         ),

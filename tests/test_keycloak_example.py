@@ -31,6 +31,7 @@ WEB_CLIENT = "kizuna"
 SYSTEM_CLIENT = "kizuna-system-111007"
 SYSTEM_SCOPE = "municipality:111007"
 CALLBACK_PATH = "/auth/callback/staff"
+SIGNED_OUT_PATH = "/auth/signed-out/staff"
 PLACEHOLDER = "**********"
 ISSUER_NAME = re.compile(r"[a-z0-9-]+")
 # ClientScopeResource.scopeNamePattern: the scope-token characters of RFC 6749.
@@ -203,7 +204,7 @@ class TestWebClient:
         parts = urlsplit(redirect)
         assert (parts.scheme, parts.path, parts.query) == ("https", CALLBACK_PATH, "")
         logout = urlsplit(web["attributes"]["post.logout.redirect.uris"])
-        assert (logout.scheme, logout.netloc, logout.path) == ("https", parts.netloc, "/")
+        assert (logout.scheme, logout.netloc, logout.path) == ("https", parts.netloc, SIGNED_OUT_PATH)
         assert web["webOrigins"] == [f"https://{parts.netloc}"]
 
     def test_the_scopes_kizuna_asks_for_are_scopes_of_the_client(self) -> None:

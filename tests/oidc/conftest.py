@@ -48,6 +48,7 @@ STOP_TIMEOUT = 10.0
 HTTP_TIMEOUT = 10.0
 MAX_LOGIN_STEPS = 12
 CALLBACK_PATH = "/auth/callback/panva"
+SIGNED_OUT_PATH = "/auth/signed-out/panva"
 FormReader = Callable[[str], list[dict[str, Any]]]
 
 
@@ -164,7 +165,7 @@ def panva(kizuna_oidc_port: int, tmp_path_factory: pytest.TempPathFactory) -> It
         "PORT": "0",
         "HOST": "127.0.0.1",
         "REDIRECT_URIS": f"{kizuna}{CALLBACK_PATH}",
-        "POST_LOGOUT_REDIRECT_URIS": f"{kizuna}/",
+        "POST_LOGOUT_REDIRECT_URIS": f"{kizuna}{SIGNED_OUT_PATH}",
     }
     with log_path.open("w") as log:
         process = subprocess.Popen(

@@ -98,8 +98,28 @@ class TestSignIn:
         assert parse_qs(end_session.query)["id_token_hint"]
         back = browser.get(response.headers["location"])
         assert back.status_code in (302, 303)
-        assert urlsplit(back.headers["location"]).path == "/"
+        returned = urlsplit(back.headers["location"])
+        assert returned.path == "/auth/signed-out/dev"
+        assert parse_qs(returned.query)["state"]
+        landed = browser.get(back.headers["location"])
+        assert landed.status_code == 303
+        assert landed.headers["location"] == "/"  # a clean page: no `?state=…`
+        home = browser.get("/")
+        assert "サインアウトしました。" in home.text
+        assert "サインアウトしました。" not in browser.get("/").text  # said once
+        assert "kizuna_session" not in browser.cookies  # no state of the logout left behind
         assert_refused(graphql(browser), 401, "UNAUTHENTICATED")
+
+    def test_a_return_from_logout_with_another_state_says_nothing(self, browser: httpx.Client, forms: Forms) -> None:
+        """A stale or forged link to the post-logout URI: home, without "signed out"."""
+        sign_in(browser, forms)
+        origin = str(browser.base_url).rstrip("/")
+        browser.get(browser.post("/auth/logout", headers={"origin": origin}).headers["location"])
+        landed = browser.get("/auth/signed-out/dev", params={"state": "forged-state"})
+        assert (landed.status_code, landed.headers["location"]) == (303, "/")
+        assert "サインアウトしました。" not in browser.get("/").text
+        for unknown in ("/auth/signed-out/dev", "/auth/signed-out/nowhere?state=x"):
+            assert browser.get(unknown).headers["location"] == "/"
 
 
 ENGLISH = {"accept-language": "en-US,en;q=0.9,ja;q=0.8"}

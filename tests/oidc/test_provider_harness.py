@@ -227,6 +227,7 @@ def test_rp_initiated_logout_ends_the_provider_session(
     complete_logout: CompleteLogout,
 ) -> None:
     kizuna = f"http://127.0.0.1:{kizuna_oidc_port}"
+    signed_out = f"{kizuna}/auth/signed-out/panva"  # registered by the `panva` fixture
     with (
         OAuth2Client(
             client_id=WEB_CLIENT[0],
@@ -249,9 +250,9 @@ def test_rp_initiated_logout_ends_the_provider_session(
 
         end_session = httpx.URL(
             panva_metadata["end_session_endpoint"],
-            params={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": f"{kizuna}/", "state": "bye"},
+            params={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": signed_out, "state": "bye"},
         )
-        assert complete_logout(browser, str(end_session)) == f"{kizuna}/?state=bye"
+        assert complete_logout(browser, str(end_session)) == f"{signed_out}?state=bye"
 
         # Signed out at the provider: the next authorization request asks for a login again.
         again, _ = oauth.create_authorization_url(panva_metadata["authorization_endpoint"], code_verifier=code_verifier)

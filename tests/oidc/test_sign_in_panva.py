@@ -138,7 +138,10 @@ def test_logout_goes_through_the_provider_and_ends_both_sessions(
     response = browser.post("/auth/logout", headers={"origin": str(browser.base_url).rstrip("/")})
     assert response.status_code == 302
     back = complete_logout(browser, response.headers["location"])
-    assert urlsplit(back).path == "/"
+    assert urlsplit(back).path == "/auth/signed-out/panva"
+    landed = browser.get(back)
+    assert (landed.status_code, landed.headers["location"]) == (303, "/")
+    assert "サインアウトしました。" in browser.get("/").text
     assert_refused(graphql(browser), 401, "UNAUTHENTICATED")
 
 
