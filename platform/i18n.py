@@ -178,6 +178,10 @@ class Message(enum.Enum):
     SUPERVISOR_MAY_NOT_REVOKE = Text(
         "スーパーバイザーは、この役割の所属を取り消せません。", "A supervisor may not revoke this role's membership."
     )
+    SELF_GRANT = Text(
+        "ご自身に所属を付与することはできません。別の管理者に依頼してください。",
+        "Nobody may grant a membership to themself; ask another administrator.",
+    )
     OWN_MEMBERSHIP = Text("ご自身の所属は取り消せません。", "You may not revoke your own membership.")
     ALREADY_REVOKED = Text("この所属は、すでに取り消されています。", "This membership is already revoked.")
     CHANGED_MEANWHILE = Text(

@@ -196,6 +196,7 @@ class Membership(TenantTable):
             name="role_fits_tenant",
         ),
         Index("ix_membership_recent", "municipality_code", text("granted_at DESC"), text("id DESC")),
+        CheckConstraint("(granted_by IS NULL) = (granted_by_role IS NULL)", name="grantor_complete"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
@@ -205,6 +206,10 @@ class Membership(TenantTable):
     granted_at: Mapped[dt.datetime] = created_at()
     revoked_at: Mapped[dt.datetime | None]
     idempotency_key: Mapped[str | None]
+    # Who granted it (or granted it again), in which role; NULL for onboarding. Row
+    # security makes them the request's own user and role (migration 0008).
+    granted_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("app_user.id"))
+    granted_by_role: Mapped[v.AppRole | None] = mapped_column(pg_enum(v.AppRole, "app_role"))
 
 
 class Household(TenantTable):

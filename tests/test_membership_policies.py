@@ -16,9 +16,12 @@ from kizuna.tenants import demo
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
 PREFECTURE = "110001"
+# Named as granted by the request's own user and role, as row security requires (0008),
+# so that each test meets only the rule it is about.
 INSERT_MEMBERSHIP = (
-    "INSERT INTO kizuna.membership (municipality_code, id, user_id, display_name, role, organisation_id)"
-    " VALUES ($1, $2, $3, 'x', '{role}', $4)"
+    "INSERT INTO kizuna.membership (municipality_code, id, user_id, display_name, role, organisation_id,"
+    " granted_by, granted_by_role) VALUES ($1, $2, $3, 'x', '{role}', $4, kizuna.current_user_id(),"
+    " kizuna.current_app_role()::kizuna.app_role)"
 )
 
 

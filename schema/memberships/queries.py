@@ -11,7 +11,7 @@ from strawberry.types import Info
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.context import Context
 from kizuna.schema.memberships import service
-from kizuna.schema.memberships.types import Membership, MembershipConnection, MembershipEdge
+from kizuna.schema.memberships.types import Grantor, Membership, MembershipConnection, MembershipEdge
 from kizuna.schema.permissions import MEMBERSHIP_MANAGERS, require
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size
 from kizuna.schema.selection import selected_names
@@ -31,6 +31,11 @@ def to_membership(row: asyncpg.Record) -> Membership:
         granted_at=row["granted_at"],
         revoked_at=row["revoked_at"],
         active=row["revoked_at"] is None,
+        granted_by=None
+        if row["granted_by_role"] is None
+        else Grantor(
+            issuer=row["granted_by_issuer"], subject=row["granted_by_subject"], role=AppRole(row["granted_by_role"])
+        ),
     )
 
 

@@ -9,7 +9,11 @@ restrictive `supervisor_*` policies of migration 0005, and the `role_fits_tenant
 - a platform administrator grants any role, the prefecture's roles in the prefecture's
   tenant and every other role in a municipality's;
 - the organisation serves the tenant, the issuer is one the deployment trusts;
-- nobody revokes the membership they act through.
+- nobody grants a membership to themself (the same issuer and subject), nor revokes the
+  membership they act through;
+- every grant records its grantor's user and role (`granted_by`), which row security
+  holds to the request's own, so a municipality's supervisors see what a platform
+  administrator granted there.
 
 Every change is written in the request's transaction together with its audit event; a
 refused request (`Refused`) has written nothing.
@@ -56,10 +60,12 @@ REVOKE_ACTION = "membership.revoke"
 _COLUMNS = """
 SELECT m.municipality_code, m.id, m.user_id, m.display_name, m.role, m.granted_at, m.revoked_at,
        m.idempotency_key, u.issuer, u.subject,
-       o.id AS org_id, o.name AS org_name, o.kind AS org_kind
+       o.id AS org_id, o.name AS org_name, o.kind AS org_kind,
+       m.granted_by_role, g.issuer AS granted_by_issuer, g.subject AS granted_by_subject
 FROM kizuna.membership m
 JOIN kizuna.app_user u ON u.id = m.user_id
 JOIN kizuna.organisation o ON o.id = m.organisation_id
+LEFT JOIN kizuna.app_user g ON g.id = m.granted_by
 WHERE m.municipality_code = $1"""
 MEMBERSHIP_BY_ID = f"{_COLUMNS} AND m.id = $2"
 MEMBERSHIP_BY_KEY = f"{_COLUMNS} AND m.idempotency_key = $2"
@@ -76,13 +82,15 @@ ON CONFLICT (issuer, subject) DO NOTHING RETURNING id
 """
 INSERT_MEMBERSHIP = """
 INSERT INTO kizuna.membership
-    (municipality_code, id, user_id, display_name, role, organisation_id, idempotency_key)
-VALUES ($1, $2, $3, $4, $5::kizuna.app_role, $6, $7)
+    (municipality_code, id, user_id, display_name, role, organisation_id, idempotency_key,
+     granted_by, granted_by_role)
+VALUES ($1, $2, $3, $4, $5::kizuna.app_role, $6, $7, $8, $9::kizuna.app_role)
 """
 # The unique (tenant, user, role, organisation) keeps one row per grant; granting a
 # revoked one again makes it active again, and the audit chain keeps its history.
 REACTIVATE = """
-UPDATE kizuna.membership SET revoked_at = NULL, granted_at = now(), display_name = $3, idempotency_key = $4
+UPDATE kizuna.membership SET revoked_at = NULL, granted_at = now(), display_name = $3, idempotency_key = $4,
+    granted_by = $5, granted_by_role = $6::kizuna.app_role
 WHERE municipality_code = $1 AND id = $2 AND revoked_at IS NOT NULL
 """
 # GREATEST: a grant committed while this transaction waited for the audit lock may carry
@@ -198,6 +206,8 @@ async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_is
 
     found = await tx.fetch_global(USER_BY_NAME, grant.issuer, grant.subject)
     user_id: uuid.UUID | None = found[0]["id"] if found else None
+    if user_id == context.user_id:
+        raise Refused(UserErrorCode.FORBIDDEN, "subject", Message.SELF_GRANT)
     existing = None
     if user_id is not None:
         existing = await tx.fetchrow(SAME_GRANT, user_id, grant.role.value, grant.organisation_id)
@@ -208,8 +218,17 @@ async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_is
 
     if existing is not None:
         membership_id: uuid.UUID = existing["id"]
-        await tx.execute(REACTIVATE, membership_id, grant.display_name, grant.idempotency_key)
-        fields: tuple[str, ...] = ("display_name", "granted_at", "revoked_at", "idempotency_key")
+        await tx.execute(
+            REACTIVATE, membership_id, grant.display_name, grant.idempotency_key, context.user_id, context.role.value
+        )
+        fields: tuple[str, ...] = (
+            "display_name",
+            "granted_at",
+            "revoked_at",
+            "idempotency_key",
+            "granted_by",
+            "granted_by_role",
+        )
     else:
         membership_id = uuid7()
         await tx.execute(
@@ -220,8 +239,19 @@ async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_is
             grant.role.value,
             grant.organisation_id,
             grant.idempotency_key,
+            context.user_id,
+            context.role.value,
         )
-        fields = ("user_id", "display_name", "role", "organisation_id", "granted_at", "idempotency_key")
+        fields = (
+            "user_id",
+            "display_name",
+            "role",
+            "organisation_id",
+            "granted_at",
+            "idempotency_key",
+            "granted_by",
+            "granted_by_role",
+        )
     await audit.record(tx, action=GRANT_ACTION, entity="membership", entity_id=membership_id, fields=fields)
     return Outcome(await _read_back(tx, membership_id), changed=True)
 

@@ -12,6 +12,13 @@ from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.tenants.types import Organization
 
 
+@strawberry.type(description="所属を付与した利用者と、そのときの役割")
+class Grantor:
+    issuer: str = strawberry.field(description="付与した利用者のIdP（iss）")
+    subject: str = strawberry.field(description="付与した利用者の識別子（sub）")
+    role: AppRole = strawberry.field(description="付与したときの役割（プラットフォーム管理者による付与もここでわかる）")
+
+
 @strawberry.type(description="所属（利用者がこの団体で、どの役割・機関として働けるか）")
 class Membership(Node):
     issuer: str = strawberry.field(description="利用者を認証するIdP（iss）")
@@ -23,6 +30,9 @@ class Membership(Node):
     granted_at: dt.datetime
     revoked_at: dt.datetime | None
     active: bool = strawberry.field(description="取り消されていない")
+    granted_by: Grantor | None = strawberry.field(
+        description="付与（再付与）した利用者。団体の開設時に登録されたものは null"
+    )
 
 
 @strawberry.type
