@@ -25,6 +25,7 @@ from kizuna.auth.tokens import TokenValidator
 from kizuna.auth.trust import DevIssuer, Trust
 from kizuna.platform import migrate
 from kizuna.platform.database import Database
+from kizuna.platform.ratelimit import RateLimiter
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.execution import Executor
@@ -95,6 +96,7 @@ def create_app(
     endpoint = GraphQLEndpoint(
         Executor(build_schema(), introspection=settings.development),
         authenticator,
+        RateLimiter(settings.rate_limit, processes=settings.rate_limit_processes),
         prefecture_code=settings.prefecture,
         graphiql=settings.development,
     )

@@ -38,6 +38,10 @@ class Settings:
     """TOML file of the trusted identity providers; None (and no KIZUNA_IDPS): the development IdP."""
     session_idle_seconds: int
     session_absolute_seconds: int
+    rate_limit: int
+    """Cost points a minute per user across the deployment (platform/ratelimit.py)."""
+    rate_limit_processes: int
+    """How many server processes share the deployment's rate limit."""
     environ: dict[str, str]
     """The environment the settings were read from (issuers read their own variables)."""
 
@@ -62,6 +66,8 @@ class Settings:
             idp_file=Path(env["KIZUNA_IDP_FILE"]) if env.get("KIZUNA_IDP_FILE") else None,
             session_idle_seconds=_int(env, "KIZUNA_SESSION_IDLE", 30 * 60),
             session_absolute_seconds=_int(env, "KIZUNA_SESSION_MAX", 8 * 3600),
+            rate_limit=_positive(env, "KIZUNA_RATE_LIMIT", 10_000),
+            rate_limit_processes=_positive(env, "KIZUNA_RATE_LIMIT_PROCESSES", 1),
             environ=env,
         )
 
@@ -76,4 +82,11 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name}={raw!r} is not an integer") from None
     if value < 0:
         raise SettingsError(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value == 0:
+        raise SettingsError(f"{name} must be positive")
     return value

@@ -38,6 +38,8 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
+from kizuna.schema.cost import operation_cost
+
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
@@ -93,6 +95,10 @@ class Executor:
         )
         self.prepare = lru_cache(maxsize=CACHED_DOCUMENTS)(self._prepare)
         _read_plain_fields_directly(self._graphql_schema)
+
+    def cost(self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None) -> int:
+        """What `operation` may cost with `variables` (schema/cost.py)."""
+        return operation_cost(self._graphql_schema, document, operation, variables)
 
     def _prepare(self, query: str) -> PreparedDocument:
         try:

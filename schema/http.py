@@ -8,13 +8,15 @@ leave as coded GraphQL errors with the request id, never a stack trace or SQL.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import ExecutionResult, GraphQLError, OperationType
+from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
@@ -25,7 +27,9 @@ from kizuna.auth.principal import Principal
 from kizuna.auth.tokens import InvalidToken, TokenProblem
 from kizuna.platform.database import Database, NoMembership, RequestContext
 from kizuna.platform.i18n import negotiate
+from kizuna.platform.ratelimit import RateLimiter
 from kizuna.schema.context import Context
+from kizuna.schema.cost import MAX_COST
 from kizuna.schema.errors import CodedError, ErrorCode
 from kizuna.schema.execution import Executor
 
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_BODY_BYTES = 100_000
+RATE_LIMIT_PAUSE = 1.0
 
 
 class _RollBack(Exception):
@@ -47,9 +52,17 @@ class _RollBack(Exception):
 class RequestError(Exception):
     """The HTTP request is not a well-formed GraphQL request: nothing was executed."""
 
-    def __init__(self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: ErrorCode,
+        message: str,
+        headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+        self.extensions = extensions or {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +136,8 @@ async def _read_request(request: Request) -> GraphQLRequest:
     return _from_params(params, variables_are_json=False)
 
 
-def _error(code: ErrorCode, message: str, request_id: str) -> dict[str, Any]:
-    return {"message": message, "extensions": {"code": code.value, "requestId": request_id}}
+def _error(code: ErrorCode, message: str, request_id: str, **extensions: Any) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": code.value, "requestId": request_id, **extensions}}
 
 
 def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
@@ -150,10 +163,17 @@ class GraphQLEndpoint:
     """The endpoint for `/graphql`; the app's lifespan puts the pool on `app.state.database`."""
 
     def __init__(
-        self, executor: Executor, authenticator: Authenticator, *, prefecture_code: str, graphiql: bool
+        self,
+        executor: Executor,
+        authenticator: Authenticator,
+        rate_limiter: RateLimiter,
+        *,
+        prefecture_code: str,
+        graphiql: bool,
     ) -> None:
         self.executor = executor
         self.authenticator = authenticator
+        self.rate_limiter = rate_limiter
         self.prefecture_code = prefecture_code
         self.graphiql = graphiql
 
@@ -179,6 +199,7 @@ class GraphQLEndpoint:
                 raise RequestError(400, ErrorCode.BAD_USER_INPUT, "The document has no such operation.")
             if operation.operation is OperationType.SUBSCRIPTION:
                 raise RequestError(400, ErrorCode.BAD_USER_INPUT, "Subscriptions are not supported.")
+            cost = await self._admit(prepared.document, operation, gql.variables, principal)
             context = RequestContext(
                 role=principal.role,
                 municipality_code=principal.municipality_code,
@@ -212,7 +233,7 @@ class GraphQLEndpoint:
         except _RollBack as rolled_back:
             result = rolled_back.result
         except RequestError as exc:
-            body = {"errors": [_error(exc.code, exc.message, request_id)]}
+            body = {"errors": [_error(exc.code, exc.message, request_id, **exc.extensions)]}
             return self._respond(exc.status, body, media_type, headers | exc.headers)
         except NoMembership:
             # Revoked since the membership was cached: forget it, so the next request
@@ -223,7 +244,39 @@ class GraphQLEndpoint:
             return self._respond(
                 403, {"errors": [_error(ErrorCode.FORBIDDEN, message, request_id)]}, media_type, headers
             )
-        return self._result(result, media_type, headers, executed=True)
+        return self._result(result, media_type, headers, executed=True, cost=cost)
+
+    async def _admit(
+        self,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+        principal: Principal,
+    ) -> dict[str, int]:
+        """The document's cost, once it is known to be within the limit and the caller's
+        rate limit has paid for it; a refusal leaves before any transaction opens.
+
+        A rate-limited refusal is answered after a pause of up to `RATE_LIMIT_PAUSE`
+        seconds, which costs the server nothing (a sleeping coroutine): a client that
+        floods, and sends again as soon as it is answered, then sends about once a second
+        per connection instead of as fast as the server can refuse, and everyone else's
+        requests keep the server's time."""
+        cost = self.executor.cost(document, operation, variables)
+        reported = {"requested": cost, "limit": MAX_COST}
+        if cost > MAX_COST:
+            message = (
+                f"This document could fetch up to {cost} rows and counts (its cost); the limit is {MAX_COST}"
+                " a request. Ask for smaller pages (`first`), fewer aliases or fewer `totalCount`."
+            )
+            raise RequestError(400, ErrorCode.BAD_USER_INPUT, message, extensions={"cost": reported})
+        user = (principal.issuer, principal.subject)
+        wait = self.rate_limiter.take(user, cost)
+        if wait is not None:
+            await asyncio.sleep(min(wait, RATE_LIMIT_PAUSE))
+            seconds = max(1, math.ceil(wait - RATE_LIMIT_PAUSE))
+            message = f"Too many requests for your rate limit: try again in {seconds} s."
+            raise RequestError(429, ErrorCode.RATE_LIMITED, message, {"retry-after": str(seconds)}, {"cost": reported})
+        return reported | {"remaining": self.rate_limiter.remaining(user)}
 
     async def _principal(self, request: Request, directory: MembershipDirectory, request_id: str) -> Principal:
         """The caller, or the coded refusal: 401 without valid credentials, 403 without a
@@ -253,13 +306,23 @@ class GraphQLEndpoint:
             log.info("request %s from %s: no membership to act through (%s)", request_id, client, exc)
             raise RequestError(403, ErrorCode.FORBIDDEN, str(exc)) from None
 
-    def _result(self, result: ExecutionResult, media_type: str, headers: dict[str, str], *, executed: bool) -> Response:
+    def _result(
+        self,
+        result: ExecutionResult,
+        media_type: str,
+        headers: dict[str, str],
+        *,
+        executed: bool,
+        cost: dict[str, int] | None = None,
+    ) -> Response:
         request_id = headers["x-request-id"]
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [_format_error(e, request_id) for e in result.errors]
         if executed:
             body["data"] = result.data
+        if cost is not None:
+            body["extensions"] = {"cost": cost}
         # The specification's media type says a request error (the document did not
         # parse or validate, so nothing executed) with 400; plain JSON keeps 200.
         status = 400 if media_type == GRAPHQL_RESPONSE and not executed else 200
