@@ -9,6 +9,7 @@ import signal
 import sys
 import warnings
 from collections.abc import Sequence
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from kizuna.platform.settings import Settings, SettingsError
@@ -19,6 +20,20 @@ if TYPE_CHECKING:
     from kizuna.tenants import demo
 
 log = logging.getLogger("kizuna")
+
+
+def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (how systemd, Docker and `timeout` stop a program) handled as Ctrl-C is.
+
+    Its default action ends the process on the spot, so the embedded server's stop, which
+    runs at exit, never ran. Whatever handles SIGINT at the time handles it instead:
+    asyncio.run cancels its task, Python raises KeyboardInterrupt. (While uvicorn serves,
+    it handles SIGTERM itself, and raises it again here once it has shut down.)
+    """
+    on_interrupt = signal.getsignal(signal.SIGINT)
+    if not callable(on_interrupt):
+        raise KeyboardInterrupt
+    on_interrupt(signal.SIGINT, frame)
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -43,6 +58,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"kizuna serve: {exc}", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, _as_ctrl_c)
     urls = prepare(settings)
     if not asyncio.run(demo.is_seeded(urls.admin)):
         print("First start: seeding demo data for every tenant …", flush=True)
@@ -54,9 +70,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         print("Sign in as any demo user in the browser, or get a token:", flush=True)
         print("  uv run kizuna dev-token --role caseworker --municipality 111007", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
-    # A second Ctrl+C (a terminal sends one to uv and to this process) must not cut short
-    # the embedded server's clean stop, which runs at exit.
+    # A second Ctrl+C (a terminal sends one to uv and to this process) or SIGTERM must not
+    # cut short the embedded server's clean stop, which runs at exit.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     return 0
 
 
@@ -64,15 +81,36 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     from kizuna.platform.runtime import prepare
 
     if args.db_command == "stop":
-        from kizuna.platform import embedded
-
-        embedded.stop(settings.data_dir / "pgdata")
-        return 0
+        return _db_stop(settings)
     urls = prepare(settings, keep_running=args.db_command == "url")
     if args.db_command == "url":
         print(urls.app)
     else:
         print("Database at head.")
+    return 0
+
+
+def _db_stop(settings: Settings) -> int:
+    from kizuna.platform import embedded
+
+    pgdata = settings.data_dir / "pgdata"
+    try:
+        stopped = embedded.stop(pgdata)
+    except embedded.InUse as exc:
+        print(f"kizuna db stop: the embedded PostgreSQL in {pgdata} is in use; nothing was stopped.", file=sys.stderr)
+        for lease in exc.leases:
+            print(f"  pid {lease.pid}: {lease.command}", file=sys.stderr)
+        pids = " ".join(str(lease.pid) for lease in exc.leases)
+        print(
+            f"Stop it first (Ctrl-C where it runs, or `kill {pids}`): it stops the database as it exits.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Stopped the embedded PostgreSQL in {pgdata}."
+        if stopped
+        else f"The embedded PostgreSQL in {pgdata} was not running."
+    )
     return 0
 
 
