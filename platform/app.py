@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import html
+import logging
+import uuid
 from collections.abc import AsyncIterator, Sequence
 
 import httpx
@@ -13,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from kizuna.auth import devidp, session
@@ -24,15 +27,18 @@ from kizuna.auth.memberships import MembershipDirectory
 from kizuna.auth.tokens import TokenValidator
 from kizuna.auth.trust import DevIssuer, Trust
 from kizuna.platform import migrate
-from kizuna.platform.database import Database
+from kizuna.platform.database import Database, DatabaseUnavailable
 from kizuna.platform.ratelimit import RateLimiter
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, ErrorCode, error_entry
 from kizuna.schema.execution import Executor
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.root import build_schema
 from kizuna.tenants import demo
 from kizuna.tenants.registry import for_prefecture
+
+log = logging.getLogger(__name__)
 
 DEV_WEB_CLIENT = "kizuna-web"
 
@@ -109,7 +115,7 @@ def create_app(
         database: Database = request.app.state.database
         try:
             revision = await database.schema_revision()
-        except Exception:  # noqa: BLE001  (any failure to reach the database means not ready)
+        except DatabaseUnavailable:
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         if not migrate.is_at_head(revision):
             return JSONResponse({"status": "unavailable", "migrations": "behind"}, status_code=503)
@@ -132,7 +138,49 @@ def create_app(
             https_only=not settings.development,
         )
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={DatabaseUnavailable: _unavailable, Exception: _internal_error},
+    )
+
+
+# What a page or an endpoint other than /graphql (which answers its own errors) says when
+# it fails: a coded JSON error, or a short page for a browser; never a traceback or SQL.
+_ERROR_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>Kizuna</title></head>
+<body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto"><h1>Kizuna 絆</h1>
+<p>{message}</p><p><small>Request id: {request_id}</small></p><p><a href="/">Kizuna</a></p></body></html>"""
+_ERROR_HEADERS = {
+    "cache-control": "no-store",
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+}
+
+
+def _error_response(request: Request, status: int, code: ErrorCode, message: str, request_id: str) -> Response:
+    headers = _ERROR_HEADERS | {"x-request-id": request_id}
+    if "text/html" in request.headers.get("accept", ""):
+        page = _ERROR_PAGE.format(message=html.escape(message), request_id=request_id)
+        return HTMLResponse(page, status_code=status, headers=headers)
+    return JSONResponse({"errors": [error_entry(code, message, request_id)]}, status_code=status, headers=headers)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    """The database is not there: 503, logged in one line (an outage is not a defect)."""
+    request_id = uuid.uuid4().hex
+    log.warning("request %s %s: the database is unavailable (%s)", request_id, request.url.path, exc)
+    response = _error_response(request, 503, ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE, request_id)
+    response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """Anything else: 500 with a request id. Starlette raises the exception again after
+    this answer so that the server logs its traceback (uvicorn does, once); the note puts
+    the request id into that traceback."""
+    request_id = uuid.uuid4().hex
+    exc.add_note(f"request id {request_id} ({request.method} {request.url.path})")
+    return _error_response(request, 500, ErrorCode.INTERNAL, "Internal error.", request_id)
 
 
 def _dev_provider(settings: Settings, key: RSAKey, session_secret: str) -> Starlette:

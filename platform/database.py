@@ -53,6 +53,25 @@ class NoMembership(Exception):
     """The database found no active membership for the context: nothing was read."""
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be reached, or went away during the request (stopped,
+    restarting, out of connections): nothing of the request was committed, and the same
+    request may succeed later. The message says why, for the log; it holds no data."""
+
+
+# How a database that is not there fails: no connection (refused, reset, its socket gone,
+# timed out: OSError), a connection refused or lost (SQLSTATE class 08), the server
+# shutting down, crashed or starting up (57P01-57P03), or out of connections (53300).
+_UNREACHABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
 class TenantTransaction:
     """Statements inside one request transaction.
 
@@ -133,26 +152,51 @@ class Database:
 
         pool = await asyncpg.create_pool(
             dsn,
-            min_size=1,
+            # No floor: asyncpg restores one in the background, logging a traceback at each
+            # failed try while the database is away. Connections open as requests need them,
+            # and one the server closed (stopped, restarted) is replaced then.
+            min_size=0,
             max_size=size,
             # 0 behind PgBouncer in transaction mode older than 1.21
             statement_cache_size=statement_cache_size,
             reset=_skip_reset,
             init=init,
         )
+        await pool.execute("SELECT 1")  # the first connection: a wrong URL or password fails at startup
         return cls(pool)
 
     async def close(self) -> None:
         await self._pool.close()
 
     @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; raises `DatabaseUnavailable` when the database is not there.
+
+        The pool drops a connection that was closed (the server stopped or restarted) and
+        opens a new one when it is next needed, so the database coming back needs nothing here.
+        """
+        try:
+            async with self._pool.acquire() as conn:
+                try:
+                    yield conn
+                except asyncpg.InterfaceError as exc:
+                    # asyncpg reports a statement, COMMIT or ROLLBACK on a connection that
+                    # was lost meanwhile as misuse of a closed connection.
+                    if not conn.is_closed():
+                        raise
+                    raise DatabaseUnavailable(f"the connection was lost ({exc})") from exc
+        except _UNREACHABLE as exc:
+            raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    @asynccontextmanager
     async def transaction(self, context: RequestContext, *, readonly: bool) -> AsyncIterator[TenantTransaction]:
         """Run a request's statements in one tenant-scoped transaction.
 
         Raises `NoMembership` (before any statement of the caller runs) when the user has
-        no active membership for the context's tenant, role and organisation.
+        no active membership for the context's tenant, role and organisation, and
+        `DatabaseUnavailable` when the database is not there (nothing was committed).
         """
-        async with self._pool.acquire() as conn, conn.transaction(readonly=readonly):
+        async with self._connection() as conn, conn.transaction(readonly=readonly):
             try:
                 await conn.execute(
                     BEGIN_REQUEST_SQL,
@@ -172,7 +216,7 @@ class Database:
         The one read that is not scoped to a tenant: it runs before a tenant is chosen, as
         `kizuna_directory`, whose policy shows only the user's own memberships.
         """
-        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+        async with self._connection() as conn, conn.transaction(readonly=True):
             user_id: uuid.UUID | None = await conn.fetchval(SIGN_IN_SQL, issuer, subject)
             if user_id is None:
                 return Directory(None, 0, [])
@@ -188,12 +232,12 @@ class Database:
 
     async def sign_out(self, issuer: str, subject: str) -> None:
         """Record that the user signed out: every browser session begun before ends."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             if await conn.fetchval(SIGN_IN_SQL, issuer, subject) is not None:
                 await conn.execute("SELECT kizuna.sign_out()")
 
     async def schema_revision(self) -> str | None:
         """The migration the database is at; no tenant data is involved."""
-        async with self._pool.acquire() as conn:
+        async with self._connection() as conn:
             value: str | None = await conn.fetchval("SELECT version_num FROM public.alembic_version")
             return value

@@ -25,12 +25,18 @@ from kizuna.auth.caller import Authenticator, BadSelection, CrossSite
 from kizuna.auth.memberships import Forbidden, MembershipDirectory
 from kizuna.auth.principal import Principal
 from kizuna.auth.tokens import InvalidToken, TokenProblem
-from kizuna.platform.database import Database, NoMembership, RequestContext
+from kizuna.platform.database import Database, DatabaseUnavailable, NoMembership, RequestContext
 from kizuna.platform.i18n import negotiate
 from kizuna.platform.ratelimit import RateLimiter
 from kizuna.schema.context import Context
 from kizuna.schema.cost import MAX_COST
-from kizuna.schema.errors import CodedError, ErrorCode
+from kizuna.schema.errors import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    CodedError,
+    ErrorCode,
+    error_entry,
+)
 from kizuna.schema.execution import Executor
 
 log = logging.getLogger(__name__)
@@ -136,16 +142,12 @@ async def _read_request(request: Request) -> GraphQLRequest:
     return _from_params(params, variables_are_json=False)
 
 
-def _error(code: ErrorCode, message: str, request_id: str, **extensions: Any) -> dict[str, Any]:
-    return {"message": message, "extensions": {"code": code.value, "requestId": request_id, **extensions}}
-
-
 def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
     if original is not None and not isinstance(original, GraphQLError):
         # An unexpected exception: logged here with its request id, never sent.
         log.error("request %s failed", request_id, exc_info=original)
-        internal = _error(ErrorCode.INTERNAL, "Internal error.", request_id)
+        internal = error_entry(ErrorCode.INTERNAL, "Internal error.", request_id)
         if error.path is not None:
             internal["path"] = error.path
         return internal
@@ -177,7 +179,7 @@ class GraphQLEndpoint:
         self.prefecture_code = prefecture_code
         self.graphiql = graphiql
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:  # noqa: PLR0911  (one answer for each way a request ends)
         request_id = uuid.uuid4().hex
         # Answers name people: no browser or proxy may keep one, whatever its status.
         headers = {"x-request-id": request_id, "cache-control": "no-store"}
@@ -233,7 +235,7 @@ class GraphQLEndpoint:
         except _RollBack as rolled_back:
             result = rolled_back.result
         except RequestError as exc:
-            body = {"errors": [_error(exc.code, exc.message, request_id, **exc.extensions)]}
+            body = {"errors": [error_entry(exc.code, exc.message, request_id, **exc.extensions)]}
             return self._respond(exc.status, body, media_type, headers | exc.headers)
         except NoMembership:
             # Revoked since the membership was cached: forget it, so the next request
@@ -242,8 +244,19 @@ class GraphQLEndpoint:
             directory.forget(principal.issuer, principal.subject)
             message = "No active membership for this tenant and role."
             return self._respond(
-                403, {"errors": [_error(ErrorCode.FORBIDDEN, message, request_id)]}, media_type, headers
+                403, {"errors": [error_entry(ErrorCode.FORBIDDEN, message, request_id)]}, media_type, headers
             )
+        except DatabaseUnavailable as exc:
+            # One line per request: an outage is not a defect, and a traceback each would bury the log.
+            log.warning("request %s: the database is unavailable (%s)", request_id, exc)
+            body = {"errors": [error_entry(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE, request_id)]}
+            return self._respond(503, body, media_type, headers | {"retry-after": str(RETRY_AFTER_SECONDS)})
+        except Exception:
+            # Anything else is a defect: the traceback goes to the log with the request id,
+            # the client gets the id alone.
+            log.exception("request %s failed", request_id)
+            body = {"errors": [error_entry(ErrorCode.INTERNAL, "Internal error.", request_id)]}
+            return self._respond(500, body, media_type, headers)
         return self._result(result, media_type, headers, executed=True, cost=cost)
 
     async def _admit(
