@@ -95,6 +95,8 @@ def start(pgdata: Path, *, cleanup: CleanupMode = "stop") -> str:
 def stop(pgdata: Path) -> bool:
     """Stop the server in `pgdata`; False if none was running. Raises `InUse` (and stops
     nothing) while a live process holds a lease on it."""
+    if not pgdata.exists():
+        return False
     with _ordered(pgdata):
         leases = _live_leases(pgdata)
         if leases:

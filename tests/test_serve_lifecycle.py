@@ -84,29 +84,21 @@ def db_stop(data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_serve_stopped_by_a_signal_stops_its_database(data_dir: Path, stop_signal: signal.Signals) -> None:
+def test_db_stop_refuses_while_serve_runs_and_a_signal_stops_both(
+    data_dir: Path, stop_signal: signal.Signals, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """SIGTERM is how systemd, Docker and `timeout` stop a program; SIGINT is Ctrl-C."""
-    with serving(data_dir) as (process, _):
-        assert postgres_runs(data_dir)
+    with serving(data_dir) as (process, url):
+        code, output = db_stop(data_dir, monkeypatch, capsys)
+        assert code == 1
+        assert f"pid {process.pid}: " in output
+        assert "serve" in output
+        # the database is untouched and the server still answers
+        assert httpx.get(f"{url}/readyz").json()["status"] == "ready"
         process.send_signal(stop_signal)
         output = process.communicate(timeout=STOP_TIMEOUT)[0]
     assert process.returncode == 0, output
     assert not postgres_runs(data_dir), output
-
-
-def test_db_stop_refuses_while_serve_runs(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with serving(data_dir) as (process, url):
-        code, output = db_stop(data_dir, monkeypatch, capsys)
-        assert code == 1
-        assert f"pid {process.pid}" in output
-        assert "serve" in output
-        # the database is untouched and the server still answers
-        assert postgres_runs(data_dir)
-        assert httpx.get(f"{url}/readyz").json()["status"] == "ready"
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=STOP_TIMEOUT)
     code, output = db_stop(data_dir, monkeypatch, capsys)
     assert (code, output.strip()) == (0, f"The embedded PostgreSQL in {data_dir / 'pgdata'} was not running.")
 
