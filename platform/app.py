@@ -150,7 +150,13 @@ def create_app(
 # it fails: a coded JSON error, or a short page for a browser; never a traceback or SQL.
 _ERROR_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>Kizuna</title></head>
 <body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto"><h1>Kizuna 絆</h1>
-<p>{message}</p><p><small>Request id: {request_id}</small></p><p><a href="/">Kizuna</a></p></body></html>"""
+<p>{japanese}</p><p>{message}</p><p><small>リクエスト ID / Request id: {request_id}</small></p>
+<p><a href="/">Kizuna</a></p></body></html>"""
+# A person reads the page: Japanese first (the codes' messages stay English for developers).
+_IN_JAPANESE = {
+    ErrorCode.UNAVAILABLE: "ただいま利用できません。しばらくしてから、もう一度お試しください。",
+    ErrorCode.INTERNAL: "エラーが発生しました。お問い合わせの際は、下のリクエスト ID をお伝えください。",
+}
 _ERROR_HEADERS = {
     "cache-control": "no-store",
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
@@ -160,7 +166,7 @@ _ERROR_HEADERS = {
 def _error_response(request: Request, status: int, code: ErrorCode, message: str, request_id: str) -> Response:
     headers = _ERROR_HEADERS | {"x-request-id": request_id}
     if "text/html" in request.headers.get("accept", ""):
-        page = _ERROR_PAGE.format(message=html.escape(message), request_id=request_id)
+        page = _ERROR_PAGE.format(japanese=_IN_JAPANESE[code], message=html.escape(message), request_id=request_id)
         return HTMLResponse(page, status_code=status, headers=headers)
     return JSONResponse({"errors": [error_entry(code, message, request_id)]}, status_code=status, headers=headers)
 

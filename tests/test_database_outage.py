@@ -104,6 +104,7 @@ def test_a_stopped_database_is_503_unavailable_until_it_is_back(
         page = sign_in(client, forms, f"demo:coordinator:{SAITAMA_CITY}")
         assert page.status_code == 503
         assert page.headers["content-type"].startswith("text/html")
+        assert "ただいま利用できません" in page.text
         assert page.headers["x-request-id"] in page.text
         outage_log = [r for r in caplog.records if r.levelno >= logging.WARNING]
         assert len(outage_log) == 3, [r.getMessage() for r in outage_log]  # one line per request
