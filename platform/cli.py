@@ -101,8 +101,9 @@ def _db_stop(settings: Settings) -> int:
         for lease in exc.leases:
             print(f"  pid {lease.pid}: {lease.command}", file=sys.stderr)
         pids = " ".join(str(lease.pid) for lease in exc.leases)
+        them = "them" if len(exc.leases) > 1 else "it"
         print(
-            f"Stop it first (Ctrl-C where it runs, or `kill {pids}`): it stops the database as it exits.",
+            f"Stop {them} first (Ctrl-C where it runs, or `kill {pids}`): the last to exit stops the database.",
             file=sys.stderr,
         )
         return 1

@@ -82,7 +82,7 @@ def start(pgdata: Path, *, cleanup: CleanupMode = "stop") -> str:
         return uri
     with _ordered(pgdata):
         server = get_server(pgdata, cleanup_mode=None, postgres_version=POSTGRES_MAJOR)
-        if not _running(pgdata):  # pgserver hands out its first handle again, stopped since or not
+        if not _running(pgdata):  # pgserver returns this process's first handle as it was: stopped since
             server.start()
         uri = server.get_uri()
         if cleanup == "stop" and pgdata not in _held:
