@@ -28,6 +28,7 @@ from kizuna.auth.tokens import TokenValidator
 from kizuna.auth.trust import DevIssuer, Trust
 from kizuna.platform import migrate
 from kizuna.platform.database import Database, DatabaseUnavailable
+from kizuna.platform.i18n import Message, negotiate
 from kizuna.platform.ratelimit import RateLimiter
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
@@ -147,26 +148,30 @@ def create_app(
 
 
 # What a page or an endpoint other than /graphql (which answers its own errors) says when
-# it fails: a coded JSON error, or a short page for a browser; never a traceback or SQL.
-_ERROR_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>Kizuna</title></head>
+# it fails: a coded JSON error, or for a browser a short page in its language; never a
+# traceback or SQL.
+_ERROR_PAGE = """<!doctype html><html lang="{language}"><head><meta charset="utf-8"><title>Kizuna</title></head>
 <body style="font-family: sans-serif; max-width: 40rem; margin: 2rem auto"><h1>Kizuna 絆</h1>
-<p>{japanese}</p><p>{message}</p><p><small>リクエスト ID / Request id: {request_id}</small></p>
-<p><a href="/">Kizuna</a></p></body></html>"""
-# A person reads the page: Japanese first (the codes' messages stay English for developers).
-_IN_JAPANESE = {
-    ErrorCode.UNAVAILABLE: "ただいま利用できません。しばらくしてから、もう一度お試しください。",
-    ErrorCode.INTERNAL: "エラーが発生しました。お問い合わせの際は、下のリクエスト ID をお伝えください。",
-}
+<p>{message}</p><p><small>{request_id_label}: {request_id}</small></p><p><a href="/">Kizuna</a></p></body></html>"""
 _ERROR_HEADERS = {
     "cache-control": "no-store",
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "vary": "Accept, Accept-Language",
 }
+_PAGE_MESSAGES = {ErrorCode.UNAVAILABLE: Message.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL: Message.INTERNAL_ERROR}
 
 
 def _error_response(request: Request, status: int, code: ErrorCode, message: str, request_id: str) -> Response:
+    """`message` is for developers (JSON); a person reads the page's own text."""
     headers = _ERROR_HEADERS | {"x-request-id": request_id}
     if "text/html" in request.headers.get("accept", ""):
-        page = _ERROR_PAGE.format(japanese=_IN_JAPANESE[code], message=html.escape(message), request_id=request_id)
+        language = negotiate(request.headers.get("accept-language"))
+        page = _ERROR_PAGE.format(
+            language=language,
+            message=html.escape(_PAGE_MESSAGES[code].in_(language)),
+            request_id_label=html.escape(Message.REQUEST_ID.in_(language)),
+            request_id=request_id,
+        )
         return HTMLResponse(page, status_code=status, headers=headers)
     return JSONResponse({"errors": [error_entry(code, message, request_id)]}, status_code=status, headers=headers)
 

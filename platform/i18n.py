@@ -115,6 +115,17 @@ class Message(enum.Enum):
     NO_SUCH_MUNICIPALITY = Text("指定された団体はありません。", "No such municipality.")
     NO_MEMBERSHIP_THERE = Text("その団体を利用する権限がありません。", "No membership in that municipality.")
 
+    # The page a browser gets when a request fails (platform/app.py)
+    SERVICE_UNAVAILABLE = Text(
+        "ただいま利用できません。しばらくしてから、もう一度お試しください。",
+        "The service is unavailable for a moment. Try again shortly.",
+    )
+    INTERNAL_ERROR = Text(
+        "エラーが発生しました。お問い合わせの際は、下のリクエスト ID をお伝えください。",
+        "Something went wrong. If you contact us, quote the request id below.",
+    )
+    REQUEST_ID = Text("リクエスト ID", "Request id")
+
     # The development IdP's pages (auth/devidp/pages.py)
     DEV_SIGN_IN = Text("開発用サインイン", "Development sign-in")
     DEV_SIGN_IN_LEAD = Text(

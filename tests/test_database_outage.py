@@ -63,14 +63,17 @@ def ask(client: httpx.Client, token: str) -> httpx.Response:
     return client.post("/graphql", json={"query": QUERY}, headers={"authorization": f"Bearer {token}"})
 
 
-def sign_in(client: httpx.Client, forms: Callable[[str], list[dict[str, Any]]], subject: str) -> httpx.Response:
+def sign_in(
+    client: httpx.Client, forms: Callable[[str], list[dict[str, Any]]], subject: str, language: str = "ja"
+) -> httpx.Response:
     """Through the development IdP's page as `subject`; returns Kizuna's answer to the callback."""
     page = client.get("/auth/login", follow_redirects=False)
     while page.is_redirect:
         page = client.get(page.headers["location"], follow_redirects=False)
     (form,) = forms(page.text)
     picked = client.post(str(page.url.join(form["action"])), data=form["fields"] | {"subject": subject})
-    return client.get(picked.headers["location"], headers={"accept": "text/html"}, follow_redirects=False)
+    browser = {"accept": "text/html", "accept-language": language}
+    return client.get(picked.headers["location"], headers=browser, follow_redirects=False)
 
 
 def assert_coded(response: httpx.Response, status: int, code: str) -> None:
@@ -104,6 +107,7 @@ def test_a_stopped_database_is_503_unavailable_until_it_is_back(
         page = sign_in(client, forms, f"demo:coordinator:{SAITAMA_CITY}")
         assert page.status_code == 503
         assert page.headers["content-type"].startswith("text/html")
+        assert '<html lang="ja">' in page.text
         assert "ただいま利用できません" in page.text
         assert page.headers["x-request-id"] in page.text
         outage_log = [r for r in caplog.records if r.levelno >= logging.WARNING]
@@ -133,12 +137,14 @@ async def test_an_unexpected_failure_is_500_internal_with_the_request_id_and_one
         caplog.clear()
         response = await asyncio.to_thread(ask, client, token(AppRole.COORDINATOR, SAITAMA_CITY))
         assert_coded(response, 500, "INTERNAL")
-        page = await asyncio.to_thread(sign_in, client, forms, f"demo:school_staff:{SAITAMA_CITY}")
+        page = await asyncio.to_thread(sign_in, client, forms, f"demo:school_staff:{SAITAMA_CITY}", "en")
     finally:
         await admin.execute("GRANT EXECUTE " + grant.format("TO"))
         await admin.close()
     assert page.status_code == 500
     assert page.headers["x-request-id"] in page.text
+    assert '<html lang="en">' in page.text
+    assert "quote the request id" in page.text
     for answer in (response, page):
         assert "Traceback" not in answer.text
         assert "permission denied" not in answer.text
