@@ -35,6 +35,8 @@ from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, ErrorCode, error_entry
 from kizuna.schema.execution import Executor
 from kizuna.schema.http import GraphQLEndpoint
+from kizuna.schema.ide import npm
+from kizuna.schema.ide.pages import IDE
 from kizuna.schema.root import build_schema
 from kizuna.tenants import demo
 from kizuna.tenants.registry import for_prefecture
@@ -100,12 +102,13 @@ def create_app(
             await database.close()
             await http.aclose()
 
+    ide = IDE(npm.graphiql_dir(settings.data_dir)) if settings.development else None
     endpoint = GraphQLEndpoint(
         Executor(build_schema(), introspection=settings.development),
         authenticator,
         RateLimiter(settings.rate_limit, processes=settings.rate_limit_processes),
         prefecture_code=settings.prefecture,
-        graphiql=settings.development,
+        ide=ide,
     )
 
     async def healthz(_: Request) -> Response:
@@ -128,6 +131,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *browser.routes(),
+        *(ide.routes() if ide is not None else []),
     ]
     middleware = [
         Middleware(

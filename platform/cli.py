@@ -207,6 +207,20 @@ def _schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _graphiql(settings: Settings, args: argparse.Namespace) -> int:
+    from kizuna.schema.ide import npm
+
+    target = npm.graphiql_dir(settings.data_dir)
+    print(f"Installing GraphiQL into {target} with npm ci …", flush=True)
+    try:
+        fresh = npm.install(target)
+    except npm.InstallError as exc:
+        print(f"kizuna graphiql install: {exc}", file=sys.stderr)
+        return 1
+    print(("Installed." if fresh else "Already installed.") + " /graphql in a browser is GraphiQL (development mode).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kizuna", description="Kizuna: carer support across a prefecture")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -250,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     schema_commands.add_parser("export", help="print the SDL (kept in schema/schema.graphql)")
     schema.set_defaults(handler=_schema)
+
+    graphiql = commands.add_parser("graphiql", help="GraphiQL for /graphql in a browser (development)")
+    graphiql_commands = graphiql.add_subparsers(dest="graphiql_command", required=True)
+    graphiql_commands.add_parser("install", help="install the pinned GraphiQL from npm into the data directory")
+    graphiql.set_defaults(handler=_graphiql)
     return parser
 
 

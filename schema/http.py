@@ -18,8 +18,7 @@ from typing import Any
 import orjson
 from graphql import DocumentNode, ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
 
 from kizuna.auth.caller import Authenticator, BadSelection, CrossSite
 from kizuna.auth.memberships import Forbidden, MembershipDirectory
@@ -38,6 +37,7 @@ from kizuna.schema.errors import (
     error_entry,
 )
 from kizuna.schema.execution import Executor
+from kizuna.schema.ide.pages import IDE
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,8 @@ def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
 
 
 class GraphQLEndpoint:
-    """The endpoint for `/graphql`; the app's lifespan puts the pool on `app.state.database`."""
+    """The endpoint for `/graphql`; the app's lifespan puts the pool on `app.state.database`.
+    `ide` (development only) answers a browser's `GET` with its page."""
 
     def __init__(
         self,
@@ -171,20 +172,20 @@ class GraphQLEndpoint:
         rate_limiter: RateLimiter,
         *,
         prefecture_code: str,
-        graphiql: bool,
+        ide: IDE | None,
     ) -> None:
         self.executor = executor
         self.authenticator = authenticator
         self.rate_limiter = rate_limiter
         self.prefecture_code = prefecture_code
-        self.graphiql = graphiql
+        self.ide = ide
 
     async def handle(self, request: Request) -> Response:  # noqa: PLR0911  (one answer for each way a request ends)
         request_id = uuid.uuid4().hex
         # Answers name people: no browser or proxy may keep one, whatever its status.
         headers = {"x-request-id": request_id, "cache-control": "no-store"}
-        if request.method == "GET" and self.graphiql and "text/html" in request.headers.get("accept", ""):
-            return HTMLResponse(get_graphql_ide_html(), headers=headers)
+        if request.method == "GET" and self.ide is not None and "text/html" in request.headers.get("accept", ""):
+            return self.ide.page()
         media_type = JSON
         try:
             media_type = _media_type(request)
