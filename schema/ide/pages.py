@@ -46,7 +46,8 @@ GRAPHIQL_POLICY = (
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
-_FILE_HEADERS = {
+# On the pages and on every file they load.
+_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
     # Revalidated every time (StaticFiles answers 304 to a matching ETag): the files
@@ -98,14 +99,14 @@ GRAPHIQL_PAGE = f"""{_HEAD}<title>GraphiQL · Kizuna</title>
 
 
 def _page(html: str, policy: str) -> HTMLResponse:
-    headers = _FILE_HEADERS | {"content-security-policy": policy, "x-frame-options": "DENY"}
+    headers = _HEADERS | {"content-security-policy": policy, "x-frame-options": "DENY"}
     return HTMLResponse(html, headers=headers)
 
 
 async def _file(files: StaticFiles, path: str, request: Request) -> Response:
     """`path` from `files` (404 if it is not there), revalidated through its ETag."""
     response = await files.get_response(path, request.scope)
-    response.headers.update(_FILE_HEADERS)
+    response.headers.update(_HEADERS)
     return response
 
 
