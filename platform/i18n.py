@@ -148,6 +148,24 @@ class Message(enum.Enum):
     DEV_SIGNED_OUT = Text("サインアウトしました", "Signed out")
     DEV_CLOSE_WINDOW = Text("このウィンドウは閉じていただいてかまいません。", "You may close this window.")
 
+    # The /graphql page for browsers (schema/ide/pages.py, static/query.js)
+    IDE_HOME = Text("← Kizuna のホームへ", "← Kizuna home")
+    IDE_LOADING = Text("読み込み中…", "Loading…")
+    IDE_NOT_INSTALLED = Text(
+        "GraphiQL（入力補完とスキーマの説明がある GraphQL エディター）はインストールされていません。",
+        "GraphiQL (a GraphQL editor with completion and the schema's documentation) is not installed.",
+    )
+    IDE_HOW_TO_INSTALL = Text(
+        "Node.js と npm のある環境で次のコマンドを実行すると、このページが GraphiQL になります。",
+        "Run this command where Node.js and npm are present, and this page becomes GraphiQL.",
+    )
+    IDE_QUERY = Text("クエリ", "Query")
+    IDE_VARIABLES = Text("変数（JSON）", "Variables (JSON)")
+    IDE_RUN = Text("実行", "Run")
+    IDE_ANSWER = Text("結果", "Answer")
+    IDE_VARIABLES_NOT_JSON = Text("変数が JSON ではありません。", "The variables are not JSON.")
+    IDE_REQUEST_FAILED = Text("送信できませんでした。", "The request could not be sent.")
+
     # Mutations' user errors (schema/memberships)
     MALFORMED_ID = Text("ID の形式が正しくありません。", "Malformed id.")
     NO_SUCH_ORGANISATION = Text("指定された組織が見つかりません。", "No such organisation.")

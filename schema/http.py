@@ -185,7 +185,7 @@ class GraphQLEndpoint:
         # Answers name people: no browser or proxy may keep one, whatever its status.
         headers = {"x-request-id": request_id, "cache-control": "no-store"}
         if request.method == "GET" and self.ide is not None and "text/html" in request.headers.get("accept", ""):
-            return self.ide.page()
+            return self.ide.page(request)
         media_type = JSON
         try:
             media_type = _media_type(request)

@@ -9,6 +9,8 @@ no inline script, no eval, no other origin. Both link back to the home page.
 
 from __future__ import annotations
 
+import functools
+import html
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
@@ -17,6 +19,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
+from kizuna.platform.i18n import Language, Message, negotiate
 from kizuna.schema.ide import npm
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -55,52 +58,64 @@ _HEADERS = {
     "cache-control": "no-cache",
 }
 
-_HEAD = (
-    '<!doctype html>\n<html lang="ja"><head><meta charset="utf-8">'
-    '<meta name="viewport" content="width=device-width,initial-scale=1">'
-)
-_HOME = '<nav class="kizuna-bar"><a id="home" href="/">← Kizuna ホーム / Home</a></nav>'
 
-QUERY_PAGE = f"""{_HEAD}<title>GraphQL · Kizuna</title>
-<link rel="stylesheet" href="{OWN_FILES}/query.css">
+def _text(language: Language, message: Message) -> str:
+    return html.escape(message.in_(language))
+
+
+def _document(language: Language, title: str, head: str, body: str) -> str:
+    """A page: `head` loads its files, and a link home comes before `body`."""
+    return (
+        f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{title}</title>\n{head}</head><body>\n"
+        f'<nav class="kizuna-bar"><a id="home" href="/">{_text(language, Message.IDE_HOME)}</a></nav>\n'
+        f"{body}</body></html>\n"
+    )
+
+
+def _query_page(language: Language) -> str:
+    text = functools.partial(_text, language)
+    head = f"""<link rel="stylesheet" href="{OWN_FILES}/query.css">
 <script src="{OWN_FILES}/query.js" defer></script>
-</head><body>{_HOME}
-<main>
+"""
+    # The script's own messages come in data- attributes: nothing inline.
+    body = f"""<main>
 <h1>GraphQL</h1>
-<p class="note">GraphiQL（補完とスキーマ一覧のあるエディタ）はインストールされていません。
-Node.js と npm のある環境で <code>{npm.INSTALL_COMMAND}</code> を実行すると、このページが GraphiQL になります。<br>
-<small>GraphiQL (an editor with completion and the schema's documentation) is not installed.
-Run <code>{npm.INSTALL_COMMAND}</code> where Node.js and npm are present, and this page becomes GraphiQL.</small></p>
-<form id="query-form">
-<label for="query">クエリ / Query</label>
+<p class="note">{text(Message.IDE_NOT_INSTALLED)}<br>
+{text(Message.IDE_HOW_TO_INSTALL)}<br><code>{npm.INSTALL_COMMAND}</code></p>
+<form id="query-form" data-not-json="{text(Message.IDE_VARIABLES_NOT_JSON)}" \
+data-failed="{text(Message.IDE_REQUEST_FAILED)}">
+<label for="query">{text(Message.IDE_QUERY)}</label>
 <textarea id="query" rows="10" spellcheck="false">{{ viewer {{ subject role municipality {{ name }} }} }}</textarea>
-<label for="variables">変数 / Variables (JSON)</label>
+<label for="variables">{text(Message.IDE_VARIABLES)}</label>
 <textarea id="variables" rows="3" spellcheck="false"></textarea>
-<p><button id="run" type="submit">実行 / Run</button> <small>Ctrl+Enter</small>
+<p><button id="run" type="submit">{text(Message.IDE_RUN)}</button> <small>Ctrl+Enter</small>
 <output id="status"></output></p>
 </form>
-<h2>結果 / Answer</h2>
+<h2>{text(Message.IDE_ANSWER)}</h2>
 <pre id="answer"></pre>
 </main>
-</body></html>
 """
+    return _document(language, "GraphQL · Kizuna", head, body)
 
-GRAPHIQL_PAGE = f"""{_HEAD}<title>GraphiQL · Kizuna</title>
-<link rel="stylesheet" href="{GRAPHIQL_FILES}/graphiql.min.css">
+
+def _graphiql_page(language: Language) -> str:
+    head = f"""<link rel="stylesheet" href="{GRAPHIQL_FILES}/graphiql.min.css">
 <link rel="stylesheet" href="{OWN_FILES}/graphiql-page.css">
 <script src="{GRAPHIQL_FILES}/react.production.min.js" defer></script>
 <script src="{GRAPHIQL_FILES}/react-dom.production.min.js" defer></script>
 <script src="{GRAPHIQL_FILES}/graphiql.min.js" defer></script>
 <script src="{OWN_FILES}/graphiql-start.js" defer></script>
-</head><body>{_HOME}
-<div id="graphiql">読み込み中… / Loading…</div>
-</body></html>
 """
+    body = f'<div id="graphiql">{_text(language, Message.IDE_LOADING)}</div>\n'
+    return _document(language, "GraphiQL · Kizuna", head, body)
 
 
-def _page(html: str, policy: str) -> HTMLResponse:
-    headers = _HEADERS | {"content-security-policy": policy, "x-frame-options": "DENY"}
-    return HTMLResponse(html, headers=headers)
+def _page(page: str, policy: str) -> HTMLResponse:
+    # The page is in the browser's language.
+    headers = _HEADERS | {"content-security-policy": policy, "x-frame-options": "DENY", "vary": "Accept-Language"}
+    return HTMLResponse(page, headers=headers)
 
 
 async def _file(files: StaticFiles, path: str, request: Request) -> Response:
@@ -124,12 +139,13 @@ class IDE:
             Route(f"{GRAPHIQL_FILES}/{{name}}", self.graphiql_file, methods=["GET"]),
         ]
 
-    def page(self) -> HTMLResponse:
+    def page(self, request: Request) -> HTMLResponse:
         """GraphiQL once installed (looked up on every request, so an install shows at
-        once), else Kizuna's own query page."""
+        once), else Kizuna's own query page; in the language `Accept-Language` prefers."""
+        language = negotiate(request.headers.get("accept-language"))
         if npm.is_installed(self.graphiql_dir):
-            return _page(GRAPHIQL_PAGE, GRAPHIQL_POLICY)
-        return _page(QUERY_PAGE, QUERY_PAGE_POLICY)
+            return _page(_graphiql_page(language), GRAPHIQL_POLICY)
+        return _page(_query_page(language), QUERY_PAGE_POLICY)
 
     async def own_file(self, request: Request) -> Response:
         return await _file(self._own, request.path_params["name"], request)

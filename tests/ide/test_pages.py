@@ -45,6 +45,7 @@ def assert_page_headers(response: httpx.Response, policy: str) -> None:
     assert response.headers["referrer-policy"] == "no-referrer"
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["vary"] == "Accept-Language"
 
 
 def assert_nothing_inline(page: str) -> None:
@@ -64,6 +65,17 @@ class TestOwnPage:
         assert loaded(response.text) == ["/graphql/ide/kizuna/query.css", "/graphql/ide/kizuna/query.js"]
         assert '<a id="home" href="/">' in response.text
         assert "uv run kizuna graphiql install" in response.text
+
+    @pytest.mark.parametrize(
+        ("accept_language", "lang", "run"), [(None, "ja", "実行"), ("en-GB,en;q=0.9,ja;q=0.5", "en", "Run")]
+    )
+    def test_speaks_the_browsers_language(
+        self, http: httpx.Client, accept_language: str | None, lang: str, run: str
+    ) -> None:
+        headers = HTML | ({"accept-language": accept_language} if accept_language else {})
+        page = http.get("/graphql", headers=headers).text
+        assert f'<html lang="{lang}">' in page
+        assert f'<button id="run" type="submit">{run}</button>' in page
 
     @pytest.mark.parametrize("name", OWN_FILES)
     def test_its_files_are_served_as_what_they_are_and_revalidated(self, http: httpx.Client, name: str) -> None:

@@ -1,6 +1,7 @@
 // Kizuna's own GraphQL page, used until GraphiQL is installed: the query and its
 // variables go to /graphql as the signed-in browser session, and the answer is shown
-// as it came. No framework and nothing inline, so the page's strict policy holds.
+// as it came. No framework and nothing inline, so the page's strict policy holds; the
+// page gives this script its messages, in the page's language, as data- attributes.
 "use strict";
 
 const form = document.getElementById("query-form");
@@ -20,7 +21,7 @@ async function execute() {
   try {
     parsed = parseVariables();
   } catch (error) {
-    status.textContent = "変数が JSON ではありません / The variables are not JSON";
+    status.textContent = form.dataset.notJson;
     answer.textContent = String(error);
     return;
   }
@@ -46,7 +47,7 @@ async function execute() {
       answer.textContent = text;
     }
   } catch (error) {
-    status.textContent = "送信できませんでした / The request failed";
+    status.textContent = form.dataset.failed;
     answer.textContent = String(error);
   } finally {
     run.disabled = false;
