@@ -109,6 +109,7 @@ def create_app(
         RateLimiter(settings.rate_limit, processes=settings.rate_limit_processes),
         prefecture_code=settings.prefecture,
         ide=ide,
+        client_timeout=settings.client_timeout_seconds,
     )
 
     async def healthz(_: Request) -> Response:

@@ -43,6 +43,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from kizuna.auth.session import session_secret
     from kizuna.platform.app import create_app
     from kizuna.platform.runtime import prepare
+    from kizuna.platform.server_protocol import with_header_deadline
     from kizuna.tenants import demo
 
     try:
@@ -69,7 +70,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if not issuers:
         print("Sign in as any demo user in the browser, or get a token:", flush=True)
         print("  uv run kizuna dev-token --role caseworker --municipality 111007", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        access_log=False,
+        http=with_header_deadline(settings.client_timeout_seconds),
+    )
     # A second Ctrl+C (a terminal sends one to uv and to this process) or SIGTERM must not
     # cut short the embedded server's clean stop, which runs at exit.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

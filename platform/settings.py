@@ -42,6 +42,8 @@ class Settings:
     """Cost points a minute per user across the deployment (platform/ratelimit.py)."""
     rate_limit_processes: int
     """How many server processes share the deployment's rate limit."""
+    client_timeout_seconds: int
+    """Seconds a client has to send a request's headers, and then its body."""
     environ: dict[str, str]
     """The environment the settings were read from (issuers read their own variables)."""
 
@@ -68,6 +70,7 @@ class Settings:
             session_absolute_seconds=_int(env, "KIZUNA_SESSION_MAX", 8 * 3600),
             rate_limit=_positive(env, "KIZUNA_RATE_LIMIT", 10_000),
             rate_limit_processes=_positive(env, "KIZUNA_RATE_LIMIT_PROCESSES", 1),
+            client_timeout_seconds=_positive(env, "KIZUNA_CLIENT_TIMEOUT", 10),
             environ=env,
         )
 

@@ -109,30 +109,37 @@ def _from_params(params: dict[str, Any], *, variables_are_json: bool) -> GraphQL
     return GraphQLRequest(query, variables, operation_name)
 
 
-async def _bounded_body(request: Request) -> bytes:
-    """The body, read no further than MAX_BODY_BYTES: anyone may send a request, so a
-    huge body is refused by its declared length or as soon as it passes the limit."""
+async def _bounded_body(request: Request, seconds: float) -> bytes:
+    """The body, read no further than MAX_BODY_BYTES and for no longer than `seconds`:
+    anyone may send a request, so a huge body is refused by its declared length or as soon
+    as it passes the limit, and a slow one (a connection held open a byte at a time) when
+    its time is up."""
     too_large = RequestError(413, ErrorCode.BAD_USER_INPUT, "The request body is too large.")
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        message = f"The request body did not arrive within {seconds:g} s."
+        raise RequestError(408, ErrorCode.BAD_USER_INPUT, message, {"connection": "close"}) from None
     return b"".join(chunks)
 
 
-async def _read_request(request: Request) -> GraphQLRequest:
+async def _read_request(request: Request, body_seconds: float) -> GraphQLRequest:
     if request.method == "GET":
         return _from_params(dict(request.query_params), variables_are_json=True)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise RequestError(415, ErrorCode.BAD_USER_INPUT, f"Send the request as {JSON}.")
-    body = await _bounded_body(request)
+    body = await _bounded_body(request, body_seconds)
     try:
         params = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -173,7 +180,10 @@ class GraphQLEndpoint:
         *,
         prefecture_code: str,
         ide: IDE | None,
+        client_timeout: float,
     ) -> None:
+        # Seconds a client has to send a request's body (its headers: platform/server_protocol.py).
+        self.client_timeout = client_timeout
         self.executor = executor
         self.authenticator = authenticator
         self.rate_limiter = rate_limiter
@@ -189,7 +199,7 @@ class GraphQLEndpoint:
         media_type = JSON
         try:
             media_type = _media_type(request)
-            gql = await _read_request(request)
+            gql = await _read_request(request, self.client_timeout)
             directory: MembershipDirectory = request.app.state.memberships
             principal = await self._principal(request, directory, request_id)
             prepared = self.executor.prepare(gql.query)

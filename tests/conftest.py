@@ -28,6 +28,7 @@ from kizuna.auth import devidp
 from kizuna.platform import embedded, migrate
 from kizuna.platform.app import create_app
 from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.server_protocol import with_header_deadline
 from kizuna.platform.settings import Settings
 from kizuna.platform.urls import app_url, asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
@@ -116,11 +117,18 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _serve(app: Any, port: int | None = None) -> Iterator[RunningServer]:
+def _serve(app: Any, port: int | None = None, *, header_seconds: float = 10.0) -> Iterator[RunningServer]:
     """`app` under uvicorn on a loopback port (a free one by default), in a thread with its
-    own event loop."""
+    own event loop, with the protocol `kizuna serve` uses (a deadline for headers)."""
     port = port or _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        http=with_header_deadline(header_seconds),
+    )
     uv_server = uvicorn.Server(config)
     thread = threading.Thread(target=uv_server.run, daemon=True)
     thread.start()
