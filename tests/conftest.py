@@ -276,10 +276,13 @@ async def app_conn(urls: DatabaseUrls) -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture
 def as_user(app_conn: asyncpg.Connection, user: Callable[[AppRole, str], demo.DemoUser]) -> Callable[..., Any]:
     """`async with as_user(role, municipality) as conn:` runs inside a request transaction
-    opened exactly as the request path opens it, and always rolls back."""
+    opened exactly as the request path opens it, and always rolls back. `act_in` names
+    another tenant to act in (a platform administrator's, whose home is the prefecture)."""
 
     @contextlib.asynccontextmanager
-    async def open_as(role: AppRole, municipality: str) -> AsyncIterator[asyncpg.Connection]:
+    async def open_as(
+        role: AppRole, municipality: str, *, act_in: str | None = None
+    ) -> AsyncIterator[asyncpg.Connection]:
         demo_user = user(role, municipality)
         transaction = app_conn.transaction()
         await transaction.start()
@@ -287,7 +290,7 @@ def as_user(app_conn: asyncpg.Connection, user: Callable[[AppRole, str], demo.De
             await app_conn.execute(
                 "SELECT kizuna.begin_request($1, $2, $3, $4)",
                 role.value,
-                municipality,
+                act_in or municipality,
                 str(demo_user.user_id),
                 str(demo_user.organisation_id),
             )

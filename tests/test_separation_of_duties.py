@@ -9,9 +9,8 @@ is at least visible to them.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -63,27 +62,6 @@ def grant(settings: Settings, subject: str, role: AppRole = AppRole.CASEWORKER) 
     }
 
 
-@contextlib.asynccontextmanager
-async def acting_in(
-    conn: asyncpg.Connection, who: demo.DemoUser, municipality: str
-) -> AsyncIterator[asyncpg.Connection]:
-    """A request transaction of `who` in `municipality` (an administrator acts in any), as
-    the request path opens it; always rolled back."""
-    transaction = conn.transaction()
-    await transaction.start()
-    try:
-        await conn.execute(
-            "SELECT kizuna.begin_request($1, $2, $3, $4)",
-            who.role.value,
-            municipality,
-            str(who.user_id),
-            str(who.organisation_id),
-        )
-        yield conn
-    finally:
-        await transaction.rollback()
-
-
 async def memberships_of(admin_conn: asyncpg.Connection, user_id: uuid.UUID, municipality: str) -> int:
     count: int = await admin_conn.fetchval(
         "SELECT count(*) FROM kizuna.membership WHERE municipality_code = $1 AND user_id = $2", municipality, user_id
@@ -114,11 +92,12 @@ class TestNobodyGrantsThemself:
 
     @pytest.mark.parametrize("role", [AppRole.SUPERVISOR, AppRole.PLATFORM_ADMIN])
     async def test_in_sql_a_grant_to_oneself_or_in_someone_elses_name_is_refused(
-        self, app_conn: asyncpg.Connection, user: Any, role: AppRole
+        self, as_user: Any, user: Any, role: AppRole
     ) -> None:
         """Row security holds the rule without the service: the grantee may not be the
         request's user, and the grantor must be."""
-        me = user(role, PREFECTURE if role is AppRole.PLATFORM_ADMIN else SAITAMA_CITY)
+        home = PREFECTURE if role is AppRole.PLATFORM_ADMIN else SAITAMA_CITY
+        me = user(role, home)
         colleague = user(AppRole.CASEWORKER, SAITAMA_CITY)
         organisation = demo.organisation_id(SAITAMA_CITY, "department")
         insert = (
@@ -132,10 +111,10 @@ class TestNobodyGrantsThemself:
             (colleague.user_id, None, None),  # anonymously
         ]
         for grantee, grantor, grantor_role in attempts:
-            async with acting_in(app_conn, me, SAITAMA_CITY) as conn:
+            async with as_user(role, home, act_in=SAITAMA_CITY) as conn:
                 with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
                     await conn.execute(insert, SAITAMA_CITY, uuid.uuid4(), grantee, organisation, grantor, grantor_role)
-        async with acting_in(app_conn, me, SAITAMA_CITY) as conn:  # the same insert done right passes
+        async with as_user(role, home, act_in=SAITAMA_CITY) as conn:  # the same insert done right passes
             await conn.execute(insert, SAITAMA_CITY, uuid.uuid4(), colleague.user_id, organisation, me.user_id, role)
 
 
