@@ -13,8 +13,10 @@ def with_database(url: str, database: str) -> str:
 
 
 def app_url(admin_url: str, password: str | None) -> str:
-    """The URL the request path logs in with: the unprivileged application role."""
-    url: URL = make_url(admin_url).set(username=APP_LOGIN_ROLE, password=password)
+    """The URL the request path logs in with: the unprivileged application role, with its
+    own password (none: the server trusts local logins), never the administrative one."""
+    admin = make_url(admin_url)
+    url = URL.create(admin.drivername, APP_LOGIN_ROLE, password, admin.host, admin.port, admin.database, admin.query)
     return url.render_as_string(hide_password=False)
 
 
