@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import html
 import logging
 import uuid
@@ -28,6 +26,7 @@ from kizuna.auth.tokens import TokenValidator
 from kizuna.auth.trust import DevIssuer, Trust
 from kizuna.platform import migrate
 from kizuna.platform.database import Database, DatabaseUnavailable
+from kizuna.platform.dev_clients import dev_client_secret, dev_system_client
 from kizuna.platform.i18n import Message, negotiate
 from kizuna.platform.ratelimit import RateLimiter
 from kizuna.platform.settings import Settings
@@ -38,22 +37,12 @@ from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.ide import npm
 from kizuna.schema.ide.pages import IDE
 from kizuna.schema.root import build_schema
-from kizuna.tenants import demo
+from kizuna.tenants import demo_users
 from kizuna.tenants.registry import for_prefecture
 
 log = logging.getLogger(__name__)
 
 DEV_WEB_CLIENT = "kizuna-web"
-
-
-def dev_system_client(municipality_code: str) -> str:
-    return f"demo-system-{municipality_code}"
-
-
-def dev_client_secret(session_secret: str, client_id: str) -> str:
-    """A development client's secret, derived from the data directory's session secret so
-    `kizuna dev-client` can print it without the server having to store it."""
-    return hmac.new(session_secret.encode(), f"dev-client/{client_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def create_app(
@@ -200,7 +189,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def _dev_provider(settings: Settings, key: RSAKey, session_secret: str) -> Starlette:
-    users = demo.demo_users(settings.prefecture)
+    users = demo_users.demo_users(settings.prefecture)
     names = {g.code: g.name for g in for_prefecture(settings.prefecture)}
     clients = [
         devidp.DevClient(

@@ -10,15 +10,13 @@ import sys
 import warnings
 from collections.abc import Sequence
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from kizuna.platform.settings import Settings, SettingsError
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants.registry import SUPPORTED_PREFECTURES, for_prefecture, is_valid_code
 
-if TYPE_CHECKING:
-    from kizuna.tenants import demo
-
+# Each command imports what it needs when it runs: `--help`, `tenants list` and the
+# development tokens must not wait for the GraphQL schema, SQLAlchemy or the seeding code.
 log = logging.getLogger("kizuna")
 
 
@@ -90,9 +88,12 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.db_command == "stop":
         return _db_stop(settings)
+    if args.db_command == "url" and args.admin and not settings.development:
+        print("kizuna db url --admin: development only (KIZUNA_ENV=development)", file=sys.stderr)
+        return 2
     urls = prepare(settings, keep_running=args.db_command == "url")
     if args.db_command == "url":
-        print(urls.app)
+        print(urls.admin if args.admin else urls.app)
     else:
         print("Database at head.")
     return 0
@@ -140,33 +141,72 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     if args.scale <= 0:
         print("--scale must be positive", file=sys.stderr)
         return 2
+    if not settings.development:
+        # Demo users belong to the development IdP; a production database gets none.
+        print("kizuna demo seed: demo data is for development only (KIZUNA_ENV=development)", file=sys.stderr)
+        return 2
+    if args.reset and not _confirmed_reset(args.yes):
+        return 2
     urls = prepare(settings)
+    if args.reset:
+        removed = asyncio.run(demo.remove_demo_data(urls.admin))
+        print(f"Removed the demo data ({removed} rows).")
     summary = asyncio.run(
         demo.seed_demo(urls.admin, urls.app, prefecture=settings.prefecture, scale=args.scale, seed=args.seed)
     )
+    if summary.municipalities == 0:
+        print(
+            "The demo data is already there: every tenant holds data, so nothing was added.\n"
+            "To start afresh (removes every tenant's data, changes included): kizuna demo seed --reset"
+        )
+        return 0
     print(f"Seeded {summary.municipalities} tenants: " + ", ".join(f"{t} {n}" for t, n in summary.rows.items()))
     return 0
 
 
-def _dev_token(settings: Settings, args: argparse.Namespace) -> int:
-    from kizuna.auth import devidp
+def _confirmed_reset(yes: bool) -> bool:
+    """--reset removes data: a person confirms on a terminal, a script passes --yes."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        print("kizuna demo seed --reset removes every tenant's data: pass --yes to confirm", file=sys.stderr)
+        return False
+    answer = input("Remove every tenant's data (the demo's and any changes made since) and seed again? [y/N] ")
+    if answer.strip().lower() in ("y", "yes"):
+        return True
+    print("Nothing removed.", file=sys.stderr)
+    return False
 
-    subject = args.subject
+
+def _dev_token(settings: Settings, args: argparse.Namespace) -> int:
+    from kizuna.tenants import demo_users
+
     scope = "openid"
-    if subject is None:
+    if args.subject is not None:
+        if args.role is not None or args.municipality is not None:
+            print("pass either --subject or --role and --municipality", file=sys.stderr)
+            return 2
+        refusal = _without_membership(settings, args.subject)
+        if refusal is not None:
+            print(refusal, file=sys.stderr)
+            return 2
+        subject = args.subject
+    else:
         if args.role is None or args.municipality is None:
             print("pass --role and --municipality (a demo user), or --subject", file=sys.stderr)
             return 2
         if not is_valid_code(args.municipality):
             print(f"not a local-government code: {args.municipality!r}", file=sys.stderr)
             return 2
-        user = _demo_user(settings, AppRole(args.role), args.municipality)
+        user = demo_users.find(settings.prefecture, AppRole(args.role), args.municipality)
         if user is None:
             print("no demo user for that role and municipality", file=sys.stderr)
             return 2
         subject = user.subject
         if user.role is AppRole.MUNICIPAL_SYSTEM:
             scope = f"municipality:{args.municipality}"
+    from kizuna.auth import devidp
+
     key = devidp.load_or_create_key(settings.data_dir)
     print(
         devidp.issue_access_token(
@@ -182,11 +222,49 @@ def _dev_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _without_membership(settings: Settings, subject: str) -> str | None:
+    """Why a token for `subject` would be refused (no active membership, no database), or None.
+
+    Asks the running database the server's own question (`Database.directory`, as the
+    unprivileged login) and starts nothing: a token is for a running server, and a
+    database started here would have to be stopped again or be left behind.
+    """
+    import asyncpg
+
+    from kizuna.platform import embedded
+    from kizuna.platform.database import Database
+    from kizuna.platform.urls import DATABASE_NAME, app_url, asyncpg_dsn, with_database
+
+    server = settings.database_url or embedded.running_url(settings.data_dir / "pgdata")
+    if server is None:
+        return "--subject is checked against the memberships in the database, which is not running: start kizuna serve"
+    dsn = asyncpg_dsn(app_url(with_database(server, DATABASE_NAME), settings.app_database_password))
+
+    async def directory() -> int:
+        database = await Database.connect(dsn, size=1)
+        try:
+            return len((await database.directory(settings.issuer, subject)).memberships)
+        finally:
+            await database.close()
+
+    try:
+        memberships = asyncio.run(directory())
+    except (OSError, asyncpg.PostgresError) as exc:
+        return f"--subject is checked against the memberships in the database, which did not answer: {exc}"
+    if memberships == 0:
+        return (
+            f"{subject!r} holds no active membership with the development IdP ({settings.issuer}), so its token"
+            " would be refused: grant one (grantMembership), or pass --role and --municipality for a demo user"
+        )
+    return None
+
+
 def _dev_client(settings: Settings, args: argparse.Namespace) -> int:
     from kizuna.auth import session
-    from kizuna.platform.app import dev_client_secret, dev_system_client
+    from kizuna.platform.dev_clients import dev_client_secret, dev_system_client
+    from kizuna.tenants import demo_users
 
-    if _demo_user(settings, AppRole.MUNICIPAL_SYSTEM, args.municipality) is None:
+    if demo_users.find(settings.prefecture, AppRole.MUNICIPAL_SYSTEM, args.municipality) is None:
         print(f"no demo municipal system for {args.municipality!r}", file=sys.stderr)
         return 2
     secret = session.load_or_create_secret(settings.data_dir, settings.environ.get("KIZUNA_SESSION_SECRET"))
@@ -195,15 +273,6 @@ def _dev_client(settings: Settings, args: argparse.Namespace) -> int:
     print(f"client_secret={dev_client_secret(secret, client_id)}")
     print(f"scope=municipality:{args.municipality}")
     return 0
-
-
-def _demo_user(settings: Settings, role: AppRole, municipality: str) -> demo.DemoUser | None:
-    from kizuna.tenants import demo
-
-    return next(
-        (u for u in demo.demo_users(settings.prefecture) if u.role is role and u.municipality_code == municipality),
-        None,
-    )
 
 
 def _schema(settings: Settings, args: argparse.Namespace) -> int:
@@ -229,52 +298,102 @@ def _graphiql(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+DB_URL_HELP = """\
+Prints the URL the request path logs in with: the unprivileged login kizuna_app
+(with KIZUNA_APP_DB_PASSWORD if set), for a second app process, a pooler or a benchmark.
+It owns nothing and has no privilege of its own: it reads tenant tables only inside a
+transaction that first calls kizuna.begin_request(role, municipality, user,
+organisation), and then only that tenant's rows, so psql with this URL is refused every
+table. To inspect the data with psql in development, use the administrative URL:
+psql "$(kizuna db url --admin)". The embedded server listens on a Unix socket only (no
+TCP) and trusts local logins, so its URLs hold no password and work only on this machine,
+for users who may open the socket; it is started if needed and left running (kizuna db
+stop stops it).
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kizuna", description="Kizuna: carer support across a prefecture")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
     serve = commands.add_parser("serve", help="run the platform (embedded database and demo data by default)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database commands")
-    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands = db.add_subparsers(
+        dest="db_command", required=True, metavar="DB_COMMAND", help="what to do with the database"
+    )
     db_commands.add_parser("upgrade", help="create the database if needed and migrate it to head")
-    db_commands.add_parser("url", help="print the URL the request path logs in with (starts the embedded server)")
+    url = db_commands.add_parser(
+        "url",
+        help="print the request path's database URL (unprivileged: see kizuna db url --help)",
+        description=DB_URL_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    url.add_argument(
+        "--admin",
+        action="store_true",
+        help="print the administrative URL instead (development only): migrations and onboarding log in"
+        " with it, and it reads every tenant's rows",
+    )
     db_commands.add_parser("stop", help="stop the embedded server")
     db.set_defaults(handler=_db)
 
     tenants = commands.add_parser("tenants", help="the tenant registry")
-    tenants_commands = tenants.add_subparsers(dest="tenants_command", required=True)
+    tenants_commands = tenants.add_subparsers(
+        dest="tenants_command", required=True, metavar="TENANTS_COMMAND", help="what to list"
+    )
     tenants_list = tenants_commands.add_parser("list", help="list the local governments of a prefecture")
-    tenants_list.add_argument("--prefecture", help="prefecture code (default: KIZUNA_PREFECTURE)")
+    tenants_list.add_argument("--prefecture", help="prefecture code, 11 or 39 (default: KIZUNA_PREFECTURE)")
     tenants.set_defaults(handler=_tenants)
 
-    demo = commands.add_parser("demo", help="demo data")
-    demo_commands = demo.add_subparsers(dest="demo_command", required=True)
-    seed = demo_commands.add_parser("seed", help="seed deterministic synthetic data for every tenant")
-    seed.add_argument("--scale", type=float, default=1.0)
-    seed.add_argument("--seed", type=int, default=0)
+    demo = commands.add_parser("demo", help="demo data (development only)")
+    demo_commands = demo.add_subparsers(
+        dest="demo_command", required=True, metavar="DEMO_COMMAND", help="what to do with demo data"
+    )
+    seed = demo_commands.add_parser(
+        "seed", help="seed deterministic synthetic data for every tenant that holds none yet"
+    )
+    seed.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="cases per 10,000 residents, at least 8 a municipality (default: %(default)s)",
+    )
+    seed.add_argument(
+        "--seed", type=int, default=0, help="random seed: the same seed and scale give the same rows (default: 0)"
+    )
+    seed.add_argument(
+        "--reset", action="store_true", help="first remove every tenant's data, the users and the organisations"
+    )
+    seed.add_argument("--yes", action="store_true", help="do not ask for confirmation of --reset")
     demo.set_defaults(handler=_demo)
 
     token = commands.add_parser("dev-token", help="print an access token from the development IdP")
     token.add_argument("--role", choices=[r.value for r in AppRole], help="a demo user's role")
-    token.add_argument("--municipality", help="a demo user's municipality")
-    token.add_argument("--subject", help="any subject instead of a demo user (it needs a membership)")
+    token.add_argument("--municipality", help="a demo user's municipality (local-government code)")
+    token.add_argument(
+        "--subject", help="any subject instead of a demo user; refused unless it holds an active membership"
+    )
     token.set_defaults(handler=_dev_token)
 
     client = commands.add_parser("dev-client", help="print a demo municipal system's client credentials")
-    client.add_argument("--municipality", required=True)
+    client.add_argument("--municipality", required=True, help="the municipality (local-government code)")
     client.set_defaults(handler=_dev_client)
 
     schema = commands.add_parser("schema", help="the GraphQL schema")
-    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    schema_commands = schema.add_subparsers(
+        dest="schema_command", required=True, metavar="SCHEMA_COMMAND", help="what to do with the schema"
+    )
     schema_commands.add_parser("export", help="print the SDL (kept in schema/schema.graphql)")
     schema.set_defaults(handler=_schema)
 
     graphiql = commands.add_parser("graphiql", help="GraphiQL for /graphql in a browser (development)")
-    graphiql_commands = graphiql.add_subparsers(dest="graphiql_command", required=True)
+    graphiql_commands = graphiql.add_subparsers(
+        dest="graphiql_command", required=True, metavar="GRAPHIQL_COMMAND", help="what to do with GraphiQL"
+    )
     graphiql_commands.add_parser("install", help="install the pinned GraphiQL from npm into the data directory")
     graphiql.set_defaults(handler=_graphiql)
     return parser

@@ -167,3 +167,12 @@ def _stop_server(pgdata: Path) -> bool:
     pgexec("pg_ctl", ("stop", "-w", "-D", str(pgdata)), bin_path=server.bin_path, user=server.system_user)
     log.info("stopped the embedded PostgreSQL at %s", pgdata)
     return True
+
+
+def running_url(pgdata: Path) -> str | None:
+    """The superuser URL of the server running in `pgdata`, or None when none is; starts nothing."""
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running() or info.status != "ready":
+        return None
+    uri: str = info.get_uri()
+    return uri

@@ -141,6 +141,34 @@ async def add_memberships(conn: asyncpg.Connection, municipality_code: str, rows
     return len(inserted)
 
 
+async def registered_codes(conn: asyncpg.Connection) -> list[str]:
+    """Every local government in the registry (a global table)."""
+    return [r["code"] for r in await conn.fetch("SELECT code FROM kizuna.municipality ORDER BY code")]
+
+
+async def remove_tenant_rows(conn: asyncpg.Connection, municipality_code: str, tables: Sequence[str]) -> int:
+    """Delete every row of one tenant from `tables`, in their order (children first);
+    returns how many. For `kizuna demo seed --reset` only, which refuses outside development.
+
+    Run inside the caller's transaction or in one of its own; the tenant is set as for
+    `add_memberships`, so the policies hold when the administrative role is the owner.
+    """
+    removed = 0
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL kizuna.municipality = '{_checked_code(municipality_code)}'")
+        for table in tables:
+            status = await conn.execute(f"DELETE FROM kizuna.{table} WHERE municipality_code = $1", municipality_code)
+            removed += int(status.split()[-1])
+    return removed
+
+
+async def remove_users_and_organisations(conn: asyncpg.Connection) -> None:
+    """Empty the users and the organisations directory (global tables); nothing may point
+    at them any more: `remove_tenant_rows` goes first."""
+    await conn.execute("DELETE FROM kizuna.app_user")
+    await conn.execute("DELETE FROM kizuna.organisation")
+
+
 def _checked_code(code: str) -> str:
     if len(code) != 6 or not code.isascii() or not code.isdigit():
         raise ValueError(f"not a local-government code: {code!r}")

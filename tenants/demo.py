@@ -45,6 +45,9 @@ from kizuna.platform.provisioning import (
     add_memberships,
     admin_connection,
     has_organisations,
+    registered_codes,
+    remove_tenant_rows,
+    remove_users_and_organisations,
     upsert_organisations,
     upsert_registry,
     upsert_users,
@@ -53,12 +56,9 @@ from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 from kizuna.platform.vocabulary import AppRole, JusotekiStatus, OrganisationKind, ProgrammeKind, SubmissionStatus
 from kizuna.tenants import demo_people
 from kizuna.tenants.demo_people import AS_OF_DATE, JST, Row, fiscal_year
-from kizuna.tenants.registry import SUPPORTED_PREFECTURES, LocalGovernment, for_prefecture, prefecture_tenant_code
+from kizuna.tenants.demo_users import DemoUser, demo_users, membership_id, organisation_id, selected
+from kizuna.tenants.registry import LocalGovernment, for_prefecture, prefecture_tenant_code
 
-NAMESPACE: Final = uuid.UUID("0b6f1c52-8d0e-4a43-9a3e-6b1f4e0d7c21")
-"""Names the deterministic organisation and membership ids (uuid5)."""
-MUNICIPAL_ROLES: Final = tuple(r for r in AppRole if r not in (AppRole.PREFECTURE_ANALYST, AppRole.PLATFORM_ADMIN))
-PREFECTURE_ROLES: Final = (AppRole.PREFECTURE_ANALYST, AppRole.PLATFORM_ADMIN)
 MIN_CASES: Final = 8
 PEOPLE_PER_CASE: Final = 10_000
 REQUEST_ID: Final = "demo-seed"
@@ -82,24 +82,6 @@ NICKNAMES: Final = (
     "けやき",
     "こもれび",
 )
-STAFF_FAMILY: Final = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田")
-STAFF_GIVEN: Final = ("美咲", "健太", "陽子", "大輔", "真由美", "翔太", "恵子", "拓也", "直子", "誠", "由美", "亮")
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    """One per role per seeded tenant."""
-
-    subject: str
-    display_name: str
-    role: AppRole
-    municipality_code: str
-    organisation_id: uuid.UUID
-
-    @property
-    def user_id(self) -> uuid.UUID:
-        """Kizuna's id for the user, the same in every run."""
-        return uuid.uuid5(NAMESPACE, f"user/{self.subject}")
 
 
 @dataclass(frozen=True)
@@ -139,10 +121,6 @@ def districts(government: LocalGovernment) -> tuple[str, ...]:
         return SAITAMA_WARDS
     people = population(government.code)
     return DISTRICTS[: 5 if people >= 300_000 else 3 if people >= 100_000 else 2 if people >= 40_000 else 1]
-
-
-def organisation_id(code: str, key: str) -> uuid.UUID:
-    return uuid.uuid5(NAMESPACE, f"organisation/{code}/{key}")
 
 
 def _count(people: int, per: int, most: int) -> int:
@@ -211,58 +189,6 @@ def _municipal_organisations(government: LocalGovernment) -> list[tuple[str, Org
 
 def prefecture_name(prefecture_code: str) -> str:
     return for_prefecture(prefecture_code)[0].name
-
-
-# --- demo users ------------------------------------------------------------------------
-
-
-def _selected(prefecture: str, municipalities: Sequence[str] | None) -> tuple[LocalGovernment, ...]:
-    if prefecture not in SUPPORTED_PREFECTURES:
-        raise ValueError(f"unknown prefecture {prefecture!r}; supported: {', '.join(SUPPORTED_PREFECTURES)}")
-    governments = for_prefecture(prefecture)
-    if municipalities is None:
-        return governments
-    unknown = set(municipalities) - {g.code for g in governments}
-    if unknown:
-        raise ValueError(f"not local governments of prefecture {prefecture}: {', '.join(sorted(unknown))}")
-    return tuple(g for g in governments if g.code in set(municipalities))
-
-
-def _user_organisation(government: LocalGovernment, role: AppRole) -> uuid.UUID:
-    key = {
-        AppRole.SCHOOL_STAFF: "junior_high_school/0",
-        AppRole.SCHOOL_SOCIAL_WORKER: "education",
-        AppRole.WELFARE_WORKER: "community/0",
-        AppRole.MUNICIPAL_SYSTEM: "information",
-        AppRole.PREFECTURE_ANALYST: "care",
-        AppRole.PLATFORM_ADMIN: "digital",
-    }.get(role, "department")
-    return organisation_id(government.code, key)
-
-
-def _display_name(government: LocalGovernment, role: AppRole) -> str:
-    """A stable name, different for each role of a tenant."""
-    if role is AppRole.MUNICIPAL_SYSTEM:
-        return "市町村システム連携（デモ）"
-    key, index = int(government.code[:5]), list(AppRole).index(role)
-    return f"{STAFF_FAMILY[(key + index) % len(STAFF_FAMILY)]} {STAFF_GIVEN[(key * 7 + index * 5) % len(STAFF_GIVEN)]}"
-
-
-def demo_users(prefecture: str, municipalities: Sequence[str] | None = None) -> tuple[DemoUser, ...]:
-    """The demo users `seed_demo` provisions (same ids, no database needed): the prefecture
-    tenant gets the prefecture analyst and the platform administrator, every municipality
-    the other seven roles."""
-    users: list[DemoUser] = []
-    for government in _selected(prefecture, municipalities):
-        for role in PREFECTURE_ROLES if government.is_prefecture else MUNICIPAL_ROLES:
-            subject = f"demo:{role.value}:{government.code}"
-            organisation = _user_organisation(government, role)
-            users.append(DemoUser(subject, _display_name(government, role), role, government.code, organisation))
-    return tuple(users)
-
-
-def membership_id(user: DemoUser) -> uuid.UUID:
-    return uuid.uuid5(NAMESPACE, f"membership/{user.municipality_code}/{user.role.value}")
 
 
 # --- generating a tenant's rows --------------------------------------------------------
@@ -581,6 +507,24 @@ async def is_seeded(admin_url: str) -> bool:
         return await has_organisations(conn)
 
 
+async def remove_demo_data(admin_url: str) -> int:
+    """Remove what seeding and the demo's requests wrote: every tenant's rows (audit log
+    included), the users and the organisations; the registry stays. One transaction over
+    the administrative connection; returns the tenant rows removed.
+
+    Development only: `kizuna demo seed --reset` refuses to call it in any other mode.
+    Until seeding runs again, `is_seeded` is False, so an interrupted reset is finished by
+    the next `kizuna serve` or `kizuna demo seed`.
+    """
+    children_first = tuple(reversed(TENANT_TABLES))
+    async with admin_connection(admin_url) as conn, conn.transaction():
+        removed = 0
+        for code in await registered_codes(conn):
+            removed += await remove_tenant_rows(conn, code, children_first)
+        await remove_users_and_organisations(conn)
+    return removed
+
+
 async def _provision(
     admin_url: str,
     prefecture: str,
@@ -649,7 +593,7 @@ async def seed_demo(
     `municipalities`); the demo users are those of the development IdP, `issuer`."""
     if not scale > 0:
         raise ValueError("scale must be positive")
-    governments = _selected(prefecture, municipalities)
+    governments = selected(prefecture, municipalities)
     users = demo_users(prefecture, [g.code for g in governments])
     totals = dict.fromkeys(TENANT_TABLES, 0)
     totals["membership"] = await _provision(admin_url, prefecture, governments, users, issuer)

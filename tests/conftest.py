@@ -32,7 +32,7 @@ from kizuna.platform.server_protocol import with_header_deadline
 from kizuna.platform.settings import Settings
 from kizuna.platform.urls import app_url, asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
-from kizuna.tenants import demo
+from kizuna.tenants import demo, demo_users
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -65,13 +65,13 @@ def urls(server_url: str) -> DatabaseUrls:
 
 
 @pytest.fixture(scope="session")
-def users() -> tuple[demo.DemoUser, ...]:
-    return demo.demo_users("11", list(SEEDED))
+def users() -> tuple[demo_users.DemoUser, ...]:
+    return demo_users.demo_users("11", list(SEEDED))
 
 
 @pytest.fixture(scope="session")
-def user(users: tuple[demo.DemoUser, ...]) -> Callable[[AppRole, str], demo.DemoUser]:
-    def find(role: AppRole, municipality: str) -> demo.DemoUser:
+def user(users: tuple[demo_users.DemoUser, ...]) -> Callable[[AppRole, str], demo_users.DemoUser]:
+    def find(role: AppRole, municipality: str) -> demo_users.DemoUser:
         return next(u for u in users if u.role is role and u.municipality_code == municipality)
 
     return find
@@ -83,7 +83,7 @@ def signing_key(settings: Settings) -> Any:
 
 
 @pytest.fixture(scope="session")
-def token(settings: Settings, signing_key: Any, users: tuple[demo.DemoUser, ...]) -> Callable[..., str]:
+def token(settings: Settings, signing_key: Any, users: tuple[demo_users.DemoUser, ...]) -> Callable[..., str]:
     """A real access token from the development IdP for the demo user of `role` in
     `municipality`; keyword overrides (subject, issuer, audience, scope, ttl_seconds)
     forge variants to attack with."""
@@ -274,7 +274,7 @@ async def app_conn(urls: DatabaseUrls) -> AsyncIterator[asyncpg.Connection]:
 
 
 @pytest.fixture
-def as_user(app_conn: asyncpg.Connection, user: Callable[[AppRole, str], demo.DemoUser]) -> Callable[..., Any]:
+def as_user(app_conn: asyncpg.Connection, user: Callable[[AppRole, str], demo_users.DemoUser]) -> Callable[..., Any]:
     """`async with as_user(role, municipality) as conn:` runs inside a request transaction
     opened exactly as the request path opens it, and always rolls back. `act_in` names
     another tenant to act in (a platform administrator's, whose home is the prefecture)."""

@@ -16,7 +16,7 @@ from kizuna.platform import audit
 from kizuna.platform.database import Database, RequestContext
 from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.vocabulary import AppRole
-from kizuna.tenants import demo
+from kizuna.tenants import demo_users
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -92,7 +92,7 @@ async def database(urls: DatabaseUrls) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def context_of(user: Callable[[AppRole, str], demo.DemoUser]) -> Callable[..., RequestContext]:
+def context_of(user: Callable[[AppRole, str], demo_users.DemoUser]) -> Callable[..., RequestContext]:
     def make(role: AppRole, municipality: str, request_id: str) -> RequestContext:
         demo_user = user(role, municipality)
         return RequestContext(role, municipality, demo_user.user_id, demo_user.organisation_id, request_id)

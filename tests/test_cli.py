@@ -1,21 +1,34 @@
-"""The `kizuna` command, as a person runs it: serve on a fresh data directory, tokens, db url."""
+"""The `kizuna` command, as a person runs it: serve on a fresh data directory, tokens, db url,
+the demo seed, and what every command says in --help."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
+import pty
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
-from kizuna.platform.cli import main
+from kizuna.auth import devidp
+from kizuna.platform import embedded, provisioning
+from kizuna.platform.cli import build_parser, main
+from kizuna.platform.settings import DEFAULT_DEV_ISSUER
+from kizuna.platform.urls import DATABASE_NAME, with_database
+from kizuna.platform.vocabulary import AppRole
+from kizuna.tenants import demo_users
 
 KOCHI_CITY = "392014"
 
@@ -152,3 +165,240 @@ def test_db_url_is_the_unprivileged_login(served: tuple[str, Path]) -> None:
     result = run_cli("db", "url", data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("postgresql://kizuna_app")
+
+
+def admin_url(data_dir: Path) -> str:
+    """The administrative URL of the embedded server `served` runs."""
+    server = embedded.running_url(data_dir / "pgdata")
+    assert server is not None
+    return with_database(server, DATABASE_NAME)
+
+
+def grant(data_dir: Path, subject: str, municipality: str = KOCHI_CITY) -> None:
+    """A caseworker membership for `subject` at the development IdP, onboarded as an administrator would."""
+
+    async def run() -> None:
+        async with provisioning.admin_connection(admin_url(data_dir)) as conn:
+            ids = await provisioning.upsert_users(
+                conn, [provisioning.UserRow(uuid.uuid4(), DEFAULT_DEV_ISSUER, subject)]
+            )
+            row = provisioning.MembershipRow(
+                uuid.uuid4(),
+                ids[(DEFAULT_DEV_ISSUER, subject)],
+                "テスト 職員",
+                AppRole.CASEWORKER,
+                demo_users.organisation_id(municipality, "department"),
+            )
+            await provisioning.add_memberships(conn, municipality, [row])
+
+    asyncio.run(run())
+
+
+def viewer(url: str, token: str) -> httpx.Response:
+    return httpx.post(
+        f"{url}/graphql",
+        json={"query": "{ viewer { subject role } }"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+
+
+def test_every_option_has_a_description() -> None:
+    def undescribed(parser: argparse.ArgumentParser, path: str) -> Iterator[str]:
+        for action in parser._actions:
+            if not action.help:
+                yield f"{path} {action.dest}"
+            if isinstance(action, argparse._SubParsersAction):
+                for choice in action._choices_actions:
+                    if not choice.help:
+                        yield f"{path} {choice.dest}"
+                for name, sub in action.choices.items():
+                    yield from undescribed(sub, f"{path} {name}")
+
+    assert list(undescribed(build_parser(), "kizuna")) == []
+
+
+HEAVY = ("strawberry", "sqlalchemy", "asyncpg", "alembic", "faker", "uvicorn", "kizuna.schema", "kizuna.tenants.demo")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["tenants", "list"],
+        ["dev-token", "--role", "caseworker", "--municipality", KOCHI_CITY],
+        ["dev-client", "--municipality", KOCHI_CITY],
+    ],
+)
+def test_plain_commands_import_no_heavy_module(tmp_path: Path, argv: list[str]) -> None:
+    """What makes a command slow to start: the schema, SQLAlchemy, the database drivers, the seeding code."""
+    script = (
+        "import contextlib, io, sys\n"
+        "from kizuna.platform.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main({argv!r}) == 0\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} or m in {HEAVY!r}))\n"
+    )
+    env = os.environ | {"KIZUNA_DATA_DIR": str(tmp_path), "KIZUNA_PREFECTURE": "39"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_dev_token_for_a_subject_with_a_membership(served: tuple[str, Path]) -> None:
+    url, data_dir = served
+    grant(data_dir, "test:granted")
+    result = run_cli("dev-token", "--subject", "test:granted", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert viewer(url, result.stdout.strip()).json()["data"]["viewer"] == {
+        "subject": "test:granted",
+        "role": "CASEWORKER",
+    }
+
+
+def test_dev_token_refuses_a_subject_without_a_membership(served: tuple[str, Path]) -> None:
+    url, data_dir = served
+    result = run_cli("dev-token", "--subject", "test:nobody", data_dir=data_dir)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "holds no active membership" in result.stderr
+    # what it would have printed: a token the server refuses
+    assert viewer(url, forged_token(data_dir, "test:nobody")).status_code == 403
+
+
+def forged_token(data_dir: Path, subject: str) -> str:
+    return devidp.issue_access_token(
+        devidp.load_or_create_key(data_dir),
+        issuer=DEFAULT_DEV_ISSUER,
+        audience="kizuna",
+        subject=subject,
+        scope="openid",
+        ttl_seconds=60,
+        client_id="kizuna-tests",
+    )
+
+
+def test_dev_token_for_a_subject_needs_a_running_database(tmp_path: Path) -> None:
+    result = run_cli("dev-token", "--subject", "demo:caseworker:392014", data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "not running: start kizuna serve" in result.stderr
+    assert not (tmp_path / "pgdata").exists()  # nothing was started
+
+
+def test_dev_token_refuses_a_subject_with_a_demo_role(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dev-token", "--subject", "x", "--role", "caseworker"]) == 2
+    assert "either --subject or --role" in capsys.readouterr().err
+
+
+def test_db_url_prints_only_the_url_and_it_reads_no_table(served: tuple[str, Path]) -> None:
+    _, data_dir = served
+    result = run_cli("db", "url", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert line.startswith("postgresql://kizuna_app@/kizuna?host=")  # no password: the socket trusts local logins
+
+    async def read(dsn: str) -> int:
+        conn = await asyncpg.connect(dsn)
+        try:
+            count: int = await conn.fetchval("SELECT count(*) FROM kizuna.municipality")
+            return count
+        finally:
+            await conn.close()
+
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        asyncio.run(read(line))
+    admin = run_cli("db", "url", "--admin", data_dir=data_dir)
+    assert admin.returncode == 0, admin.stderr
+    assert asyncio.run(read(admin.stdout.strip())) == 35
+    assert "kizuna.begin_request" in run_cli("db", "url", "--help", data_dir=data_dir).stdout
+
+
+def test_db_url_never_prints_the_administrative_password(served: tuple[str, Path]) -> None:
+    _, data_dir = served
+    with_password = make_url(admin_url(data_dir)).set(password="admin-secret").render_as_string(hide_password=False)
+    result = run_cli("db", "url", data_dir=data_dir, env={"DATABASE_URL": with_password})
+    assert result.returncode == 0, result.stderr
+    assert "admin-secret" not in result.stdout + result.stderr
+    assert result.stdout.startswith("postgresql://kizuna_app@")
+
+
+def test_db_url_admin_is_for_development_only(tmp_path: Path) -> None:
+    result = run_cli("db", "url", "--admin", data_dir=tmp_path, env={"KIZUNA_ENV": "production"})
+    assert result.returncode == 2
+    assert "development only" in result.stderr
+    assert not (tmp_path / "pgdata").exists()
+
+
+def tenant_rows(data_dir: Path) -> dict[str, int]:
+    async def run() -> dict[str, int]:
+        async with provisioning.admin_connection(admin_url(data_dir)) as conn:
+            rows = await conn.fetch("SELECT municipality_code, count(*) FROM kizuna.carer_case GROUP BY 1")
+            return {r[0]: r[1] for r in rows}
+
+    return asyncio.run(run())
+
+
+def test_demo_seed_on_seeded_data_says_so(served: tuple[str, Path]) -> None:
+    _, data_dir = served
+    result = run_cli("demo", "seed", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "already there" in result.stdout
+    assert "kizuna demo seed --reset" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [({}, "pass --yes"), ({"KIZUNA_ENV": "production"}, "development only")],
+)
+def test_demo_seed_reset_refuses(served: tuple[str, Path], env: dict[str, str], message: str) -> None:
+    """Without a terminal to confirm on and without --yes, or outside development (even with --yes)."""
+    _, data_dir = served
+    before = tenant_rows(data_dir)
+    args = ["demo", "seed", "--reset"] + (["--yes"] if env else [])
+    result = subprocess.run(
+        [sys.executable, "-m", "kizuna.platform.cli", *args],
+        env=os.environ | {"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_PREFECTURE": "39"} | env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert tenant_rows(data_dir) == before
+
+
+def test_demo_seed_reset_asks_on_a_terminal(served: tuple[str, Path]) -> None:
+    _, data_dir = served
+    before = tenant_rows(data_dir)
+    controller, terminal = pty.openpty()
+    with os.fdopen(controller, "wb", buffering=0) as keyboard:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kizuna.platform.cli", "demo", "seed", "--reset"],
+            env=os.environ | {"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_PREFECTURE": "39"},
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        os.close(terminal)
+        keyboard.write(b"n\n")
+        _, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert "Nothing removed" in err.decode()
+    assert tenant_rows(data_dir) == before
+
+
+def test_demo_seed_reset_starts_afresh(served: tuple[str, Path]) -> None:
+    url, data_dir = served
+    before = tenant_rows(data_dir)
+    grant(data_dir, "test:before-reset")
+    result = run_cli("demo", "seed", "--reset", "--yes", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "Removed the demo data" in result.stdout
+    assert "Seeded 35 tenants" in result.stdout
+    assert tenant_rows(data_dir) == before  # the same seed gives the same demo data
+    refused = run_cli("dev-token", "--subject", "test:before-reset", data_dir=data_dir)
+    assert refused.returncode == 2  # what was added since is gone
+    token = run_cli("dev-token", "--role", "caseworker", "--municipality", KOCHI_CITY, data_dir=data_dir)
+    assert viewer(url, token.stdout.strip()).status_code == 200  # the running server answers from the new seed

@@ -27,7 +27,7 @@ from kizuna.platform.vocabulary import (
     ReferralStatus,
     SubmissionStatus,
 )
-from kizuna.tenants import demo, demo_people
+from kizuna.tenants import demo, demo_people, demo_users
 from kizuna.tenants.registry import by_code, for_prefecture
 
 SAITAMA_CITY = "111007"
@@ -88,7 +88,7 @@ def seeded(server_url: str) -> Seeded:
 
 def test_summary_counts_what_was_inserted(seeded: Seeded) -> None:
     assert seeded.summary.municipalities == 3
-    assert seeded.summary.users == demo.demo_users("11", SEEDED)
+    assert seeded.summary.users == demo_users.demo_users("11", SEEDED)
     for table in TENANT_TABLES:
         in_db = value(seeded.admin, f"SELECT count(*) FROM kizuna.{table} WHERE municipality_code = ANY($1)", SEEDED)
         assert seeded.summary.rows[table] == in_db, table
@@ -115,7 +115,7 @@ def test_every_stage_and_category_occurs(seeded: Seeded) -> None:
 def test_the_prefecture_holds_programmes_only(seeded: Seeded) -> None:
     held = counts(seeded.admin, PREFECTURE)
     assert held["programme_activity"] > 0
-    assert held["membership"] == len(demo.PREFECTURE_ROLES)
+    assert held["membership"] == len(demo_users.PREFECTURE_ROLES)
     assert {t for t, n in held.items() if n} == {"programme_activity", "membership"}
     figures = {
         (r["kind"], r["participants"])
@@ -261,7 +261,7 @@ def test_meetings_referrals_and_dispatches(seeded: Seeded) -> None:
     assert {ReferralSource.SCHOOL.value, ReferralSource.LINE_CONSULTATION.value} <= {r["source"] for r in referrals}
     for code in (SAITAMA_CITY, KAWAGOE):
         for role in (AppRole.SCHOOL_STAFF, AppRole.SCHOOL_SOCIAL_WORKER, AppRole.WELFARE_WORKER):
-            referrer = next(u for u in demo.demo_users("11", [code]) if u.role is role)
+            referrer = next(u for u in demo_users.demo_users("11", [code]) if u.role is role)
             own = value(
                 seeded.admin,
                 "SELECT count(*) FROM kizuna.referral WHERE municipality_code = $1 AND referrer_organisation_id = $2"
@@ -339,7 +339,7 @@ def test_rows_are_deterministic_and_depend_on_the_seed() -> None:
 
 
 def test_demo_users_one_per_role_and_tenant() -> None:
-    users = demo.demo_users("11")
+    users = demo_users.demo_users("11")
     assert len({u.municipality_code for u in users}) == 64
     by_tenant: dict[str, list[AppRole]] = {}
     for u in users:
@@ -349,10 +349,10 @@ def test_demo_users_one_per_role_and_tenant() -> None:
     assert sorted(by_tenant.pop(PREFECTURE)) == sorted([AppRole.PREFECTURE_ANALYST, AppRole.PLATFORM_ADMIN])
     municipal = sorted(r for r in AppRole if r not in (AppRole.PREFECTURE_ANALYST, AppRole.PLATFORM_ADMIN))
     assert all(sorted(roles) == municipal for roles in by_tenant.values())
-    assert demo.demo_users("11", SEEDED) == tuple(u for u in users if u.municipality_code in SEEDED)
-    assert {u.municipality_code for u in demo.demo_users("39")} >= {"390003", "392014"}
+    assert demo_users.demo_users("11", SEEDED) == tuple(u for u in users if u.municipality_code in SEEDED)
+    assert {u.municipality_code for u in demo_users.demo_users("39")} >= {"390003", "392014"}
     with pytest.raises(ValueError, match="not local governments"):
-        demo.demo_users("11", ["392014"])
+        demo_users.demo_users("11", ["392014"])
 
 
 def test_sizing_by_population() -> None:

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from kizuna.platform.vocabulary import AppRole
-from kizuna.tenants import demo
+from kizuna.tenants import demo_users
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -41,7 +41,7 @@ async def test_a_supervisor_cannot_insert_or_promote_to_a_supervisors_role(as_us
             await conn.execute(
                 "UPDATE kizuna.membership SET role = 'supervisor' WHERE municipality_code = $1 AND id = $2",
                 SAITAMA_CITY,
-                demo.membership_id(colleague),
+                demo_users.membership_id(colleague),
             )
 
 

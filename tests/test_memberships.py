@@ -19,7 +19,7 @@ from kizuna.platform import audit
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.relay import encode_global_id
-from kizuna.tenants import demo
+from kizuna.tenants import demo_users
 
 if TYPE_CHECKING:
     from kizuna.tests.conftest import Tidy
@@ -138,7 +138,7 @@ NOTHING = {"users": 0, "memberships": 0, "audit": 0}
 
 
 def organisation(code: str, key: str = "department") -> uuid.UUID:
-    return demo.organisation_id(code, key)
+    return demo_users.organisation_id(code, key)
 
 
 class TestListMemberships:
@@ -146,7 +146,7 @@ class TestListMemberships:
         data = ok(call(LIST, AppRole.SUPERVISOR, SAITAMA_CITY, {"first": 100}))
         nodes = [edge["node"] for edge in data["memberships"]["edges"]]
         assert {n["municipalityCode"] for n in nodes} == {SAITAMA_CITY}
-        assert {n["subject"] for n in nodes} >= {f"demo:{r.value}:{SAITAMA_CITY}" for r in demo.MUNICIPAL_ROLES}
+        assert {n["subject"] for n in nodes} >= {f"demo:{r.value}:{SAITAMA_CITY}" for r in demo_users.MUNICIPAL_ROLES}
         assert all(n["active"] and n["revokedAt"] is None for n in nodes)
         assert data["memberships"]["totalCount"] == len(nodes)
 
@@ -391,7 +391,7 @@ class TestRevokeMembership:
     async def test_another_tenants_membership_is_not_found_like_a_random_id(
         self, call: Any, admin_conn: Any, user: Any, tidy: Tidy
     ) -> None:
-        theirs = demo.membership_id(user(AppRole.CASEWORKER, KAWAGOE))
+        theirs = demo_users.membership_id(user(AppRole.CASEWORKER, KAWAGOE))
         crossed = ok(call(REVOKE, AppRole.SUPERVISOR, SAITAMA_CITY, {"id": encode_global_id("Membership", theirs)}))
         unknown = ok(
             call(REVOKE, AppRole.SUPERVISOR, SAITAMA_CITY, {"id": encode_global_id("Membership", uuid.uuid4())})
@@ -409,7 +409,7 @@ class TestRevokeMembership:
         # An administrator names a second supervisor in さいたま市.
         variables = grant_input(settings, tidy.subject(), AppRole.SUPERVISOR, organisation(SAITAMA_CITY))
         colleague = granted(call(GRANT, AppRole.PLATFORM_ADMIN, PREFECTURE, variables, act_in=SAITAMA_CITY))["id"]
-        own = encode_global_id("Membership", demo.membership_id(user(AppRole.SUPERVISOR, SAITAMA_CITY)))
+        own = encode_global_id("Membership", demo_users.membership_id(user(AppRole.SUPERVISOR, SAITAMA_CITY)))
         for target in (colleague, own):
             refusal = ok(call(REVOKE, AppRole.SUPERVISOR, SAITAMA_CITY, {"id": target}))
             assert user_errors(refusal, "revokeMembership") == [("id", "FORBIDDEN")]
@@ -432,7 +432,7 @@ class TestRevokeMembership:
         assert (await written(admin_conn, tidy))["audit"] == 2
 
     async def test_caseworker_cannot_revoke(self, call: Any, admin_conn: Any, user: Any, tidy: Tidy) -> None:
-        colleague = demo.membership_id(user(AppRole.COORDINATOR, SAITAMA_CITY))
+        colleague = demo_users.membership_id(user(AppRole.COORDINATOR, SAITAMA_CITY))
         refused(call(REVOKE, AppRole.CASEWORKER, SAITAMA_CITY, {"id": encode_global_id("Membership", colleague)}))
         assert await admin_conn.fetchval("SELECT revoked_at FROM kizuna.membership WHERE id = $1", colleague) is None
         assert await written(admin_conn, tidy) == NOTHING
