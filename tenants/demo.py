@@ -35,6 +35,8 @@ from decimal import Decimal
 from importlib.resources import files
 from typing import Any, Final
 
+import orjson
+
 from kizuna.platform.database import Database, RequestContext, TenantTransaction
 from kizuna.platform.ids import uuid7
 from kizuna.platform.models import TENANT_TABLES
@@ -227,14 +229,20 @@ def tenant_rows(government: LocalGovernment, *, scale: float, seed: int) -> dict
     return rows
 
 
+def column_names(table: str) -> tuple[str, ...]:
+    """The columns of a table's rows, in order, after the tenant code."""
+    return tuple(c.split(":")[0] for c in demo_people.COLUMNS.get(table) or COLUMNS[table])
+
+
 def insert_sql(table: str) -> str:
-    """A multi-row-friendly INSERT; the transaction passes the tenant as $1."""
-    columns = demo_people.COLUMNS.get(table) or COLUMNS[table]
-    names = ", ".join(c.split(":")[0] for c in columns)
-    params = ", ".join(
-        f"${n}::kizuna.{c.split(':')[1]}" if ":" in c else f"${n}" for n, c in enumerate(columns, start=2)
+    """One INSERT for all of a tenant's rows of `table`: $1 is the tenant (the transaction
+    passes it), $2 the rows as a JSON array of objects, which the table's own row type
+    reads (enums, arrays and dates included). One statement text per table, prepared once."""
+    names = ", ".join(column_names(table))
+    return (
+        f"INSERT INTO kizuna.{table} (municipality_code, {names})"
+        f" SELECT $1, {names} FROM jsonb_populate_recordset(NULL::kizuna.{table}, $2::jsonb)"
     )
-    return f"INSERT INTO kizuna.{table} (municipality_code, {names}) VALUES ($1, {params})"
 
 
 # --- municipality status and programmes ------------------------------------------------
@@ -571,11 +579,15 @@ async def _seed_tenant(
 
 
 async def _insert(tx: TenantTransaction, rows: Mapping[str, Sequence[Sequence[Any]]]) -> dict[str, int]:
+    """One statement per table: the server inserts a table's rows in one execution, where
+    one execution per row cost the most of a first start."""
     counts: dict[str, int] = {}
     for table in TENANT_TABLES:  # parents first
-        if rows.get(table):
-            await tx.executemany(insert_sql(table), rows[table])
-            counts[table] = len(rows[table])
+        if table_rows := rows.get(table):
+            names = column_names(table)
+            document = orjson.dumps([dict(zip(names, row, strict=True)) for row in table_rows], default=str)
+            await tx.execute(insert_sql(table), document.decode())
+            counts[table] = len(table_rows)
     return counts
 
 
