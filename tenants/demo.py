@@ -22,6 +22,7 @@ rest follow the cases.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import functools
@@ -64,6 +65,8 @@ from kizuna.tenants.registry import LocalGovernment, for_prefecture, prefecture_
 MIN_CASES: Final = 8
 PEOPLE_PER_CASE: Final = 10_000
 REQUEST_ID: Final = "demo-seed"
+SEEDING_TENANTS: Final = 2
+"""Tenants seeded at the same time, each in its own transaction and connection."""
 
 PREFECTURE_DEPARTMENTS: Final = {
     "11": ("埼玉県 福祉部 地域包括ケア課", "埼玉県 企画財政部 行政・デジタル改革課"),
@@ -574,7 +577,8 @@ async def _seed_tenant(
     async with database.transaction(context, readonly=False) as tx:
         if await tx.fetchval(HOLDS_PROGRAMMES if government.is_prefecture else HOLDS_CASEWORK):
             return {}
-        rows = tenant_rows(government, scale=scale, seed=seed)
+        # In a thread: the event loop meanwhile sends another tenant's rows to the server.
+        rows = await asyncio.to_thread(tenant_rows, government, scale=scale, seed=seed)
         return await _insert(tx, rows)
 
 
@@ -609,14 +613,20 @@ async def seed_demo(
     users = demo_users(prefecture, [g.code for g in governments])
     totals = dict.fromkeys(TENANT_TABLES, 0)
     totals["membership"] = await _provision(admin_url, prefecture, governments, users, issuer)
-    seeded = 0
-    database = await Database.connect(app_dsn, size=2)
+    pending = iter(governments)
+
+    async def seed_pending() -> list[dict[str, int]]:
+        return [await _seed_tenant(database, g, users, scale=scale, seed=seed) for g in pending]
+
+    database = await Database.connect(app_dsn, size=SEEDING_TENANTS)
     try:
-        for government in governments:
-            counts = await _seed_tenant(database, government, users, scale=scale, seed=seed)
-            seeded += bool(counts)
-            for table, count in counts.items():
-                totals[table] += count
+        # A few tenants at a time, so the client's work (generating rows) and the server's
+        # (inserting them) overlap; each tenant's rows depend on its own seed only.
+        done = await asyncio.gather(*(seed_pending() for _ in range(SEEDING_TENANTS)))
     finally:
         await database.close()
-    return DemoSummary(municipalities=seeded, rows=totals, users=users)
+    tenants = [counts for worker in done for counts in worker]
+    for counts in tenants:
+        for table, count in counts.items():
+            totals[table] += count
+    return DemoSummary(municipalities=sum(bool(c) for c in tenants), rows=totals, users=users)
