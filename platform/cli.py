@@ -179,6 +179,7 @@ def _confirmed_reset(yes: bool) -> bool:
 
 
 def _dev_token(settings: Settings, args: argparse.Namespace) -> int:
+    from kizuna.auth import devidp
     from kizuna.tenants import demo_users
 
     scope = "openid"
@@ -186,7 +187,7 @@ def _dev_token(settings: Settings, args: argparse.Namespace) -> int:
         if args.role is not None or args.municipality is not None:
             print("pass either --subject or --role and --municipality", file=sys.stderr)
             return 2
-        refusal = _without_membership(settings, args.subject)
+        refusal = _subject_refusal(settings, args.subject)
         if refusal is not None:
             print(refusal, file=sys.stderr)
             return 2
@@ -205,8 +206,6 @@ def _dev_token(settings: Settings, args: argparse.Namespace) -> int:
         subject = user.subject
         if user.role is AppRole.MUNICIPAL_SYSTEM:
             scope = f"municipality:{args.municipality}"
-    from kizuna.auth import devidp
-
     key = devidp.load_or_create_key(settings.data_dir)
     print(
         devidp.issue_access_token(
@@ -222,7 +221,7 @@ def _dev_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _without_membership(settings: Settings, subject: str) -> str | None:
+def _subject_refusal(settings: Settings, subject: str) -> str | None:
     """Why a token for `subject` would be refused (no active membership, no database), or None.
 
     Asks the running database the server's own question (`Database.directory`, as the

@@ -347,16 +347,19 @@ def test_demo_seed_on_seeded_data_says_so(served: tuple[str, Path]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("env", "message"),
-    [({}, "pass --yes"), ({"KIZUNA_ENV": "production"}, "development only")],
+    ("args", "env", "message"),
+    [
+        (["--reset"], {}, "pass --yes"),
+        (["--reset", "--yes"], {"KIZUNA_ENV": "production"}, "development only"),
+        ([], {"KIZUNA_ENV": "production"}, "development only"),
+    ],
 )
-def test_demo_seed_reset_refuses(served: tuple[str, Path], env: dict[str, str], message: str) -> None:
-    """Without a terminal to confirm on and without --yes, or outside development (even with --yes)."""
+def test_demo_seed_refuses(served: tuple[str, Path], args: list[str], env: dict[str, str], message: str) -> None:
+    """--reset without a terminal to confirm on and without --yes; any seeding outside development."""
     _, data_dir = served
     before = tenant_rows(data_dir)
-    args = ["demo", "seed", "--reset"] + (["--yes"] if env else [])
     result = subprocess.run(
-        [sys.executable, "-m", "kizuna.platform.cli", *args],
+        [sys.executable, "-m", "kizuna.platform.cli", "demo", "seed", *args],
         env=os.environ | {"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_PREFECTURE": "39"} | env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
