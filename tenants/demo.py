@@ -2,11 +2,12 @@
 
 `seed_demo` provisions over the administrative connection only what must exist before a
 request can be made (the prefecture's registry, the organisations directory, one
-membership per role and tenant: `demo_users`), then writes every tenant's data through
+membership per role and tenant: `tenants/demo_users.py`), then writes every tenant's data through
 `Database.transaction` as that tenant's demo supervisor (the prefecture's analyst for the
 prefecture tenant), under the application role and row security, exactly as requests do:
-one transaction per tenant, multi-row inserts, never COPY. A tenant that already holds data
-is skipped, so seeding twice inserts nothing new.
+one transaction per tenant (two tenants at a time), one multi-row INSERT per table, never
+COPY. A tenant that already holds data is skipped, so seeding twice inserts nothing new;
+`remove_demo_data` (development's `kizuna demo seed --reset`) starts afresh.
 
 Organisation and membership ids are uuid5 of stable names (the same on every run and in
 `demo_users`); every other id is a UUIDv7 from a `random.Random` seeded with (seed,
