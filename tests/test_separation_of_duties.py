@@ -20,7 +20,7 @@ import pytest
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.relay import decode_global_id, encode_global_id
-from kizuna.tenants import demo
+from kizuna.tenants import demo_users
 
 if TYPE_CHECKING:
     from kizuna.tests.conftest import Tidy
@@ -57,7 +57,7 @@ def grant(settings: Settings, subject: str, role: AppRole = AppRole.CASEWORKER) 
             "subject": subject,
             "displayName": "テスト 職員",
             "role": role.name,
-            "organizationId": encode_global_id("Organization", demo.organisation_id(SAITAMA_CITY, "department")),
+            "organizationId": encode_global_id("Organization", demo_users.organisation_id(SAITAMA_CITY, "department")),
         }
     }
 
@@ -99,7 +99,7 @@ class TestNobodyGrantsThemself:
         home = PREFECTURE if role is AppRole.PLATFORM_ADMIN else SAITAMA_CITY
         me = user(role, home)
         colleague = user(AppRole.CASEWORKER, SAITAMA_CITY)
-        organisation = demo.organisation_id(SAITAMA_CITY, "department")
+        organisation = demo_users.organisation_id(SAITAMA_CITY, "department")
         insert = (
             "INSERT INTO kizuna.membership (municipality_code, id, user_id, display_name, role, organisation_id,"
             " granted_by, granted_by_role) VALUES ($1, $2, $3, 'x', 'coordinator', $4, $5, $6::kizuna.app_role)"
