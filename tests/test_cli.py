@@ -405,3 +405,17 @@ def test_demo_seed_reset_starts_afresh(served: tuple[str, Path]) -> None:
     assert refused.returncode == 2  # what was added since is gone
     token = run_cli("dev-token", "--role", "caseworker", "--municipality", KOCHI_CITY, data_dir=data_dir)
     assert viewer(url, token.stdout.strip()).status_code == 200  # the running server answers from the new seed
+
+
+def test_a_database_at_head_is_not_migrated_again(served: tuple[str, Path]) -> None:
+    """A restart asks the revision and loads neither the migration environment nor the models."""
+    _, data_dir = served
+    script = (
+        "import sys\n"
+        "from kizuna.platform import migrate\n"
+        f"migrate.upgrade({admin_url(data_dir)!r})\n"
+        "print(sorted(m for m in sys.modules if m in ('kizuna.platform.models', 'sqlalchemy.orm')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
