@@ -34,6 +34,17 @@ def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
     on_interrupt(signal.SIGINT, frame)
 
 
+_HOLDS_DEMO_DATA = """\
+kizuna serve: this database holds demo data, and production does not run on it.
+  It has {users} users of the development IdP with memberships in its tenants (a platform
+  administrator among them), and synthetic persons and cases. Any development server that
+  reaches this database would let anyone sign in as those users.
+  Either give production a database of its own (an empty one: set DATABASE_URL to it and run
+  `kizuna db upgrade`), or, if this one holds nothing but the demo data, remove all of it:
+    KIZUNA_ENV=development DATABASE_URL=<this database> kizuna demo remove
+  (it removes every tenant's data, the users and the organisations; the registry stays)."""
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -59,7 +70,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     signal.signal(signal.SIGTERM, _as_ctrl_c)
     urls = prepare(settings)
-    if not asyncio.run(demo.is_seeded(urls.admin)):
+    if not settings.development:
+        # Production never seeds, and never serves a database that demo users can sign in to.
+        demo_users = asyncio.run(demo.development_users(urls.admin))
+        if demo_users:
+            print(_HOLDS_DEMO_DATA.format(users=demo_users), file=sys.stderr)
+            return 2
+    elif not asyncio.run(demo.is_seeded(urls.admin)):
         print("First start: seeding demo data for every tenant …", flush=True)
         summary = asyncio.run(demo.seed_demo(urls.admin, urls.app, prefecture=settings.prefecture))
         print(f"Seeded {summary.municipalities} tenants.", flush=True)
@@ -135,17 +152,34 @@ def _tenants(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.development:
+        # Demo users belong to the development IdP; a production database gets none.
+        print(f"kizuna demo {args.demo_command}: development only (KIZUNA_ENV=development)", file=sys.stderr)
+        return 2
+    return _demo_remove(settings, args) if args.demo_command == "remove" else _demo_seed(settings, args)
+
+
+def _demo_remove(settings: Settings, args: argparse.Namespace) -> int:
+    from kizuna.platform.runtime import prepare
+    from kizuna.tenants import demo
+
+    if not _confirmed_removal(args.yes, "Remove every tenant's data, the users and the organisations?"):
+        return 2
+    removed = asyncio.run(demo.remove_demo_data(prepare(settings).admin))
+    print(f"Removed the demo data ({removed} rows).")
+    return 0
+
+
+def _demo_seed(settings: Settings, args: argparse.Namespace) -> int:
     from kizuna.platform.runtime import prepare
     from kizuna.tenants import demo
 
     if args.scale <= 0:
         print("--scale must be positive", file=sys.stderr)
         return 2
-    if not settings.development:
-        # Demo users belong to the development IdP; a production database gets none.
-        print("kizuna demo seed: demo data is for development only (KIZUNA_ENV=development)", file=sys.stderr)
-        return 2
-    if args.reset and not _confirmed_reset(args.yes):
+    if args.reset and not _confirmed_removal(
+        args.yes, "Remove every tenant's data (the demo's and any changes made since) and seed again?"
+    ):
         return 2
     urls = prepare(settings)
     if args.reset:
@@ -164,14 +198,14 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirmed_reset(yes: bool) -> bool:
-    """--reset removes data: a person confirms on a terminal, a script passes --yes."""
+def _confirmed_removal(yes: bool, question: str) -> bool:
+    """Removing data: a person confirms on a terminal, a script passes --yes."""
     if yes:
         return True
     if not sys.stdin.isatty():
-        print("kizuna demo seed --reset removes every tenant's data: pass --yes to confirm", file=sys.stderr)
+        print("this removes every tenant's data: pass --yes to confirm", file=sys.stderr)
         return False
-    answer = input("Remove every tenant's data (the demo's and any changes made since) and seed again? [y/N] ")
+    answer = input(f"{question} [y/N] ")
     if answer.strip().lower() in ("y", "yes"):
         return True
     print("Nothing removed.", file=sys.stderr)
@@ -368,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--reset", action="store_true", help="first remove every tenant's data, the users and the organisations"
     )
     seed.add_argument("--yes", action="store_true", help="do not ask for confirmation of --reset")
+    remove = demo_commands.add_parser(
+        "remove", help="remove every tenant's data, the users and the organisations (the registry stays)"
+    )
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     demo.set_defaults(handler=_demo)
 
     token = commands.add_parser("dev-token", help="print an access token from the development IdP")

@@ -519,6 +519,14 @@ async def is_seeded(admin_url: str) -> bool:
         return await has_organisations(conn)
 
 
+async def development_users(admin_url: str) -> int:
+    """How many users of the development IdP the database holds: the demo's, whose
+    memberships would let anyone in wherever a development server reaches the database."""
+    async with admin_connection(admin_url) as conn:
+        count: int = await conn.fetchval("SELECT count(*) FROM kizuna.app_user WHERE issuer = $1", DEFAULT_DEV_ISSUER)
+        return count
+
+
 async def remove_demo_data(admin_url: str) -> int:
     """Remove what seeding and the demo's requests wrote: every tenant's rows (audit log
     included), the users and the organisations; the registry stays. One transaction over
