@@ -20,8 +20,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kizuna.auth.jwks import MIN_REFETCH_SECONDS
 from kizuna.platform.vocabulary import AppRole
+
+# Here, not in auth/jwks.py, so that reading the configuration (and the caller's identity,
+# which names an issuer's assertion) does not import the HTTP client.
+MIN_REFETCH_SECONDS = 60
+"""An unknown `kid` refetches the JWKS at most this often: a flood of tokens with made-up
+kids must not turn Kizuna into a load generator against the IdP."""
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}", re.ASCII)
 _MUNICIPALITY = re.compile(r"[0-9]{6}", re.ASCII)

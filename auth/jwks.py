@@ -12,11 +12,10 @@ import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from kizuna.auth.issuers import MIN_REFETCH_SECONDS
+
 log = logging.getLogger(__name__)
 
-MIN_REFETCH_SECONDS = 60
-"""An unknown `kid` refetches the JWKS at most this often: a flood of tokens with made-up
-kids must not turn Kizuna into a load generator against the IdP."""
 MAX_AGE_SECONDS = 3600
 """Keys are refetched after this long even when every `kid` is known (rotation, removal)."""
 
