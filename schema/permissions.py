@@ -21,6 +21,9 @@ REFERRAL_READERS = CASE_READERS | {
 # administrators (what each may grant: schema/memberships/service.py).
 MEMBERSHIP_MANAGERS = frozenset({AppRole.SUPERVISOR, AppRole.PLATFORM_ADMIN})
 
+# The tenant's audit log: its supervisors (only they are granted SELECT on it).
+AUDIT_READERS = frozenset({AppRole.SUPERVISOR})
+
 
 def require(principal: Principal, roles: frozenset[AppRole]) -> None:
     if principal.role not in roles:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from kizuna.schema.audit.queries import AuditQueries
 from kizuna.schema.cases.queries import CaseQueries
 from kizuna.schema.cases.types import Case, Person
 from kizuna.schema.memberships.mutations import MembershipMutations
@@ -22,7 +23,7 @@ from kizuna.schema.tenants.types import Organization
 # referrals). Root mutation fields stay non-null: a mutation with an error rolls the whole
 # request back, and a null `data` is what tells the client that nothing was written.
 @strawberry.type
-class Query(TenantQueries, CaseQueries, ReferralQueries, MembershipQueries, NodeQueries):
+class Query(TenantQueries, CaseQueries, ReferralQueries, MembershipQueries, AuditQueries, NodeQueries):
     pass
 
 

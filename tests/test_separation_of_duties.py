@@ -19,7 +19,7 @@ import pytest
 
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
-from kizuna.schema.relay import decode_global_id, encode_global_id
+from kizuna.schema.relay import encode_global_id
 from kizuna.tenants import demo_users
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ GRANT = """mutation($input: GrantMembershipInput!) {
 }"""
 LIST = "{ memberships(first: 100) { edges { node { subject role grantedBy { subject role } } } } }"
 CASES = "{ cases(first: 1) { totalCount } }"
+AUDIT = '{ auditEvents(first: 20, entity: "membership") { nodes { action role actor { issuer subject } entityId } } }'
 
 
 @pytest.fixture
@@ -138,19 +139,14 @@ class TestWhatSupervisorsSee:
         (seen,) = [e["node"] for e in listed if e["node"]["subject"] == second_account]
         assert seen["grantedBy"] == {"subject": admin.subject, "role": "PLATFORM_ADMIN"}
 
-        async with as_user(AppRole.SUPERVISOR, SAITAMA_CITY) as conn:
-            event = await conn.fetchrow(
-                "SELECT role::text, subject, action FROM kizuna.audit_event"
-                " WHERE municipality_code = $1 AND entity_id = $2",
-                SAITAMA_CITY,
-                decode_global_id(membership["id"])[1],
-            )
-        assert event is not None
-        assert (event["role"], event["subject"], event["action"]) == (
-            "platform_admin",
-            str(admin.user_id),
-            "membership.grant",
-        )
+        events = call(AUDIT, AppRole.SUPERVISOR, SAITAMA_CITY)["data"]["auditEvents"]["nodes"]
+        (event,) = [e for e in events if e["entityId"] == membership["id"]]
+        assert event == {
+            "action": "membership.grant",
+            "role": "PLATFORM_ADMIN",
+            "actor": {"issuer": settings.issuer, "subject": admin.subject},
+            "entityId": membership["id"],
+        }
 
     async def test_a_colluding_supervisor_can_grant_the_administrators_second_account(
         self, call: Any, settings: Settings, user: Any, tidy: Tidy

@@ -1,0 +1,65 @@
+"""`auditEvents(first:, after:, action:, entity:)`: the tenant's audit log, for supervisors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.audit import service
+from kizuna.schema.audit.types import AuditActor, AuditEvent, AuditEventConnection, AuditEventEdge
+from kizuna.schema.context import Context
+from kizuna.schema.permissions import AUDIT_READERS, require
+from kizuna.schema.relay import PageInfo, decode_sequence_cursor, encode_global_id, encode_sequence_cursor, page_size
+
+# Entities whose ids are Node ids; others are shown without an id.
+NODE_TYPES = {"membership": "Membership", "case": "Case", "person": "Person", "referral": "Referral"}
+
+
+def to_event(row: asyncpg.Record) -> AuditEvent:
+    node_type = NODE_TYPES.get(row["entity"])
+    entity_id = row["entity_id"]
+    global_id = None if node_type is None or entity_id is None else encode_global_id(node_type, entity_id)
+    actor = row["actor_subject"]
+    return AuditEvent(
+        seq=row["seq"],
+        occurred_at=row["occurred_at"],
+        action=row["action"],
+        entity=row["entity"],
+        entity_id=None if global_id is None else strawberry.ID(global_id),
+        fields=list(row["fields"]),
+        role=AppRole(row["role"]),
+        actor=None if actor is None else AuditActor(issuer=row["actor_issuer"], subject=actor),
+        request_id=row["request_id"],
+    )
+
+
+@strawberry.type
+class AuditQueries:
+    @strawberry.field(description="この団体の監査記録（新しい順。スーパーバイザーのみ）")
+    async def audit_events(
+        self,
+        info: Info[Context, Any],
+        first: int | None = None,
+        after: str | None = None,
+        action: str | None = None,
+        entity: str | None = None,
+    ) -> AuditEventConnection | None:
+        ctx = info.context
+        require(ctx.principal, AUDIT_READERS)
+        size = page_size(first)
+        seq = decode_sequence_cursor(after)
+        rows = await service.event_page(ctx.tx, first=size, after=seq, action=action, entity=entity)
+        page = [to_event(row) for row in rows[:size]]
+        return AuditEventConnection(
+            edges=[AuditEventEdge(node=event) for event in page],
+            page_info=PageInfo(
+                has_next_page=len(rows) > size,
+                has_previous_page=seq is not None,
+                start_cursor=encode_sequence_cursor(page[0].seq) if page else None,
+                end_cursor=encode_sequence_cursor(page[-1].seq) if page else None,
+            ),
+        )

@@ -1,0 +1,48 @@
+"""The audit log as a supervisor reads it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from kizuna.schema.enums import AppRole
+from kizuna.schema.relay import PageInfo, encode_sequence_cursor
+
+
+@strawberry.type(description="操作した利用者")
+class AuditActor:
+    issuer: str = strawberry.field(description="利用者を認証したIdP（iss）")
+    subject: str = strawberry.field(description="IdPでの利用者の識別子（sub）")
+
+
+@strawberry.type(description="監査記録の1件（変更・閲覧の記録。改ざんできないよう団体ごとに連鎖している）")
+class AuditEvent:
+    seq: int = strawberry.field(description="この団体の記録の通し番号")
+    occurred_at: dt.datetime
+    action: str = strawberry.field(description="操作（例: membership.grant）")
+    entity: str = strawberry.field(description="対象の種類（例: membership）")
+    entity_id: strawberry.ID | None = strawberry.field(description="対象のグローバルID（対象が Node のとき）")
+    fields: list[str] = strawberry.field(description="変更・閲覧した項目")
+    role: AppRole = strawberry.field(description="操作したときの役割")
+    actor: AuditActor | None = strawberry.field(description="操作した利用者")
+    request_id: str = strawberry.field(description="リクエストID（エラー報告やログとの照合に使う）")
+
+
+@strawberry.type
+class AuditEventEdge:
+    node: AuditEvent
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return encode_sequence_cursor(self.node.seq)
+
+
+@strawberry.type(description="監査記録の一覧（Relay connection、新しい順）")
+class AuditEventConnection:
+    edges: list[AuditEventEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[AuditEvent]:
+        return [edge.node for edge in self.edges]
