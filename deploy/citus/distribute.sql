@@ -1,39 +1,35 @@
 -- Distributing Kizuna's schema with Citus on municipality_code (DESIGN section 8).
 --
--- Run on the coordinator as the administrative role, after `kizuna db upgrade` has
--- created the schema, and before any tenant data is loaded. Tenant tables are
--- distributed and co-located on municipality_code; global tables become reference
--- tables. Foreign keys between tenant tables are dropped first and added again after the
--- distribution, which is what Citus needs for co-located foreign keys.
+-- Run once on the coordinator as the administrative role, after `kizuna db upgrade` has
+-- created the schema, and before any tenant data is loaded (the test suite runs it so:
+-- tests/citus/conftest.py). Tenant tables are distributed and co-located on
+-- municipality_code; global tables become reference tables.
 --
--- Not run by the test suite: this machine has no Citus package. The request path needs
--- no change on Citus (DESIGN section 3): kizuna.begin_request sets the role first, then
--- citus.propagate_set_commands = 'local', then SET LOCAL kizuna.* (never set_config()),
--- no policy holds a sub-select, and every query names its tenant ($1).
+-- Every foreign key is dropped first and added again at the end. Left in place, the keys
+-- that point at a global table make `create_reference_table` turn the referencing tenant
+-- tables into Citus local tables, which `create_distributed_table` then has to undo; and
+-- the keys are saved by table name, not regclass, since Citus re-creates the tables it
+-- converts. `sequential` mode: a table touched over parallel connections in a transaction
+-- (re-adding the keys of audit_event) cannot be modified again in it otherwise.
 
 BEGIN;
+SET LOCAL citus.multi_shard_modify_mode = 'sequential';
 
-SELECT create_reference_table('kizuna.municipality');
-SELECT create_reference_table('kizuna.organisation');
-SELECT create_reference_table('kizuna.indicator');
-SELECT create_reference_table('kizuna.app_user');
-
--- Drop the tenant-to-tenant foreign keys (they are re-created below, co-located).
-CREATE TEMP TABLE tenant_fk AS
-SELECT c.conrelid::regclass AS table_name, c.conname, pg_get_constraintdef(c.oid) AS definition
+CREATE TEMP TABLE kizuna_foreign_key ON COMMIT DROP AS
+SELECT c.conrelid::regclass::text AS table_name, c.conname, pg_get_constraintdef(c.oid) AS definition
 FROM pg_constraint c
-WHERE c.contype = 'f'
-  AND c.connamespace = 'kizuna'::regnamespace
-  AND c.confrelid NOT IN ('kizuna.municipality'::regclass, 'kizuna.organisation'::regclass,
-                          'kizuna.indicator'::regclass);
+WHERE c.contype = 'f' AND c.connamespace = 'kizuna'::regnamespace;
 
 DO $$
 DECLARE fk record;
 BEGIN
-    FOR fk IN SELECT * FROM tenant_fk LOOP
+    FOR fk IN SELECT * FROM kizuna_foreign_key LOOP
         EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.table_name, fk.conname);
     END LOOP;
 END $$;
+
+SELECT create_reference_table(t)
+FROM unnest(ARRAY['kizuna.municipality', 'kizuna.organisation', 'kizuna.indicator', 'kizuna.app_user']::regclass[]) AS t;
 
 -- Co-located on municipality_code, parents first.
 SELECT create_distributed_table('kizuna.household', 'municipality_code');
@@ -50,16 +46,9 @@ FROM unnest(ARRAY[
 DO $$
 DECLARE fk record;
 BEGIN
-    FOR fk IN SELECT * FROM tenant_fk LOOP
+    FOR fk IN SELECT * FROM kizuna_foreign_key LOOP
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.table_name, fk.conname, fk.definition);
     END LOOP;
 END $$;
 
 COMMIT;
-
--- Roles: on Citus the coordinator connects to the workers as the current role, so the
--- app roles (kizuna_caseworker …) must be LOGIN there. Keep them unreachable directly:
--- the coordinator's pg_hba.conf rejects them, the workers' accepts them only from the
--- coordinator's address, e.g.
---   coordinator:  host all kizuna_caseworker,kizuna_supervisor,... 0.0.0.0/0 reject
---   workers:      host kizuna kizuna_caseworker,... <coordinator-ip>/32 scram-sha-256
