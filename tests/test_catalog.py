@@ -169,3 +169,10 @@ async def test_every_check_constraint_of_the_models_is_in_the_database(admin_con
         "SELECT conname FROM pg_constraint WHERE contype = 'c' AND connamespace = 'kizuna'::regnamespace"
     )
     assert expected == {r["conname"] for r in rows}
+
+
+async def test_no_policy_is_restrictive(admin_conn: asyncpg.Connection) -> None:
+    # Citus re-creates a restrictive policy on its shards as a permissive one (docs/scale-out.md):
+    # every narrower rule is a permissive policy per role that carries the tenant condition too.
+    rows = await admin_conn.fetch("SELECT tablename, policyname FROM pg_policies WHERE permissive <> 'PERMISSIVE'")
+    assert [dict(r) for r in rows] == []

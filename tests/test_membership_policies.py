@@ -57,3 +57,70 @@ async def test_a_municipal_role_cannot_be_held_in_the_prefectures_tenant(as_user
                 colleague.user_id,
                 admin.organisation_id,
             )
+
+
+@pytest.mark.parametrize("role", [AppRole.CASEWORKER, AppRole.SCHOOL_STAFF, AppRole.MUNICIPAL_SYSTEM])
+async def test_a_working_role_sees_only_its_own_memberships(
+    as_user: Any, admin_conn: asyncpg.Connection, user: Any, role: AppRole
+) -> None:
+    me = user(role, SAITAMA_CITY)
+    others = await admin_conn.fetchval(
+        "SELECT count(*) FROM kizuna.membership WHERE municipality_code = $1 AND user_id <> $2",
+        SAITAMA_CITY,
+        me.user_id,
+    )
+    assert others > 0, "the tenant has other users' memberships to hide"
+    async with as_user(role, SAITAMA_CITY) as conn:
+        seen = await conn.fetch("SELECT user_id FROM kizuna.membership WHERE municipality_code = $1", SAITAMA_CITY)
+    assert [r["user_id"] for r in seen] == [me.user_id]
+
+
+async def test_a_supervisor_cannot_revoke_another_supervisors_membership(
+    admin_conn: asyncpg.Connection, user: Any
+) -> None:
+    """Row security alone (the service refuses it first): a second supervisor's membership,
+    made for the test and rolled back, is out of the first supervisor's reach."""
+    me = user(AppRole.SUPERVISOR, SAITAMA_CITY)
+    other = uuid.uuid4()
+    transaction = admin_conn.transaction()
+    await transaction.start()
+    try:
+        await admin_conn.execute(
+            "INSERT INTO kizuna.app_user (id, issuer, subject) VALUES ($1, 'urn:test', $2)", other, str(other)
+        )
+        await admin_conn.execute(
+            "INSERT INTO kizuna.membership (municipality_code, id, user_id, display_name, role, organisation_id)"
+            " VALUES ($1, $2, $3, 'x', 'supervisor', $4)",
+            SAITAMA_CITY,
+            other,
+            other,
+            me.organisation_id,
+        )
+        await admin_conn.execute("SET LOCAL ROLE kizuna_app")
+        await admin_conn.execute(
+            "SELECT kizuna.begin_request('supervisor', $1, $2, $3)",
+            SAITAMA_CITY,
+            str(me.user_id),
+            str(me.organisation_id),
+        )
+        revoked = await admin_conn.execute(
+            "UPDATE kizuna.membership SET revoked_at = now() WHERE municipality_code = $1 AND id = $2",
+            SAITAMA_CITY,
+            other,
+        )
+    finally:
+        await transaction.rollback()
+    assert revoked == "UPDATE 0"
+
+
+@pytest.mark.parametrize(("role", "tenant"), [(AppRole.SUPERVISOR, SAITAMA_CITY), (AppRole.PLATFORM_ADMIN, PREFECTURE)])
+async def test_a_manager_cannot_revoke_its_own_membership(as_user: Any, user: Any, role: AppRole, tenant: str) -> None:
+    """Row security alone (the service refuses it first)."""
+    me = user(role, tenant)
+    async with as_user(role, tenant) as conn:
+        revoked = await conn.execute(
+            "UPDATE kizuna.membership SET revoked_at = now() WHERE municipality_code = $1 AND id = $2",
+            tenant,
+            demo_users.membership_id(me),
+        )
+    assert revoked == "UPDATE 0"
