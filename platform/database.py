@@ -28,6 +28,12 @@ from kizuna.platform.vocabulary import AppRole
 
 BEGIN_REQUEST_SQL = "SELECT kizuna.begin_request($1, $2, $3, $4)"
 SIGN_IN_SQL = "SELECT kizuna.begin_sign_in($1, $2)"
+# The directory reads, as `kizuna_directory` after SIGN_IN_SQL (the user's own rows only).
+SESSION_EPOCH_SQL = "SELECT session_epoch FROM kizuna.app_user WHERE id = $1"
+MEMBERSHIPS_SQL = (
+    "SELECT municipality_code, role::text, organisation_id FROM kizuna.membership"
+    " WHERE user_id = $1 AND revoked_at IS NULL ORDER BY municipality_code, role"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,20 +221,17 @@ class Database:
 
         The one read that is not scoped to a tenant: it runs before a tenant is chosen, as
         `kizuna_directory`, whose policy shows only the user's own memberships.
+
+        Two statements, not a join of `app_user` and `membership`: on Citus that join under
+        row security fails in the planner (docs/scale-out.md).
         """
         async with self._connection() as conn, conn.transaction(readonly=True):
             user_id: uuid.UUID | None = await conn.fetchval(SIGN_IN_SQL, issuer, subject)
             if user_id is None:
                 return Directory(None, 0, [])
-            rows = await conn.fetch(
-                "SELECT u.session_epoch, m.municipality_code, m.role::text, m.organisation_id"
-                " FROM kizuna.app_user u LEFT JOIN kizuna.membership m"
-                "   ON m.user_id = u.id AND m.revoked_at IS NULL"
-                " WHERE u.id = $1 ORDER BY m.municipality_code, m.role",
-                user_id,
-            )
-        memberships = [(r[1], r[2], r[3]) for r in rows if r[1] is not None]
-        return Directory(user_id, rows[0][0] if rows else 0, memberships)
+            session_epoch: int = await conn.fetchval(SESSION_EPOCH_SQL, user_id)
+            rows = await conn.fetch(MEMBERSHIPS_SQL, user_id)
+        return Directory(user_id, session_epoch, [(r[0], r[1], r[2]) for r in rows])
 
     async def sign_out(self, issuer: str, subject: str) -> None:
         """Record that the user signed out: every browser session begun before ends."""

@@ -52,3 +52,16 @@ BEGIN
 END $$;
 
 COMMIT;
+
+-- Registering a user (a membership manager's INSERT of `id, issuer, subject` into the
+-- reference table app_user) needs two things on Citus (docs/scale-out.md, "Registering a
+-- user"). The coordinator writes the column defaults out, so the shards receive
+-- `created_at` and `session_epoch` too: the managers may insert those columns. And Citus
+-- would first lock the reference table's shard on the first worker, which checks
+-- table-level privileges only: Kizuna modifies reference tables through the coordinator
+-- alone, so that lock is not needed.
+DO $$ BEGIN
+    EXECUTE format('ALTER DATABASE %I SET citus.allow_modifications_from_workers_to_replicated_tables = off',
+                   current_database());
+END $$;
+GRANT INSERT (created_at, session_epoch) ON kizuna.app_user TO kizuna_supervisor, kizuna_platform_admin;

