@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from .conftest import Cluster
+from .conftest import DEPLOY, Cluster
 
 # A relation's policies as the catalog holds them, whatever the relation is called.
 POLICIES = """
@@ -64,3 +64,9 @@ async def test_no_policy_is_restrictive(coordinator_admin: asyncpg.Connection, t
         "SELECT polname FROM pg_policy WHERE polrelid = $1::regclass AND NOT polpermissive", table
     )
     assert [r["polname"] for r in restrictive] == []
+
+
+async def test_the_deployments_policy_check_finds_nothing_amiss(coordinator_admin: asyncpg.Connection) -> None:
+    """deploy/citus/check-policies.sql, which the guide has people run after each change."""
+    differing = await coordinator_admin.fetch((DEPLOY / "check-policies.sql").read_text())
+    assert [dict(r) for r in differing] == []
