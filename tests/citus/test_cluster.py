@@ -20,6 +20,8 @@ async def test_the_workers_hold_every_shard(citus_cluster: Cluster, coordinator_
     """None on the coordinator, where a setting that does not propagate would still be seen
     (DESIGN section 8)."""
     ports = await coordinator_admin.fetch(
-        "SELECT DISTINCT nodeport FROM citus_shards WHERE citus_table_type = 'distributed'"
+        "SELECT DISTINCT n.nodeport FROM pg_dist_shard s JOIN pg_dist_placement p USING (shardid)"
+        " JOIN pg_dist_node n USING (groupid) JOIN pg_dist_partition t USING (logicalrelid)"
+        " WHERE t.partmethod = 'h'"
     )
     assert {r["nodeport"] for r in ports} == {w.port for w in citus_cluster.workers}
