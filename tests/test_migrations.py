@@ -62,3 +62,28 @@ def test_a_data_directory_of_the_old_dev_issuer_keeps_its_users(server_url: str)
     assert asyncio.run(users()) == {(DEFAULT_DEV_ISSUER, "demo-a"), ("https://idp.example/", "staff-b")}
     command.downgrade(config, "0006")
     assert asyncio.run(users()) == {("http://127.0.0.1:8000/dev-idp", "demo-a"), ("https://idp.example/", "staff-b")}
+
+
+def test_migrating_another_database_leaves_the_roles_login_as_a_cluster_made_them(server_url: str) -> None:
+    """Roles belong to the server: a Citus cluster makes the app roles LOGIN for its workers,
+    and migrating a new database on the same server must not make them NOLOGIN again."""
+
+    async def set_login(login: bool) -> None:
+        async with admin_connection(server_url) as conn:
+            for role in ("kizuna_caseworker", "kizuna_directory"):
+                await conn.execute(f"ALTER ROLE {role} {'LOGIN' if login else 'NOLOGIN'}")
+
+    async def can_login() -> dict[str, bool]:
+        async with admin_connection(server_url) as conn:
+            rows = await conn.fetch(
+                "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('kizuna_caseworker', 'kizuna_directory')"
+            )
+            return {r["rolname"]: r["rolcanlogin"] for r in rows}
+
+    asyncio.run(set_login(True))
+    try:
+        admin = asyncio.run(migrate.ensure_database(server_url, "kizuna_migration_roles"))
+        command.upgrade(migrate.alembic_config(admin), "head")
+        assert asyncio.run(can_login()) == {"kizuna_caseworker": True, "kizuna_directory": True}
+    finally:
+        asyncio.run(set_login(False))

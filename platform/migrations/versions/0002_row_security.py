@@ -167,7 +167,10 @@ def upgrade() -> None:
     )
     op.execute("ALTER ROLE kizuna_app NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION NOINHERIT")
     for role in roles:
-        op.execute(f"ALTER ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS")
+        # NOLOGIN only where the role is created (above): roles belong to the server, and a
+        # Citus cluster makes them LOGIN for its workers, which migrating another database
+        # must not undo (corrected after the fact; docs/scale-out.md, finding 7).
+        op.execute(f"ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS")
         op.execute(f"GRANT {role} TO kizuna_app")
     op.execute("DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO kizuna_app', current_database()); END $$")
     op.execute(f"GRANT USAGE ON SCHEMA kizuna TO kizuna_app, {role_list}")

@@ -197,7 +197,8 @@ def upgrade() -> None:
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kizuna_directory') THEN"
         " CREATE ROLE kizuna_directory NOLOGIN; END IF; END $$"
     )
-    op.execute("ALTER ROLE kizuna_directory NOLOGIN NOSUPERUSER NOBYPASSRLS")
+    # NOLOGIN only where it is created (above): see 0002 on roles that a Citus cluster logs in with.
+    op.execute("ALTER ROLE kizuna_directory NOSUPERUSER NOBYPASSRLS")
     op.execute("GRANT kizuna_directory TO kizuna_app")
     op.execute("GRANT USAGE ON SCHEMA kizuna TO kizuna_directory")
     op.execute(BEGIN_SIGN_IN)
