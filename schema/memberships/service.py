@@ -1,7 +1,7 @@
 """Memberships of the current tenant: the page, and granting and revoking them.
 
-Who may do what (the database holds the same rules: grants, row security and the
-restrictive `supervisor_*` policies of migration 0005, and the `role_fits_tenant` CHECK):
+Who may do what (the database holds the same rules: grants, the per-role row-security
+policies of migration 0010, and the `role_fits_tenant` CHECK):
 
 - only supervisors and platform administrators manage memberships;
 - a supervisor grants and revokes the municipal working roles (`SUPERVISED_ROLES`) of
