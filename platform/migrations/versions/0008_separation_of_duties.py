@@ -5,9 +5,11 @@ platform administrator granted there.
 - `membership.granted_by` / `granted_by_role`: the user and role of the request that
   granted (or granted again) the membership; NULL for onboarding, which runs over the
   administrative connection.
-- Restrictive policies for the membership managers: an inserted or reactivated row must
-  not be for the request's own user, and must name the request's user and role as its
-  grantor, so neither can be forged through the API. The service refuses the same first.
+- Row security holds the rule in 0010's per-role policies for the membership managers:
+  an inserted or reactivated row must not be for the request's own user, and must name
+  the request's user and role as its grantor, so neither can be forged through the API.
+  Not here as restrictive policies: Citus re-creates those permissive on its workers,
+  where they would restrict nothing (docs/scale-out.md). The service refuses the same.
 
 Revision ID: 0008
 Revises: 0007
@@ -23,12 +25,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 MANAGERS = "kizuna_supervisor, kizuna_platform_admin"
-# The request's own user may not be the grantee, and must be the grantor, in its role.
-GRANTED_BY_THE_REQUEST = (
-    "user_id <> kizuna.current_user_id()"
-    " AND granted_by = kizuna.current_user_id()"
-    " AND granted_by_role::text = kizuna.current_app_role()"
-)
 
 
 def upgrade() -> None:
@@ -43,24 +39,9 @@ def upgrade() -> None:
         " CHECK ((granted_by IS NULL) = (granted_by_role IS NULL))"
     )
     op.execute(f"GRANT UPDATE (granted_by, granted_by_role) ON kizuna.membership TO {MANAGERS}")
-    op.execute(
-        f"CREATE POLICY no_self_grant ON kizuna.membership AS RESTRICTIVE FOR INSERT TO {MANAGERS}"
-        f" WITH CHECK ({GRANTED_BY_THE_REQUEST})"
-    )
-    # Reactivating a revoked membership is a grant too; revoking one's own membership is
-    # refused as well (the service already refuses it).
-    op.execute(
-        f"CREATE POLICY no_self_change ON kizuna.membership AS RESTRICTIVE FOR UPDATE TO {MANAGERS}"
-        " USING (user_id <> kizuna.current_user_id())"
-        " WITH CHECK (user_id <> kizuna.current_user_id()"
-        " AND (revoked_at IS NOT NULL OR"
-        " (granted_by = kizuna.current_user_id() AND granted_by_role::text = kizuna.current_app_role())))"
-    )
 
 
 def downgrade() -> None:
-    op.execute("DROP POLICY no_self_change ON kizuna.membership")
-    op.execute("DROP POLICY no_self_grant ON kizuna.membership")
     op.execute(f"REVOKE UPDATE (granted_by, granted_by_role) ON kizuna.membership FROM {MANAGERS}")
     op.execute("ALTER TABLE kizuna.membership DROP CONSTRAINT ck_membership_grantor_complete")
     op.execute("ALTER TABLE kizuna.membership DROP CONSTRAINT fk_membership_granted_by")

@@ -10,6 +10,8 @@ rules stay exactly as they were; they are stated so that only OR is needed:
   roles that have no narrower rule there (and to the tables' owner, which onboarding uses).
 - Each role with a narrower rule gets permissive policies, per command, that carry the
   tenant condition and the narrower one together; the restrictive policies are dropped.
+  The separation of duties of 0008 (nobody grants to themself; the grantor is the
+  request's own user and role) is held here, in each manager's grant and change policies.
 
 Where a role has no privilege (DELETE on `membership` for any app role), no policy is
 given: the privilege check refuses before row security is consulted, as it did.
@@ -39,7 +41,7 @@ REFERRERS = "kizuna_school_staff, kizuna_school_social_worker, kizuna_welfare_wo
 REFERRAL_STAFF = "kizuna_caseworker, kizuna_supervisor, kizuna_coordinator, kizuna_municipal_system"
 SUPERVISED_ROLES = "role IN ('caseworker', 'coordinator', 'school_staff', 'school_social_worker', 'welfare_worker', 'municipal_system')"
 OWN = "user_id = kizuna.current_user_id()"
-# 0008: the request's own user may not be the grantee, and must be the grantor, in its role.
+# 0008's rule, held here: the request's own user may not be the grantee, and must be the grantor, in its role.
 GRANTED_BY_THE_REQUEST = (
     "user_id <> kizuna.current_user_id()"
     " AND granted_by = kizuna.current_user_id()"
@@ -68,7 +70,7 @@ def _to_tenant_roles(table: str, roles: str) -> str:
 
 
 def upgrade() -> None:
-    for policy in ("own_membership", "supervisor_grants", "supervisor_changes", "no_self_grant", "no_self_change"):
+    for policy in ("own_membership", "supervisor_grants", "supervisor_changes"):
         op.execute(f"DROP POLICY {policy} ON kizuna.membership")
     op.execute(_to_tenant_roles("membership", "kizuna_directory"))
     op.execute(
@@ -129,12 +131,4 @@ def downgrade() -> None:
     op.execute(
         "CREATE POLICY supervisor_changes ON kizuna.membership AS RESTRICTIVE FOR UPDATE TO kizuna_supervisor"
         f" USING ({SUPERVISED_ROLES}) WITH CHECK ({SUPERVISED_ROLES})"
-    )
-    op.execute(
-        f"CREATE POLICY no_self_grant ON kizuna.membership AS RESTRICTIVE FOR INSERT TO {MANAGERS}"
-        f" WITH CHECK ({GRANTED_BY_THE_REQUEST})"
-    )
-    op.execute(
-        f"CREATE POLICY no_self_change ON kizuna.membership AS RESTRICTIVE FOR UPDATE TO {MANAGERS}"
-        f" USING ({NOT_ONESELF}) WITH CHECK ({CHANGED_BY_THE_REQUEST})"
     )
