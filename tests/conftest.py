@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -142,6 +145,45 @@ def _serve(app: Any, port: int | None = None, *, header_seconds: float = 10.0) -
     finally:
         uv_server.should_exit = True
         thread.join(timeout=10)
+
+
+KizunaProcess = tuple[subprocess.Popen[str], str]
+
+
+@contextlib.contextmanager
+def _kizuna_serve(env: dict[str, str], *, timeout: float = 240) -> Iterator[KizunaProcess]:
+    """`kizuna serve` as a real process with `env` on a free loopback port, once it answers
+    /readyz: (the process, its URL). Killed if the test leaves it running."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kizuna.platform.cli", "serve", "--port", str(port)],
+        env=os.environ | env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"kizuna serve did not come up:\n{process.communicate()[0]}")
+            time.sleep(0.1)
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+@pytest.fixture(scope="session")
+def kizuna_serve() -> Callable[..., contextlib.AbstractContextManager[KizunaProcess]]:
+    """`with kizuna_serve(env) as (process, url):` a real `kizuna serve` process."""
+    return _kizuna_serve
 
 
 @pytest.fixture(scope="session")

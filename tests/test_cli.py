@@ -8,10 +8,8 @@ import asyncio
 import os
 import pty
 import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,34 +63,13 @@ def test_dev_token_refuses_bad_code(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def served(tmp_path_factory: pytest.TempPathFactory, kizuna_serve: Any) -> Iterator[tuple[str, Path]]:
     """`kizuna serve` for Kochi on a fresh data directory: migrates, seeds, serves."""
     data_dir = tmp_path_factory.mktemp("serve")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kizuna.platform.cli", "serve", "--port", str(port)],
-        env=os.environ | {"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_PREFECTURE": "39"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"kizuna serve did not come up:\n{process.communicate()[0]}")
-        time.sleep(0.2)
-    yield url, data_dir
-    process.send_signal(signal.SIGINT)
-    output = process.communicate(timeout=60)[0]
+    with kizuna_serve({"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_PREFECTURE": "39"}) as (process, url):
+        yield url, data_dir
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=60)[0]
     assert process.returncode == 0, output
     # the embedded server stopped with it
     assert not (data_dir / "pgdata" / "postmaster.pid").exists()

@@ -7,13 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import httpx
+from typing import Any
 
 from kizuna.platform import migrate
 from kizuna.platform.provisioning import admin_connection
@@ -43,32 +40,12 @@ def kizuna(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def serves(env: dict[str, str]) -> bool:
-    """Whether `kizuna serve` comes up (then it is stopped with SIGTERM, cleanly)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kizuna.platform.cli", "serve", "--port", str(port)],
-        env=os.environ | env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    try:
-        while process.poll() is None and time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    return True
-            except httpx.TransportError:
-                time.sleep(0.2)
-        return False
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+def serve_then_stop(kizuna_serve: Any, env: dict[str, str]) -> None:
+    """`kizuna serve` comes up (tests/conftest.py `kizuna_serve`), then stops cleanly on SIGTERM."""
+    with kizuna_serve(env, timeout=120) as (process, _):
+        process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=60)[0]
-        assert process.returncode in (0, 2), output
+    assert process.returncode == 0, output
 
 
 async def held(admin: str) -> dict[str, int]:
@@ -80,14 +57,16 @@ async def held(admin: str) -> dict[str, int]:
         }
 
 
-def test_production_seeds_nothing_and_refuses_a_database_with_demo_data(server_url: str, tmp_path: Path) -> None:
+def test_production_seeds_nothing_and_refuses_a_database_with_demo_data(
+    server_url: str, tmp_path: Path, kizuna_serve: Any
+) -> None:
     admin = asyncio.run(migrate.ensure_database(server_url))
     env = {"DATABASE_URL": admin, "KIZUNA_DATA_DIR": str(tmp_path)}
     production = env | PRODUCTION
     development = env | {"KIZUNA_PREFECTURE": "39"}
     try:
         # An empty database: production serves it and adds nothing.
-        assert serves(production)
+        serve_then_stop(kizuna_serve, production)
         assert asyncio.run(held(admin)) == {"users": 0, "persons": 0, "organisations": 0}
         assert "development only" in kizuna("demo", "seed", env=production).stderr
 
@@ -103,7 +82,7 @@ def test_production_seeds_nothing_and_refuses_a_database_with_demo_data(server_u
         removed = kizuna("demo", "remove", "--yes", env=development)
         assert removed.returncode == 0, removed.stderr
         assert asyncio.run(held(admin))["users"] == 0
-        assert serves(production)
+        serve_then_stop(kizuna_serve, production)
     finally:
         asyncio.run(_drop(server_url))
 
