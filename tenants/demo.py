@@ -28,6 +28,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import itertools
 import math
 import random
 import uuid
@@ -36,8 +37,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib.resources import files
 from typing import Any, Final
-
-import orjson
 
 from kizuna.platform.database import Database, RequestContext, TenantTransaction
 from kizuna.platform.ids import uuid7
@@ -238,15 +237,27 @@ def column_names(table: str) -> tuple[str, ...]:
     return tuple(c.split(":")[0] for c in demo_people.COLUMNS.get(table) or COLUMNS[table])
 
 
-def insert_sql(table: str) -> str:
-    """One INSERT for all of a tenant's rows of `table`: $1 is the tenant (the transaction
-    passes it), $2 the rows as a JSON array of objects, which the table's own row type
-    reads (enums, arrays and dates included). One statement text per table, prepared once."""
-    names = ", ".join(column_names(table))
-    return (
-        f"INSERT INTO kizuna.{table} (municipality_code, {names})"
-        f" SELECT $1, {names} FROM jsonb_populate_recordset(NULL::kizuna.{table}, $2::jsonb)"
+# PostgreSQL binds at most 32,767 parameters to one statement.
+MAX_PARAMETERS: Final = 32_767
+
+
+def rows_per_insert(table: str) -> int:
+    """How many rows one INSERT of `table` carries: as many as its parameters allow."""
+    return (MAX_PARAMETERS - 1) // len(column_names(table))
+
+
+@functools.cache
+def insert_sql(table: str, rows: int) -> str:
+    """A multi-row INSERT … VALUES of `rows` rows: $1 is the tenant (the transaction passes
+    it), then each row's columns in order. VALUES, because Citus routes it to the tenant's
+    shard, where it refuses an INSERT … SELECT from a function under row security
+    (docs/scale-out.md, finding 4). One text per table and row count, prepared once."""
+    names = column_names(table)
+    width = len(names)
+    values = ", ".join(
+        "($1, " + ", ".join(f"${2 + row * width + column}" for column in range(width)) + ")" for row in range(rows)
     )
+    return f"INSERT INTO kizuna.{table} (municipality_code, {', '.join(names)}) VALUES {values}"
 
 
 # --- municipality status and programmes ------------------------------------------------
@@ -592,14 +603,15 @@ async def _seed_tenant(
 
 
 async def _insert(tx: TenantTransaction, rows: Mapping[str, Sequence[Sequence[Any]]]) -> dict[str, int]:
-    """One statement per table: the server inserts a table's rows in one execution, where
-    one execution per row cost the most of a first start."""
+    """A few statements per table: the server inserts thousands of rows in one execution,
+    where one execution per row cost the most of a first start."""
     counts: dict[str, int] = {}
     for table in TENANT_TABLES:  # parents first
         if table_rows := rows.get(table):
-            names = column_names(table)
-            document = orjson.dumps([dict(zip(names, row, strict=True)) for row in table_rows], default=str)
-            await tx.execute(insert_sql(table), document.decode())
+            size = rows_per_insert(table)
+            for start in range(0, len(table_rows), size):
+                chunk = table_rows[start : start + size]
+                await tx.execute(insert_sql(table, len(chunk)), *itertools.chain.from_iterable(chunk))
             counts[table] = len(table_rows)
     return counts
 

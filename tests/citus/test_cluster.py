@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from .conftest import Cluster
+from .conftest import KAWAGOE, SAITAMA_CITY, Cluster
 
 
 async def test_every_kizuna_table_is_distributed_or_reference(coordinator_admin: asyncpg.Connection) -> None:
@@ -25,3 +25,24 @@ async def test_the_workers_hold_every_shard(citus_cluster: Cluster, coordinator_
         " WHERE t.partmethod = 'h'"
     )
     assert {r["nodeport"] for r in ports} == {w.port for w in citus_cluster.workers}
+
+
+async def test_tenants_seeded_before_and_after_the_distribution_each_live_on_one_shard(
+    coordinator_admin: asyncpg.Connection,
+) -> None:
+    """さいたま市 was seeded into plain tables and moved by `distribute.sql`; 川越市 was
+    seeded through the distributed tables (the demo seed's multi-row VALUES, which Citus
+    routes). Each tenant's cases are all in the shard its code hashes to."""
+    for code in (SAITAMA_CITY, KAWAGOE):
+        shards = await coordinator_admin.fetch(
+            "SELECT DISTINCT get_shard_id_for_distribution_column('kizuna.carer_case', municipality_code)"
+            " FROM kizuna.carer_case WHERE municipality_code = $1",
+            code,
+        )
+        assert len(shards) == 1, code
+        assert (
+            await coordinator_admin.fetchval(
+                "SELECT count(*) FROM kizuna.carer_case WHERE municipality_code = $1", code
+            )
+            > 0
+        )
