@@ -23,9 +23,10 @@ from starlette.routing import Route
 
 from kizuna.auth import session
 from kizuna.auth.caller import Authenticator, live_account
+from kizuna.auth.identity import Identity
 from kizuna.auth.memberships import MembershipDirectory, serves, usable_memberships
-from kizuna.auth.principal import Identity, Membership
 from kizuna.auth.tokens import InvalidToken, TrustedIssuer, identity_from_claims
+from kizuna.platform.caller import Membership
 from kizuna.platform.database import Database
 from kizuna.platform.i18n import Language, Message, negotiate
 from kizuna.platform.vocabulary import AppRole

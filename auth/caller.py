@@ -8,10 +8,11 @@ import re
 from starlette.requests import Request
 
 from kizuna.auth import session
+from kizuna.auth.identity import Identity
 from kizuna.auth.memberships import Account, MembershipDirectory, choose
-from kizuna.auth.principal import Identity, Principal
 from kizuna.auth.tokens import InvalidToken, TokenProblem, TokenValidator, TrustedIssuer
 from kizuna.auth.trust import Trust
+from kizuna.platform.caller import Caller
 from kizuna.platform.vocabulary import AppRole
 
 MUNICIPALITY_HEADER = "kizuna-municipality"
@@ -34,7 +35,7 @@ class Authenticator:
         self.idle = idle_seconds
         self.absolute = absolute_seconds
 
-    async def principal(self, request: Request, directory: MembershipDirectory) -> Principal:
+    async def caller(self, request: Request, directory: MembershipDirectory) -> Caller:
         """The caller and the membership it acts through.
 
         InvalidToken without valid credentials; CrossSite for a cookie request from

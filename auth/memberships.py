@@ -16,8 +16,9 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from kizuna.auth.principal import Identity, Membership, Principal
+from kizuna.auth.identity import Identity
 from kizuna.auth.tokens import TrustedIssuer
+from kizuna.platform.caller import Caller, Membership
 from kizuna.platform.database import Database
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants.registry import by_code
@@ -103,7 +104,7 @@ def choose(
     *,
     municipality: str | None,
     role: AppRole | None = None,
-) -> Principal:
+) -> Caller:
     """The membership this request acts through; Forbidden when there is none, or more
     than one and the request did not say which."""
     usable = usable_memberships(identity, issuer, account)
@@ -133,7 +134,7 @@ def choose(
         scope = MUNICIPALITY_SCOPE.format(code=wanted)
         if scope not in identity.scopes:
             raise Forbidden(f"A municipal system's token needs the scope {scope}.")
-    return Principal(
+    return Caller(
         user_id=account.user_id,
         issuer=identity.issuer,
         subject=identity.subject,

@@ -18,8 +18,8 @@ from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 
+from kizuna.auth.identity import Identity
 from kizuna.auth.issuers import Assertion
-from kizuna.auth.principal import Identity
 from kizuna.platform import private_file
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole

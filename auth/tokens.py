@@ -20,9 +20,9 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
 from joserfc.util import json_b64decode, to_bytes
 
+from kizuna.auth.identity import Identity
 from kizuna.auth.issuers import ClaimMapping
 from kizuna.auth.jwks import KeySource
-from kizuna.auth.principal import Identity
 from kizuna.platform.vocabulary import AppRole
 
 ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")

@@ -35,7 +35,8 @@ import httpx
 import uvloop
 
 from kizuna.bench.target import prepare_target
-from kizuna.platform.database import Database, RequestContext
+from kizuna.platform.caller import Caller
+from kizuna.platform.database import Database
 from kizuna.schema.cases import service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,7 @@ def free_port() -> int:
 # --- raw asyncpg: the same transaction, no HTTP, no GraphQL ---------------------------
 
 
-async def raw_loop(database: Database, context: RequestContext, *, seconds: float, clients: int) -> Measurement:
+async def raw_loop(database: Database, caller: Caller, *, seconds: float, clients: int) -> Measurement:
     page_sql = service.page_sql(51, False, False, False)
     count_sql = service.count_sql(False, False)
     latencies: list[float] = []
@@ -83,7 +84,7 @@ async def raw_loop(database: Database, context: RequestContext, *, seconds: floa
 
     async def client() -> None:
         while (started := time.perf_counter()) < stop_at:
-            async with database.transaction(context, readonly=True) as tx:
+            async with database.transaction(caller, readonly=True) as tx:
                 rows = await tx.fetch(page_sql)
                 await tx.fetchval(count_sql)
             assert len(rows) == 51
@@ -206,7 +207,7 @@ def main() -> None:
     args = parser.parse_args()
 
     target = prepare_target(args.data_dir, tenant=args.tenant, scale=args.scale)
-    settings, urls, token, context, total = target.settings, target.urls, target.token, target.context, target.cases
+    settings, urls, token, caller, total = target.settings, target.urls, target.token, target.caller, target.cases
     port = free_port()
     url = f"http://127.0.0.1:{port}/graphql"
     server = start_server(settings.data_dir, port)
@@ -231,8 +232,8 @@ def main() -> None:
             async def raw() -> Measurement:
                 database = await Database.connect(urls.app, size=args.connections)
                 try:
-                    await raw_loop(database, context, seconds=3, clients=args.connections)  # warm-up
-                    return await raw_loop(database, context, seconds=args.duration, clients=args.connections)
+                    await raw_loop(database, caller, seconds=3, clients=args.connections)  # warm-up
+                    return await raw_loop(database, caller, seconds=args.duration, clients=args.connections)
                 finally:
                     await database.close()
 

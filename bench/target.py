@@ -1,7 +1,7 @@
 """The benchmark tenant, shared by bench/cases_page.py and bench/anchor_target.py.
 
 Seeds the tenant if needed (demo data at the given scale) and gives a caseworker's token,
-request context and the tenant's number of cases.
+caller (as the request transaction takes it) and the tenant's number of cases.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kizuna.auth import devidp
-from kizuna.platform.database import Database, RequestContext
+from kizuna.platform.caller import Caller
+from kizuna.platform.database import Database
 from kizuna.platform.runtime import DatabaseUrls, prepare
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
@@ -26,7 +27,7 @@ class BenchTarget:
     urls: DatabaseUrls
     tenant: str
     token: str
-    context: RequestContext
+    caller: Caller
     cases: int
 
 
@@ -49,20 +50,21 @@ def prepare_target(data_dir: Path, *, tenant: str, scale: float) -> BenchTarget:
         ttl_seconds=4 * 3600,
         client_id="kizuna-bench",
     )
-    context = RequestContext(
+    caller = Caller(
+        user_id=user.user_id,
+        issuer=settings.issuer,
+        subject=user.subject,
         role=user.role,
         municipality_code=tenant,
-        user_id=user.user_id,
         organisation_id=user.organisation_id,
-        request_id="bench",
     )
 
     async def count() -> int:
         database = await Database.connect(urls.app, size=1)
         try:
-            async with database.transaction(context, readonly=True) as tx:
+            async with database.transaction(caller, readonly=True) as tx:
                 return await service.case_count(tx, service.CaseFilter())
         finally:
             await database.close()
 
-    return BenchTarget(settings, urls, tenant, token, context, asyncio.run(count()))
+    return BenchTarget(settings, urls, tenant, token, caller, asyncio.run(count()))

@@ -27,15 +27,17 @@ from kizuna.auth.trust import DevIssuer, Trust
 from kizuna.platform import migrate
 from kizuna.platform.database import Database, DatabaseUnavailable
 from kizuna.platform.dev_clients import dev_client_secret, dev_system_client
+from kizuna.platform.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, ErrorCode, error_entry
 from kizuna.platform.i18n import Message, negotiate
 from kizuna.platform.ratelimit import RateLimiter
+from kizuna.platform.request_scope import RequestScopes
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
-from kizuna.schema.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, ErrorCode, error_entry
 from kizuna.schema.execution import Executor
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.ide import npm
 from kizuna.schema.ide.pages import IDE
+from kizuna.schema.memberships.service import TrustedIssuers
 from kizuna.schema.root import build_schema
 from kizuna.tenants import demo_users
 from kizuna.tenants.registry import for_prefecture
@@ -81,9 +83,16 @@ def create_app(
         database = await Database.connect(
             app_dsn, size=settings.pool_size, statement_cache_size=settings.statement_cache_size
         )
+        directory = MembershipDirectory(database)
         app.state.database = database
-        app.state.memberships = MembershipDirectory(database)
+        app.state.memberships = directory
         app.state.trust = trust
+        app.state.scopes = RequestScopes(
+            database,
+            directory,
+            authenticator,
+            provided={Settings: settings, TrustedIssuers: TrustedIssuers(lambda: trust.issuers)},
+        )
         try:
             await trust.start()
             yield
@@ -94,9 +103,7 @@ def create_app(
     ide = IDE(npm.graphiql_dir(settings.data_dir)) if settings.development else None
     endpoint = GraphQLEndpoint(
         Executor(build_schema(), introspection=settings.development),
-        authenticator,
         RateLimiter(settings.rate_limit, processes=settings.rate_limit_processes),
-        prefecture_code=settings.prefecture,
         ide=ide,
         client_timeout=settings.client_timeout_seconds,
     )

@@ -29,6 +29,7 @@ from typing import Any
 
 from kizuna.platform.database import TenantTransaction
 from kizuna.platform.ids import uuid7
+from kizuna.platform.scope import Scope
 
 GENESIS = bytes(32)
 """The `prev_hash` of a tenant's first event."""
@@ -60,7 +61,7 @@ async def lock_chain(tx: TenantTransaction) -> None:
 
 
 async def record(
-    tx: TenantTransaction,
+    scope: Scope,
     *,
     action: str,
     entity: str,
@@ -70,27 +71,27 @@ async def record(
     """Append one event to the tenant's chain, in the caller's transaction.
 
     The caller must call this in the same transaction as the change it records (and
-    before it commits): who, role, tenant and request id come from `tx.context`, never
+    before it commits): who, role, tenant and request id come from the scope, never
     from the caller. `fields` names the columns the change touched.
     """
+    tx, caller = scope.tx, scope.caller
     await lock_chain(tx)
     last = await tx.fetchrow(LAST_LINK_SQL)
     seq = 1 if last is None else last["seq"] + 1
     prev_hash = GENESIS if last is None else bytes(last["hash"])
-    context = tx.context
     # Microseconds: what timestamptz keeps, so the value read back hashes the same.
     occurred_at = dt.datetime.now(dt.UTC)
     event = {
-        "municipality_code": context.municipality_code,
+        "municipality_code": caller.municipality_code,
         "seq": seq,
         "occurred_at": occurred_at,
-        "subject": str(context.user_id),
-        "role": context.role.value,
+        "subject": str(caller.user_id),
+        "role": caller.role.value,
         "action": action,
         "entity": entity,
         "entity_id": entity_id,
         "fields": list(fields),
-        "request_id": context.request_id,
+        "request_id": scope.request_id,
     }
     digest = link_hash(prev_hash, event)
     await tx.execute(
@@ -104,7 +105,7 @@ async def record(
         entity,
         entity_id,
         event["fields"],
-        context.request_id,
+        scope.request_id,
         prev_hash,
         digest,
     )

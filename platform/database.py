@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 
-from kizuna.platform.vocabulary import AppRole
+from kizuna.platform.caller import Caller
 
 BEGIN_REQUEST_SQL = "SELECT kizuna.begin_request($1, $2, $3, $4)"
 SIGN_IN_SQL = "SELECT kizuna.begin_sign_in($1, $2)"
@@ -34,17 +34,6 @@ MEMBERSHIPS_SQL = (
     "SELECT municipality_code, role::text, organisation_id FROM kizuna.membership"
     " WHERE user_id = $1 AND revoked_at IS NULL ORDER BY municipality_code, role"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class RequestContext:
-    """Who is asking, for which tenant: what `kizuna.begin_request` receives."""
-
-    role: AppRole
-    municipality_code: str
-    user_id: uuid.UUID
-    organisation_id: uuid.UUID
-    request_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,40 +76,36 @@ class TenantTransaction:
     use the `*_global` variants.
     """
 
-    __slots__ = ("_conn", "_lock", "context")
+    __slots__ = ("_conn", "_lock", "municipality_code")
 
-    def __init__(self, conn: asyncpg.Connection, context: RequestContext) -> None:
+    def __init__(self, conn: asyncpg.Connection, municipality_code: str) -> None:
         self._conn = conn
         # GraphQL resolves sibling root fields concurrently; one connection takes one
         # statement at a time.
         self._lock = asyncio.Lock()
-        self.context = context
-
-    @property
-    def municipality_code(self) -> str:
-        return self.context.municipality_code
+        self.municipality_code = municipality_code
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         async with self._lock:
-            rows: list[asyncpg.Record] = await self._conn.fetch(sql, self.context.municipality_code, *args)
+            rows: list[asyncpg.Record] = await self._conn.fetch(sql, self.municipality_code, *args)
         return rows
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         async with self._lock:
-            row: asyncpg.Record | None = await self._conn.fetchrow(sql, self.context.municipality_code, *args)
+            row: asyncpg.Record | None = await self._conn.fetchrow(sql, self.municipality_code, *args)
         return row
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         async with self._lock:
-            return await self._conn.fetchval(sql, self.context.municipality_code, *args)
+            return await self._conn.fetchval(sql, self.municipality_code, *args)
 
     async def execute(self, sql: str, *args: Any) -> str:
         async with self._lock:
-            status: str = await self._conn.execute(sql, self.context.municipality_code, *args)
+            status: str = await self._conn.execute(sql, self.municipality_code, *args)
         return status
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        tenant = self.context.municipality_code
+        tenant = self.municipality_code
         async with self._lock:
             await self._conn.executemany(sql, [(tenant, *row) for row in rows])
 
@@ -195,25 +180,26 @@ class Database:
             raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     @asynccontextmanager
-    async def transaction(self, context: RequestContext, *, readonly: bool) -> AsyncIterator[TenantTransaction]:
-        """Run a request's statements in one tenant-scoped transaction.
+    async def transaction(self, caller: Caller, *, readonly: bool) -> AsyncIterator[TenantTransaction]:
+        """Run a request's statements in one tenant-scoped transaction (as
+        `platform/request_scope.py` opens it for every request).
 
         Raises `NoMembership` (before any statement of the caller runs) when the user has
-        no active membership for the context's tenant, role and organisation, and
+        no active membership for the caller's tenant, role and organisation, and
         `DatabaseUnavailable` when the database is not there (nothing was committed).
         """
         async with self._connection() as conn, conn.transaction(readonly=readonly):
             try:
                 await conn.execute(
                     BEGIN_REQUEST_SQL,
-                    context.role.value,
-                    context.municipality_code,
-                    str(context.user_id),
-                    str(context.organisation_id),
+                    caller.role.value,
+                    caller.municipality_code,
+                    str(caller.user_id),
+                    str(caller.organisation_id),
                 )
             except asyncpg.InvalidAuthorizationSpecificationError as exc:
                 raise NoMembership(str(exc)) from None
-            yield TenantTransaction(conn, context)
+            yield TenantTransaction(conn, caller.municipality_code)
 
     async def directory(self, issuer: str, subject: str) -> Directory:
         """The user (issuer, subject) names, how many times they signed out, and their active

@@ -3,33 +3,11 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
 
 from graphql import GraphQLError
 
+from kizuna.platform.errors import ErrorCode
 from kizuna.platform.i18n import Language, Message
-
-
-class ErrorCode(enum.StrEnum):
-    UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
-    NOT_FOUND = "NOT_FOUND"
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    CONFLICT = "CONFLICT"
-    RATE_LIMITED = "RATE_LIMITED"
-    INTERNAL = "INTERNAL"
-    UNAVAILABLE = "UNAVAILABLE"
-    """The database is not there (stopped, restarting): HTTP 503 with `Retry-After`."""
-
-
-UNAVAILABLE_MESSAGE = "The service is unavailable for a moment; try again shortly."
-RETRY_AFTER_SECONDS = 5
-"""What a 503 answer asks a client to wait: about what a database restart takes."""
-
-
-def error_entry(code: ErrorCode, message: str, request_id: str, **extensions: Any) -> dict[str, Any]:
-    """One entry of a response's `errors`, for an error no GraphQL execution produced."""
-    return {"message": message, "extensions": {"code": code.value, "requestId": request_id, **extensions}}
 
 
 class CodedError(GraphQLError):

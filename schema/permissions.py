@@ -6,7 +6,7 @@ GraphQL layer say FORBIDDEN clearly instead of surfacing a permission error.
 
 from __future__ import annotations
 
-from kizuna.auth.principal import Principal
+from kizuna.platform.caller import Caller
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.errors import forbidden
 
@@ -25,6 +25,6 @@ MEMBERSHIP_MANAGERS = frozenset({AppRole.SUPERVISOR, AppRole.PLATFORM_ADMIN})
 AUDIT_READERS = frozenset({AppRole.SUPERVISOR})
 
 
-def require(principal: Principal, roles: frozenset[AppRole]) -> None:
-    if principal.role not in roles:
+def require(caller: Caller, roles: frozenset[AppRole]) -> None:
+    if caller.role not in roles:
         raise forbidden()

@@ -2,7 +2,8 @@
 
 Global IDs are opaque: base64url of one type byte and the row's 16-byte UUID (23
 characters). They carry no tenant and no counter; an id of another tenant's object
-resolves exactly like an unknown one.
+resolves exactly like an unknown one. Each domain registers its Node types
+(`register_node`): no central list names them.
 """
 
 from __future__ import annotations
@@ -11,25 +12,72 @@ import base64
 import binascii
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
 
+from kizuna.platform.scope import Scope
 from kizuna.schema.errors import bad_input
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 
 
-# One byte per Node type; never reuse a retired number.
-TYPE_TAGS = {"Case": 1, "Person": 2, "Referral": 3, "Organization": 4, "Membership": 5}
-_TAG_BYTES = {name: bytes([tag]) for name, tag in TYPE_TAGS.items()}
-_TYPE_BY_TAG = {tag: name for name, tag in TYPE_TAGS.items()}
 _GLOBAL_ID_LENGTH = 23  # base64url of 17 bytes, unpadded
+# Type bytes once used and since retired: an old id must never name a new type.
+RETIRED_TAGS: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class NodeType:
+    """A Node type as its domain registers it (`register_node`)."""
+
+    name: str
+    tag: int
+    """The type's byte in its global ids; never changed, never reused."""
+    graphql_type: type
+    table: str | None
+    """The tenant table behind it (None for a global one such as the organisation
+    directory): the isolation tests walk every registered type through it."""
+    resolve: Callable[[Scope, uuid.UUID], Awaitable[Any]]
+    """`node(id:)` for this type: the object, or None for an id the scope may not see,
+    exactly as for an unknown id."""
+
+
+_BY_NAME: dict[str, NodeType] = {}
+_BY_TAG: dict[int, NodeType] = {}
+
+
+def register_node(
+    name: str,
+    *,
+    tag: int,
+    graphql_type: type,
+    table: str | None,
+    resolve: Callable[[Scope, uuid.UUID], Awaitable[Any]],
+) -> None:
+    """Make `name` a Node type: its global ids, and what `node(id:)` returns for them.
+    Each domain registers its own types when its module is imported."""
+    if name in _BY_NAME or tag in _BY_TAG or tag in RETIRED_TAGS or not 0 < tag < 256:
+        raise ValueError(f"Node type {name} or its tag {tag} is taken, retired or out of range")
+    node_type = NodeType(name, tag, graphql_type, table, resolve)
+    _BY_NAME[name] = _BY_TAG[tag] = node_type
+
+
+def node_types() -> tuple[NodeType, ...]:
+    """Every registered Node type, by tag."""
+    return tuple(_BY_TAG[tag] for tag in sorted(_BY_TAG))
+
+
+def node_type(name: str) -> NodeType | None:
+    return _BY_NAME.get(name)
 
 
 def encode_global_id(type_name: str, key: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(_TAG_BYTES[type_name] + key.bytes)[:_GLOBAL_ID_LENGTH].decode()
+    tag = _BY_NAME[type_name].tag
+    return base64.urlsafe_b64encode(bytes([tag]) + key.bytes)[:_GLOBAL_ID_LENGTH].decode()
 
 
 def decode_global_id(global_id: str) -> tuple[str, uuid.UUID]:
@@ -40,10 +88,10 @@ def decode_global_id(global_id: str) -> tuple[str, uuid.UUID]:
         raw = base64.urlsafe_b64decode(global_id + "=")
     except (ValueError, binascii.Error):
         raise bad_input("Malformed id.") from None
-    type_name = _TYPE_BY_TAG.get(raw[0])
-    if type_name is None or len(raw) != 17:
+    found = _BY_TAG.get(raw[0])
+    if found is None or len(raw) != 17:
         raise bad_input("Malformed id.")
-    return type_name, uuid.UUID(bytes=raw[1:])
+    return found.name, uuid.UUID(bytes=raw[1:])
 
 
 def page_size(first: int | None) -> int:

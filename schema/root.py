@@ -7,15 +7,12 @@ from strawberry.schema.config import StrawberryConfig
 
 from kizuna.schema.audit.queries import AuditQueries
 from kizuna.schema.cases.queries import CaseQueries
-from kizuna.schema.cases.types import Case, Person
 from kizuna.schema.memberships.mutations import MembershipMutations
 from kizuna.schema.memberships.queries import MembershipQueries
-from kizuna.schema.memberships.types import Membership
 from kizuna.schema.node import NodeQueries
 from kizuna.schema.referrals.queries import ReferralQueries
-from kizuna.schema.referrals.types import Referral
+from kizuna.schema.relay import node_types
 from kizuna.schema.tenants.queries import TenantQueries
-from kizuna.schema.tenants.types import Organization
 
 
 # Every root query field is nullable, so a refused or missing one is null with its own
@@ -37,6 +34,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Case, Person, Referral, Organization, Membership],
+        # Every Node type its domain registered (importing the domains above did).
+        types=[t.graphql_type for t in node_types()],
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -38,7 +38,8 @@ from decimal import Decimal
 from importlib.resources import files
 from typing import Any, Final
 
-from kizuna.platform.database import Database, RequestContext, TenantTransaction
+from kizuna.platform.caller import Caller
+from kizuna.platform.database import Database, TenantTransaction
 from kizuna.platform.ids import uuid7
 from kizuna.platform.models import TENANT_TABLES
 from kizuna.platform.provisioning import (
@@ -64,7 +65,6 @@ from kizuna.tenants.registry import LocalGovernment, for_prefecture, prefecture_
 
 MIN_CASES: Final = 8
 PEOPLE_PER_CASE: Final = 10_000
-REQUEST_ID: Final = "demo-seed"
 SEEDING_TENANTS: Final = 2
 """Tenants seeded at the same time, each in its own transaction and connection."""
 
@@ -588,13 +588,19 @@ async def _provision(
 
 
 async def _seed_tenant(
-    database: Database, government: LocalGovernment, users: Sequence[DemoUser], *, scale: float, seed: int
+    database: Database,
+    government: LocalGovernment,
+    users: Sequence[DemoUser],
+    *,
+    issuer: str,
+    scale: float,
+    seed: int,
 ) -> dict[str, int]:
     """One transaction as the tenant's demo supervisor (prefecture: analyst); {} if it already held data."""
     role = AppRole.PREFECTURE_ANALYST if government.is_prefecture else AppRole.SUPERVISOR
     user = next(u for u in users if u.role is role and u.municipality_code == government.code)
-    context = RequestContext(role, government.code, user.user_id, user.organisation_id, REQUEST_ID)
-    async with database.transaction(context, readonly=False) as tx:
+    caller = Caller(user.user_id, issuer, user.subject, role, government.code, user.organisation_id)
+    async with database.transaction(caller, readonly=False) as tx:
         if await tx.fetchval(HOLDS_PROGRAMMES if government.is_prefecture else HOLDS_CASEWORK):
             return {}
         # In a thread: the event loop meanwhile sends another tenant's rows to the server.
@@ -637,7 +643,7 @@ async def seed_demo(
     pending = iter(governments)
 
     async def seed_pending() -> list[dict[str, int]]:
-        return [await _seed_tenant(database, g, users, scale=scale, seed=seed) for g in pending]
+        return [await _seed_tenant(database, g, users, issuer=issuer, scale=scale, seed=seed) for g in pending]
 
     database = await Database.connect(app_dsn, size=SEEDING_TENANTS)
     try:

@@ -30,9 +30,11 @@ import uvicorn
 from kizuna.auth import devidp
 from kizuna.platform import embedded, migrate
 from kizuna.platform.app import create_app
+from kizuna.platform.caller import Caller
+from kizuna.platform.database import Database
 from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.server_protocol import with_header_deadline
-from kizuna.platform.settings import Settings
+from kizuna.platform.settings import DEFAULT_DEV_ISSUER, Settings
 from kizuna.platform.urls import app_url, asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants import demo, demo_users
@@ -341,3 +343,24 @@ def as_user(app_conn: asyncpg.Connection, user: Callable[[AppRole, str], demo_us
             await transaction.rollback()
 
     return open_as
+
+
+@pytest.fixture
+async def database(urls: DatabaseUrls) -> AsyncIterator[Database]:
+    """The application's pool, as the server opens it (a few connections)."""
+    db = await Database.connect(urls.app, size=4)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+def caller_of(user: Callable[[AppRole, str], demo_users.DemoUser]) -> Callable[[AppRole, str], Caller]:
+    """The demo user of `role` in `municipality`, as the request scope takes them."""
+
+    def make(role: AppRole, municipality: str) -> Caller:
+        me = user(role, municipality)
+        return Caller(me.user_id, DEFAULT_DEV_ISSUER, me.subject, role, municipality, me.organisation_id)
+
+    return make

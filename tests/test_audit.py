@@ -6,17 +6,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import pytest
 
 from kizuna.platform import audit
-from kizuna.platform.database import Database, RequestContext
-from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.caller import Caller
+from kizuna.platform.database import Database
+from kizuna.platform.scope import open_scope
 from kizuna.platform.vocabulary import AppRole
-from kizuna.tenants import demo_users
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -82,30 +82,12 @@ class TestVerifyChain:
         assert here["hash"] != there["hash"]
 
 
-@pytest.fixture
-async def database(urls: DatabaseUrls) -> AsyncIterator[Database]:
-    db = await Database.connect(urls.app, size=4)
-    try:
-        yield db
-    finally:
-        await db.close()
-
-
-@pytest.fixture
-def context_of(user: Callable[[AppRole, str], demo_users.DemoUser]) -> Callable[..., RequestContext]:
-    def make(role: AppRole, municipality: str, request_id: str) -> RequestContext:
-        demo_user = user(role, municipality)
-        return RequestContext(role, municipality, demo_user.user_id, demo_user.organisation_id, request_id)
-
-    return make
-
-
 class RollBack(Exception):
     pass
 
 
 async def test_record_continues_the_tenants_chain_in_the_callers_transaction(
-    database: Database, context_of: Callable[..., RequestContext], admin_conn: asyncpg.Connection
+    database: Database, caller_of: Callable[..., Caller], admin_conn: asyncpg.Connection
 ) -> None:
     request_id = f"audit-test-{uuid.uuid4()}"
     before = await admin_conn.fetchval("SELECT count(*) FROM kizuna.audit_event WHERE municipality_code = $1", KAWAGOE)
@@ -113,18 +95,19 @@ async def test_record_continues_the_tenants_chain_in_the_callers_transaction(
     rows: list[dict[str, Any]] = []
 
     async def record_two_and_roll_back() -> None:
-        async with database.transaction(context_of(AppRole.SUPERVISOR, KAWAGOE, request_id), readonly=False) as tx:
-            await audit.record(tx, action="test.one", entity="membership", entity_id=entity, fields=["role"])
-            await audit.record(tx, action="test.two", entity="membership", entity_id=None)
+        supervisor = caller_of(AppRole.SUPERVISOR, KAWAGOE)
+        async with open_scope(database, supervisor, request_id=request_id, readonly=False) as scope:
+            await audit.record(scope, action="test.one", entity="membership", entity_id=entity, fields=["role"])
+            await audit.record(scope, action="test.two", entity="membership", entity_id=None)
             # A supervisor reads the whole log of the tenant, this transaction's rows included.
-            rows.extend(dict(r) for r in await tx.fetch(ALL_ROWS))
+            rows.extend(dict(r) for r in await scope.tx.fetch(ALL_ROWS))
             raise RollBack
 
     with pytest.raises(RollBack):
         await record_two_and_roll_back()
     assert audit.verify_chain(rows)
     ours = rows[-2:]
-    supervisor = context_of(AppRole.SUPERVISOR, KAWAGOE, request_id)
+    supervisor = caller_of(AppRole.SUPERVISOR, KAWAGOE)
     assert [r["action"] for r in ours] == ["test.one", "test.two"]
     assert {(r["subject"], r["role"], r["request_id"]) for r in ours} == {
         (str(supervisor.user_id), "supervisor", request_id)
@@ -138,14 +121,14 @@ async def test_record_continues_the_tenants_chain_in_the_callers_transaction(
 
 
 async def test_concurrent_writers_of_one_tenant_take_turns(
-    database: Database, context_of: Callable[..., RequestContext], admin_conn: asyncpg.Connection
+    database: Database, caller_of: Callable[..., Caller], admin_conn: asyncpg.Connection
 ) -> None:
     request_id = f"audit-test-{uuid.uuid4()}"
 
     async def write(n: int) -> None:
-        context = context_of(AppRole.CASEWORKER, SAITAMA_CITY, request_id)
-        async with database.transaction(context, readonly=False) as tx:
-            await audit.record(tx, action=f"test.concurrent.{n}", entity="case", entity_id=None)
+        caseworker = caller_of(AppRole.CASEWORKER, SAITAMA_CITY)
+        async with open_scope(database, caseworker, request_id=request_id, readonly=False) as scope:
+            await audit.record(scope, action=f"test.concurrent.{n}", entity="case", entity_id=None)
 
     try:
         await asyncio.gather(*(write(n) for n in range(12)))
@@ -157,34 +140,33 @@ async def test_concurrent_writers_of_one_tenant_take_turns(
 
 
 async def test_a_caseworker_appends_but_cannot_read_or_rewrite_the_log(
-    database: Database, context_of: Callable[..., RequestContext]
+    database: Database, caller_of: Callable[..., Caller]
 ) -> None:
-    context = context_of(AppRole.CASEWORKER, SAITAMA_CITY, f"audit-test-{uuid.uuid4()}")
+    caller = caller_of(AppRole.CASEWORKER, SAITAMA_CITY)
     for statement in (
         "SELECT subject, action FROM kizuna.audit_event WHERE municipality_code = $1",
         "UPDATE kizuna.audit_event SET action = 'nothing' WHERE municipality_code = $1",
         "DELETE FROM kizuna.audit_event WHERE municipality_code = $1",
     ):
         with pytest.raises(RollBack):
-            await append_then(database, context, statement)
+            await append_then(database, caller, statement)
 
 
-async def append_then(database: Database, context: RequestContext, statement: str) -> None:
+async def append_then(database: Database, caller: Caller, statement: str) -> None:
     """Append an event, then try `statement`, which must be refused; roll back either way."""
-    async with database.transaction(context, readonly=False) as tx:
-        await audit.record(tx, action="test.append", entity="case", entity_id=None)
+    request_id = f"audit-test-{uuid.uuid4()}"
+    async with open_scope(database, caller, request_id=request_id, readonly=False) as scope:
+        await audit.record(scope, action="test.append", entity="case", entity_id=None)
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            await tx.execute(statement)
+            await scope.tx.execute(statement)
         raise RollBack
 
 
-async def test_a_supervisor_cannot_rewrite_the_log_either(
-    database: Database, context_of: Callable[..., RequestContext]
-) -> None:
-    context = context_of(AppRole.SUPERVISOR, SAITAMA_CITY, f"audit-test-{uuid.uuid4()}")
+async def test_a_supervisor_cannot_rewrite_the_log_either(database: Database, caller_of: Callable[..., Caller]) -> None:
+    caller = caller_of(AppRole.SUPERVISOR, SAITAMA_CITY)
     for statement in (
         "UPDATE kizuna.audit_event SET action = 'nothing' WHERE municipality_code = $1",
         "DELETE FROM kizuna.audit_event WHERE municipality_code = $1",
     ):
         with pytest.raises(RollBack):
-            await append_then(database, context, statement)
+            await append_then(database, caller, statement)

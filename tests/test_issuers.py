@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from joserfc.jwk import RSAKey
 
+from kizuna.auth.identity import Identity
 from kizuna.auth.issuers import Assertion, ClaimMapping, IssuerConfigError, load_issuers
 from kizuna.auth.jwks import StaticKeys
 from kizuna.auth.memberships import Account, Forbidden, choose
-from kizuna.auth.principal import Identity, Membership
 from kizuna.auth.tokens import TrustedIssuer
+from kizuna.platform.caller import Membership
 from kizuna.platform.vocabulary import AppRole
 
 SAITAMA_CITY, KAWAGOE, PREFECTURE = "111007", "112011", "110001"

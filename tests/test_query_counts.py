@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from kizuna.auth.principal import Principal
-from kizuna.platform.database import Database, RequestContext
+from kizuna.platform.caller import Caller
+from kizuna.platform.database import Database
 from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.scope import open_scope
 from kizuna.platform.vocabulary import AppRole
-from kizuna.schema.context import Context
 from kizuna.schema.execution import Executor
 from kizuna.schema.root import build_schema
 
@@ -22,14 +22,7 @@ async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bo
     seen: list[str] = []
     database = await Database.connect(urls.app, size=1, on_statement=seen.append)
     me = user(AppRole.CASEWORKER, SAITAMA_CITY)
-    context = RequestContext(
-        role=me.role,
-        municipality_code=SAITAMA_CITY,
-        user_id=me.user_id,
-        organisation_id=me.organisation_id,
-        request_id=uuid.uuid4().hex,
-    )
-    principal = Principal(
+    caller = Caller(
         user_id=me.user_id,
         issuer="https://idp.example/",
         subject=me.subject,
@@ -45,11 +38,11 @@ async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bo
         # introspection (for the enums); count the second.
         for _ in range(2):
             seen.clear()
-            async with database.transaction(context, readonly=True) as tx:
+            async with open_scope(database, caller, request_id=uuid.uuid4().hex, readonly=True) as scope:
                 result = await executor.execute(
                     prepared.document,
                     variables={"first": first},
-                    context=Context(principal=principal, tx=tx, request_id="t", prefecture_code="11"),
+                    context=scope,
                     operation_name=None,
                 )
             assert result.errors is None, result.errors

@@ -12,8 +12,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 
 from kizuna.auth import session
+from kizuna.auth.identity import Identity
 from kizuna.auth.issuers import Assertion, load_issuers
-from kizuna.auth.principal import Identity
 from kizuna.platform.app import create_app
 from kizuna.platform.settings import Settings
 

@@ -8,10 +8,10 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.audit import service
 from kizuna.schema.audit.types import AuditActor, AuditEvent, AuditEventConnection, AuditEventEdge
-from kizuna.schema.context import Context
 from kizuna.schema.permissions import AUDIT_READERS, require
 from kizuna.schema.relay import PageInfo, decode_sequence_cursor, encode_global_id, encode_sequence_cursor, page_size
 
@@ -42,17 +42,17 @@ class AuditQueries:
     @strawberry.field(description="この団体の監査記録（新しい順。スーパーバイザーのみ）")
     async def audit_events(
         self,
-        info: Info[Context, Any],
+        info: Info[Scope, Any],
         first: int | None = None,
         after: str | None = None,
         action: str | None = None,
         entity: str | None = None,
     ) -> AuditEventConnection | None:
-        ctx = info.context
-        require(ctx.principal, AUDIT_READERS)
+        scope = info.context
+        require(scope.caller, AUDIT_READERS)
         size = page_size(first)
         seq = decode_sequence_cursor(after)
-        rows = await service.event_page(ctx.tx, first=size, after=seq, action=action, entity=entity)
+        rows = await service.event_page(scope.tx, first=size, after=seq, action=action, entity=entity)
         page = [to_event(row) for row in rows[:size]]
         return AuditEventConnection(
             edges=[AuditEventEdge(node=event) for event in page],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 from typing import Any
 
@@ -9,12 +10,12 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CarerCategory, CaseStage
 from kizuna.schema.cases import service
 from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge, Person
-from kizuna.schema.context import Context
 from kizuna.schema.permissions import CASE_READERS, require
-from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size
+from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
 from kizuna.schema.selection import selected_names
 from kizuna.schema.tenants.types import Municipality, Organization
 from kizuna.tenants.registry import by_code
@@ -52,19 +53,19 @@ class CaseQueries:
     @strawberry.field(description="このテナントのケース（新しい順）")
     async def cases(
         self,
-        info: Info[Context, Any],
+        info: Info[Scope, Any],
         first: int | None = None,
         after: str | None = None,
         stage: CaseStage | None = None,
         category: CarerCategory | None = None,
     ) -> CaseConnection | None:
-        ctx = info.context
-        require(ctx.principal, CASE_READERS)
+        scope = info.context
+        require(scope.caller, CASE_READERS)
         size = page_size(first)
         keyset = decode_cursor(after)
         case_filter = service.CaseFilter(stage=stage, category=category)
-        rows = await service.case_page(ctx.tx, case_filter, first=size, after=keyset)
-        total = await service.case_count(ctx.tx, case_filter) if "totalCount" in selected_names(info) else None
+        rows = await service.case_page(scope.tx, case_filter, first=size, after=keyset)
+        total = await service.case_count(scope.tx, case_filter) if "totalCount" in selected_names(info) else None
         page = rows[:size]
         positions = [Keyset(r["opened_at"], r["id"]) for r in page]
         return CaseConnection(
@@ -72,3 +73,25 @@ class CaseQueries:
             page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
             total_count=total,
         )
+
+
+async def _case_node(scope: Scope, key: uuid.UUID) -> Case | None:
+    require(scope.caller, CASE_READERS)
+    row = await service.case_by_id(scope.tx, key)
+    return None if row is None else to_case(row)
+
+
+async def _person_node(scope: Scope, key: uuid.UUID) -> Person | None:
+    require(scope.caller, CASE_READERS)
+    row = await service.person_by_id(scope.tx, key)
+    if row is None:
+        return None
+    return Person(
+        id=strawberry.ID(encode_global_id("Person", row["id"])),
+        family_name=row["family_name"],
+        given_name=row["given_name"],
+    )
+
+
+register_node("Case", tag=1, graphql_type=Case, table="carer_case", resolve=_case_node)
+register_node("Person", tag=2, graphql_type=Person, table="person", resolve=_person_node)

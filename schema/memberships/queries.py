@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import AppRole
-from kizuna.schema.context import Context
 from kizuna.schema.memberships import service
 from kizuna.schema.memberships.types import Grantor, Membership, MembershipConnection, MembershipEdge
 from kizuna.schema.permissions import MEMBERSHIP_MANAGERS, require
-from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size
+from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
 from kizuna.schema.selection import selected_names
 from kizuna.schema.tenants.types import Organization
 
@@ -44,18 +45,18 @@ class MembershipQueries:
     @strawberry.field(description="この団体の所属（スーパーバイザーとプラットフォーム管理者のみ）")
     async def memberships(
         self,
-        info: Info[Context, Any],
+        info: Info[Scope, Any],
         first: int | None = None,
         after: str | None = None,
         include_revoked: bool = False,
     ) -> MembershipConnection | None:
-        ctx = info.context
-        require(ctx.principal, MEMBERSHIP_MANAGERS)
+        scope = info.context
+        require(scope.caller, MEMBERSHIP_MANAGERS)
         size = page_size(first)
         keyset = decode_cursor(after)
-        rows = await service.membership_page(ctx.tx, first=size, after=keyset, include_revoked=include_revoked)
+        rows = await service.membership_page(scope.tx, first=size, after=keyset, include_revoked=include_revoked)
         total = (
-            await service.membership_count(ctx.tx, include_revoked=include_revoked)
+            await service.membership_count(scope.tx, include_revoked=include_revoked)
             if "totalCount" in selected_names(info)
             else None
         )
@@ -66,3 +67,12 @@ class MembershipQueries:
             page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
             total_count=total,
         )
+
+
+async def _membership_node(scope: Scope, key: uuid.UUID) -> Membership | None:
+    require(scope.caller, MEMBERSHIP_MANAGERS)
+    row = await service.membership_by_id(scope.tx, key)
+    return None if row is None else to_membership(row)
+
+
+register_node("Membership", tag=5, graphql_type=Membership, table="membership", resolve=_membership_node)

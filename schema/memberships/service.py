@@ -23,20 +23,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
 import asyncpg
 
+from kizuna.auth.memberships import MembershipDirectory
 from kizuna.platform import audit
 from kizuna.platform.database import TenantTransaction
 from kizuna.platform.i18n import Message
 from kizuna.platform.ids import uuid7
+from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import MEMBERSHIP_MANAGERS
 from kizuna.schema.relay import Keyset
+from kizuna.schema.writes import check_idempotency_key
 
 SUPERVISED_ROLES = frozenset(
     {
@@ -50,9 +53,19 @@ SUPERVISED_ROLES = frozenset(
 )
 PREFECTURE_ROLES = frozenset({AppRole.PLATFORM_ADMIN, AppRole.PREFECTURE_ANALYST})
 PREFECTURE_TENANT = re.compile(r"[0-9]{2}000[0-9]", re.ASCII)
-MAX_KEY_LENGTH = 200
 MAX_NAME_LENGTH = 200
 MAX_SUBJECT_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedIssuers:
+    """What the deployment provides for granting (`Scope.get`)."""
+
+    current: Callable[[], frozenset[str]]
+    """The `iss` of every IdP the deployment trusts now (an IdP that was down at start
+    joins later). A membership is granted only to a user one of them names; while there
+    is none, every grant is refused."""
+
 
 GRANT_ACTION = "membership.grant"
 REVOKE_ACTION = "membership.revoke"
@@ -144,14 +157,6 @@ class Grant:
     idempotency_key: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    membership: asyncpg.Record
-    """The membership as `MEMBERSHIP_BY_ID` reads it."""
-    changed: bool
-    """False when an idempotent retry found the first request's membership."""
-
-
 def is_prefecture_tenant(code: str) -> bool:
     return PREFECTURE_TENANT.fullmatch(code) is not None
 
@@ -174,26 +179,26 @@ def check_grant(grant: Grant, *, actor: AppRole, tenant: str, trusted_issuers: C
         raise Refused(UserErrorCode.BAD_USER_INPUT, "subject", Message.SUBJECT_LENGTH, max=MAX_SUBJECT_LENGTH)
     if not grant.display_name.strip() or len(grant.display_name) > MAX_NAME_LENGTH:
         raise Refused(UserErrorCode.BAD_USER_INPUT, "displayName", Message.DISPLAY_NAME_LENGTH, max=MAX_NAME_LENGTH)
-    key = grant.idempotency_key
-    if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise Refused(
-            UserErrorCode.BAD_USER_INPUT, "idempotencyKey", Message.IDEMPOTENCY_KEY_LENGTH, max=MAX_KEY_LENGTH
-        )
+    check_idempotency_key(grant.idempotency_key)
 
 
-async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_issuers: Collection[str]) -> Outcome:
+async def do_grant_membership(scope: Scope, grant: Grant) -> asyncpg.Record:
     """Grant `grant` in the request's tenant: register the user if new, insert (or make
-    active again) the membership and audit it, all in `tx`.
+    active again) the membership and audit it, all in the scope's transaction; the
+    sign-in cache forgets the user's memberships once it commits. Returns the membership
+    as `MEMBERSHIP_BY_ID` reads it.
 
     Raises `Refused` before writing anything. With an idempotency key the first request's
     membership is returned to a retry, unchanged and not audited again.
     """
-    context = tx.context
-    check_grant(grant, actor=context.role, tenant=context.municipality_code, trusted_issuers=trusted_issuers)
+    tx, caller = scope.tx, scope.caller
+    check_grant(
+        grant, actor=caller.role, tenant=caller.municipality_code, trusted_issuers=scope.get(TrustedIssuers).current()
+    )
     organisation = await tx.fetch_global(ORGANISATION, grant.organisation_id)
     if not organisation:
         raise Refused(UserErrorCode.NOT_FOUND, "organizationId", Message.NO_SUCH_ORGANISATION)
-    if organisation[0]["municipality_code"] != context.municipality_code:
+    if organisation[0]["municipality_code"] != caller.municipality_code:
         raise Refused(UserErrorCode.BAD_USER_INPUT, "organizationId", Message.ORGANISATION_ELSEWHERE)
 
     # From here on the tenant's membership writers take turns: what is checked below is
@@ -202,11 +207,11 @@ async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_is
     if grant.idempotency_key is not None:
         earlier = await tx.fetchrow(MEMBERSHIP_BY_KEY, grant.idempotency_key)
         if earlier is not None:
-            return Outcome(_same_request(earlier, grant), changed=False)
+            return _same_request(earlier, grant)
 
     found = await tx.fetch_global(USER_BY_NAME, grant.issuer, grant.subject)
     user_id: uuid.UUID | None = found[0]["id"] if found else None
-    if user_id == context.user_id:
+    if user_id == caller.user_id:
         raise Refused(UserErrorCode.FORBIDDEN, "subject", Message.SELF_GRANT)
     existing = None
     if user_id is not None:
@@ -219,7 +224,7 @@ async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_is
     if existing is not None:
         membership_id: uuid.UUID = existing["id"]
         await tx.execute(
-            REACTIVATE, membership_id, grant.display_name, grant.idempotency_key, context.user_id, context.role.value
+            REACTIVATE, membership_id, grant.display_name, grant.idempotency_key, caller.user_id, caller.role.value
         )
         fields: tuple[str, ...] = (
             "display_name",
@@ -239,8 +244,8 @@ async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_is
             grant.role.value,
             grant.organisation_id,
             grant.idempotency_key,
-            context.user_id,
-            context.role.value,
+            caller.user_id,
+            caller.role.value,
         )
         fields = (
             "user_id",
@@ -252,8 +257,10 @@ async def do_grant_membership(tx: TenantTransaction, grant: Grant, *, trusted_is
             "granted_by",
             "granted_by_role",
         )
-    await audit.record(tx, action=GRANT_ACTION, entity="membership", entity_id=membership_id, fields=fields)
-    return Outcome(await _read_back(tx, membership_id), changed=True)
+    await audit.record(scope, action=GRANT_ACTION, entity="membership", entity_id=membership_id, fields=fields)
+    membership = await access_membership(scope, membership_id)
+    _forget_after_commit(scope, membership)
+    return membership
 
 
 def _same_request(earlier: asyncpg.Record, grant: Grant) -> asyncpg.Record:
@@ -277,34 +284,47 @@ async def _register(tx: TenantTransaction, issuer: str, subject: str) -> uuid.UU
     return user_id
 
 
-async def do_revoke_membership(tx: TenantTransaction, membership_id: uuid.UUID) -> Outcome:
-    """Revoke a membership of the request's tenant and audit it, in `tx`.
+async def access_membership(scope: Scope, membership_id: uuid.UUID) -> asyncpg.Record:
+    """The membership `membership_id` of the scope's tenant. Another tenant's id and an
+    unknown one are refused alike (NOT_FOUND on `id`)."""
+    row = await scope.tx.fetchrow(MEMBERSHIP_BY_ID, membership_id)
+    if row is None:
+        raise Refused(UserErrorCode.NOT_FOUND, "id", Message.NO_SUCH_MEMBERSHIP)
+    return row
+
+
+async def do_revoke_membership(scope: Scope, membership_id: uuid.UUID) -> asyncpg.Record:
+    """Revoke a membership of the request's tenant and audit it, in the scope's
+    transaction; the sign-in cache forgets the user's memberships once it commits.
 
     An id of another tenant's membership, or of nothing, is refused with the same
     NOT_FOUND; other refusals come only after the membership was found in this tenant.
     """
-    actor = tx.context.role
+    tx, actor = scope.tx, scope.caller.role
     if actor not in MEMBERSHIP_MANAGERS:
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_MANAGE_MEMBERSHIPS)
     await audit.lock_chain(tx)
-    row = await tx.fetchrow(MEMBERSHIP_BY_ID, membership_id)
-    if row is None:
-        raise Refused(UserErrorCode.NOT_FOUND, "id", Message.NO_SUCH_MEMBERSHIP)
+    row = await access_membership(scope, membership_id)
     if actor is AppRole.SUPERVISOR and AppRole(row["role"]) not in SUPERVISED_ROLES:
         raise Refused(UserErrorCode.FORBIDDEN, "id", Message.SUPERVISOR_MAY_NOT_REVOKE)
-    if row["user_id"] == tx.context.user_id:
+    if row["user_id"] == scope.caller.user_id:
         raise Refused(UserErrorCode.FORBIDDEN, "id", Message.OWN_MEMBERSHIP)
     if row["revoked_at"] is not None:
         raise Refused(UserErrorCode.CONFLICT, "id", Message.ALREADY_REVOKED)
     status = await tx.execute(REVOKE, membership_id)
     if status != "UPDATE 1":  # the lock makes this unreachable; never audit what did not happen
         raise Refused(UserErrorCode.CONFLICT, "id", Message.CHANGED_MEANWHILE)
-    await audit.record(tx, action=REVOKE_ACTION, entity="membership", entity_id=membership_id, fields=("revoked_at",))
-    return Outcome(await _read_back(tx, membership_id), changed=True)
+    await audit.record(
+        scope, action=REVOKE_ACTION, entity="membership", entity_id=membership_id, fields=("revoked_at",)
+    )
+    membership = await access_membership(scope, membership_id)
+    _forget_after_commit(scope, membership)
+    return membership
 
 
-async def _read_back(tx: TenantTransaction, membership_id: uuid.UUID) -> asyncpg.Record:
-    row = await tx.fetchrow(MEMBERSHIP_BY_ID, membership_id)
-    if row is None:  # written in this transaction, so always found
-        raise LookupError(membership_id)
-    return row
+def _forget_after_commit(scope: Scope, membership: asyncpg.Record) -> None:
+    """Once the change is committed, the sign-in cache stops serving the user's old
+    memberships; a sign-in in between must not cache them again (MembershipDirectory)."""
+    directory = scope.get(MembershipDirectory)
+    issuer, subject = membership["issuer"], membership["subject"]
+    scope.after_commit(lambda: directory.forget(issuer, subject))

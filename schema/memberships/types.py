@@ -10,6 +10,7 @@ from kizuna.schema.enums import AppRole
 from kizuna.schema.payloads import UserError
 from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.tenants.types import Organization
+from kizuna.schema.writes import Payload
 
 
 @strawberry.type(description="所属を付与した利用者と、そのときの役割")
@@ -70,9 +71,9 @@ class GrantMembershipInput:
 
 
 @strawberry.type
-class GrantMembershipPayload:
-    membership: Membership | None
-    user_errors: list[UserError]
+class GrantMembershipPayload(Payload):
+    membership: Membership | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="所属の取消し")
@@ -81,6 +82,6 @@ class RevokeMembershipInput:
 
 
 @strawberry.type
-class RevokeMembershipPayload:
-    membership: Membership | None
-    user_errors: list[UserError]
+class RevokeMembershipPayload(Payload):
+    membership: Membership | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

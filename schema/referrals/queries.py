@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import ReferralSource, ReferralStatus, Urgency
-from kizuna.schema.context import Context
 from kizuna.schema.permissions import REFERRAL_READERS, require
 from kizuna.schema.referrals import service
 from kizuna.schema.referrals.types import Referral, ReferralConnection, ReferralEdge
-from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size
+from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
 from kizuna.schema.selection import selected_names
 from kizuna.schema.tenants.types import Organization
 
@@ -37,14 +38,14 @@ def to_referral(row: asyncpg.Record) -> Referral:
 class ReferralQueries:
     @strawberry.field(description="気づき・相談（学校・機関は自機関の分だけ）")
     async def referrals(
-        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
+        self, info: Info[Scope, Any], first: int | None = None, after: str | None = None
     ) -> ReferralConnection | None:
-        ctx = info.context
-        require(ctx.principal, REFERRAL_READERS)
+        scope = info.context
+        require(scope.caller, REFERRAL_READERS)
         size = page_size(first)
         keyset = decode_cursor(after)
-        rows = await service.referral_page(ctx.tx, first=size, after=keyset)
-        total = await service.referral_count(ctx.tx) if "totalCount" in selected_names(info) else None
+        rows = await service.referral_page(scope.tx, first=size, after=keyset)
+        total = await service.referral_count(scope.tx) if "totalCount" in selected_names(info) else None
         page = rows[:size]
         positions = [Keyset(r["received_at"], r["id"]) for r in page]
         return ReferralConnection(
@@ -52,3 +53,12 @@ class ReferralQueries:
             page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
             total_count=total,
         )
+
+
+async def _referral_node(scope: Scope, key: uuid.UUID) -> Referral | None:
+    require(scope.caller, REFERRAL_READERS)
+    row = await service.referral_by_id(scope.tx, key)
+    return None if row is None else to_referral(row)
+
+
+register_node("Referral", tag=3, graphql_type=Referral, table="referral", resolve=_referral_node)

@@ -19,12 +19,14 @@ from typing import Any
 import asyncpg
 import pytest
 
-from kizuna.auth.principal import Principal
-from kizuna.platform.database import BEGIN_REQUEST_SQL, Database, RequestContext
+from kizuna.auth.memberships import MembershipDirectory
+from kizuna.platform.caller import Caller
+from kizuna.platform.database import BEGIN_REQUEST_SQL, Database
+from kizuna.platform.scope import open_scope
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 from kizuna.platform.vocabulary import AppRole
-from kizuna.schema.context import Context
 from kizuna.schema.execution import Executor
+from kizuna.schema.memberships.service import TrustedIssuers
 from kizuna.schema.relay import encode_global_id
 from kizuna.schema.root import build_schema
 from kizuna.tenants import demo_users
@@ -67,48 +69,28 @@ class RequestPath:
         self, role: AppRole, municipality: str, document: str, variables: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         me = next(u for u in USERS if u.role is role and u.municipality_code in (municipality, SAITAMA_PREFECTURE))
-        context = RequestContext(role, municipality, me.user_id, me.organisation_id, uuid.uuid4().hex)
-        principal = Principal(
-            user_id=me.user_id,
-            issuer=DEFAULT_DEV_ISSUER,
-            subject=me.subject,
-            role=role,
-            municipality_code=municipality,
-            organisation_id=me.organisation_id,
-        )
+        caller = Caller(me.user_id, DEFAULT_DEV_ISSUER, me.subject, role, municipality, me.organisation_id)
         prepared = self._executor.prepare(document)
         assert prepared.document is not None
         writes = document.lstrip().startswith("mutation")
         self._sent.clear()
-        try:
-            async with self._database.transaction(context, readonly=not writes) as tx:
-                result = await self._executor.execute(
-                    prepared.document,
-                    variables=variables,
-                    context=Context(
-                        principal=principal,
-                        tx=tx,
-                        request_id=context.request_id,
-                        prefecture_code="11",
-                        trusted_issuers=frozenset({DEFAULT_DEV_ISSUER}),
-                    ),
-                    operation_name=None,
-                )
-                assert result.errors is None, result.errors
-                assert result.data is not None
-                if writes:
-                    raise _RollBack(result.data)
-        except _RollBack as rolled_back:
-            data = rolled_back.data
-        else:
-            data = result.data
+        provided = {
+            TrustedIssuers: TrustedIssuers(lambda: frozenset({DEFAULT_DEV_ISSUER})),
+            MembershipDirectory: MembershipDirectory(self._database),
+        }
+        async with open_scope(
+            self._database, caller, request_id=uuid.uuid4().hex, readonly=not writes, provided=provided
+        ) as scope:
+            result = await self._executor.execute(
+                prepared.document, variables=variables, context=scope, operation_name=None
+            )
+            assert result.errors is None, result.errors
+            assert result.data is not None
+            if writes:
+                scope.roll_back()
+        data = result.data
         self.statements += [Sent(q, a, role, municipality) for q, a in self._sent]
         return data
-
-
-class _RollBack(Exception):
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
 
 
 @pytest.fixture

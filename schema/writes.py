@@ -1,0 +1,67 @@
+"""The write kit every domain's mutations share (DESIGN section 5, STYLE section 2).
+
+A mutation resolver decodes its input ids (`input_key`), calls the domain's
+`do_<action>(scope, …)` and maps the outcome to its payload; a `Refused` raised on the
+way becomes the payload's `userErrors` (`Payload.refused`). The `do_<action>` function,
+in the domain's `service.py`, does the rest in the request's transaction, in this order:
+
+1. fetch what it acts on with the domain's `access_<thing>(scope, id)`, which refuses
+   another tenant's id and a missing one with the same NOT_FOUND;
+2. check the rules, raising `Refused` before anything is written;
+3. for a create, look its idempotency key up (`check_idempotency_key`, then the domain's
+   own read by key): a retry gets the first request's object back, unchanged, and a key
+   reused for something else is a CONFLICT;
+4. write, and write the audit event in the same transaction (`platform/audit.py`);
+5. register what must happen only once the change is committed with
+   `scope.after_commit` (a cache of what the change replaced).
+
+A refused mutation has written nothing; a mutation whose answer carries errors is rolled
+back whole by the request scope.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Self
+
+from kizuna.platform.i18n import Message
+from kizuna.platform.scope import Scope
+from kizuna.schema.errors import CodedError, Refused, UserErrorCode
+from kizuna.schema.payloads import user_error
+from kizuna.schema.relay import decode_global_id
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+IDEMPOTENCY_KEY_FIELD = "idempotencyKey"
+
+
+def input_key(global_id: str, type_name: str, *, field: str, not_found: Message) -> uuid.UUID:
+    """The row id in an input's global id. A malformed id is BAD_USER_INPUT; an id of
+    another type is refused like an unknown id of the expected one (NOT_FOUND)."""
+    try:
+        found_type, key = decode_global_id(global_id)
+    except CodedError:
+        raise Refused(UserErrorCode.BAD_USER_INPUT, field, Message.MALFORMED_ID) from None
+    if found_type != type_name:
+        raise Refused(UserErrorCode.NOT_FOUND, field, not_found)
+    return key
+
+
+def check_idempotency_key(key: str | None) -> None:
+    """Refuse an idempotency key that is empty or too long (None: the client sent none)."""
+    if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise Refused(
+            UserErrorCode.BAD_USER_INPUT,
+            IDEMPOTENCY_KEY_FIELD,
+            Message.IDEMPOTENCY_KEY_LENGTH,
+            max=MAX_IDEMPOTENCY_KEY_LENGTH,
+        )
+
+
+class Payload:
+    """A mutation payload's base: its object field(s) default to None and `userErrors` to
+    none, so a refusal is one call."""
+
+    @classmethod
+    def refused(cls, refusal: Refused, scope: Scope) -> Self:
+        """The payload of a refused mutation: no object, the refusal in the caller's language."""
+        return cls(user_errors=[user_error(refusal, scope.language)])  # type: ignore[call-arg]
