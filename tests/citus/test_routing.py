@@ -23,7 +23,7 @@ from kizuna.auth.memberships import MembershipDirectory
 from kizuna.platform.caller import Caller
 from kizuna.platform.database import BEGIN_REQUEST_SQL, Database
 from kizuna.platform.scope import open_scope
-from kizuna.platform.settings import DEFAULT_DEV_ISSUER
+from kizuna.platform.settings import DEFAULT_DEV_ISSUER, Settings
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.execution import Executor
 from kizuna.schema.memberships.service import TrustedIssuers
@@ -59,8 +59,9 @@ class Sent:
 class RequestPath:
     """Runs GraphQL documents as a demo user on the cluster and keeps every statement sent."""
 
-    def __init__(self, database: Database, sent: list[tuple[str, tuple[Any, ...]]]) -> None:
+    def __init__(self, database: Database, sent: list[tuple[str, tuple[Any, ...]]], settings: Settings) -> None:
         self._database = database
+        self._settings = settings
         self._sent = sent
         self.statements: list[Sent] = []
         self._executor = Executor(build_schema(), introspection=False)
@@ -75,6 +76,7 @@ class RequestPath:
         writes = document.lstrip().startswith("mutation")
         self._sent.clear()
         provided = {
+            Settings: self._settings,
             TrustedIssuers: TrustedIssuers(lambda: frozenset({DEFAULT_DEV_ISSUER})),
             MembershipDirectory: MembershipDirectory(self._database),
         }
@@ -94,7 +96,7 @@ class RequestPath:
 
 
 @pytest.fixture
-async def request_path(citus_cluster: Cluster) -> AsyncIterator[RequestPath]:
+async def request_path(citus_cluster: Cluster, settings: Settings) -> AsyncIterator[RequestPath]:
     sent: list[tuple[str, tuple[Any, ...]]] = []
 
     async def record(conn: asyncpg.Connection) -> None:
@@ -102,7 +104,7 @@ async def request_path(citus_cluster: Cluster) -> AsyncIterator[RequestPath]:
 
     pool = await asyncpg.create_pool(citus_cluster.urls.app, min_size=0, max_size=1, init=record)
     try:
-        yield RequestPath(Database(pool), sent)
+        yield RequestPath(Database(pool), sent, settings)
     finally:
         await pool.close()
 
