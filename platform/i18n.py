@@ -217,6 +217,45 @@ class Message(enum.Enum):
         "この所属は処理中に変更されました。もう一度お試しください。", "This membership changed meanwhile; try again."
     )
 
+    # The case workflow's refusals (schema/cases/workflow.py, dispatch_rules.py)
+    ALREADY_IN_STAGE = Text("ケースはすでにこの段階にあります。", "The case is already in this stage.")
+    TRANSITION_NOT_ALLOWED = Text(
+        "ケースは今の段階から指定された段階へは進められません。",
+        "The case cannot move from its current stage to that one.",
+    )
+    SUPPORT_PLAN_APPROVAL_REQUIRED = Text(
+        "支援を始めるには、スーパーバイザーが承認した支援計画が必要です。",
+        "Support starts only with a support plan approved by a supervisor.",
+    )
+    CLOSURE_APPROVAL_REQUIRED = Text(
+        "終結には、スーパーバイザーの承認が必要です。", "Closing a case needs a supervisor's approval."
+    )
+    DISPATCH_STEP_NOT_ALLOWED = Text(
+        "ヘルパー派遣は今の状況から指定された状況へは進められません。",
+        "The helper dispatch cannot move from its current status to that one.",
+    )
+    PERIOD_NOT_AFTER_START = Text(
+        "派遣期間の終了日は開始日より後にしてください。", "The period must end after it starts."
+    )
+    PERIOD_TOO_LONG = Text("派遣期間は{months}か月以内にしてください。", "The period may last at most {months} months.")
+    EXTENSION_NOT_AFTER_END = Text(
+        "延長後の終了日は、今の終了日より後にしてください。", "An extension must end after the current period."
+    )
+    EXTENSION_TOO_LONG = Text(
+        "一度に延長できるのは{months}か月までです。", "One extension may last at most {months} months."
+    )
+    VISIT_MINUTES = Text("1回の訪問は1〜{max}分です。", "A visit lasts 1 to {max} minutes.")
+    DISPATCH_NOT_DECIDED = Text(
+        "派遣が決定される前の訪問は記録できません。", "Visits are recorded only once the dispatch is decided."
+    )
+    VISIT_OUTSIDE_PERIOD = Text(
+        "訪問日が派遣期間（{start}〜{end}）の外です。", "The visit is outside the dispatch period ({start} to {end})."
+    )
+    SECOND_VISIT_IN_WEEK = Text(
+        "同じ週（月曜〜日曜）には、すでに訪問があります。訪問は週1回までです。",
+        "This week (Monday to Sunday) already has a visit; at most one visit a week.",
+    )
+
     def in_(self, language: Language, **params: object) -> str:
         """The text in `language`, its placeholders filled from `params`."""
         text: Text = self.value
