@@ -1,38 +1,59 @@
-"""GraphQL enums from the domain vocabulary, with the Japanese labels as descriptions."""
+"""Every GraphQL enum, declared one way: English member names as values, the members'
+Japanese labels as descriptions (DESIGN section 5). `tests/test_schema_export.py` walks the
+printed schema for an enum or a value without one. Types import the enums from here, so
+none is used before it is declared."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+import enum
 
 import strawberry
 from strawberry.types.enum import StrawberryEnumDefinition
 
-from kizuna.platform import vocabulary as v
+from kizuna.platform.vocabulary import (
+    AppRole,
+    CarerCategory,
+    CaseStage,
+    OrganisationKind,
+    ReferralSource,
+    ReferralStatus,
+    Urgency,
+)
+from kizuna.schema.errors import UserErrorCode
+from kizuna.tenants.registry import MunicipalityKind
 
-E = TypeVar("E", bound=v.LabelledEnum)
+__all__ = [
+    "AppRole",
+    "CarerCategory",
+    "CaseStage",
+    "MunicipalityKind",
+    "OrganisationKind",
+    "ReferralSource",
+    "ReferralStatus",
+    "Urgency",
+    "UserErrorCode",
+    "graphql_enum",
+]
 
 
-def graphql_enum(enum_cls: type[E], description: str) -> None:
-    """Make a vocabulary enum a GraphQL enum: member names as values, labels as descriptions."""
+def graphql_enum(enum_cls: type[enum.Enum], description: str) -> None:
+    """Make `enum_cls` a GraphQL enum described by `description`, each value by its
+    member's `label`; a member without a label fails here, at import."""
     strawberry.enum(enum_cls, description=description)
     definition: StrawberryEnumDefinition = enum_cls.__strawberry_definition__  # type: ignore[attr-defined]
     for value in definition.values:
-        value.description = enum_cls(value.value).label
+        label = getattr(enum_cls(value.value), "label", None)
+        if not isinstance(label, str) or not label:
+            raise TypeError(f"{enum_cls.__name__}.{value.name} has no Japanese label")
+        value.description = label
 
 
-graphql_enum(v.AppRole, "利用者の役割")
-graphql_enum(v.CaseStage, "ケースの段階（相談受理 → … → 終結）")
-graphql_enum(v.CarerCategory, "ケアラーの区分")
-graphql_enum(v.ReferralSource, "気づき・相談の経路")
-graphql_enum(v.ReferralStatus, "気づき・相談の状況")
-graphql_enum(v.Urgency, "緊急度")
-graphql_enum(v.OrganisationKind, "機関の種別")
-
-# The same classes, re-exported so that types import them from the schema package.
-AppRole = v.AppRole
-CaseStage = v.CaseStage
-CarerCategory = v.CarerCategory
-ReferralSource = v.ReferralSource
-ReferralStatus = v.ReferralStatus
-Urgency = v.Urgency
-OrganisationKind = v.OrganisationKind
+graphql_enum(AppRole, "利用者の役割")
+graphql_enum(CaseStage, "ケースの段階（相談受理 → … → 終結）")
+graphql_enum(CarerCategory, "ケアラーの区分")
+graphql_enum(ReferralSource, "気づき・相談の経路")
+graphql_enum(ReferralStatus, "気づき・相談の状況")
+graphql_enum(Urgency, "緊急度")
+graphql_enum(OrganisationKind, "機関の種別")
+graphql_enum(MunicipalityKind, "地方公共団体の種別")
+graphql_enum(UserErrorCode, "入力を受け付けなかった理由")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import enum
-
 from graphql import GraphQLError
 
 from kizuna.platform.errors import ErrorCode
 from kizuna.platform.i18n import Language, Message
+from kizuna.platform.vocabulary import LabelledEnum
 
 
 class CodedError(GraphQLError):
@@ -30,13 +29,13 @@ def bad_input(message: str) -> CodedError:
     return CodedError(ErrorCode.BAD_USER_INPUT, message)
 
 
-class UserErrorCode(enum.StrEnum):
+class UserErrorCode(LabelledEnum):
     """Why a mutation's input was refused (a payload's `userErrors`, not a request error)."""
 
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    FORBIDDEN = "FORBIDDEN"
-    NOT_FOUND = "NOT_FOUND"
-    CONFLICT = "CONFLICT"
+    BAD_USER_INPUT = ("BAD_USER_INPUT", "入力が正しくない")
+    FORBIDDEN = ("FORBIDDEN", "この役割では行えない")
+    NOT_FOUND = ("NOT_FOUND", "対象が見つからない")
+    CONFLICT = ("CONFLICT", "既存のデータと重なる")
 
 
 class Refused(Exception):

@@ -26,12 +26,30 @@ _WEIGHTS = (6, 5, 4, 3, 2)
 
 class MunicipalityKind(enum.StrEnum):
     PREFECTURE = "prefecture"
-    DESIGNATED_CITY = "designated_city"  # 政令指定都市
-    CORE_CITY = "core_city"  # 中核市
-    SPECIAL_CITY = "special_city"  # 施行時特例市
+    DESIGNATED_CITY = "designated_city"
+    CORE_CITY = "core_city"
+    SPECIAL_CITY = "special_city"
     CITY = "city"
     TOWN = "town"
     VILLAGE = "village"
+
+    @property
+    def label(self) -> str:
+        """The Japanese name, as a vocabulary enum's `label` (the registry imports nothing of Kizuna)."""
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = MappingProxyType(
+    {
+        MunicipalityKind.PREFECTURE: "都道府県",
+        MunicipalityKind.DESIGNATED_CITY: "政令指定都市",
+        MunicipalityKind.CORE_CITY: "中核市",
+        MunicipalityKind.SPECIAL_CITY: "施行時特例市",
+        MunicipalityKind.CITY: "市",
+        MunicipalityKind.TOWN: "町",
+        MunicipalityKind.VILLAGE: "村",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,9 @@ import uuid
 
 import strawberry
 
-from kizuna.schema.enums import AppRole, OrganisationKind
+from kizuna.schema.enums import AppRole, MunicipalityKind, OrganisationKind
 from kizuna.schema.relay import Node, encode_global_id
 from kizuna.tenants.registry import LocalGovernment
-from kizuna.tenants.registry import MunicipalityKind as _MunicipalityKind
-
-MunicipalityKind = strawberry.enum(_MunicipalityKind, description="地方公共団体の種別")
 
 
 @strawberry.type(description="地方公共団体（市町村、または県そのもの）")
@@ -19,7 +16,7 @@ class Municipality:
     code: str = strawberry.field(description="全国地方公共団体コード（6桁、検査数字付き）")
     name: str
     name_kana: str
-    kind: MunicipalityKind  # type: ignore[valid-type]
+    kind: MunicipalityKind
     prefecture_code: str
 
     @classmethod
