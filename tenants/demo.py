@@ -12,7 +12,7 @@ COPY. A tenant that already holds data is skipped, so seeding twice inserts noth
 Organisation and membership ids are uuid5 of stable names (the same on every run and in
 `demo_users`); every other id is a UUIDv7 from a `random.Random` seeded with (seed,
 municipality), so the same seed and scale give the same rows. Dates run from FY2022 to
-`demo_people.AS_OF` (FY2025, 令和7年度), fixed so that a seed always gives the same data.
+`demo_calendar.AS_OF` (FY2025, 令和7年度), fixed so that a seed always gives the same data.
 
 Sizing: `data/population.csv` holds approximate populations of the 2020 census (令和2年
 国勢調査) of every municipality of Saitama (63) and Kochi (34). A municipality gets
@@ -58,8 +58,9 @@ from kizuna.platform.provisioning import (
 )
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 from kizuna.platform.vocabulary import AppRole, JusotekiStatus, OrganisationKind, ProgrammeKind, SubmissionStatus
-from kizuna.tenants import demo_people
-from kizuna.tenants.demo_people import AS_OF_DATE, JST, Row, fiscal_year
+from kizuna.tenants import demo_casework, demo_draft
+from kizuna.tenants.demo_calendar import AS_OF_DATE, JST, fiscal_year
+from kizuna.tenants.demo_draft import Row
 from kizuna.tenants.demo_users import DemoUser, demo_users, membership_id, organisation_id, selected
 from kizuna.tenants.registry import LocalGovernment, for_prefecture, prefecture_tenant_code
 
@@ -199,12 +200,12 @@ def prefecture_name(prefecture_code: str) -> str:
 # --- generating a tenant's rows --------------------------------------------------------
 
 
-def tenant_plan(government: LocalGovernment, users: Sequence[DemoUser]) -> demo_people.TenantPlan:
-    def staff(role: AppRole) -> demo_people.StaffMember:
+def tenant_plan(government: LocalGovernment, users: Sequence[DemoUser]) -> demo_draft.TenantPlan:
+    def staff(role: AppRole) -> demo_draft.StaffMember:
         user = next(u for u in users if u.role is role and u.municipality_code == government.code)
-        return demo_people.StaffMember(str(user.user_id), user.display_name, user.organisation_id)
+        return demo_draft.StaffMember(str(user.user_id), user.display_name, user.organisation_id)
 
-    return demo_people.TenantPlan(
+    return demo_draft.TenantPlan(
         code=government.code,
         districts=districts(government),
         organisations=organisations(government),
@@ -218,13 +219,13 @@ def tenant_plan(government: LocalGovernment, users: Sequence[DemoUser]) -> demo_
     )
 
 
-def tenant_rows(government: LocalGovernment, *, scale: float, seed: int) -> dict[str, list[demo_people.Row]]:
+def tenant_rows(government: LocalGovernment, *, scale: float, seed: int) -> dict[str, list[Row]]:
     """Every row `seed_demo` writes into one tenant (without the tenant code), by table."""
     if government.is_prefecture:
         return {"programme_activity": prefecture_programmes(government, seed)}
     users = demo_users(government.prefecture_code, [government.code])
     cases = case_count(government.code, scale)
-    rows = demo_people.generate_casework(tenant_plan(government, users), cases=cases, seed=seed)
+    rows = demo_casework.generate_casework(tenant_plan(government, users), cases=cases, seed=seed)
     schools = [o.name for o in organisations(government) if o.kind is OrganisationKind.JUNIOR_HIGH_SCHOOL]
     people = population(government.code)
     rows["municipality_status"] = status_rows(government, people, seed)
@@ -234,7 +235,7 @@ def tenant_rows(government: LocalGovernment, *, scale: float, seed: int) -> dict
 
 def column_names(table: str) -> tuple[str, ...]:
     """The columns of a table's rows, in order, after the tenant code."""
-    return tuple(c.split(":")[0] for c in demo_people.COLUMNS.get(table) or COLUMNS[table])
+    return tuple(c.split(":")[0] for c in demo_draft.COLUMNS.get(table) or COLUMNS[table])
 
 
 # PostgreSQL binds at most 32,767 parameters to one statement.

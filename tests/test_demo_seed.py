@@ -21,13 +21,15 @@ from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 from kizuna.platform.urls import app_url, asyncpg_dsn
 from kizuna.platform.vocabulary import (
     AppRole,
+    ApprovalSubject,
     CarerCategory,
     CaseStage,
     ReferralSource,
     ReferralStatus,
     SubmissionStatus,
 )
-from kizuna.tenants import demo, demo_people, demo_users
+from kizuna.schema.cases import dispatch_rules, workflow
+from kizuna.tenants import demo, demo_calendar, demo_users
 from kizuna.tenants.registry import by_code, for_prefecture
 
 SAITAMA_CITY = "111007"
@@ -156,7 +158,7 @@ def test_carers_are_of_their_category_age(seeded: Seeded) -> None:
     )
     assert rows
     for row in rows:
-        years = demo_people.age(row["birth_date"], row["opened"])
+        years = workflow.age(row["birth_date"], row["opened"])
         category = CarerCategory(row["category"])
         if category is CarerCategory.YOUNG_CARER:
             assert years < 18, row
@@ -179,7 +181,7 @@ def test_schools_match_grades(seeded: Seeded) -> None:
     )
     assert rows
     for row in rows:
-        assert row["kind"] == demo_people.school_kind(row["school_grade"]).value
+        assert row["kind"] == demo_calendar.school_kind(row["school_grade"]).value
 
 
 def test_names_have_matching_readings(seeded: Seeded) -> None:
@@ -228,6 +230,51 @@ def test_case_history_leads_to_the_current_stage(seeded: Seeded) -> None:
     assert {"opened", "stage_changed", "assigned", "approval_requested", "approved", "rejected", "reopened"} <= kinds
 
 
+def test_every_case_history_walks_the_workflow(seeded: Seeded) -> None:
+    """Replayed in time order, each seeded move is one the workflow allows, with the
+    event kind of its edge and a supervisor's approval decided before it and used once."""
+    moves = fetch(
+        seeded.admin,
+        "SELECT case_id, occurred_at AS at, kind, from_stage, to_stage FROM kizuna.case_event"
+        " WHERE municipality_code = ANY($1) AND to_stage IS NOT NULL ORDER BY case_id, occurred_at, id",
+        [SAITAMA_CITY, KAWAGOE],
+    )
+    approvals = fetch(
+        seeded.admin,
+        "SELECT case_id, decided_at AS at, subject FROM kizuna.approval"
+        " WHERE municipality_code = ANY($1) AND status = 'approved' ORDER BY case_id, decided_at",
+        [SAITAMA_CITY, KAWAGOE],
+    )
+    # approvals first where a move and a decision share a moment
+    timeline = sorted(
+        [(a["case_id"], a["at"], 0, a) for a in approvals] + [(m["case_id"], m["at"], 1, m) for m in moves]
+    )
+    approved: dict[Any, list[ApprovalSubject]] = {}
+    stage: dict[Any, CaseStage] = {}
+    walked: set[tuple[CaseStage, CaseStage]] = set()
+    for case_id, _, is_move, row in timeline:
+        held = approved.setdefault(case_id, [])
+        if not is_move:
+            held.append(ApprovalSubject(row["subject"]))
+            continue
+        target = CaseStage(row["to_stage"])
+        if row["kind"] == "opened":
+            assert case_id not in stage, row
+            assert target is workflow.INITIAL_STAGE, row
+        else:
+            source = stage[case_id]
+            assert row["from_stage"] == source.value, row
+            assert workflow.check_transition(source, target, approved=held) is None, (row, held)
+            edge = workflow.transition(source, target)
+            assert edge is not None
+            assert row["kind"] == edge.event.value, row
+            if edge.approval is not None:
+                held.remove(edge.approval)
+            walked.add((source, target))
+        stage[case_id] = target
+    assert walked == {(t.source, t.target) for t in workflow.TRANSITIONS}  # every edge is seeded somewhere
+
+
 def test_approvals_and_plans(seeded: Seeded) -> None:
     rows = fetch(
         seeded.admin, "SELECT DISTINCT subject, status FROM kizuna.approval WHERE municipality_code = $1", SAITAMA_CITY
@@ -271,14 +318,37 @@ def test_meetings_referrals_and_dispatches(seeded: Seeded) -> None:
                 str(referrer.user_id),
             )
             assert own > 0, (code, role)
-    longest = value(
+
+
+def test_every_dispatch_and_visit_keeps_the_rules(seeded: Seeded) -> None:
+    dispatches = fetch(
         seeded.admin,
-        "SELECT max(v.visited_on - d.period_start) FROM kizuna.helper_visit v JOIN kizuna.helper_dispatch d"
-        " ON d.municipality_code = v.municipality_code AND d.id = v.dispatch_id WHERE v.municipality_code = $1"
-        " AND d.extended_until IS NULL",
+        "SELECT id, period_start, period_end, extended_until FROM kizuna.helper_dispatch WHERE municipality_code = $1",
         SAITAMA_CITY,
     )
-    assert longest is None or longest <= 184
+    visits = fetch(
+        seeded.admin,
+        "SELECT dispatch_id, visited_on, minutes FROM kizuna.helper_visit WHERE municipality_code = $1"
+        " ORDER BY dispatch_id, visited_on",
+        SAITAMA_CITY,
+    )
+    assert visits
+    periods: dict[Any, dispatch_rules.ServicePeriod | None] = {}
+    for d in dispatches:
+        if d["period_start"] is None:  # not decided yet
+            periods[d["id"]] = None
+            continue
+        assert dispatch_rules.check_period(d["period_start"], d["period_end"]) is None, d
+        decided = dispatch_rules.ServicePeriod(d["period_start"], d["period_end"])
+        if d["extended_until"] is not None:
+            assert dispatch_rules.check_extension(decided, d["extended_until"]) is None, d
+        periods[d["id"]] = dispatch_rules.ServicePeriod(d["period_start"], d["period_end"], d["extended_until"])
+    earlier: dict[Any, list[Any]] = {}
+    for visit in visits:
+        days = earlier.setdefault(visit["dispatch_id"], [])
+        refusal = dispatch_rules.check_visit(periods[visit["dispatch_id"]], visit["visited_on"], visit["minutes"], days)
+        assert refusal is None, visit
+        days.append(visit["visited_on"])
 
 
 def test_municipality_status_by_fiscal_year(seeded: Seeded) -> None:
