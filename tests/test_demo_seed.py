@@ -29,7 +29,7 @@ from kizuna.platform.vocabulary import (
     SubmissionStatus,
 )
 from kizuna.schema.cases import dispatch_rules, workflow
-from kizuna.tenants import demo, demo_calendar, demo_users
+from kizuna.tenants import demo, demo_calendar, demo_municipalities, demo_users
 from kizuna.tenants.registry import by_code, for_prefecture
 
 SAITAMA_CITY = "111007"
@@ -429,7 +429,7 @@ def test_sizing_by_population() -> None:
     assert demo.case_count(SAITAMA_CITY, 1) >= 50  # a full page of cases for the GraphQL tests
     assert 2000 <= demo.case_count(SAITAMA_CITY, 20) <= 3000
     assert demo.case_count("113697", 1) == demo.MIN_CASES  # 東秩父村
-    assert all(demo.population(g.code) > 0 for g in for_prefecture("39") if not g.is_prefecture)
+    assert all(demo_municipalities.population(g.code) > 0 for g in for_prefecture("39") if not g.is_prefecture)
 
 
 def test_scale_20_seeds_a_city_sized_for_benchmarks(server_url: str) -> None:
