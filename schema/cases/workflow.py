@@ -8,7 +8,8 @@ support plan approved by a supervisor, closing needs an approved closure (DESIGN
 Pure domain: no database, no GraphQL. The mutations and the demo seeder use the same
 `TRANSITIONS`, so a seeded history is one the API would have accepted. A rule that refuses
 returns a `Refusal` (a stable code, the input field, a catalogue message), never raises:
-the caller decides whether that is a user error or a bug.
+the caller decides whether that is a user error or a bug. A mutation reports it as
+`Refused(<UserErrorCode>, refusal.field, refusal.message, **refusal.params)`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class Refusal:
     rule: Rule
     field: str
     message: Message
-    params: Mapping[str, object] = dataclasses.field(default_factory=dict)  # `field` names the input here
+    # dataclasses.field, spelt out: inside this class `field` is the attribute above
+    params: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
