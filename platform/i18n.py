@@ -256,6 +256,53 @@ class Message(enum.Enum):
         "This week (Monday to Sunday) already has a visit; at most one visit a week.",
     )
 
+    # Referrals
+    NO_SUCH_REFERRAL = Text("指定された気づき・相談が見つかりません。", "No such referral.")
+    MAY_NOT_SEND_REFERRALS = Text("この役割では気づき・相談を送れません。", "Your role may not send referrals.")
+    SOURCE_NOT_YOURS = Text(
+        "この役割では、この経路の気づき・相談は送れません。", "Your role may not send a referral from this source."
+    )
+    NOTICED_LENGTH = Text(
+        "気づいたことは1〜{max}文字で入力してください。", "What was noticed must be 1 to {max} characters."
+    )
+    CHILD_NAME_LENGTH = Text("呼び名は1〜{max}文字で入力してください。", "The name must be 1 to {max} characters.")
+    REFERRAL_KEY_REUSED = Text(
+        "この冪等キーは、別の気づき・相談ですでに使われています。",
+        "This idempotency key was used for another referral.",
+    )
+    MAY_NOT_DECIDE_REFERRALS = Text(
+        "この役割では気づき・相談を受理・不受理・統合できません。", "Your role may not decide referrals."
+    )
+    REFERRAL_ALREADY_DECIDED = Text(
+        "この気づき・相談は、すでに処理されています。", "This referral has already been decided."
+    )
+    ACCEPT_INTO_ONE = Text(
+        "既存のケース（caseId）か、新しいケースの本人（personId）のどちらか一方を指定してください。",
+        "Name either an existing case (caseId) or the person of a new case (personId), not both.",
+    )
+    NO_SUCH_CASE = Text("指定されたケースが見つかりません。", "No such case.")
+    NO_SUCH_PERSON = Text("指定された人が見つかりません。", "No such person.")
+    CASE_CLOSED = Text(
+        "このケースは終結しています。再開してから受理してください。", "This case is closed; reopen it first."
+    )
+    CATEGORY_NEEDED = Text("新しいケースのケアラー区分を指定してください。", "Give the new case's carer category.")
+    REASON_LENGTH = Text("理由は1〜{max}文字で入力してください。", "The reason must be 1 to {max} characters.")
+    MERGE_INTO_UNDECIDED = Text(
+        "統合先には、ケースに受理された気づき・相談を指定してください。",
+        "Merge into a referral that was accepted into a case.",
+    )
+    MERGE_INTO_ITSELF = Text("同じ気づき・相談には統合できません。", "A referral cannot be merged into itself.")
+    ONLY_SENDER_REVOKES = Text(
+        "気づき・相談を取り下げられるのは、送った本人だけです。", "Only its sender may revoke a referral."
+    )
+    ONLY_SUPERVISOR_WITHDRAWS = Text(
+        "気づき・相談を取り消せるのは、スーパーバイザーだけです。", "Only a supervisor may withdraw a referral."
+    )
+    REFERRAL_CHANGED_MEANWHILE = Text(
+        "この気づき・相談は処理中に変更されました。もう一度お試しください。",
+        "This referral changed meanwhile; try again.",
+    )
+
     def in_(self, language: Language, **params: object) -> str:
         """The text in `language`, its placeholders filled from `params`."""
         text: Text = self.value

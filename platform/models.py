@@ -459,6 +459,11 @@ class Referral(TenantTable):
         CheckConstraint("(status IN ('accepted', 'merged')) = (case_id IS NOT NULL)", name="case_iff_accepted"),
         CheckConstraint("(status = 'submitted') = (decided_at IS NULL)", name="decided_iff_not_submitted"),
         CheckConstraint("decided_at IS NULL OR decided_at >= received_at", name="decided_after_received"),
+        # A declined referral says why: its sender reads the reason.
+        CheckConstraint("status <> 'declined' OR char_length(btrim(decision_reason)) > 0", name="declined_with_reason"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
+        # A sender's idempotency key: one per sender, so a retried referral finds its first.
+        UniqueConstraint("municipality_code", "referrer_subject", "idempotency_key"),
         Index("ix_referral_recent", "municipality_code", text("received_at DESC"), text("id DESC")),
         Index(None, "municipality_code", "referrer_organisation_id"),
     )
@@ -474,6 +479,17 @@ class Referral(TenantTable):
     case_id: Mapped[uuid.UUID | None]
     received_at: Mapped[dt.datetime]
     decided_at: Mapped[dt.datetime | None]
+    care_tasks: Mapped[list[v.CareTask]] = mapped_column(
+        ARRAY(pg_enum(v.CareTask, "care_task")), server_default=text("'{}'")
+    )
+    """The care tasks the sender saw the child or carer do."""
+    family_aware: Mapped[bool | None]
+    """Whether the family knows of the referral (None: the sender does not know)."""
+    decision_reason: Mapped[str | None]
+    """Why it was declined or withdrawn, for its sender."""
+    decided_by: Mapped[uuid.UUID | None]
+    """The municipal user who accepted, declined, merged or withdrew it."""
+    idempotency_key: Mapped[str | None]
 
 
 class HelperDispatch(TenantTable):

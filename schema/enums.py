@@ -13,6 +13,7 @@ from strawberry.types.enum import StrawberryEnumDefinition
 from kizuna.platform.vocabulary import (
     AppRole,
     CarerCategory,
+    CareTask,
     CaseStage,
     OrganisationKind,
     ReferralSource,
@@ -24,6 +25,7 @@ from kizuna.tenants.registry import MunicipalityKind
 
 __all__ = [
     "AppRole",
+    "CareTask",
     "CarerCategory",
     "CaseStage",
     "MunicipalityKind",
@@ -57,3 +59,4 @@ graphql_enum(Urgency, "緊急度")
 graphql_enum(OrganisationKind, "機関の種別")
 graphql_enum(MunicipalityKind, "地方公共団体の種別")
 graphql_enum(UserErrorCode, "入力を受け付けなかった理由")
+graphql_enum(CareTask, "ケアの内容")

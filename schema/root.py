@@ -10,6 +10,7 @@ from kizuna.schema.cases.queries import CaseQueries
 from kizuna.schema.memberships.mutations import MembershipMutations
 from kizuna.schema.memberships.queries import MembershipQueries
 from kizuna.schema.node import NodeQueries
+from kizuna.schema.referrals.mutations import ReferralMutations
 from kizuna.schema.referrals.queries import ReferralQueries
 from kizuna.schema.relay import node_types
 from kizuna.schema.tenants.queries import TenantQueries
@@ -25,7 +26,7 @@ class Query(TenantQueries, CaseQueries, ReferralQueries, MembershipQueries, Audi
 
 
 @strawberry.type
-class Mutation(MembershipMutations):
+class Mutation(MembershipMutations, ReferralMutations):
     pass
 
 

@@ -56,7 +56,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "referral": (
         "id", "source:referral_source", "referrer_organisation_id", "referrer_subject", "person_id",
         "child_display_name", "noticed", "urgency:urgency", "status:referral_status", "case_id",
-        "received_at", "decided_at",
+        "received_at", "decided_at", "care_tasks:care_task[]", "family_aware", "decision_reason", "decided_by",
     ),
     "helper_dispatch": (
         "id", "case_id", "provider_organisation_id", "status:dispatch_status", "applied_on", "survey_visit_on",

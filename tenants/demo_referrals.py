@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Final
+from typing import Any, Final
 
 from kizuna.platform.provisioning import OrganisationRow
 from kizuna.platform.vocabulary import (
     CarerCategory,
+    CareTask,
     CaseStage,
     OrganisationKind,
     ReferralSource,
@@ -46,6 +47,18 @@ NOTICED: Final = {
         "民生委員から、子どもが家事を担っている家庭があると情報提供。",
         "主任児童委員から、夜遅くに買い物をしている子どもがいると連絡。",
     ),
+}
+DECLINE_REASONS: Final = (
+    "市外に住んでいるため、住所地の市町村の窓口を案内しました。",
+    "ケアの実態が確認できなかったため、学校での見守りを続けてください。",
+    "すでに他の機関が支援しているため、そちらに引き継ぎました。",
+    "家族の同意が得られなかったため、学校と情報を共有しながら見守ります。",
+)
+# What a sender saw, by the source: the tasks a referral notes.
+TASKS_SEEN: Final = {
+    ReferralSource.SCHOOL: (CareTask.SIBLING_CARE, CareTask.HOUSEWORK, CareTask.EMOTIONAL_SUPPORT),
+    ReferralSource.WELFARE_AGENCY: (CareTask.PERSONAL_CARE, CareTask.WATCHING_OVER, CareTask.HOUSEWORK),
+    ReferralSource.MEDICAL: (CareTask.HOSPITAL_ACCOMPANIMENT, CareTask.PERSONAL_CARE),
 }
 SOURCE_WEIGHTS: Final = {
     CarerCategory.YOUNG_CARER: (45, 10, 5, 5, 10, 15, 10),
@@ -90,6 +103,19 @@ def display_name(draft: Draft, story: Story, source: ReferralSource) -> str:
     return f"{carer.family} {carer.given}"
 
 
+def noted(draft: Draft, source: ReferralSource, status: ReferralStatus) -> tuple[Any, ...]:
+    """A referral's last columns: what the concern form noted (the tasks seen, whether the
+    family knows) and, once decided, why it was declined and who decided (the caseworker;
+    nobody when its sender revoked it)."""
+    seen = TASKS_SEEN.get(source, ())
+    tasks = sorted(draft.rng.sample(seen, draft.rng.randint(0, len(seen))), key=list(CareTask).index)
+    family_aware = draft.rng.choice((True, False, None))
+    reason = draft.pick(DECLINE_REASONS) if status is ReferralStatus.DECLINED else None
+    undecided = status in (ReferralStatus.SUBMITTED, ReferralStatus.REVOKED)
+    decided_by = None if undecided else draft.plan.caseworker.subject
+    return [t.value for t in tasks], family_aware, reason, decided_by
+
+
 def urgency(draft: Draft, risk: RiskLevel) -> Urgency:
     weights = (2, 4, 4) if risk is RiskLevel.HIGH else (6, 3, 1)
     return draft.rng.choices(list(Urgency), weights=weights)[0]
@@ -106,6 +132,7 @@ def origin_referral(draft: Draft, story: Story, risk: RiskLevel) -> None:
         "referral", draft.new_id(received), source.value, organisation, subject, story.carer.person_id,
         display_name(draft, story, source), draft.pick(NOTICED[source]), urgency(draft, risk).value,
         ReferralStatus.ACCEPTED.value, story.case_id, received, story.opened_at,
+        *noted(draft, source, ReferralStatus.ACCEPTED),
     )  # fmt: skip
 
 
@@ -122,6 +149,7 @@ def merged_referrals(draft: Draft, count: int) -> None:
             "referral", draft.new_id(received), source.value, organisation, subject, story.carer.person_id,
             display_name(draft, story, source), draft.pick(NOTICED[source]), Urgency.ROUTINE.value,
             ReferralStatus.MERGED.value, story.case_id, received, decided,
+            *noted(draft, source, ReferralStatus.MERGED),
         )  # fmt: skip
 
 
@@ -162,4 +190,5 @@ def loose_referral(
     draft.add(
         "referral", draft.new_id(received), source.value, organisation, subject, None, name,
         draft.pick(NOTICED[source]), urgency(draft, RiskLevel.LOW).value, status.value, None, received, decided,
+        *noted(draft, source, status),
     )  # fmt: skip

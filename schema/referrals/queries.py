@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
-from kizuna.platform.vocabulary import ReferralSource, ReferralStatus, Urgency
+from kizuna.platform.vocabulary import CareTask, ReferralSource, ReferralStatus, Urgency
 from kizuna.schema.permissions import REFERRAL_READERS, require
 from kizuna.schema.referrals import service
 from kizuna.schema.referrals.types import Referral, ReferralConnection, ReferralEdge
@@ -31,6 +31,9 @@ def to_referral(row: asyncpg.Record) -> Referral:
         received_at=row["received_at"],
         decided_at=row["decided_at"],
         referrer_organization=None if org_id is None else Organization.of(org_id, row["org_name"], row["org_kind"]),
+        care_tasks=[CareTask(t) for t in row["care_tasks"]],
+        family_aware=row["family_aware"],
+        decision_reason=row["decision_reason"],
     )
 
 

@@ -36,7 +36,13 @@ from .conftest import SAITAMA_CITY, SAITAMA_PREFECTURE, SEEDED, Cluster
 USERS = demo_users.demo_users("11", list(SEEDED))
 CASES = """{ cases(first: 5) { totalCount edges { node { id stage person { id familyName }
   leadOrganization { id name } } } } viewer { role municipality { code } } }"""
-REFERRALS = "{ referrals(first: 5) { totalCount edges { node { id status } } } }"
+REFERRALS = "{ referrals(first: 50) { totalCount edges { node { id status } } } }"
+SEND = """mutation($input: CreateReferralInput!) { createReferral(input: $input) {
+  referral { id status } userErrors { field message code } } }"""
+ACCEPT = """mutation($input: AcceptReferralInput!) { acceptReferral(input: $input) {
+  referral { id status } case { id stage } userErrors { field message code } } }"""
+DECLINE = """mutation($input: DeclineReferralInput!) { declineReferral(input: $input) {
+  referral { id status } userErrors { field message code } } }"""
 MEMBERSHIPS = """query($after: String) { memberships(first: 2, after: $after, includeRevoked: true) {
   totalCount edges { node { id role organization { id } } } pageInfo { endCursor } } }"""
 NODE = "query($id: ID!) { node(id: $id) { id } }"
@@ -124,6 +130,15 @@ async def _walk_the_request_path(path: RequestPath) -> None:
     await path.run(AppRole.CASEWORKER, SAITAMA_CITY, NODE, {"id": first_case["person"]["id"]})
     referrals = await path.run(AppRole.SCHOOL_STAFF, SAITAMA_CITY, REFERRALS)
     await path.run(AppRole.SCHOOL_STAFF, SAITAMA_CITY, NODE, {"id": referrals["referrals"]["edges"][0]["node"]["id"]})
+    concern = {"source": "SCHOOL", "childDisplayName": "経路 試験", "noticed": "経路の試験", "urgency": "ROUTINE"}
+    sent = await path.run(AppRole.SCHOOL_STAFF, SAITAMA_CITY, SEND, {"input": concern | {"idempotencyKey": "routing"}})
+    assert sent["createReferral"]["userErrors"] == [], sent
+    submitted = next(e["node"]["id"] for e in referrals["referrals"]["edges"] if e["node"]["status"] == "SUBMITTED")
+    into_new_case = {"id": submitted, "personId": first_case["person"]["id"], "category": "YOUNG_CARER"}
+    accepted = await path.run(AppRole.CASEWORKER, SAITAMA_CITY, ACCEPT, {"input": into_new_case})
+    assert accepted["acceptReferral"]["userErrors"] == [], accepted
+    declined = await path.run(AppRole.CASEWORKER, SAITAMA_CITY, DECLINE, {"input": {"id": submitted, "reason": "試験"}})
+    assert declined["declineReferral"]["userErrors"] == [], declined
     for role, tenant in ((AppRole.SUPERVISOR, SAITAMA_CITY), (AppRole.PLATFORM_ADMIN, SAITAMA_CITY)):
         page = await path.run(role, tenant, MEMBERSHIPS)
         await path.run(role, tenant, MEMBERSHIPS, {"after": page["memberships"]["pageInfo"]["endCursor"]})
