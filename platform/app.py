@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import logging
@@ -24,7 +25,7 @@ from kizuna.auth.issuers import IssuerConfig
 from kizuna.auth.memberships import MembershipDirectory
 from kizuna.auth.tokens import TokenValidator
 from kizuna.auth.trust import DevIssuer, Trust
-from kizuna.platform import migrate
+from kizuna.platform import audit_seal, migrate
 from kizuna.platform.database import Database, DatabaseUnavailable
 from kizuna.platform.dev_clients import dev_client_secret, dev_system_client
 from kizuna.platform.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, ErrorCode, error_entry
@@ -48,10 +49,17 @@ DEV_WEB_CLIENT = "kizuna-web"
 
 
 def create_app(
-    settings: Settings, app_dsn: str, *, issuers: Sequence[IssuerConfig] = (), dev_key: RSAKey | None = None
+    settings: Settings,
+    app_dsn: str,
+    *,
+    issuers: Sequence[IssuerConfig] = (),
+    dev_key: RSAKey | None = None,
+    sealer_url: str | None = None,
 ) -> Starlette:
     """Kizuna's ASGI app. With no `issuers` (development only) the embedded development
-    IdP signs people in; `dev_key` is its signing key (default: the data directory's)."""
+    IdP signs people in; `dev_key` is its signing key (default: the data directory's).
+    With `sealer_url` (the administrative URL) it seals the audit chains in the background
+    (platform/audit_seal.py); requests never use that connection."""
     if not issuers and not settings.development:
         raise ValueError("production mode needs at least one configured identity provider")
     session_secret = session.session_secret(settings)
@@ -93,10 +101,15 @@ def create_app(
             authenticator,
             provided={Settings: settings, TrustedIssuers: TrustedIssuers(lambda: trust.issuers)},
         )
+        sealer = None if sealer_url is None else asyncio.create_task(audit_seal.seal_in_background(sealer_url))
         try:
             await trust.start()
             yield
         finally:
+            if sealer is not None:
+                sealer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sealer
             await database.close()
             await http.aclose()
 

@@ -80,7 +80,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         print("First start: seeding demo data for every tenant …", flush=True)
         summary = asyncio.run(demo.seed_demo(urls.admin, urls.app, prefecture=settings.prefecture))
         print(f"Seeded {summary.municipalities} tenants.", flush=True)
-    app = create_app(settings, urls.app, issuers=issuers)
+    app = create_app(settings, urls.app, issuers=issuers, sealer_url=urls.admin)
     print(f"Kizuna on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
     if not issuers:
         print("Sign in as any demo user in the browser, or get a token:", flush=True)
@@ -196,6 +196,48 @@ def _demo_seed(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     print(f"Seeded {summary.municipalities} tenants: " + ", ".join(f"{t} {n}" for t, n in summary.rows.items()))
     return 0
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    """`kizuna audit seal|verify`: over the administrative connection, as `kizuna_auditor`."""
+    from kizuna.platform import audit_seal
+    from kizuna.platform.provisioning import admin_connection
+    from kizuna.platform.runtime import prepare
+
+    code = args.municipality
+    if code is not None and not is_valid_code(code):
+        print(f"kizuna audit: {code!r} is not a local-government code (6 digits with its check digit)", file=sys.stderr)
+        return 2
+
+    admin = prepare(settings).admin
+
+    async def seal() -> dict[str, int]:
+        async with admin_connection(admin) as conn:
+            if code is None:
+                return await audit_seal.seal_pending(conn)
+            return {code: await audit_seal.seal_tenant(conn, code)}
+
+    async def verify() -> list[audit_seal.ChainReport]:
+        async with admin_connection(admin) as conn:
+            if code is None:
+                return await audit_seal.verify_all(conn)
+            return [await audit_seal.verify_tenant(conn, code)]
+
+    if args.audit_command == "seal":
+        sealed = {c: n for c, n in asyncio.run(seal()).items() if n}
+        print("\n".join(f"{c}\t{n} sealed" for c, n in sealed.items()) or "Nothing to seal.")
+        return 0
+    reports = asyncio.run(verify())
+    for report in reports:
+        counts = f"{report.sealed} sealed, {report.unsealed} not sealed yet"
+        if report.broken is not None:
+            print(f"{report.municipality_code}\tBROKEN\t{counts}\tseq {report.broken.seq}: {report.broken.problem}")
+        else:
+            head = "-" if report.head is None else report.head.hex()
+            print(f"{report.municipality_code}\tok\t{counts}\thead {head}")
+    if not reports:
+        print("No audit events.")
+    return 1 if any(r.broken is not None for r in reports) else 0
 
 
 def _confirmed_removal(yes: bool, question: str) -> bool:
@@ -407,6 +449,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     demo.set_defaults(handler=_demo)
+
+    audit = commands.add_parser("audit", help="the tenants' hash-chained audit logs")
+    audit_commands = audit.add_subparsers(
+        dest="audit_command", required=True, metavar="AUDIT_COMMAND", help="what to do with the audit logs"
+    )
+    for name, text in (
+        ("seal", "chain the events written since the last seal (kizuna serve does so every second)"),
+        ("verify", "check every chain against its sealed heads; exit status 1 names the first broken link"),
+    ):
+        command = audit_commands.add_parser(name, help=text)
+        command.add_argument("--municipality", help="one tenant's chain (local-government code); default: every tenant")
+    audit.set_defaults(handler=_audit)
 
     token = commands.add_parser("dev-token", help="print an access token from the development IdP")
     token.add_argument("--role", choices=[r.value for r in AppRole], help="a demo user's role")

@@ -644,15 +644,25 @@ class ProgrammeActivity(TenantTable):
 
 
 class AuditEvent(TenantTable):
-    """Who read or changed what: append-only, hash-chained per tenant by `seq`."""
+    """Who read or changed what: append-only, hash-chained per tenant by `seq`.
+
+    Requests write events unsealed (no `seq`, `prev_hash`, `hash`); the sealer
+    (platform/audit.py) links them into the chain afterwards, all three at once.
+    """
 
     __tablename__ = "audit_event"
     extra_args = (
         UniqueConstraint("municipality_code", "seq"),
         CheckConstraint("seq >= 1", name="seq_positive"),
+        CheckConstraint("(seq IS NULL) = (prev_hash IS NULL) AND (seq IS NULL) = (hash IS NULL)", name="sealed_whole"),
+        # The sealer's work list, and the supervisor's page (newest first).
+        Index(
+            "ix_audit_event_unsealed", "municipality_code", "occurred_at", "id", postgresql_where=text("seq IS NULL")
+        ),
+        Index("ix_audit_event_recent", "municipality_code", text("occurred_at DESC"), text("id DESC")),
     )
 
-    seq: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     occurred_at: Mapped[dt.datetime]
     subject: Mapped[str]
     role: Mapped[v.AppRole] = mapped_column(pg_enum(v.AppRole, "app_role"))
@@ -661,8 +671,24 @@ class AuditEvent(TenantTable):
     entity_id: Mapped[uuid.UUID | None]
     fields: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     request_id: Mapped[str]
-    prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class AuditSeal(TenantTable):
+    """A sealed head of a tenant's audit chain: after each round the sealer appends the
+    `seq` and `hash` it reached. Only the sealer writes here, so deleting the newest events
+    (or all of them) leaves a head the chain no longer reaches."""
+
+    __tablename__ = "audit_seal"
+    extra_args = (
+        UniqueConstraint("municipality_code", "seq"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_at: Mapped[dt.datetime] = created_at()
 
 
 _tenant_names = {model.__tablename__ for model in TenantTable.__subclasses__()}

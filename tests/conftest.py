@@ -276,19 +276,34 @@ class Tidy:
         return f"{self.prefix}{name}"
 
 
+async def _sealed_seq(admin_conn: asyncpg.Connection, code: str) -> int:
+    """The tenant's newest sealed audit event (0 for none)."""
+    seq: int = await admin_conn.fetchval(
+        "SELECT coalesce(max(seq), 0) FROM kizuna.audit_event WHERE municipality_code = $1", code
+    )
+    return seq
+
+
+async def _rewind_audit(admin_conn: asyncpg.Connection, code: str, seq: int) -> None:
+    """Put the tenant's audit chain back to `seq` (as the superuser): the events after it,
+    sealed or not, and the heads past it go, so the chain still verifies."""
+    async with admin_conn.transaction():
+        await admin_conn.execute(
+            "DELETE FROM kizuna.audit_event WHERE municipality_code = $1 AND (seq > $2 OR seq IS NULL)", code, seq
+        )
+        await admin_conn.execute("DELETE FROM kizuna.audit_seal WHERE municipality_code = $1 AND seq > $2", code, seq)
+
+
 @pytest.fixture
 async def tidy(admin_conn: asyncpg.Connection) -> AsyncIterator[Tidy]:
     """Afterwards, as the superuser: the users named by `subject()`, their memberships,
-    and the audit events written in the seeded tenants meanwhile."""
-    last = "SELECT coalesce(max(seq), 0) FROM kizuna.audit_event WHERE municipality_code = $1"
-    found = Tidy(f"test-user:{uuid.uuid4()}:", {code: await admin_conn.fetchval(last, code) for code in SEEDED})
+    and the audit events written (and sealed, with their heads) in the seeded tenants meanwhile."""
+    found = Tidy(f"test-user:{uuid.uuid4()}:", {code: await _sealed_seq(admin_conn, code) for code in SEEDED})
     try:
         yield found
     finally:
         for code, seq in found.seq_before.items():
-            await admin_conn.execute(
-                "DELETE FROM kizuna.audit_event WHERE municipality_code = $1 AND seq > $2", code, seq
-            )
+            await _rewind_audit(admin_conn, code, seq)
         pattern = found.prefix + "%"
         await admin_conn.execute(
             "DELETE FROM kizuna.membership m USING kizuna.app_user u WHERE u.id = m.user_id AND u.subject LIKE $1",

@@ -96,6 +96,16 @@ async def _insert_victim_row(admin_conn: asyncpg.Connection, table: str) -> str:
             key,
             seq,
         )
+    elif table == "audit_seal":
+        seq = await admin_conn.fetchval(
+            "SELECT coalesce(max(seq), 0) + 1 FROM kizuna.audit_seal WHERE municipality_code = $1", VICTIM
+        )
+        await admin_conn.execute(
+            "INSERT INTO kizuna.audit_seal (municipality_code, id, seq, hash) VALUES ($1, $2, $3, '\\x01')",
+            VICTIM,
+            key,
+            seq,
+        )
     else:
         raise AssertionError(f"the demo data has no {table} row in {VICTIM}")
     return str(
@@ -145,7 +155,7 @@ class TestCaseworkerOfAnotherTenant:
     async def test_cannot_insert(self, table: str, as_user: Any, victim_row: Any, victim_rows: Any) -> None:
         row = await victim_row(table)
         row["id"] = str(uuid.uuid4())
-        if "seq" in row:
+        if row.get("seq") is not None:
             row["seq"] += 1_000_000
         before = await victim_rows(table)
         async with as_user(*ATTACKER) as conn:

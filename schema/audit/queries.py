@@ -13,7 +13,7 @@ from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.audit import service
 from kizuna.schema.audit.types import AuditActor, AuditEvent, AuditEventConnection, AuditEventEdge
 from kizuna.schema.permissions import AUDIT_READERS, require
-from kizuna.schema.relay import PageInfo, decode_sequence_cursor, encode_global_id, encode_sequence_cursor, page_size
+from kizuna.schema.relay import Keyset, decode_cursor, encode_cursor, encode_global_id, page_info, page_size
 
 # Entities whose ids are Node ids; others are shown without an id.
 NODE_TYPES = {"membership": "Membership", "case": "Case", "person": "Person", "referral": "Referral"}
@@ -51,15 +51,14 @@ class AuditQueries:
         scope = info.context
         require(scope.caller, AUDIT_READERS)
         size = page_size(first)
-        seq = decode_sequence_cursor(after)
-        rows = await service.event_page(scope.tx, first=size, after=seq, action=action, entity=entity)
-        page = [to_event(row) for row in rows[:size]]
+        position = decode_cursor(after)
+        rows = await service.event_page(scope.tx, first=size, after=position, action=action, entity=entity)
+        page = rows[:size]
         return AuditEventConnection(
-            edges=[AuditEventEdge(node=event) for event in page],
-            page_info=PageInfo(
-                has_next_page=len(rows) > size,
-                has_previous_page=seq is not None,
-                start_cursor=encode_sequence_cursor(page[0].seq) if page else None,
-                end_cursor=encode_sequence_cursor(page[-1].seq) if page else None,
+            edges=[
+                AuditEventEdge(node=to_event(row), cursor=encode_cursor(row["occurred_at"], row["id"])) for row in page
+            ],
+            page_info=page_info(
+                [Keyset(row["occurred_at"], row["id"]) for row in page], has_next_page=len(rows) > size, after=position
             ),
         )

@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 
 from kizuna.schema.enums import AppRole
-from kizuna.schema.relay import PageInfo, encode_sequence_cursor
+from kizuna.schema.relay import PageInfo
 
 
 @strawberry.type(description="操作した利用者")
@@ -18,7 +18,7 @@ class AuditActor:
 
 @strawberry.type(description="監査記録の1件（変更・閲覧の記録。改ざんできないよう団体ごとに連鎖している）")
 class AuditEvent:
-    seq: int = strawberry.field(description="この団体の記録の通し番号")
+    seq: int | None = strawberry.field(description="この団体の記録の通し番号（連鎖に封印されるまでは null）")
     occurred_at: dt.datetime
     action: str = strawberry.field(description="操作（例: membership.grant）")
     entity: str = strawberry.field(description="対象の種類（例: membership）")
@@ -32,10 +32,7 @@ class AuditEvent:
 @strawberry.type
 class AuditEventEdge:
     node: AuditEvent
-
-    @strawberry.field
-    def cursor(self) -> str:
-        return encode_sequence_cursor(self.node.seq)
+    cursor: str
 
 
 @strawberry.type(description="監査記録の一覧（Relay connection、新しい順）")
