@@ -1,10 +1,10 @@
 """Benchmark: concurrent audited writes of one tenant, chained at write time (before
-migration 0013) and written unsealed for the sealer (now).
+migration 0014) and written unsealed for the sealer (now).
 
 Not a test: it prints figures (docs/benchmarks.md, "Audited writes"). A temporary embedded
-PostgreSQL holds two databases, each seeded with さいたま市 (111007): one migrated to 0012,
+PostgreSQL holds two databases, each seeded with さいたま市 (111007): one migrated to 0013,
 written the old way (the tenant's advisory lock, the last link read, the chained row
-inserted: the statements of platform/audit.py before 0013, copied here), and one at head,
+inserted: the statements of platform/audit.py before 0014, copied here), and one at head,
 written with `audit.record`. Each write is a request transaction as the request path
 opens it: `begin_request`, the audit write, one read of the tenant (what a mutation does
 after auditing, such as reading its row back), COMMIT. Clients run concurrently, the two
@@ -41,7 +41,7 @@ from kizuna.tenants import demo, demo_users
 TENANT = "111007"
 READ = "SELECT count(*) FROM kizuna.membership WHERE municipality_code = $1"
 
-# The write of platform/audit.py before 0013.
+# The write of platform/audit.py before 0014.
 LOCK_CHAIN = "SELECT pg_advisory_xact_lock(1264192001, $1::text::integer)"
 LAST_LINK = "SELECT seq, hash FROM kizuna.audit_event WHERE municipality_code = $1 ORDER BY seq DESC LIMIT 1"
 INSERT_CHAINED = """
@@ -120,7 +120,7 @@ async def seal_seconds(admin: str) -> float:
 async def main(writes: int, clients: list[int], rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="kizuna-bench-audit-") as tmp:
         server = embedded.start(Path(tmp) / "pgdata", cleanup="delete")
-        _, before = await prepare(server, "bench_audit_before", "0012")
+        _, before = await prepare(server, "bench_audit_before", "0013")
         after_admin, after = await prepare(server, "bench_audit_after", "head")
         print(f"{writes} audited writes of one tenant; load average {os.getloadavg()[0]:.1f}")
         print("clients  design                 seconds  writes/s  p50 ms  p99 ms   then sealed in")
@@ -131,7 +131,7 @@ async def main(writes: int, clients: list[int], rounds: int) -> None:
                 figures["before"].append((seconds, latencies, 0.0))
                 seconds, latencies = await run_round(after, write_unsealed, writes=writes, clients=count)
                 figures["after"].append((seconds, latencies, await seal_seconds(after_admin)))
-            for design, label in (("before", "chained at write (0012)"), ("after", "unsealed + sealer")):
+            for design, label in (("before", "chained at write (0013)"), ("after", "unsealed + sealer")):
                 seconds, latencies, sealing = sorted(figures[design], key=lambda f: f[0])[rounds // 2]
                 cuts = statistics.quantiles(latencies, n=100)
                 sealed = f"{sealing * 1000:7.0f} ms" if design == "after" else ""

@@ -78,7 +78,7 @@ def insert_sql(rows: int) -> str:
 
 async def lock_chain(tx: TenantTransaction) -> None:
     """Hold the tenant's writer lock until the transaction ends (named for the chain it
-    guarded until audited writes were sealed afterwards: migration 0013).
+    guarded until audited writes were sealed afterwards: migration 0014).
 
     `record` no longer takes it (events are written unsealed, with no read). A writer that
     checks something before writing (no active membership yet, an unused idempotency key)

@@ -1,7 +1,7 @@
 """Sealing and verifying the tenants' audit chains (platform/audit.py writes the events).
 
 Who seals. Requests write events unsealed; `kizuna_auditor` links them. It is a NOLOGIN
-role of its own (migration 0013): it may read the log, set the link columns of an
+role of its own (migration 0014): it may read the log, set the link columns of an
 *unsealed* row (its UPDATE policy), and append to `kizuna.audit_seal`; the request path's
 login (`kizuna_app`) is not a member of it, so no app role can write or rewrite a link or
 a head. The sealer reaches it through the administrative connection (`SET LOCAL ROLE`),

@@ -43,7 +43,7 @@ async def test_login_role_owns_nothing(admin_conn: asyncpg.Connection) -> None:
 async def test_app_roles_cannot_log_in_or_bypass_security(admin_conn: asyncpg.Connection) -> None:
     rows = await admin_conn.fetch(
         "SELECT rolname, rolcanlogin, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = ANY($1::text[])",
-        [*(role.database_role for role in AppRole), "kizuna_auditor"],  # and the audit sealer (0013)
+        [*(role.database_role for role in AppRole), "kizuna_auditor"],  # and the audit sealer (0014)
     )
     assert len(rows) == len(AppRole) + 1
     assert all(not (r["rolcanlogin"] or r["rolsuper"] or r["rolbypassrls"]) for r in rows)

@@ -18,6 +18,6 @@ ALTER ROLE kizuna_municipal_system LOGIN;
 ALTER ROLE kizuna_prefecture_analyst LOGIN;
 ALTER ROLE kizuna_platform_admin LOGIN;
 ALTER ROLE kizuna_directory LOGIN;
--- The audit sealer (migration 0013): the administrative connection switches to it, and the
+-- The audit sealer (migration 0014): the administrative connection switches to it, and the
 -- coordinator then reaches the shards of the audit log as it.
 ALTER ROLE kizuna_auditor LOGIN;
