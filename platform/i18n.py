@@ -303,6 +303,30 @@ class Message(enum.Enum):
         "This referral changed meanwhile; try again.",
     )
 
+    # Cases and approvals
+    MAY_NOT_WORK_CASES = Text("この役割ではケースを進められません。", "Your role may not work cases.")
+    NO_SUCH_APPROVAL = Text("指定された承認依頼が見つかりません。", "No such approval.")
+    NO_SUCH_SUPPORT_PLAN = Text("このケースの支援計画が見つかりません。", "No such support plan of this case.")
+    APPROVAL_NOT_NOW = Text(
+        "このケースの今の段階では、この承認は必要ありません。", "The case's current stage needs no such approval."
+    )
+    PLAN_FOR_PLAN_APPROVAL_ONLY = Text(
+        "支援計画の承認には支援計画を指定し、終結の承認には指定しないでください。",
+        "Name the support plan for a plan's approval, and none for a closure.",
+    )
+    APPROVAL_ALREADY_REQUESTED = Text(
+        "この承認は、すでに依頼されて判断を待っています。", "This approval is already requested and waiting."
+    )
+    ONLY_SUPERVISOR_DECIDES = Text(
+        "承認・差戻しができるのはスーパーバイザーだけです。", "Only a supervisor approves or rejects."
+    )
+    APPROVAL_ALREADY_DECIDED = Text("この承認依頼は、すでに判断されています。", "This approval was already decided.")
+    SELF_APPROVAL = Text(
+        "ご自身が依頼した承認は判断できません。別のスーパーバイザーに依頼してください。",
+        "Nobody decides an approval they requested; ask another supervisor.",
+    )
+    REJECTION_NEEDS_REASON = Text("差し戻す理由を入力してください。", "Give the reason for the rejection.")
+
     def in_(self, language: Language, **params: object) -> str:
         """The text in `language`, its placeholders filled from `params`."""
         text: Text = self.value

@@ -395,6 +395,9 @@ class Approval(TenantTable):
             name="decided_iff_not_requested",
         ),
         CheckConstraint("decided_at IS NULL OR decided_at >= requested_at", name="decided_after_requested"),
+        # Never self-approved; a rejection says why (0015).
+        CheckConstraint("decided_by IS NULL OR decided_by <> requested_by", name="not_self_approved"),
+        CheckConstraint("status <> 'rejected' OR char_length(btrim(comment)) > 0", name="rejected_with_comment"),
         Index(None, "municipality_code", "case_id"),
     )
 

@@ -12,6 +12,8 @@ from strawberry.types.enum import StrawberryEnumDefinition
 
 from kizuna.platform.vocabulary import (
     AppRole,
+    ApprovalStatus,
+    ApprovalSubject,
     CarerCategory,
     CareTask,
     CaseStage,
@@ -25,6 +27,8 @@ from kizuna.tenants.registry import MunicipalityKind
 
 __all__ = [
     "AppRole",
+    "ApprovalStatus",
+    "ApprovalSubject",
     "CareTask",
     "CarerCategory",
     "CaseStage",
@@ -60,3 +64,5 @@ graphql_enum(OrganisationKind, "機関の種別")
 graphql_enum(MunicipalityKind, "地方公共団体の種別")
 graphql_enum(UserErrorCode, "入力を受け付けなかった理由")
 graphql_enum(CareTask, "ケアの内容")
+graphql_enum(ApprovalSubject, "承認の対象")
+graphql_enum(ApprovalStatus, "承認の状況")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from kizuna.schema.approvals.mutations import CaseWorkflowMutations
+from kizuna.schema.approvals.queries import ApprovalQueries
 from kizuna.schema.audit.queries import AuditQueries
 from kizuna.schema.cases.queries import CaseQueries
 from kizuna.schema.memberships.mutations import MembershipMutations
 from kizuna.schema.memberships.queries import MembershipQueries
 from kizuna.schema.node import NodeQueries
+from kizuna.schema.plans.queries import PlanQueries
 from kizuna.schema.referrals.mutations import ReferralMutations
 from kizuna.schema.referrals.queries import ReferralQueries
 from kizuna.schema.relay import node_types
@@ -21,12 +24,21 @@ from kizuna.schema.tenants.queries import TenantQueries
 # referrals). Root mutation fields stay non-null: a mutation with an error rolls the whole
 # request back, and a null `data` is what tells the client that nothing was written.
 @strawberry.type
-class Query(TenantQueries, CaseQueries, ReferralQueries, MembershipQueries, AuditQueries, NodeQueries):
+class Query(
+    TenantQueries,
+    CaseQueries,
+    ReferralQueries,
+    ApprovalQueries,
+    PlanQueries,
+    MembershipQueries,
+    AuditQueries,
+    NodeQueries,
+):
     pass
 
 
 @strawberry.type
-class Mutation(MembershipMutations, ReferralMutations):
+class Mutation(MembershipMutations, ReferralMutations, CaseWorkflowMutations):
     pass
 
 

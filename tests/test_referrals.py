@@ -2,24 +2,21 @@
 sender sees afterwards (the status and the reason, never the case); what a refusal writes
 (nothing); and another tenant's ids, which fail as unknown ones and change nothing.
 
-Each test sends its own referrals; the `fresh` fixture removes every referral, case and
-case event the test made, and `tidy` the audit events.
+Each test sends its own referrals; the `fresh` fixture (tests/conftest.py) removes every
+referral, case and case event the test made, and the audit events.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 import pytest
 
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.relay import decode_global_id, encode_global_id
-
-if TYPE_CHECKING:
-    from kizuna.tests.conftest import Tidy
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -44,23 +41,6 @@ FROM_SCHOOL = {
     "careTasks": ["SIBLING_CARE", "HOUSEWORK"],
     "familyAware": False,
 }
-SNAPSHOT = {
-    "referral": "SELECT id FROM kizuna.referral WHERE municipality_code = ANY($1)",
-    "carer_case": "SELECT id FROM kizuna.carer_case WHERE municipality_code = ANY($1)",
-    "case_event": "SELECT id FROM kizuna.case_event WHERE municipality_code = ANY($1)",
-}
-# Children first, so that the foreign keys hold while they go.
-REMOVE_ORDER = ("referral", "case_event", "carer_case")
-
-
-@pytest.fixture
-async def fresh(admin_conn: asyncpg.Connection, tidy: Tidy) -> AsyncIterator[None]:
-    """Afterwards, as the superuser: every referral, case and case event the test added."""
-    before = {table: {r["id"] for r in await admin_conn.fetch(sql, list(SEEDED))} for table, sql in SNAPSHOT.items()}
-    yield
-    for table in REMOVE_ORDER:
-        now = {r["id"] for r in await admin_conn.fetch(SNAPSHOT[table], list(SEEDED))}
-        await admin_conn.execute(f"DELETE FROM kizuna.{table} WHERE id = ANY($1)", list(now - before[table]))
 
 
 def created(body: dict[str, Any], field: str = "createReferral") -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Cases: reading them (one statement per page, the tenant as `$1` in every query) and
-opening one."""
+"""Cases: reading them (one statement per page, the tenant as `$1` in every query),
+opening one, and moving it along the workflow (`schema/cases/workflow.py`)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,16 @@ from kizuna.platform.database import TenantTransaction
 from kizuna.platform.i18n import Message
 from kizuna.platform.ids import uuid7
 from kizuna.platform.scope import Scope
-from kizuna.platform.vocabulary import CarerCategory, CaseEventKind, CaseStage, RiskLevel
+from kizuna.platform.vocabulary import AppRole, ApprovalSubject, CarerCategory, CaseEventKind, CaseStage, RiskLevel
+from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.relay import Keyset
 
 OPEN_ACTION = "case.open"
+MOVE_ACTION = "case.move"
+# Who works cases: moves them and asks for approvals (a supervisor also decides those).
+CASE_WORKERS = frozenset({AppRole.CASEWORKER, AppRole.COORDINATOR, AppRole.SUPERVISOR})
+MAX_REASON_LENGTH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +170,76 @@ async def do_open_case(
     fields = ("person_id", "household_id", "category", "stage", "lead_organisation_id", "assigned_worker", "risk_level")
     await audit.record(scope, action=OPEN_ACTION, entity="case", entity_id=case_id, fields=fields)
     return case_id
+
+
+# A move locks its case first: two moves of one case take turns, and the second sees the first's stage.
+CASE_FOR_MOVE = "SELECT id, stage FROM kizuna.carer_case WHERE municipality_code = $1 AND id = $2 FOR UPDATE"
+TRANSITIONS_SO_FAR = """
+SELECT from_stage, to_stage, occurred_at FROM kizuna.case_event
+WHERE municipality_code = $1 AND case_id = $2 AND to_stage IS NOT NULL
+ORDER BY occurred_at
+"""
+APPROVED = """
+SELECT subject, decided_at FROM kizuna.approval
+WHERE municipality_code = $1 AND case_id = $2 AND status = 'approved'
+"""
+MOVE = """
+UPDATE kizuna.carer_case
+SET stage = $3::kizuna.case_stage, closed_at = CASE WHEN $3::kizuna.case_stage = 'closed' THEN now() END
+WHERE municipality_code = $1 AND id = $2
+"""
+
+
+def unused_approvals(transitions: list[asyncpg.Record], approvals: list[asyncpg.Record]) -> frozenset[ApprovalSubject]:
+    """The subjects approved since the case last took a move that needed them: each
+    approval is used by one move (a reviewed plan for each return to support)."""
+    last_use: dict[ApprovalSubject, object] = {}
+    for event in transitions:
+        if event["from_stage"] is None:
+            continue
+        needed = workflow.needs_approval(CaseStage(event["from_stage"]), CaseStage(event["to_stage"]))
+        if needed is not None:
+            last_use[needed] = event["occurred_at"]
+    return frozenset(
+        subject
+        for a in approvals
+        if (used := last_use.get(subject := ApprovalSubject(a["subject"]))) is None or a["decided_at"] > used
+    )
+
+
+async def do_move_case_stage(scope: Scope, case_id: uuid.UUID, to_stage: CaseStage, reason: str | None) -> None:
+    """Move a case of the tenant along the workflow, with its event (who, when, why) and
+    its audit event. A move the flow has no edge for, or that needs an approval not yet
+    given, is refused with the workflow's own reason (on `toStage`)."""
+    if scope.role not in CASE_WORKERS:
+        raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_WORK_CASES)
+    if reason is not None and (not reason.strip() or len(reason) > MAX_REASON_LENGTH):
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "reason", Message.REASON_LENGTH, max=MAX_REASON_LENGTH)
+    case = await scope.tx.fetchrow(CASE_FOR_MOVE, case_id)
+    if case is None:
+        raise Refused(UserErrorCode.NOT_FOUND, "id", Message.NO_SUCH_CASE)
+    source = CaseStage(case["stage"])
+    approved = unused_approvals(
+        await scope.tx.fetch(TRANSITIONS_SO_FAR, case_id), await scope.tx.fetch(APPROVED, case_id)
+    )
+    refusal = workflow.check_transition(source, to_stage, approved=approved)
+    if refusal is not None:
+        code = (
+            UserErrorCode.CONFLICT if refusal.rule is workflow.Rule.APPROVAL_REQUIRED else UserErrorCode.BAD_USER_INPUT
+        )
+        raise Refused(code, refusal.field, refusal.message, **refusal.params)
+    edge = workflow.transition(source, to_stage)
+    if edge is None:  # unreachable: check_transition refuses a move the flow has no edge for
+        raise LookupError((source, to_stage))
+    await scope.tx.execute(MOVE, case_id, to_stage.value)
+    await scope.tx.execute(
+        INSERT_EVENT,
+        uuid7(),
+        case_id,
+        edge.event.value,
+        source.value,
+        to_stage.value,
+        str(scope.caller.user_id),
+        reason,
+    )
+    await audit.record(scope, action=MOVE_ACTION, entity="case", entity_id=case_id, fields=("stage", "closed_at"))

@@ -41,6 +41,15 @@ SEND = """mutation($input: CreateReferralInput!) { createReferral(input: $input)
   referral { id status } userErrors { field message code } } }"""
 ACCEPT = """mutation($input: AcceptReferralInput!) { acceptReferral(input: $input) {
   referral { id status } case { id stage } userErrors { field message code } } }"""
+IN_STAGE = "query($stage: CaseStage!) { cases(first: 1, stage: $stage) { edges { node { id } } } }"
+MOVE = """mutation($input: MoveCaseStageInput!) { moveCaseStage(input: $input) {
+  case { id stage } userErrors { field message code } } }"""
+REQUEST = """mutation($input: RequestApprovalInput!) { requestApproval(input: $input) {
+  approval { id } userErrors { field message code } } }"""
+WAITING = """{ approvals(status: REQUESTED, first: 1) { edges { node { id } } }
+  notifications(first: 5) { edges { node { id } } } }"""
+DECIDE = """mutation($input: DecideApprovalInput!) { decideApproval(input: $input) {
+  approval { id status } userErrors { field message code } } }"""
 DECLINE = """mutation($input: DeclineReferralInput!) { declineReferral(input: $input) {
   referral { id status } userErrors { field message code } } }"""
 MEMBERSHIPS = """query($after: String) { memberships(first: 2, after: $after, includeRevoked: true) {
@@ -139,6 +148,26 @@ async def _walk_the_request_path(path: RequestPath) -> None:
     assert accepted["acceptReferral"]["userErrors"] == [], accepted
     declined = await path.run(AppRole.CASEWORKER, SAITAMA_CITY, DECLINE, {"input": {"id": submitted, "reason": "試験"}})
     assert declined["declineReferral"]["userErrors"] == [], declined
+    await _walk_the_case_workflow(path)
+
+
+async def _walk_the_case_workflow(path: RequestPath) -> None:
+    """A move, an approval asked for and one decided (each rolled back)."""
+    intake = await path.run(AppRole.CASEWORKER, SAITAMA_CITY, IN_STAGE, {"stage": "INTAKE"})
+    case = intake["cases"]["edges"][0]["node"]["id"]
+    moved = await path.run(AppRole.CASEWORKER, SAITAMA_CITY, MOVE, {"input": {"id": case, "toStage": "SHARING"}})
+    assert moved["moveCaseStage"]["userErrors"] == [], moved
+    monitoring = await path.run(AppRole.CASEWORKER, SAITAMA_CITY, IN_STAGE, {"stage": "MONITORING"})
+    watched = monitoring["cases"]["edges"][0]["node"]["id"]
+    asked = await path.run(
+        AppRole.CASEWORKER, SAITAMA_CITY, REQUEST, {"input": {"caseId": watched, "subject": "CLOSURE"}}
+    )
+    errors = [(e["field"], e["code"]) for e in asked["requestApproval"]["userErrors"]]
+    assert errors in ([], [("subject", "CONFLICT")]), asked  # a seeded case may already wait for its approval
+    waiting = await path.run(AppRole.SUPERVISOR, SAITAMA_CITY, WAITING)
+    approval = waiting["approvals"]["edges"][0]["node"]["id"]  # the demo data holds requests that wait
+    decided = await path.run(AppRole.SUPERVISOR, SAITAMA_CITY, DECIDE, {"input": {"id": approval, "approve": True}})
+    assert decided["decideApproval"]["userErrors"] == [], decided
     for role, tenant in ((AppRole.SUPERVISOR, SAITAMA_CITY), (AppRole.PLATFORM_ADMIN, SAITAMA_CITY)):
         page = await path.run(role, tenant, MEMBERSHIPS)
         await path.run(role, tenant, MEMBERSHIPS, {"after": page["memberships"]["pageInfo"]["endCursor"]})

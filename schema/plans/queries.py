@@ -1,0 +1,50 @@
+"""`supportPlans(caseId:)`: a case's plans, newest version first."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from kizuna.platform.scope import Scope
+from kizuna.schema.errors import not_found
+from kizuna.schema.permissions import CASE_READERS, require
+from kizuna.schema.plans import service
+from kizuna.schema.plans.types import SupportPlan
+from kizuna.schema.relay import decode_global_id, encode_global_id, register_node
+
+
+def to_plan(row: asyncpg.Record) -> SupportPlan:
+    return SupportPlan(
+        id=strawberry.ID(encode_global_id("SupportPlan", row["id"])),
+        case_id=strawberry.ID(encode_global_id("Case", row["case_id"])),
+        version=row["version"],
+        goals=row["goals"],
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        created_at=row["created_at"],
+    )
+
+
+@strawberry.type
+class PlanQueries:
+    @strawberry.field(description="ケースの支援計画（新しい版から）")
+    async def support_plans(self, info: Info[Scope, Any], case_id: strawberry.ID) -> list[SupportPlan] | None:
+        scope = info.context
+        require(scope.caller, CASE_READERS)
+        type_name, key = decode_global_id(case_id)
+        if type_name != "Case":
+            raise not_found()
+        return [to_plan(r) for r in await service.plans_of_case(scope.tx, key)]
+
+
+async def _plan_node(scope: Scope, key: uuid.UUID) -> SupportPlan | None:
+    require(scope.caller, CASE_READERS)
+    row = await service.plan_by_id(scope.tx, key)
+    return None if row is None else to_plan(row)
+
+
+register_node("SupportPlan", tag=7, graphql_type=SupportPlan, table="support_plan", resolve=_plan_node)

@@ -1,0 +1,335 @@
+"""A case through the workflow over GraphQL, stage by stage, with the approvals its moves
+need; refused moves; who may decide; and another tenant's ids.
+
+Every case here is opened from a referral the test sends; `fresh` (tests/conftest.py)
+removes what the test made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import pytest
+
+from kizuna.platform.ids import uuid7
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.relay import decode_global_id, encode_global_id
+
+SAITAMA_CITY = "111007"
+KAWAGOE = "112011"
+ERRORS = "userErrors { field message code }"
+SEND = f"mutation($input: CreateReferralInput!) {{ createReferral(input: $input) {{ referral {{ id }} {ERRORS} }} }}"
+ACCEPT = f"""mutation($input: AcceptReferralInput!) {{ acceptReferral(input: $input) {{
+  case {{ id stage }} {ERRORS} }} }}"""
+MOVE = f"""mutation($input: MoveCaseStageInput!) {{ moveCaseStage(input: $input) {{
+  case {{ id stage }} {ERRORS} }} }}"""
+REQUEST = f"""mutation($input: RequestApprovalInput!) {{ requestApproval(input: $input) {{
+  approval {{ id subject status caseId }} {ERRORS} }} }}"""
+DECIDE = f"""mutation($input: DecideApprovalInput!) {{ decideApproval(input: $input) {{
+  approval {{ id status comment decidedAt }} {ERRORS} }} }}"""
+NOTIFICATIONS = "{ notifications(first: 50) { edges { node { id subject status comment caseId } } } }"
+WAITING = "{ approvals(status: REQUESTED, first: 100) { edges { node { id caseId } } } }"
+PLANS = "query($id: ID!) { supportPlans(caseId: $id) { id version } }"
+CONCERN = {
+    "source": "SCHOOL",
+    "childDisplayName": "中学1年 佐藤さん",
+    "noticed": "弟の世話で欠席が続く",
+    "urgency": "SOON",
+}
+
+
+def ok(body: dict[str, Any], field: str) -> dict[str, Any]:
+    payload: dict[str, Any] = body["data"][field]
+    assert payload["userErrors"] == [], payload
+    return payload
+
+
+def refused(body: dict[str, Any], field: str) -> dict[str, Any]:
+    (error,) = body["data"][field]["userErrors"]
+    result: dict[str, Any] = error
+    return result
+
+
+@pytest.fixture
+async def new_case(graphql: Callable[..., Any], admin_conn: asyncpg.Connection) -> Callable[..., Any]:
+    """`await new_case()`: a case at intake in さいたま市, opened from a school's referral."""
+    person = await admin_conn.fetchval(
+        "SELECT id FROM kizuna.person WHERE municipality_code = $1 ORDER BY id LIMIT 1", SAITAMA_CITY
+    )
+
+    async def open_one(municipality: str = SAITAMA_CITY) -> str:
+        who = person
+        if municipality != SAITAMA_CITY:
+            who = await admin_conn.fetchval(
+                "SELECT id FROM kizuna.person WHERE municipality_code = $1 ORDER BY id LIMIT 1", municipality
+            )
+        sent = ok(graphql(SEND, AppRole.SCHOOL_STAFF, municipality, {"input": CONCERN}), "createReferral")
+        into = {"id": sent["referral"]["id"], "personId": encode_global_id("Person", who), "category": "YOUNG_CARER"}
+        case: str = ok(graphql(ACCEPT, AppRole.CASEWORKER, municipality, {"input": into}), "acceptReferral")["case"][
+            "id"
+        ]
+        return case
+
+    return open_one
+
+
+async def a_plan(admin_conn: asyncpg.Connection, case: str, municipality: str = SAITAMA_CITY) -> str:
+    """A support plan of `case`, written as the superuser (writing plans is another slice)."""
+    plan = uuid7()
+    await admin_conn.execute(
+        "INSERT INTO kizuna.support_plan (municipality_code, id, case_id, version, goals, period_start, period_end,"
+        " created_by) VALUES ($1, $2, $3, 1, '登校を続けられるよう家事の負担を減らす', $4, $5, 'test')",
+        municipality,
+        plan,
+        decode_global_id(case)[1],
+        dt.date(2026, 12, 1),
+        dt.date(2027, 5, 31),
+    )
+    return encode_global_id("SupportPlan", plan)
+
+
+def move(graphql: Callable[..., Any], case: str, stage: str, role: AppRole = AppRole.CASEWORKER) -> dict[str, Any]:
+    body: dict[str, Any] = graphql(
+        MOVE, role, SAITAMA_CITY, {"input": {"id": case, "toStage": stage, "reason": "試験"}}
+    )
+    return body
+
+
+def approve(graphql: Callable[..., Any], case: str, subject: str, plan: str | None = None) -> str:
+    """Requested by the caseworker, approved by the supervisor; the approval's id."""
+    asked = {"caseId": case, "subject": subject, "supportPlanId": plan}
+    approval: str = ok(graphql(REQUEST, AppRole.CASEWORKER, SAITAMA_CITY, {"input": asked}), "requestApproval")[
+        "approval"
+    ]["id"]
+    ok(
+        graphql(DECIDE, AppRole.SUPERVISOR, SAITAMA_CITY, {"input": {"id": approval, "approve": True}}),
+        "decideApproval",
+    )
+    return approval
+
+
+@pytest.mark.usefixtures("fresh")
+class TestTheFlow:
+    async def test_from_intake_to_closed_and_reopened_with_every_approval(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        case = await new_case()
+        for stage in ("SHARING", "GATHERING", "CONFERENCE"):
+            assert ok(move(graphql, case, stage), "moveCaseStage")["case"]["stage"] == stage
+        # Support needs an approved plan.
+        error = refused(move(graphql, case, "SUPPORT"), "moveCaseStage")
+        assert (error["field"], error["code"]) == ("toStage", "CONFLICT")
+        plan = await a_plan(admin_conn, case)
+        assert [
+            p["id"] for p in graphql(PLANS, AppRole.CASEWORKER, SAITAMA_CITY, {"id": case})["data"]["supportPlans"]
+        ] == [plan]
+        approve(graphql, case, "SUPPORT_PLAN", plan)
+        ok(move(graphql, case, "SUPPORT"), "moveCaseStage")
+        ok(move(graphql, case, "MONITORING"), "moveCaseStage")
+        # Closing needs a closure approval; the plan approval was used by the move to support.
+        assert refused(move(graphql, case, "CLOSED"), "moveCaseStage")["code"] == "CONFLICT"
+        approve(graphql, case, "CLOSURE")
+        assert ok(move(graphql, case, "CLOSED"), "moveCaseStage")["case"]["stage"] == "CLOSED"
+        # Reopening goes to support and needs a new approved plan.
+        assert refused(move(graphql, case, "SUPPORT"), "moveCaseStage")["code"] == "CONFLICT"
+        approve(graphql, case, "SUPPORT_PLAN", plan)
+        assert ok(move(graphql, case, "SUPPORT"), "moveCaseStage")["case"]["stage"] == "SUPPORT"
+
+        events = await admin_conn.fetch(
+            "SELECT kind, from_stage, to_stage, actor, reason FROM kizuna.case_event"
+            " WHERE municipality_code = $1 AND case_id = $2 ORDER BY occurred_at, id",
+            SAITAMA_CITY,
+            decode_global_id(case)[1],
+        )
+        moves = [(e["from_stage"], e["to_stage"]) for e in events if e["to_stage"] is not None]
+        assert moves == [
+            (None, "intake"),
+            ("intake", "sharing"),
+            ("sharing", "gathering"),
+            ("gathering", "conference"),
+            ("conference", "support"),
+            ("support", "monitoring"),
+            ("monitoring", "closed"),
+            ("closed", "support"),
+        ]
+        kinds = [e["kind"] for e in events]
+        assert kinds.count("approval_requested") == kinds.count("approved") == 3
+        assert kinds[-1] == "reopened"
+        closed_at = await admin_conn.fetchval(
+            "SELECT closed_at FROM kizuna.carer_case WHERE municipality_code = $1 AND id = $2",
+            SAITAMA_CITY,
+            decode_global_id(case)[1],
+        )
+        assert closed_at is None  # reopened
+
+    # The stage it is in, and two stages the flow does not reach from intake.
+    @pytest.mark.parametrize("stage", ["INTAKE", "SUPPORT", "CLOSED"])
+    async def test_a_move_off_the_flow_is_refused_and_writes_nothing(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection, stage: str
+    ) -> None:
+        case = await new_case()
+        count = "SELECT count(*) FROM kizuna.case_event WHERE municipality_code = $1 AND case_id = $2"
+        before = await admin_conn.fetchval(count, SAITAMA_CITY, decode_global_id(case)[1])
+        error = refused(move(graphql, case, stage), "moveCaseStage")
+        assert (error["field"], error["code"]) == ("toStage", "BAD_USER_INPUT")
+        assert await admin_conn.fetchval(count, SAITAMA_CITY, decode_global_id(case)[1]) == before
+
+    async def test_an_approval_the_next_move_does_not_need_is_refused(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any]
+    ) -> None:
+        case = await new_case()
+        for stage in ("SHARING", "GATHERING", "CONFERENCE", "MULTI_AGENCY_MEETING"):
+            ok(move(graphql, case, stage), "moveCaseStage")
+        # No closure from here: only the plan is asked for.
+        closure = graphql(REQUEST, AppRole.CASEWORKER, SAITAMA_CITY, {"input": {"caseId": case, "subject": "CLOSURE"}})
+        assert refused(closure, "requestApproval")["field"] == "subject"
+
+
+@pytest.mark.usefixtures("fresh")
+class TestApprovals:
+    async def test_a_rejection_needs_a_reason_and_nobody_approves_their_own_request(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        case = await new_case()
+        for stage in ("SHARING", "GATHERING", "CONFERENCE"):
+            ok(move(graphql, case, stage), "moveCaseStage")
+        plan = await a_plan(admin_conn, case)
+        asked = {"caseId": case, "subject": "SUPPORT_PLAN", "supportPlanId": plan}
+        approval = ok(graphql(REQUEST, AppRole.CASEWORKER, SAITAMA_CITY, {"input": asked}), "requestApproval")[
+            "approval"
+        ]
+        assert approval["status"] == "REQUESTED"
+        again = graphql(REQUEST, AppRole.COORDINATOR, SAITAMA_CITY, {"input": asked})
+        assert refused(again, "requestApproval")["code"] == "CONFLICT"  # one waits at a time
+        waiting = graphql(WAITING, AppRole.SUPERVISOR, SAITAMA_CITY)["data"]["approvals"]["edges"]
+        assert approval["id"] in {e["node"]["id"] for e in waiting}
+
+        caseworker = graphql(
+            DECIDE, AppRole.CASEWORKER, SAITAMA_CITY, {"input": {"id": approval["id"], "approve": True}}
+        )
+        assert refused(caseworker, "decideApproval")["code"] == "FORBIDDEN"
+        bare = graphql(DECIDE, AppRole.SUPERVISOR, SAITAMA_CITY, {"input": {"id": approval["id"], "approve": False}})
+        assert refused(bare, "decideApproval")["field"] == "comment"
+        reason = "目標を具体的に書いてください。"
+        rejected = graphql(
+            DECIDE,
+            AppRole.SUPERVISOR,
+            SAITAMA_CITY,
+            {"input": {"id": approval["id"], "approve": False, "comment": reason}},
+        )
+        assert ok(rejected, "decideApproval")["approval"]["status"] == "REJECTED"
+        mine = graphql(NOTIFICATIONS, AppRole.CASEWORKER, SAITAMA_CITY)["data"]["notifications"]["edges"]
+        assert {
+            "id": approval["id"],
+            "subject": "SUPPORT_PLAN",
+            "status": "REJECTED",
+            "comment": reason,
+            "caseId": case,
+        } in [e["node"] for e in mine]
+        # Still no plan approved: support stays closed.
+        assert refused(move(graphql, case, "SUPPORT"), "moveCaseStage")["code"] == "CONFLICT"
+
+        # A supervisor's own request waits for another supervisor.
+        own = ok(graphql(REQUEST, AppRole.SUPERVISOR, SAITAMA_CITY, {"input": asked}), "requestApproval")["approval"]
+        selfish = graphql(DECIDE, AppRole.SUPERVISOR, SAITAMA_CITY, {"input": {"id": own["id"], "approve": True}})
+        assert refused(selfish, "decideApproval")["code"] == "FORBIDDEN"
+
+    @pytest.mark.parametrize("role", [AppRole.SCHOOL_STAFF, AppRole.WELFARE_WORKER, AppRole.MUNICIPAL_SYSTEM])
+    async def test_schools_agencies_and_systems_move_nothing(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], role: AppRole
+    ) -> None:
+        case = await new_case()
+        assert refused(move(graphql, case, "SHARING", role), "moveCaseStage")["code"] == "FORBIDDEN"
+        assert graphql(NOTIFICATIONS, role, SAITAMA_CITY)["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.usefixtures("fresh")
+class TestAnotherTenantsCase:
+    FINGERPRINT = """
+    SELECT md5(string_agg(t, '|' ORDER BY t)) FROM (
+        SELECT c.*::text AS t FROM kizuna.carer_case c WHERE municipality_code = $1
+        UNION ALL SELECT e.*::text FROM kizuna.case_event e WHERE municipality_code = $1
+        UNION ALL SELECT a.*::text FROM kizuna.approval a WHERE municipality_code = $1) rows
+    """
+
+    async def test_every_mutation_fails_like_an_unknown_id_and_changes_nothing(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        theirs = await new_case(KAWAGOE)
+        their_approval = encode_global_id(
+            "Approval",
+            await admin_conn.fetchval(
+                "SELECT id FROM kizuna.approval WHERE municipality_code = $1 AND status = 'requested' LIMIT 1", KAWAGOE
+            )
+            or uuid.uuid4(),
+        )
+        before = await admin_conn.fetchval(self.FINGERPRINT, KAWAGOE)
+        unknown_case, unknown_approval = (
+            encode_global_id("Case", uuid.uuid4()),
+            encode_global_id("Approval", uuid.uuid4()),
+        )
+        # (document, payload, role, the input with an id, the field that names it)
+        attempts: list[tuple[str, str, AppRole, Callable[[str], dict[str, Any]], str]] = [
+            (MOVE, "moveCaseStage", AppRole.CASEWORKER, lambda c: {"id": c, "toStage": "SHARING"}, "id"),
+            (REQUEST, "requestApproval", AppRole.CASEWORKER, lambda c: {"caseId": c, "subject": "CLOSURE"}, "caseId"),
+            (DECIDE, "decideApproval", AppRole.SUPERVISOR, lambda a: {"id": a, "approve": True}, "id"),
+        ]
+        for document, field, role, make, named in attempts:
+            their_id, unknown_id = (
+                (their_approval, unknown_approval) if field == "decideApproval" else (theirs, unknown_case)
+            )
+            crossed = refused(graphql(document, role, SAITAMA_CITY, {"input": make(their_id)}), field)
+            missing = refused(graphql(document, role, SAITAMA_CITY, {"input": make(unknown_id)}), field)
+            assert crossed == missing, field
+            assert (crossed["field"], crossed["code"]) == (named, "NOT_FOUND"), field
+        assert await admin_conn.fetchval(self.FINGERPRINT, KAWAGOE) == before
+
+
+class TestTheDatabaseHoldsTheApprovals:
+    async def test_a_caseworker_cannot_approve_nor_record_an_approved_one(
+        self, as_user: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        requested = await admin_conn.fetchval(
+            "SELECT id FROM kizuna.approval WHERE municipality_code = $1 AND status = 'requested' LIMIT 1", SAITAMA_CITY
+        )
+        case = await admin_conn.fetchval(
+            "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 LIMIT 1", SAITAMA_CITY
+        )
+        async with as_user(AppRole.CASEWORKER, SAITAMA_CITY) as conn:
+            updated = await conn.execute(
+                "UPDATE kizuna.approval SET status = 'approved', decided_by = kizuna.current_subject(),"
+                " decided_at = now() WHERE municipality_code = $1 AND id = $2",
+                SAITAMA_CITY,
+                requested,
+            )
+            assert updated == "UPDATE 0"
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
+                await conn.execute(
+                    "INSERT INTO kizuna.approval (municipality_code, id, case_id, subject, status, requested_by,"
+                    " requested_at, decided_by, decided_at) VALUES ($1, $2, $3, 'closure', 'approved', 'someone',"
+                    " now(), kizuna.current_subject(), now())",
+                    SAITAMA_CITY,
+                    uuid7(),
+                    case,
+                )
+
+    async def test_a_supervisor_cannot_approve_their_own_request_in_sql_either(
+        self, as_user: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        case = await admin_conn.fetchval(
+            "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 LIMIT 1", SAITAMA_CITY
+        )
+        async with as_user(AppRole.SUPERVISOR, SAITAMA_CITY) as conn:
+            with pytest.raises(asyncpg.CheckViolationError, match="not_self_approved"):
+                await conn.execute(
+                    "INSERT INTO kizuna.approval (municipality_code, id, case_id, subject, status, requested_by,"
+                    " requested_at, decided_by, decided_at) VALUES ($1, $2, $3, 'closure', 'approved',"
+                    " kizuna.current_subject(), now(), kizuna.current_subject(), now())",
+                    SAITAMA_CITY,
+                    uuid7(),
+                    case,
+                )
