@@ -183,11 +183,12 @@ APPROVED = """
 SELECT subject, decided_at FROM kizuna.approval
 WHERE municipality_code = $1 AND case_id = $2 AND status = 'approved'
 """
+# Two statements, not a CASE on the stage: Citus refuses now() inside CASE in an UPDATE.
 MOVE = """
-UPDATE kizuna.carer_case
-SET stage = $3::kizuna.case_stage, closed_at = CASE WHEN $3::kizuna.case_stage = 'closed' THEN now() END
+UPDATE kizuna.carer_case SET stage = $3::kizuna.case_stage, closed_at = NULL
 WHERE municipality_code = $1 AND id = $2
 """
+CLOSE = "UPDATE kizuna.carer_case SET stage = 'closed', closed_at = now() WHERE municipality_code = $1 AND id = $2"
 
 
 def unused_approvals(transitions: list[asyncpg.Record], approvals: list[asyncpg.Record]) -> frozenset[ApprovalSubject]:
@@ -231,7 +232,10 @@ async def do_move_case_stage(scope: Scope, case_id: uuid.UUID, to_stage: CaseSta
     edge = workflow.transition(source, to_stage)
     if edge is None:  # unreachable: check_transition refuses a move the flow has no edge for
         raise LookupError((source, to_stage))
-    await scope.tx.execute(MOVE, case_id, to_stage.value)
+    if to_stage is CaseStage.CLOSED:
+        await scope.tx.execute(CLOSE, case_id)
+    else:
+        await scope.tx.execute(MOVE, case_id, to_stage.value)
     await scope.tx.execute(
         INSERT_EVENT,
         uuid7(),
