@@ -50,7 +50,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def pgbouncer_dsn(urls: DatabaseUrls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = urlparse(urls.app)
-    socket_dir = parse_qs(app.query)["host"][0]
+    query = parse_qs(app.query)
+    socket_dir = query["host"][0]
+    port_setting = f" port={query['port'][0]}" if "port" in query else ""  # a cluster's nodes have their own
     database = app.path.lstrip("/")
     workdir = tmp_path_factory.mktemp("pgbouncer")
     workdir.chmod(0o755)
@@ -58,7 +60,7 @@ def pgbouncer_dsn(urls: DatabaseUrls, tmp_path_factory: pytest.TempPathFactory) 
     (workdir / "users.txt").write_text('"kizuna_app" ""\n')
     (workdir / "pgbouncer.ini").write_text(
         f"""[databases]
-{database} = host={socket_dir} dbname={database}
+{database} = host={socket_dir}{port_setting} dbname={database}
 [pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = {port}
