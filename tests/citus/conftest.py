@@ -145,10 +145,9 @@ async def _form_cluster(coordinator: Node, workers: tuple[Node, ...]) -> None:
             await conn.execute("SELECT citus_add_node($1, $2)", str(worker.socket_dir), worker.port)
 
 
-async def _distribute(admin: str) -> None:
+async def _run_deploy_script(admin: str, name: str) -> None:
     async with admin_connection(admin) as conn:
-        await conn.execute((DEPLOY / "roles.sql").read_text())
-        await conn.execute((DEPLOY / "distribute.sql").read_text())
+        await conn.execute((DEPLOY / name).read_text())
 
 
 @pytest.fixture(scope="session")
@@ -170,13 +169,15 @@ def citus_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]
         coordinator, *workers = started
         asyncio.run(_form_cluster(coordinator, tuple(workers)))
         admin = coordinator.admin_url()
+        # deploy/citus/README.md, step 4
         migrate.upgrade(admin)
+        asyncio.run(_run_deploy_script(admin, "roles.sql"))
         app = asyncpg_dsn(app_url(admin, None))
         # One tenant is seeded before the distribution, which moves its rows to the
         # shards, and the others after it, through the distributed tables: both ways a
         # deployment fills a cluster.
         asyncio.run(demo.seed_demo(admin, app, prefecture="11", municipalities=[SAITAMA_CITY]))
-        asyncio.run(_distribute(admin))
+        asyncio.run(_run_deploy_script(admin, "distribute.sql"))
         asyncio.run(demo.seed_demo(admin, app, prefecture="11", municipalities=[KAWAGOE, SAITAMA_PREFECTURE]))
         yield Cluster(coordinator, tuple(workers), DatabaseUrls(admin=admin, app=app))
     finally:
