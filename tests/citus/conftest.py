@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -52,6 +53,15 @@ SEEDED = (SAITAMA_CITY, KAWAGOE, SAITAMA_PREFECTURE)
 BIN = POSTGRES_VERSIONS[embedded.POSTGRES_MAJOR]
 # The embedded binaries refuse to run as root: then pgserver's own system user runs them.
 SERVER_USER = "pgserver" if os.geteuid() == 0 else None
+# The roles the coordinator connects to the workers as: the request path's, and the audit sealer.
+APP_ROLES = (*(role.database_role for role in AppRole), "kizuna_directory", "kizuna_auditor")
+# What deploy/citus/README.md's pg_hba.conf says, for nodes that talk over Unix sockets: on
+# the coordinator the app roles never log in; on a worker they log in with their password
+# only (the administrative role stays trusted here, as Citus's own connections are).
+COORDINATOR_HBA = (
+    f"local all postgres trust\nlocal all {','.join(APP_ROLES)} reject\nlocal {DATABASE} kizuna_app trust\n"
+)
+WORKER_HBA = f"local all postgres trust\nlocal {DATABASE} {','.join(APP_ROLES)} scram-sha-256\n"
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,10 @@ class Node:
     port: int
 
     def admin_url(self, database: str = DATABASE) -> str:
-        return f"postgresql://postgres@/{database}?host={self.socket_dir}&port={self.port}"
+        return self.url("postgres", database)
+
+    def url(self, role: str, database: str = DATABASE) -> str:
+        return f"postgresql://{role}@/{database}?host={self.socket_dir}&port={self.port}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,8 @@ class Cluster:
     coordinator: Node
     workers: tuple[Node, ...]
     urls: DatabaseUrls
+    app_role_password: str
+    """The app roles' password on the workers (`pg_dist_authinfo`)."""
 
 
 def _built_citus() -> Path:
@@ -102,10 +117,11 @@ def _owned_by_server_user(path: Path) -> None:
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
-def _start_node(pgdata: Path, socket_dir: Path, citus: Path) -> Node:
+def _start_node(pgdata: Path, socket_dir: Path, citus: Path, hba: str) -> Node:
     pgdata.mkdir(mode=0o700)
     _owned_by_server_user(pgdata)
     _run_as_server_user("initdb", "--auth=trust", "--encoding=utf8", "-U", "postgres", "-D", str(pgdata))
+    (pgdata / "pg_hba.conf").write_text(hba)
     node = Node(pgdata, socket_dir, _free_port())
     with (pgdata / "postgresql.conf").open("a") as conf:
         conf.write(
@@ -145,6 +161,23 @@ async def _form_cluster(coordinator: Node, workers: tuple[Node, ...]) -> None:
             await conn.execute("SELECT citus_add_node($1, $2)", str(worker.socket_dir), worker.port)
 
 
+async def _authenticate_app_roles(admin: str) -> str:
+    """A password for each app role (ALTER ROLE propagates it to the workers) and the same
+    in `pg_dist_authinfo`, where the coordinator finds it (deploy/citus/README.md, step 3)."""
+    password = secrets.token_urlsafe(24)
+    async with admin_connection(admin) as conn:
+        for role in APP_ROLES:
+            await conn.execute(
+                f"ALTER ROLE {role} PASSWORD {await conn.fetchval('SELECT quote_literal($1)', password)}"
+            )
+            await conn.execute(
+                "INSERT INTO pg_dist_authinfo (nodeid, rolename, authinfo) VALUES (0, $1, $2)",
+                role,
+                f"password={password}",
+            )
+    return password
+
+
 async def _run_deploy_script(admin: str, name: str) -> None:
     async with admin_connection(admin) as conn:
         await conn.execute((DEPLOY / name).read_text())
@@ -164,14 +197,16 @@ def citus_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]
     _owned_by_server_user(socket_dir)
     started: list[Node] = []
     try:
-        for name in ("coordinator", *(f"worker{i}" for i in range(1, WORKERS + 1))):
-            started.append(_start_node(base / name, socket_dir, citus))
+        started.append(_start_node(base / "coordinator", socket_dir, citus, COORDINATOR_HBA))
+        for i in range(1, WORKERS + 1):
+            started.append(_start_node(base / f"worker{i}", socket_dir, citus, WORKER_HBA))
         coordinator, *workers = started
         asyncio.run(_form_cluster(coordinator, tuple(workers)))
         admin = coordinator.admin_url()
         # deploy/citus/README.md, step 4
         migrate.upgrade(admin)
         asyncio.run(_run_deploy_script(admin, "roles.sql"))
+        password = asyncio.run(_authenticate_app_roles(admin))
         app = asyncpg_dsn(app_url(admin, None))
         # One tenant is seeded before the distribution, which moves its rows to the
         # shards, and the others after it, through the distributed tables: both ways a
@@ -179,7 +214,7 @@ def citus_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]
         asyncio.run(demo.seed_demo(admin, app, prefecture="11", municipalities=[SAITAMA_CITY]))
         asyncio.run(_run_deploy_script(admin, "distribute.sql"))
         asyncio.run(demo.seed_demo(admin, app, prefecture="11", municipalities=[KAWAGOE, SAITAMA_PREFECTURE]))
-        yield Cluster(coordinator, tuple(workers), DatabaseUrls(admin=admin, app=app))
+        yield Cluster(coordinator, tuple(workers), DatabaseUrls(admin=admin, app=app), password)
     finally:
         for node in started:
             _stop_node(node)

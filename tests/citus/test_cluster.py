@@ -1,10 +1,12 @@
-"""The cluster itself: every node up, the workers registered, every Kizuna table distributed."""
+"""The cluster itself: every node up, the workers registered, every Kizuna table distributed,
+and the app roles logging in where deploy/citus/README.md lets them, and nowhere else."""
 
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
-from .conftest import KAWAGOE, SAITAMA_CITY, Cluster
+from .conftest import APP_ROLES, KAWAGOE, SAITAMA_CITY, Cluster
 
 
 async def test_every_kizuna_table_is_distributed_or_reference(coordinator_admin: asyncpg.Connection) -> None:
@@ -46,3 +48,20 @@ async def test_tenants_seeded_before_and_after_the_distribution_each_live_on_one
             )
             > 0
         )
+
+
+async def test_a_worker_lets_an_app_role_in_with_its_password_only(citus_cluster: Cluster) -> None:
+    """The coordinator's own connections succeed because it holds the password
+    (`pg_dist_authinfo`): every request of the suite goes through them."""
+    worker = citus_cluster.workers[0]
+    with pytest.raises(asyncpg.InvalidPasswordError):
+        await asyncpg.connect(worker.url("kizuna_caseworker"), password="not-the-password")
+    conn = await asyncpg.connect(worker.url("kizuna_caseworker"), password=citus_cluster.app_role_password)
+    await conn.close()
+
+
+@pytest.mark.parametrize("role", APP_ROLES)
+async def test_the_coordinator_refuses_an_app_role_even_with_its_password(citus_cluster: Cluster, role: str) -> None:
+    """LOGIN for the workers' sake (deploy/citus/roles.sql), never a way in beside `kizuna_app`."""
+    with pytest.raises(asyncpg.InvalidAuthorizationSpecificationError, match=r"pg_hba\.conf rejects"):
+        await asyncpg.connect(citus_cluster.coordinator.url(role), password=citus_cluster.app_role_password)
