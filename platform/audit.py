@@ -100,6 +100,28 @@ async def record(
     await record_many(scope, [Event(action, entity, entity_id, fields)])
 
 
+def record_reads(scope: Scope, entity: str, ids: Iterable[uuid.UUID]) -> None:
+    """Note that the request read these objects of `entity` (a person's or a case's data).
+
+    One event per object per request (`<entity>.read`), however often the request read
+    it: all of the request's reads are written in one statement just before its COMMIT,
+    in its own transaction, so a rolled-back request leaves none and a committed one
+    leaves all. Call it where rows become the answer, with the ids of those rows.
+    """
+    if not scope.reads:
+        scope.before_commit(lambda: _write_reads(scope))
+    scope.reads.setdefault(entity, set()).update(ids)
+
+
+async def _write_reads(scope: Scope) -> None:
+    events = [
+        Event(f"{entity}.read", entity, entity_id)
+        for entity, ids in sorted(scope.reads.items())
+        for entity_id in sorted(ids)
+    ]
+    await record_many(scope, events)
+
+
 async def record_many(scope: Scope, events: Sequence[Event]) -> None:
     """Write `events` in the caller's transaction, as one statement, unsealed.
 

@@ -11,7 +11,8 @@ the domain asks for them with `scope.get(T)`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TypeVar, cast
 
@@ -26,7 +27,17 @@ T = TypeVar("T")
 class Scope:
     """A request inside its tenant transaction."""
 
-    __slots__ = ("_after_commit", "_provided", "caller", "language", "request_id", "rolled_back", "tx")
+    __slots__ = (
+        "_after_commit",
+        "_before_commit",
+        "_provided",
+        "caller",
+        "language",
+        "reads",
+        "request_id",
+        "rolled_back",
+        "tx",
+    )
 
     def __init__(
         self,
@@ -44,7 +55,10 @@ class Scope:
         """The language the caller reads (`Accept-Language`), for user errors."""
         self._provided: Mapping[type, object] = provided or {}
         self._after_commit: list[Callable[[], None]] = []
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
         self.rolled_back = False
+        self.reads: dict[str, set[uuid.UUID]] = {}
+        """The objects of each entity this request read, for the audit log (`audit.record_reads`)."""
 
     @property
     def municipality_code(self) -> str:
@@ -65,6 +79,19 @@ class Scope:
         """Run `hook` once the transaction has committed; never if it rolls back. For what
         must not be seen before the change is (a cache of what the change replaced)."""
         self._after_commit.append(hook)
+
+    def before_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` in the transaction once the request's work is done, just before
+        COMMIT (not when it rolls back): for what the whole request adds up to, such as
+        the audit events of everything it read, written in one statement."""
+        self._before_commit.append(hook)
+
+    async def finish(self) -> None:
+        """Called by `open_scope` once, after the work and before COMMIT: run the
+        before-commit hooks, in order."""
+        hooks, self._before_commit = self._before_commit, []
+        for hook in hooks:
+            await hook()
 
     def roll_back(self) -> None:
         """End the transaction with ROLLBACK instead of COMMIT: nothing the request wrote
@@ -94,7 +121,8 @@ async def open_scope(
 ) -> AsyncIterator[Scope]:
     """The request's scope in its tenant transaction (DESIGN section 3), committed when the
     body returns, unless it called `scope.roll_back()`, and rolled back if the body raises.
-    The after-commit hooks run only once COMMIT has succeeded.
+    The before-commit hooks (the read audit) run in the transaction just before COMMIT, the
+    after-commit hooks only once COMMIT has succeeded.
 
     Raises `NoMembership` before the body runs when the database finds no active
     membership for the caller, and `DatabaseUnavailable` when the database is not there.
@@ -105,6 +133,7 @@ async def open_scope(
             yield scope
             if scope.rolled_back:
                 raise _RollBack
+            await scope.finish()
     except _RollBack:
         return
     scope.committed()

@@ -172,15 +172,17 @@ class GraphQLEndpoint:
             if operation.operation is OperationType.SUBSCRIPTION:
                 raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "Subscriptions are not supported.")
             cost = await self._admit(prepared.document, operation, gql.variables, caller)
-            readonly = operation.operation is OperationType.QUERY
-            async with scopes.open(request, caller, request_id, readonly=readonly) as scope:
+            mutation = operation.operation is OperationType.MUTATION
+            # Read-write for queries too: the audit events of what a query read are written
+            # in its own transaction, just before its COMMIT (audit.record_reads).
+            async with scopes.open(request, caller, request_id, readonly=False) as scope:
                 result = await self.executor.execute(
                     prepared.document,
                     context=scope,
                     variables=gql.variables,
                     operation_name=gql.operation_name,
                 )
-                if not readonly and result.errors:
+                if mutation and result.errors:
                     scope.roll_back()
         except RequestRefused as exc:
             body = {"errors": [error_entry(exc.code, exc.message, request_id, **exc.extensions)]}

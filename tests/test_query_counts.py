@@ -38,7 +38,7 @@ async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bo
         # introspection (for the enums); count the second.
         for _ in range(2):
             seen.clear()
-            async with open_scope(database, caller, request_id=uuid.uuid4().hex, readonly=True) as scope:
+            async with open_scope(database, caller, request_id=uuid.uuid4().hex, readonly=False) as scope:
                 result = await executor.execute(
                     prepared.document,
                     variables={"first": first},
@@ -56,11 +56,13 @@ async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bo
 async def test_a_page_of_50_costs_what_a_page_of_1_costs(urls: DatabaseUrls, user: Any) -> None:
     one = await statements_for(urls, user, 1, total=False)
     fifty = await statements_for(urls, user, 50, total=False)
-    # the page statement, with persons and organisations joined in
-    assert len(one) == len(fifty) == 1
+    # the page statement, with persons and organisations joined in; then the read audit:
+    # one event per case and per person, all in one INSERT before COMMIT
+    assert len(one) == len(fifty) == 2
+    assert all(s.lstrip().startswith("INSERT INTO kizuna.audit_event") for s in (one[1], fifty[1]))
 
 
 async def test_total_count_is_one_more_statement_only_when_selected(urls: DatabaseUrls, user: Any) -> None:
     counted = await statements_for(urls, user, 50, total=True)
-    assert len(counted) == 2
+    assert len(counted) == 3
     assert "count(*)" in counted[1]

@@ -41,7 +41,7 @@ class CaseWorkflowMutations:
         except Refused as refusal:
             return MoveCaseStagePayload.refused(refusal, scope)
         row = await cases.case_by_id(scope.tx, case_id)
-        return MoveCaseStagePayload(case=None if row is None else to_case(row))
+        return MoveCaseStagePayload(case=None if row is None else to_case(scope, row))
 
     @strawberry.mutation(description="支援計画か終結の承認を依頼する。監査記録を残す")
     async def request_approval(self, info: Info[Scope, Any], input: RequestApprovalInput) -> ApprovalPayload:  # noqa: A002

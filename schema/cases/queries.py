@@ -10,6 +10,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from kizuna.platform import audit
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CarerCategory, CaseStage
 from kizuna.schema.cases import service
@@ -21,8 +22,11 @@ from kizuna.schema.tenants.types import Municipality, Organization
 from kizuna.tenants.registry import by_code
 
 
-def to_case(row: asyncpg.Record) -> Case:
-    """A case from one row of the page statement: plain data, no per-field resolver."""
+def to_case(scope: Scope, row: asyncpg.Record) -> Case:
+    """A case from one row of the page statement: plain data, no per-field resolver. The
+    case and its person become part of the answer here, so their reads are audited here."""
+    audit.record_reads(scope, "case", (row["id"],))
+    audit.record_reads(scope, "person", (row["person_id"],))
     org_id = row["org_id"]
     return Case(
         id=strawberry.ID(encode_global_id("Case", row["id"])),
@@ -69,7 +73,7 @@ class CaseQueries:
         page = rows[:size]
         positions = [Keyset(r["opened_at"], r["id"]) for r in page]
         return CaseConnection(
-            edges=[CaseEdge(node=to_case(r), position=p) for r, p in zip(page, positions, strict=True)],
+            edges=[CaseEdge(node=to_case(scope, r), position=p) for r, p in zip(page, positions, strict=True)],
             page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
             total_count=total,
         )
@@ -78,7 +82,7 @@ class CaseQueries:
 async def _case_node(scope: Scope, key: uuid.UUID) -> Case | None:
     require(scope.caller, CASE_READERS)
     row = await service.case_by_id(scope.tx, key)
-    return None if row is None else to_case(row)
+    return None if row is None else to_case(scope, row)
 
 
 async def _person_node(scope: Scope, key: uuid.UUID) -> Person | None:
@@ -86,6 +90,7 @@ async def _person_node(scope: Scope, key: uuid.UUID) -> Person | None:
     row = await service.person_by_id(scope.tx, key)
     if row is None:
         return None
+    audit.record_reads(scope, "person", (row["id"],))
     return Person(
         id=strawberry.ID(encode_global_id("Person", row["id"])),
         family_name=row["family_name"],

@@ -9,6 +9,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from kizuna.platform import audit
 from kizuna.platform.scope import Scope
 from kizuna.schema.errors import not_found
 from kizuna.schema.permissions import CASE_READERS, require
@@ -17,7 +18,9 @@ from kizuna.schema.plans.types import SupportPlan
 from kizuna.schema.relay import decode_global_id, encode_global_id, register_node
 
 
-def to_plan(row: asyncpg.Record) -> SupportPlan:
+def to_plan(scope: Scope, row: asyncpg.Record) -> SupportPlan:
+    """A plan as the answer shows it; its read is audited here."""
+    audit.record_reads(scope, "support_plan", (row["id"],))
     return SupportPlan(
         id=strawberry.ID(encode_global_id("SupportPlan", row["id"])),
         case_id=strawberry.ID(encode_global_id("Case", row["case_id"])),
@@ -38,13 +41,13 @@ class PlanQueries:
         type_name, key = decode_global_id(case_id)
         if type_name != "Case":
             raise not_found()
-        return [to_plan(r) for r in await service.plans_of_case(scope.tx, key)]
+        return [to_plan(scope, r) for r in await service.plans_of_case(scope.tx, key)]
 
 
 async def _plan_node(scope: Scope, key: uuid.UUID) -> SupportPlan | None:
     require(scope.caller, CASE_READERS)
     row = await service.plan_by_id(scope.tx, key)
-    return None if row is None else to_plan(row)
+    return None if row is None else to_plan(scope, row)
 
 
 register_node("SupportPlan", tag=7, graphql_type=SupportPlan, table="support_plan", resolve=_plan_node)

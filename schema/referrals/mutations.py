@@ -89,7 +89,7 @@ class ReferralMutations:
             return AcceptReferralPayload.refused(refusal, scope)
         case = await cases.case_by_id(scope.tx, case_id)
         return AcceptReferralPayload(
-            referral=await _read_back(scope, referral_id), case=None if case is None else to_case(case)
+            referral=await _read_back(scope, referral_id), case=None if case is None else to_case(scope, case)
         )
 
     @strawberry.mutation(description="気づき・相談を受理しない（理由は紹介元に見える）。監査記録を残す")

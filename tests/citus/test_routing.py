@@ -96,7 +96,7 @@ class RequestPath:
             MembershipDirectory: MembershipDirectory(self._database),
         }
         async with open_scope(
-            self._database, caller, request_id=uuid.uuid4().hex, readonly=not writes, provided=provided
+            self._database, caller, request_id=uuid.uuid4().hex, readonly=False, provided=provided
         ) as scope:
             result = await self._executor.execute(
                 prepared.document, variables=variables, context=scope, operation_name=None

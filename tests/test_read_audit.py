@@ -1,0 +1,103 @@
+"""Every read of a person or a case is audited: one event per object per request, in the
+request's own transaction, all of them in one statement (issue 15, item 8)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.relay import decode_global_id
+
+SAITAMA_CITY = "111007"
+PAGE = "query($first: Int!) { cases(first: $first) { edges { node { id person { id familyName } } } } }"
+TWICE = """query($id: ID!) { a: node(id: $id) { id ... on Case { person { id } } }
+  b: node(id: $id) { id } page: cases(first: 1) { edges { node { id } } } }"""
+READS = """
+SELECT action, entity, entity_id, subject, role, fields FROM kizuna.audit_event
+WHERE municipality_code = $1 AND request_id = $2 ORDER BY action, entity_id
+"""
+
+
+@pytest.fixture
+def ask(http: httpx.Client, token: Callable[..., str]) -> Callable[..., tuple[dict[str, Any], str]]:
+    """POST as the demo user of (role, さいたま市): the body and the request id."""
+
+    def run(query: str, role: AppRole, variables: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+        response = http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"authorization": f"Bearer {token(role, SAITAMA_CITY)}"},
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body, response.headers["x-request-id"]
+
+    return run
+
+
+@pytest.mark.usefixtures("tidy")
+class TestReadAudit:
+    async def test_a_page_of_cases_leaves_one_event_per_case_and_person(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection, user: Callable[..., Any]
+    ) -> None:
+        body, request_id = ask(PAGE, AppRole.CASEWORKER, {"first": 3})
+        nodes = [e["node"] for e in body["data"]["cases"]["edges"]]
+        events = await admin_conn.fetch(READS, SAITAMA_CITY, request_id)
+        me = user(AppRole.CASEWORKER, SAITAMA_CITY)
+        assert {(e["action"], e["entity"], e["entity_id"]) for e in events} == {
+            *(("case.read", "case", decode_global_id(n["id"])[1]) for n in nodes),
+            *(("person.read", "person", decode_global_id(n["person"]["id"])[1]) for n in nodes),
+        }
+        assert {(e["subject"], e["role"]) for e in events} == {(str(me.user_id), "caseworker")}
+
+    async def test_an_object_read_twice_in_a_request_is_one_event(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        page, _ = ask(PAGE, AppRole.CASEWORKER, {"first": 1})
+        case = page["data"]["cases"]["edges"][0]["node"]["id"]
+        _, request_id = ask(TWICE, AppRole.CASEWORKER, {"id": case})
+        events = await admin_conn.fetch(READS, SAITAMA_CITY, request_id)
+        cases = [e["entity_id"] for e in events if e["entity"] == "case"]
+        assert cases.count(decode_global_id(case)[1]) == 1
+        assert len(cases) == len(set(cases))
+
+    async def test_a_refused_read_leaves_no_event(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        body, request_id = ask(PAGE, AppRole.SCHOOL_STAFF, {"first": 3})
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert await admin_conn.fetch(READS, SAITAMA_CITY, request_id) == []
+
+    async def test_a_mutation_that_fails_keeps_no_read_either(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        """A mutation answered with an error rolls back: its move, and the read of the case
+        its payload showed."""
+        failing = """mutation($id: ID!) { moveCaseStage(input: {id: $id, toStage: SHARING}) { case { id stage } }
+          revokeMembership(input: {id: $id}) { userErrors { code } } }"""
+        intake = "{ cases(first: 1, stage: INTAKE) { edges { node { id } } } }"
+        page, _ = ask(intake, AppRole.CASEWORKER)
+        case = page["data"]["cases"]["edges"][0]["node"]["id"]
+        body, request_id = ask(failing, AppRole.CASEWORKER, {"id": case})
+        assert body["data"] is None  # revokeMembership is refused to a caseworker: all rolls back
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert await admin_conn.fetch(READS, SAITAMA_CITY, request_id) == []
+        stage = "SELECT stage FROM kizuna.carer_case WHERE municipality_code = $1 AND id = $2"
+        assert await admin_conn.fetchval(stage, SAITAMA_CITY, decode_global_id(case)[1]) == "intake"
+
+    async def test_the_supervisor_reads_who_read_what(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        _, request_id = ask(PAGE, AppRole.CASEWORKER, {"first": 2})
+        log = """query($after: String) { auditEvents(first: 100, action: "case.read", after: $after) {
+          edges { node { action entityId requestId } } } }"""
+        body, _ = ask(log, AppRole.SUPERVISOR)
+        mine = [e["node"] for e in body["data"]["auditEvents"]["edges"] if e["node"]["requestId"] == request_id]
+        assert len(mine) == 2
+        assert {n["action"] for n in mine} == {"case.read"}
+        assert {decode_global_id(n["entityId"])[0] for n in mine} == {"Case"}
