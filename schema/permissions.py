@@ -1,30 +1,142 @@
-"""Which app roles may read what: the resolvers' check, a second line behind the database.
+"""Who may do what: the role × operation matrix, one table (issue 15, item 7).
 
-The database refuses on its own (grants, column grants and policies); these sets make the
-GraphQL layer say FORBIDDEN clearly instead of surfacing a permission error.
+Every GraphQL operation that reads or changes a tenant's data is a row of `PERMISSIONS`;
+resolvers and services ask it, and `docs/permissions.md` is generated from it (a test
+fails when the page is stale; `tests/test_permissions.py` tries every cell, allowed and
+refused, through GraphQL). This is the second line: the database refuses on its own
+(grants, column grants and per-role policies), and these checks make the GraphQL layer
+say FORBIDDEN clearly instead of surfacing a permission error. Narrower rules (which
+referral source a role may send from, who may revoke a given membership) are the
+services' and the database's, after this check.
 """
 
 from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
 
 from kizuna.platform.caller import Caller
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.errors import forbidden
 
-CASE_READERS = frozenset({AppRole.CASEWORKER, AppRole.SUPERVISOR, AppRole.COORDINATOR, AppRole.MUNICIPAL_SYSTEM})
-REFERRAL_READERS = CASE_READERS | {
-    AppRole.SCHOOL_STAFF,
-    AppRole.SCHOOL_SOCIAL_WORKER,
-    AppRole.WELFARE_WORKER,
-}
 
-# Memberships of the tenant: read and managed by its supervisors and the platform's
-# administrators (what each may grant: schema/memberships/service.py).
-MEMBERSHIP_MANAGERS = frozenset({AppRole.SUPERVISOR, AppRole.PLATFORM_ADMIN})
+class Operation(enum.StrEnum):
+    """A GraphQL operation, by its root field (or `node` of a type)."""
 
-# The tenant's audit log: its supervisors (only they are granted SELECT on it).
-AUDIT_READERS = frozenset({AppRole.SUPERVISOR})
+    CASES = "cases"
+    NODE_CASE = "node(Case)"
+    NODE_PERSON = "node(Person)"
+    SUPPORT_PLANS = "supportPlans"
+    MOVE_CASE_STAGE = "moveCaseStage"
+    APPROVALS = "approvals"
+    NOTIFICATIONS = "notifications"
+    REQUEST_APPROVAL = "requestApproval"
+    DECIDE_APPROVAL = "decideApproval"
+    REFERRALS = "referrals"
+    CREATE_REFERRAL = "createReferral"
+    ACCEPT_REFERRAL = "acceptReferral"
+    DECLINE_REFERRAL = "declineReferral"
+    MERGE_REFERRAL = "mergeReferral"
+    REVOKE_REFERRAL = "revokeReferral"
+    WITHDRAW_REFERRAL = "withdrawReferral"
+    MEMBERSHIPS = "memberships"
+    GRANT_MEMBERSHIP = "grantMembership"
+    REVOKE_MEMBERSHIP = "revokeMembership"
+    AUDIT_EVENTS = "auditEvents"
 
 
-def require(caller: Caller, roles: frozenset[AppRole]) -> None:
-    if caller.role not in roles:
+R = AppRole
+_STAFF = frozenset({R.CASEWORKER, R.COORDINATOR, R.SUPERVISOR})
+_CASE_READERS = _STAFF | {R.MUNICIPAL_SYSTEM}
+_REFERRERS = frozenset({R.SCHOOL_STAFF, R.SCHOOL_SOCIAL_WORKER, R.WELFARE_WORKER})
+_MANAGERS = frozenset({R.SUPERVISOR, R.PLATFORM_ADMIN})
+
+PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
+    {
+        Operation.CASES: _CASE_READERS,
+        Operation.NODE_CASE: _CASE_READERS,
+        Operation.NODE_PERSON: _CASE_READERS,
+        Operation.SUPPORT_PLANS: _CASE_READERS,
+        Operation.MOVE_CASE_STAGE: _STAFF,
+        Operation.APPROVALS: _STAFF,
+        Operation.NOTIFICATIONS: _STAFF,
+        Operation.REQUEST_APPROVAL: _STAFF,
+        Operation.DECIDE_APPROVAL: frozenset({R.SUPERVISOR}),
+        # A referrer reads its own organisation's referrals only (row security).
+        Operation.REFERRALS: _CASE_READERS | _REFERRERS,
+        Operation.CREATE_REFERRAL: _STAFF | _REFERRERS,
+        Operation.ACCEPT_REFERRAL: _STAFF,
+        Operation.DECLINE_REFERRAL: _STAFF,
+        Operation.MERGE_REFERRAL: _STAFF,
+        # Its sender only (the service compares the sender with the caller).
+        Operation.REVOKE_REFERRAL: _REFERRERS,
+        Operation.WITHDRAW_REFERRAL: frozenset({R.SUPERVISOR}),
+        Operation.MEMBERSHIPS: _MANAGERS,
+        Operation.GRANT_MEMBERSHIP: _MANAGERS,
+        Operation.REVOKE_MEMBERSHIP: _MANAGERS,
+        # Only supervisors are granted SELECT on the log.
+        Operation.AUDIT_EVENTS: frozenset({R.SUPERVISOR}),
+    }
+)
+DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
+    {
+        Operation.CASES: "list the tenant's cases",
+        Operation.NODE_CASE: "read a case by id",
+        Operation.NODE_PERSON: "read a person by id",
+        Operation.SUPPORT_PLANS: "read a case's support plans",
+        Operation.MOVE_CASE_STAGE: "move a case along the workflow",
+        Operation.APPROVALS: "list approvals (what waits for a supervisor)",
+        Operation.NOTIFICATIONS: "read the decisions on one's own approval requests",
+        Operation.REQUEST_APPROVAL: "ask for a support plan's or a closure's approval",
+        Operation.DECIDE_APPROVAL: "approve or reject (never one's own request)",
+        Operation.REFERRALS: "list referrals (a referrer: its organisation's only)",
+        Operation.CREATE_REFERRAL: "send a referral (a referrer: from its own kind of source)",
+        Operation.ACCEPT_REFERRAL: "accept a referral into a case",
+        Operation.DECLINE_REFERRAL: "decline a referral, with a reason",
+        Operation.MERGE_REFERRAL: "merge a referral into an accepted one",
+        Operation.REVOKE_REFERRAL: "revoke one's own submitted referral",
+        Operation.WITHDRAW_REFERRAL: "withdraw a submitted referral, with a reason",
+        Operation.MEMBERSHIPS: "list the tenant's memberships",
+        Operation.GRANT_MEMBERSHIP: "grant a membership (a supervisor: the working roles only)",
+        Operation.REVOKE_MEMBERSHIP: "revoke a membership (never one's own)",
+        Operation.AUDIT_EVENTS: "read the tenant's audit log",
+    }
+)
+
+
+def allowed(operation: Operation) -> frozenset[AppRole]:
+    return PERMISSIONS[operation]
+
+
+def may(role: AppRole, operation: Operation) -> bool:
+    return role in PERMISSIONS[operation]
+
+
+def require(caller: Caller, operation: Operation) -> None:
+    """FORBIDDEN (a GraphQL error) unless the caller's role may do `operation`."""
+    if not may(caller.role, operation):
         raise forbidden()
+
+
+def markdown() -> str:
+    """`docs/permissions.md`, generated from the table."""
+    roles = list(AppRole)
+    lines = [
+        "# Permissions: who may do what",
+        "",
+        "Generated from `schema/permissions.py` (`PERMISSIONS`); `tests/test_permissions.py`",
+        "fails when this page is stale and tries every cell through GraphQL. Regenerate with",
+        "`uv run python -c 'from kizuna.schema.permissions import markdown; print(markdown(), end=\"\")'"
+        " > docs/permissions.md`.",
+        "The database holds the same limits (grants, column grants, per-role policies) and the",
+        "narrower rules each operation names.",
+        "",
+        "| operation | what | " + " | ".join(r.value for r in roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+    ]
+    for operation in Operation:
+        cells = " | ".join("✓" if role in PERMISSIONS[operation] else "—" for role in roles)
+        lines.append(f"| `{operation.value}` | {DESCRIPTIONS[operation]} | {cells} |")
+    return "\n".join(lines) + "\n"

@@ -14,8 +14,7 @@ from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import ApprovalStatus, ApprovalSubject
 from kizuna.schema.approvals import service
 from kizuna.schema.approvals.types import Approval, ApprovalConnection, ApprovalEdge
-from kizuna.schema.cases.service import CASE_WORKERS
-from kizuna.schema.permissions import require
+from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
 
 
@@ -51,7 +50,7 @@ class ApprovalQueries:
         after: str | None = None,
     ) -> ApprovalConnection | None:
         scope = info.context
-        require(scope.caller, CASE_WORKERS)
+        require(scope.caller, Operation.APPROVALS)
         size, keyset = page_size(first), decode_cursor(after)
         rows = await service.approval_page(scope.tx, first=size, after=keyset, status=status)
         return _connection(rows, size, keyset, "requested_at")
@@ -61,7 +60,7 @@ class ApprovalQueries:
         self, info: Info[Scope, Any], first: int | None = None, after: str | None = None
     ) -> ApprovalConnection | None:
         scope = info.context
-        require(scope.caller, CASE_WORKERS)
+        require(scope.caller, Operation.NOTIFICATIONS)
         size, keyset = page_size(first), decode_cursor(after)
         mine = str(scope.caller.user_id)
         rows = await service.approval_page(scope.tx, first=size, after=keyset, requested_by=mine)
@@ -69,7 +68,7 @@ class ApprovalQueries:
 
 
 async def _approval_node(scope: Scope, key: uuid.UUID) -> Approval | None:
-    require(scope.caller, CASE_WORKERS)
+    require(scope.caller, Operation.APPROVALS)
     row = await scope.tx.fetchrow(service.APPROVAL_BY_ID, key)
     return None if row is None else to_approval(row)
 

@@ -19,10 +19,11 @@ from kizuna.platform.database import TenantTransaction
 from kizuna.platform.i18n import Message
 from kizuna.platform.ids import uuid7
 from kizuna.platform.scope import Scope
-from kizuna.platform.vocabulary import AppRole, ApprovalStatus, ApprovalSubject, CaseEventKind, CaseStage
+from kizuna.platform.vocabulary import ApprovalStatus, ApprovalSubject, CaseEventKind, CaseStage
 from kizuna.schema.cases import service as cases
 from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
+from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
 
 REQUEST_ACTION = "approval.request"
@@ -99,7 +100,7 @@ async def do_request_approval(
     """Ask a supervisor to approve a case's support plan (`support_plan_id`, a plan of
     that case) or its closure, when the case's next move needs it; one request of a
     subject waits at a time. Writes the case's event and the audit event."""
-    if scope.role not in cases.CASE_WORKERS:
+    if not may(scope.role, Operation.REQUEST_APPROVAL):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_WORK_CASES)
     case = await cases.access_case(scope, case_id, field="caseId")
     stage = CaseStage(case["stage"])
@@ -125,7 +126,7 @@ async def do_request_approval(
 async def do_decide_approval(scope: Scope, approval_id: uuid.UUID, *, approve: bool, comment: str | None) -> None:
     """A supervisor approves a requested approval, or rejects it with a reason; never one
     they requested themself. Writes the case's event and the audit event."""
-    if scope.role is not AppRole.SUPERVISOR:
+    if not may(scope.role, Operation.DECIDE_APPROVAL):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.ONLY_SUPERVISOR_DECIDES)
     approval = await access_approval(scope, approval_id)
     if approval["status"] != ApprovalStatus.REQUESTED.value:

@@ -12,7 +12,7 @@ from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.audit import service
 from kizuna.schema.audit.types import AuditActor, AuditEvent, AuditEventConnection, AuditEventEdge
-from kizuna.schema.permissions import AUDIT_READERS, require
+from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import Keyset, decode_cursor, encode_cursor, encode_global_id, page_info, page_size
 
 # Entities whose ids are Node ids; others are shown without an id.
@@ -49,7 +49,7 @@ class AuditQueries:
         entity: str | None = None,
     ) -> AuditEventConnection | None:
         scope = info.context
-        require(scope.caller, AUDIT_READERS)
+        require(scope.caller, Operation.AUDIT_EVENTS)
         size = page_size(first)
         position = decode_cursor(after)
         rows = await service.event_page(scope.tx, first=size, after=position, action=action, entity=entity)

@@ -15,7 +15,7 @@ from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CarerCategory, CaseStage
 from kizuna.schema.cases import service
 from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge, Person
-from kizuna.schema.permissions import CASE_READERS, require
+from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
 from kizuna.schema.selection import selected_names
 from kizuna.schema.tenants.types import Municipality, Organization
@@ -64,7 +64,7 @@ class CaseQueries:
         category: CarerCategory | None = None,
     ) -> CaseConnection | None:
         scope = info.context
-        require(scope.caller, CASE_READERS)
+        require(scope.caller, Operation.CASES)
         size = page_size(first)
         keyset = decode_cursor(after)
         case_filter = service.CaseFilter(stage=stage, category=category)
@@ -80,13 +80,13 @@ class CaseQueries:
 
 
 async def _case_node(scope: Scope, key: uuid.UUID) -> Case | None:
-    require(scope.caller, CASE_READERS)
+    require(scope.caller, Operation.NODE_CASE)
     row = await service.case_by_id(scope.tx, key)
     return None if row is None else to_case(scope, row)
 
 
 async def _person_node(scope: Scope, key: uuid.UUID) -> Person | None:
-    require(scope.caller, CASE_READERS)
+    require(scope.caller, Operation.NODE_PERSON)
     row = await service.person_by_id(scope.tx, key)
     if row is None:
         return None

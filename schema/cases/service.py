@@ -14,15 +14,14 @@ from kizuna.platform.database import TenantTransaction
 from kizuna.platform.i18n import Message
 from kizuna.platform.ids import uuid7
 from kizuna.platform.scope import Scope
-from kizuna.platform.vocabulary import AppRole, ApprovalSubject, CarerCategory, CaseEventKind, CaseStage, RiskLevel
+from kizuna.platform.vocabulary import ApprovalSubject, CarerCategory, CaseEventKind, CaseStage, RiskLevel
 from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
+from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
 
 OPEN_ACTION = "case.open"
 MOVE_ACTION = "case.move"
-# Who works cases: moves them and asks for approvals (a supervisor also decides those).
-CASE_WORKERS = frozenset({AppRole.CASEWORKER, AppRole.COORDINATOR, AppRole.SUPERVISOR})
 MAX_REASON_LENGTH = 1000
 
 
@@ -212,7 +211,7 @@ async def do_move_case_stage(scope: Scope, case_id: uuid.UUID, to_stage: CaseSta
     """Move a case of the tenant along the workflow, with its event (who, when, why) and
     its audit event. A move the flow has no edge for, or that needs an approval not yet
     given, is refused with the workflow's own reason (on `toStage`)."""
-    if scope.role not in CASE_WORKERS:
+    if not may(scope.role, Operation.MOVE_CASE_STAGE):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_WORK_CASES)
     if reason is not None and (not reason.strip() or len(reason) > MAX_REASON_LENGTH):
         raise Refused(UserErrorCode.BAD_USER_INPUT, "reason", Message.REASON_LENGTH, max=MAX_REASON_LENGTH)

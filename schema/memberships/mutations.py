@@ -19,7 +19,7 @@ from kizuna.schema.memberships.types import (
     RevokeMembershipInput,
     RevokeMembershipPayload,
 )
-from kizuna.schema.permissions import MEMBERSHIP_MANAGERS, require
+from kizuna.schema.permissions import Operation, require
 from kizuna.schema.writes import input_key
 
 
@@ -32,7 +32,7 @@ class MembershipMutations:
         input: GrantMembershipInput,  # noqa: A002  (Relay's name for a mutation's one argument)
     ) -> GrantMembershipPayload:
         scope = info.context
-        require(scope.caller, MEMBERSHIP_MANAGERS)
+        require(scope.caller, Operation.GRANT_MEMBERSHIP)
         try:
             grant = service.Grant(
                 issuer=input.issuer,
@@ -59,7 +59,7 @@ class MembershipMutations:
         input: RevokeMembershipInput,  # noqa: A002
     ) -> RevokeMembershipPayload:
         scope = info.context
-        require(scope.caller, MEMBERSHIP_MANAGERS)
+        require(scope.caller, Operation.REVOKE_MEMBERSHIP)
         try:
             key = input_key(input.id, "Membership", field="id", not_found=Message.NO_SUCH_MEMBERSHIP)
             membership = await service.do_revoke_membership(scope, key)

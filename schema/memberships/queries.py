@@ -13,7 +13,7 @@ from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.memberships import service
 from kizuna.schema.memberships.types import Grantor, Membership, MembershipConnection, MembershipEdge
-from kizuna.schema.permissions import MEMBERSHIP_MANAGERS, require
+from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
 from kizuna.schema.selection import selected_names
 from kizuna.schema.tenants.types import Organization
@@ -51,7 +51,7 @@ class MembershipQueries:
         include_revoked: bool = False,
     ) -> MembershipConnection | None:
         scope = info.context
-        require(scope.caller, MEMBERSHIP_MANAGERS)
+        require(scope.caller, Operation.MEMBERSHIPS)
         size = page_size(first)
         keyset = decode_cursor(after)
         rows = await service.membership_page(scope.tx, first=size, after=keyset, include_revoked=include_revoked)
@@ -70,7 +70,7 @@ class MembershipQueries:
 
 
 async def _membership_node(scope: Scope, key: uuid.UUID) -> Membership | None:
-    require(scope.caller, MEMBERSHIP_MANAGERS)
+    require(scope.caller, Operation.MEMBERSHIPS)
     row = await service.membership_by_id(scope.tx, key)
     return None if row is None else to_membership(row)
 

@@ -37,7 +37,7 @@ from kizuna.platform.ids import uuid7
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.errors import Refused, UserErrorCode
-from kizuna.schema.permissions import MEMBERSHIP_MANAGERS
+from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
 from kizuna.schema.writes import check_idempotency_key
 
@@ -164,7 +164,7 @@ def is_prefecture_tenant(code: str) -> bool:
 def check_grant(grant: Grant, *, actor: AppRole, tenant: str, trusted_issuers: Collection[str]) -> None:
     """The rules that need no database: raise `Refused` for the first one broken, who
     may grant what here before what the input says."""
-    if actor not in MEMBERSHIP_MANAGERS:
+    if not may(actor, Operation.GRANT_MEMBERSHIP):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_MANAGE_MEMBERSHIPS)
     if actor is AppRole.SUPERVISOR and grant.role not in SUPERVISED_ROLES:
         raise Refused(UserErrorCode.FORBIDDEN, "role", Message.SUPERVISOR_MAY_NOT_GRANT)
@@ -301,7 +301,7 @@ async def do_revoke_membership(scope: Scope, membership_id: uuid.UUID) -> asyncp
     NOT_FOUND; other refusals come only after the membership was found in this tenant.
     """
     tx, actor = scope.tx, scope.caller.role
-    if actor not in MEMBERSHIP_MANAGERS:
+    if not may(actor, Operation.REVOKE_MEMBERSHIP):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_MANAGE_MEMBERSHIPS)
     await audit.lock_chain(tx)
     row = await access_membership(scope, membership_id)

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from kizuna.platform import audit
 from kizuna.platform.scope import Scope
 from kizuna.schema.errors import not_found
-from kizuna.schema.permissions import CASE_READERS, require
+from kizuna.schema.permissions import Operation, require
 from kizuna.schema.plans import service
 from kizuna.schema.plans.types import SupportPlan
 from kizuna.schema.relay import decode_global_id, encode_global_id, register_node
@@ -37,7 +37,7 @@ class PlanQueries:
     @strawberry.field(description="ケースの支援計画（新しい版から）")
     async def support_plans(self, info: Info[Scope, Any], case_id: strawberry.ID) -> list[SupportPlan] | None:
         scope = info.context
-        require(scope.caller, CASE_READERS)
+        require(scope.caller, Operation.SUPPORT_PLANS)
         type_name, key = decode_global_id(case_id)
         if type_name != "Case":
             raise not_found()
@@ -45,7 +45,7 @@ class PlanQueries:
 
 
 async def _plan_node(scope: Scope, key: uuid.UUID) -> SupportPlan | None:
-    require(scope.caller, CASE_READERS)
+    require(scope.caller, Operation.SUPPORT_PLANS)
     row = await service.plan_by_id(scope.tx, key)
     return None if row is None else to_plan(scope, row)
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CareTask, ReferralSource, ReferralStatus, Urgency
-from kizuna.schema.permissions import REFERRAL_READERS, require
+from kizuna.schema.permissions import Operation, require
 from kizuna.schema.referrals import service
 from kizuna.schema.referrals.types import Referral, ReferralConnection, ReferralEdge
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
@@ -44,7 +44,7 @@ class ReferralQueries:
         self, info: Info[Scope, Any], first: int | None = None, after: str | None = None
     ) -> ReferralConnection | None:
         scope = info.context
-        require(scope.caller, REFERRAL_READERS)
+        require(scope.caller, Operation.REFERRALS)
         size = page_size(first)
         keyset = decode_cursor(after)
         rows = await service.referral_page(scope.tx, first=size, after=keyset)
@@ -59,7 +59,7 @@ class ReferralQueries:
 
 
 async def _referral_node(scope: Scope, key: uuid.UUID) -> Referral | None:
-    require(scope.caller, REFERRAL_READERS)
+    require(scope.caller, Operation.REFERRALS)
     row = await service.referral_by_id(scope.tx, key)
     return None if row is None else to_referral(row)
 

@@ -38,6 +38,7 @@ from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import AppRole, CarerCategory, CareTask, ReferralSource, RiskLevel, Urgency
 from kizuna.schema.cases import service as cases
 from kizuna.schema.errors import Refused, UserErrorCode
+from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
 from kizuna.schema.writes import check_idempotency_key
 
@@ -49,9 +50,6 @@ SOURCES: dict[AppRole, frozenset[ReferralSource]] = {
     AppRole.WELFARE_WORKER: frozenset({ReferralSource.WELFARE_AGENCY, ReferralSource.MEDICAL}),
     **dict.fromkeys(MUNICIPAL_STAFF, frozenset(ReferralSource)),
 }
-SENDERS = frozenset(SOURCES)
-REFERRERS = SENDERS - MUNICIPAL_STAFF
-DECIDERS = MUNICIPAL_STAFF
 MAX_NOTICED_LENGTH = 2000
 MAX_NAME_LENGTH = 100
 MAX_REASON_LENGTH = 1000
@@ -171,7 +169,7 @@ async def access_referral(scope: Scope, referral_id: uuid.UUID, *, field: str = 
 
 def check_new_referral(new: NewReferral, *, role: AppRole) -> None:
     """The rules that need no database: who may send, then what the input says."""
-    if role not in SENDERS:
+    if not may(role, Operation.CREATE_REFERRAL):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_SEND_REFERRALS)
     if new.source not in SOURCES[role]:
         raise Refused(UserErrorCode.FORBIDDEN, "source", Message.SOURCE_NOT_YOURS)
@@ -223,9 +221,9 @@ async def do_send_referral(scope: Scope, new: NewReferral) -> uuid.UUID:
     return sent
 
 
-async def _submitted_for_decision(scope: Scope, referral_id: uuid.UUID) -> asyncpg.Record:
+async def _submitted_for_decision(scope: Scope, referral_id: uuid.UUID, operation: Operation) -> asyncpg.Record:
     """A submitted referral for municipal staff to decide (NOT_FOUND, FORBIDDEN, CONFLICT)."""
-    if scope.role not in DECIDERS:
+    if not may(scope.role, operation):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_DECIDE_REFERRALS)
     row = await scope.tx.fetchrow(DECISION_STATE, referral_id)
     if row is None:
@@ -251,7 +249,7 @@ async def do_accept_referral(
 ) -> uuid.UUID:
     """Accept a submitted referral into the existing case `case_id`, or into a new case
     about `person_id` of `category` (opened at intake); audit both. Returns the case id."""
-    referral = await _submitted_for_decision(scope, referral_id)
+    referral = await _submitted_for_decision(scope, referral_id, Operation.ACCEPT_REFERRAL)
     if case_id is not None and person_id is None:
         case = await cases.access_case(scope, case_id, field="caseId")
         if case["stage"] == "closed":
@@ -280,7 +278,7 @@ def _reason(reason: str) -> str:
 
 async def do_decline_referral(scope: Scope, referral_id: uuid.UUID, reason: str) -> None:
     """Decline a submitted referral, saying why (its sender reads the reason); audited."""
-    await _submitted_for_decision(scope, referral_id)
+    await _submitted_for_decision(scope, referral_id, Operation.DECLINE_REFERRAL)
     _decided(await scope.tx.execute(DECLINE, referral_id, _reason(reason), scope.caller.user_id))
     fields = ("status", "decision_reason", "decided_at", "decided_by")
     await audit.record(scope, action=DECLINE_ACTION, entity="referral", entity_id=referral_id, fields=fields)
@@ -289,7 +287,7 @@ async def do_decline_referral(scope: Scope, referral_id: uuid.UUID, reason: str)
 async def do_merge_referral(scope: Scope, referral_id: uuid.UUID, into_id: uuid.UUID) -> uuid.UUID:
     """Merge a submitted referral into `into_id`, a referral already accepted (or merged)
     into a case about the same child: it joins that case. Audited; returns the case id."""
-    await _submitted_for_decision(scope, referral_id)
+    await _submitted_for_decision(scope, referral_id, Operation.MERGE_REFERRAL)
     if into_id == referral_id:
         raise Refused(UserErrorCode.BAD_USER_INPUT, "intoId", Message.MERGE_INTO_ITSELF)
     into = await scope.tx.fetchrow(DECISION_STATE, into_id)
@@ -308,7 +306,7 @@ async def do_revoke_referral(scope: Scope, referral_id: uuid.UUID) -> None:
     """Its sender (a school or an agency) takes a submitted referral back; audited. A
     referral the caller may see but did not send (a colleague's) is FORBIDDEN; one it may
     not see is NOT_FOUND. Municipal staff decline or withdraw instead."""
-    if scope.role not in REFERRERS:
+    if not may(scope.role, Operation.REVOKE_REFERRAL):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.ONLY_SENDER_REVOKES)
     row = await scope.tx.fetchrow(SENDER_STATE, referral_id)
     if row is None:
@@ -325,9 +323,9 @@ async def do_revoke_referral(scope: Scope, referral_id: uuid.UUID) -> None:
 
 async def do_withdraw_referral(scope: Scope, referral_id: uuid.UUID, reason: str) -> None:
     """A supervisor withdraws a submitted referral, saying why; audited."""
-    if scope.role is not AppRole.SUPERVISOR:
+    if not may(scope.role, Operation.WITHDRAW_REFERRAL):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.ONLY_SUPERVISOR_WITHDRAWS)
-    await _submitted_for_decision(scope, referral_id)
+    await _submitted_for_decision(scope, referral_id, Operation.WITHDRAW_REFERRAL)
     _decided(await scope.tx.execute(WITHDRAW, referral_id, _reason(reason), scope.caller.user_id))
     fields = ("status", "decision_reason", "decided_at", "decided_by")
     await audit.record(scope, action=WITHDRAW_ACTION, entity="referral", entity_id=referral_id, fields=fields)

@@ -1,0 +1,133 @@
+"""The role × operation matrix (`schema/permissions.py`): the generated page is current,
+every operation of the schema is in it, and every cell, allowed and refused, is tried
+through GraphQL as that role (NetBox's habit: a test per cell).
+
+A refusal by the matrix is a FORBIDDEN error, or a FORBIDDEN user error that names no
+field (a narrower rule names the field it concerns). An allowed role may still be told
+NOT_FOUND or BAD_USER_INPUT: the ids below are made up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import graphql
+import pytest
+from strawberry.printer import print_schema
+
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.permissions import DESCRIPTIONS, PERMISSIONS, Operation, markdown
+from kizuna.schema.relay import encode_global_id
+from kizuna.schema.root import build_schema
+
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
+# Root fields every signed-in role reads: who they are and the public registry.
+OPEN_TO_EVERY_ROLE = {"viewer", "municipalities", "municipality", "organizations", "node"}
+PREFECTURE_ROLES = {AppRole.PREFECTURE_ANALYST, AppRole.PLATFORM_ADMIN}
+ERRORS = "userErrors { field code }"
+
+
+def some(type_name: str) -> str:
+    return encode_global_id(type_name, uuid.uuid4())
+
+
+def source_for(role: AppRole) -> str:
+    """A source the role may send from, if it may send at all."""
+    if role in (AppRole.SCHOOL_STAFF, AppRole.SCHOOL_SOCIAL_WORKER):
+        return "SCHOOL"
+    return "WELFARE_AGENCY" if role is AppRole.WELFARE_WORKER else "LINE_CONSULTATION"
+
+
+def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
+    """A document that performs `operation`, and its variables."""
+    page = "{ %s(first: 1) { edges { node { __typename } } } }"
+    by_id = "query($id: ID!) { %s { __typename } }"
+    queries: dict[Operation, tuple[str, dict[str, Any]]] = {
+        Operation.CASES: (page % "cases", {}),
+        Operation.NODE_CASE: (by_id % "node(id: $id)", {"id": some("Case")}),
+        Operation.NODE_PERSON: (by_id % "node(id: $id)", {"id": some("Person")}),
+        Operation.SUPPORT_PLANS: (by_id % "supportPlans(caseId: $id)", {"id": some("Case")}),
+        Operation.APPROVALS: (page % "approvals", {}),
+        Operation.NOTIFICATIONS: (page % "notifications", {}),
+        Operation.REFERRALS: (page % "referrals", {}),
+        Operation.MEMBERSHIPS: (page % "memberships", {}),
+        Operation.AUDIT_EVENTS: (page % "auditEvents", {}),
+    }
+    if operation in queries:
+        return queries[operation]
+    reason = {"reason": "権限の試験"}
+    inputs: dict[Operation, dict[str, Any]] = {
+        Operation.MOVE_CASE_STAGE: {"id": some("Case"), "toStage": "SHARING"},
+        Operation.REQUEST_APPROVAL: {"caseId": some("Case"), "subject": "CLOSURE"},
+        Operation.DECIDE_APPROVAL: {"id": some("Approval"), "approve": True},
+        Operation.CREATE_REFERRAL: {
+            "source": source_for(role),
+            "childDisplayName": "権限 試験",
+            "noticed": "権限の試験",
+            "urgency": "ROUTINE",
+        },
+        Operation.ACCEPT_REFERRAL: {"id": some("Referral"), "caseId": some("Case")},
+        Operation.DECLINE_REFERRAL: {"id": some("Referral")} | reason,
+        Operation.MERGE_REFERRAL: {"id": some("Referral"), "intoId": some("Referral")},
+        Operation.REVOKE_REFERRAL: {"id": some("Referral")},
+        Operation.WITHDRAW_REFERRAL: {"id": some("Referral")} | reason,
+        Operation.GRANT_MEMBERSHIP: {
+            "issuer": "https://idp.example/",
+            "subject": "permissions-test",
+            "displayName": "権限 試験",
+            "role": "CASEWORKER",
+            "organizationId": some("Organization"),
+        },
+        Operation.REVOKE_MEMBERSHIP: {"id": some("Membership")},
+    }
+    field = operation.value
+    input_type = field[0].upper() + field[1:] + "Input"
+    return f"mutation($input: {input_type}!) {{ {field}(input: $input) {{ {ERRORS} }} }}", {"input": inputs[operation]}
+
+
+def refused_by_the_matrix(body: dict[str, Any]) -> bool:
+    codes = {e["extensions"]["code"] for e in body.get("errors") or []}
+    if "FORBIDDEN" in codes:
+        return True
+    payloads = [p for p in (body.get("data") or {}).values() if isinstance(p, dict) and "userErrors" in p]
+    return any(e["code"] == "FORBIDDEN" and e["field"] is None for p in payloads for e in p["userErrors"])
+
+
+def test_the_page_is_generated_from_the_table() -> None:
+    assert PAGE.read_text() == markdown(), "regenerate docs/permissions.md (its first lines say how)"
+
+
+def test_every_operation_is_described_and_held_by_someone() -> None:
+    assert set(DESCRIPTIONS) == set(Operation) == set(PERMISSIONS)
+    assert all(PERMISSIONS[o] for o in Operation)
+
+
+def test_every_root_field_is_in_the_table_or_open_to_every_role() -> None:
+    schema = graphql.build_schema(print_schema(build_schema()))
+    assert schema.query_type is not None
+    assert schema.mutation_type is not None
+    fields = set(schema.query_type.fields) | set(schema.mutation_type.fields)
+    in_table = {o.value.split("(")[0] for o in Operation}
+    assert fields - in_table - OPEN_TO_EVERY_ROLE == set()
+    assert in_table - fields == set()
+
+
+@pytest.mark.parametrize(
+    ("operation", "role"), list(itertools.product(Operation, AppRole)), ids=lambda v: str(getattr(v, "value", v))
+)
+def test_each_cell(
+    graphql: Callable[..., dict[str, Any]], request: pytest.FixtureRequest, operation: Operation, role: AppRole
+) -> None:
+    if operation is Operation.CREATE_REFERRAL:  # the one cell that writes when allowed
+        request.getfixturevalue("fresh")
+    home = "110001" if role in PREFECTURE_ROLES else "111007"
+    document, variables = attempt(operation, role)
+    body = graphql(document, role, home, variables)
+    if role in PERMISSIONS[operation]:
+        assert not refused_by_the_matrix(body), body
+    else:
+        assert refused_by_the_matrix(body), body
