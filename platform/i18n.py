@@ -326,6 +326,10 @@ class Message(enum.Enum):
         "Nobody decides an approval they requested; ask another supervisor.",
     )
     REJECTION_NEEDS_REASON = Text("差し戻す理由を入力してください。", "Give the reason for the rejection.")
+    GOALS_LENGTH = Text("目標は1〜{max}文字で入力してください。", "The goals must be 1 to {max} characters.")
+    PLAN_PERIOD = Text(
+        "計画の期間は、開始日から1年以内の終了日にしてください。", "A plan ends on or after its start, within a year."
+    )
 
     def in_(self, language: Language, **params: object) -> str:
         """The text in `language`, its placeholders filled from `params`."""

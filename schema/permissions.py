@@ -29,6 +29,7 @@ class Operation(enum.StrEnum):
     NODE_CASE = "node(Case)"
     NODE_PERSON = "node(Person)"
     SUPPORT_PLANS = "supportPlans"
+    CREATE_SUPPORT_PLAN = "createSupportPlan"
     MOVE_CASE_STAGE = "moveCaseStage"
     APPROVALS = "approvals"
     NOTIFICATIONS = "notifications"
@@ -59,6 +60,7 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.NODE_CASE: _CASE_READERS,
         Operation.NODE_PERSON: _CASE_READERS,
         Operation.SUPPORT_PLANS: _CASE_READERS,
+        Operation.CREATE_SUPPORT_PLAN: _STAFF,
         Operation.MOVE_CASE_STAGE: _STAFF,
         Operation.APPROVALS: _STAFF,
         Operation.NOTIFICATIONS: _STAFF,
@@ -86,6 +88,7 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.NODE_CASE: "read a case by id",
         Operation.NODE_PERSON: "read a person by id",
         Operation.SUPPORT_PLANS: "read a case's support plans",
+        Operation.CREATE_SUPPORT_PLAN: "write a case's next support plan version",
         Operation.MOVE_CASE_STAGE: "move a case along the workflow",
         Operation.APPROVALS: "list approvals (what waits for a supervisor)",
         Operation.NOTIFICATIONS: "read the decisions on one's own approval requests",

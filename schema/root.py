@@ -12,6 +12,7 @@ from kizuna.schema.cases.queries import CaseQueries
 from kizuna.schema.memberships.mutations import MembershipMutations
 from kizuna.schema.memberships.queries import MembershipQueries
 from kizuna.schema.node import NodeQueries
+from kizuna.schema.plans.mutations import PlanMutations
 from kizuna.schema.plans.queries import PlanQueries
 from kizuna.schema.referrals.mutations import ReferralMutations
 from kizuna.schema.referrals.queries import ReferralQueries
@@ -38,7 +39,7 @@ class Query(
 
 
 @strawberry.type
-class Mutation(MembershipMutations, ReferralMutations, CaseWorkflowMutations):
+class Mutation(MembershipMutations, ReferralMutations, CaseWorkflowMutations, PlanMutations):
     pass
 
 

@@ -333,3 +333,69 @@ class TestTheDatabaseHoldsTheApprovals:
                     uuid7(),
                     case,
                 )
+
+
+PLAN = f"""mutation($input: CreateSupportPlanInput!) {{ createSupportPlan(input: $input) {{
+  supportPlan {{ id version goals }} {ERRORS} }} }}"""
+
+
+@pytest.mark.usefixtures("fresh")
+class TestSupportPlans:
+    def plan(self, case: str, **changes: str) -> dict[str, Any]:
+        return {
+            "caseId": case,
+            "goals": "家事の負担を減らし、登校を続けられるようにする",
+            "periodStart": "2026-12-01",
+            "periodEnd": "2027-05-31",
+        } | changes
+
+    async def test_each_plan_is_the_cases_next_version(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        case = await new_case()
+        first = ok(graphql(PLAN, AppRole.CASEWORKER, SAITAMA_CITY, {"input": self.plan(case)}), "createSupportPlan")
+        second = ok(graphql(PLAN, AppRole.COORDINATOR, SAITAMA_CITY, {"input": self.plan(case)}), "createSupportPlan")
+        assert (first["supportPlan"]["version"], second["supportPlan"]["version"]) == (1, 2)
+        count = (
+            "SELECT count(*) FROM kizuna.audit_event WHERE municipality_code = $1 AND action = 'support_plan.create'"
+        )
+        assert (
+            await admin_conn.fetchval(
+                count + " AND entity_id = $2", SAITAMA_CITY, decode_global_id(second["supportPlan"]["id"])[1]
+            )
+            == 1
+        )
+
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"goals": " "}, "goals"),
+            ({"periodEnd": "2026-11-30"}, "periodEnd"),
+            ({"periodEnd": "2028-01-01"}, "periodEnd"),
+        ],
+    )
+    async def test_bad_input_is_named(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], changes: dict[str, str], field: str
+    ) -> None:
+        case = await new_case()
+        body = graphql(PLAN, AppRole.CASEWORKER, SAITAMA_CITY, {"input": self.plan(case, **changes)})
+        error = refused(body, "createSupportPlan")
+        assert (error["field"], error["code"]) == (field, "BAD_USER_INPUT")
+
+    async def test_another_tenants_case_is_not_found_and_gets_no_plan(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        theirs = await new_case(KAWAGOE)
+        crossed = refused(
+            graphql(PLAN, AppRole.CASEWORKER, SAITAMA_CITY, {"input": self.plan(theirs)}), "createSupportPlan"
+        )
+        missing = refused(
+            graphql(
+                PLAN, AppRole.CASEWORKER, SAITAMA_CITY, {"input": self.plan(encode_global_id("Case", uuid.uuid4()))}
+            ),
+            "createSupportPlan",
+        )
+        assert crossed == missing
+        assert (crossed["field"], crossed["code"]) == ("caseId", "NOT_FOUND")
+        plans = "SELECT count(*) FROM kizuna.support_plan WHERE municipality_code = $1 AND case_id = $2"
+        assert await admin_conn.fetchval(plans, KAWAGOE, decode_global_id(theirs)[1]) == 0

@@ -62,6 +62,12 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
     reason = {"reason": "権限の試験"}
     inputs: dict[Operation, dict[str, Any]] = {
         Operation.MOVE_CASE_STAGE: {"id": some("Case"), "toStage": "SHARING"},
+        Operation.CREATE_SUPPORT_PLAN: {
+            "caseId": some("Case"),
+            "goals": "権限の試験",
+            "periodStart": "2026-12-01",
+            "periodEnd": "2027-05-31",
+        },
         Operation.REQUEST_APPROVAL: {"caseId": some("Case"), "subject": "CLOSURE"},
         Operation.DECIDE_APPROVAL: {"id": some("Approval"), "approve": True},
         Operation.CREATE_REFERRAL: {

@@ -1,12 +1,26 @@
-"""Reading support plans; the tenant as `$1` in every statement."""
+"""Support plans: reading them, and writing a case's next version (it takes effect once
+a supervisor approved it: `schema/approvals/`). The tenant as `$1` in every statement."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import asyncpg
 
+from kizuna.platform import audit
 from kizuna.platform.database import TenantTransaction
+from kizuna.platform.i18n import Message
+from kizuna.platform.ids import uuid7
+from kizuna.platform.scope import Scope
+from kizuna.schema.cases import service as cases
+from kizuna.schema.errors import Refused, UserErrorCode
+from kizuna.schema.permissions import Operation, may
+
+CREATE_ACTION = "support_plan.create"
+MAX_GOALS_LENGTH = 4000
+# A plan runs for up to a year; it is reviewed at monitoring and written anew.
+MAX_PERIOD = dt.timedelta(days=366)
 
 _COLUMNS = """
 SELECT id, case_id, version, goals, period_start, period_end, created_at FROM kizuna.support_plan
@@ -22,3 +36,36 @@ async def plans_of_case(tx: TenantTransaction, case_id: uuid.UUID) -> list[async
 
 async def plan_by_id(tx: TenantTransaction, plan_id: uuid.UUID) -> asyncpg.Record | None:
     return await tx.fetchrow(PLAN_BY_ID, plan_id)
+
+
+# Locks the case: two new versions of one case's plan take turns (and number themselves).
+LOCK_CASE = "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 AND id = $2 FOR UPDATE"
+NEXT_VERSION = (
+    "SELECT coalesce(max(version), 0) + 1 FROM kizuna.support_plan WHERE municipality_code = $1 AND case_id = $2"
+)
+INSERT_PLAN = """
+INSERT INTO kizuna.support_plan (municipality_code, id, case_id, version, goals, period_start, period_end, created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+
+
+async def do_create_plan(
+    scope: Scope, case_id: uuid.UUID, *, goals: str, period_start: dt.date, period_end: dt.date
+) -> uuid.UUID:
+    """Write the case's next plan version (goals and period) and audit it; returns its id."""
+    if not may(scope.role, Operation.CREATE_SUPPORT_PLAN):
+        raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_WORK_CASES)
+    if not goals.strip() or len(goals) > MAX_GOALS_LENGTH:
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "goals", Message.GOALS_LENGTH, max=MAX_GOALS_LENGTH)
+    if not period_start <= period_end <= period_start + MAX_PERIOD:
+        raise Refused(UserErrorCode.BAD_USER_INPUT, "periodEnd", Message.PLAN_PERIOD)
+    await cases.access_case(scope, case_id, field="caseId")
+    await scope.tx.fetchrow(LOCK_CASE, case_id)
+    version: int = await scope.tx.fetchval(NEXT_VERSION, case_id)
+    plan_id = uuid7()
+    await scope.tx.execute(
+        INSERT_PLAN, plan_id, case_id, version, goals, period_start, period_end, str(scope.caller.user_id)
+    )
+    fields = ("case_id", "version", "goals", "period_start", "period_end", "created_by")
+    await audit.record(scope, action=CREATE_ACTION, entity="support_plan", entity_id=plan_id, fields=fields)
+    return plan_id

@@ -6,7 +6,9 @@ import datetime as dt
 
 import strawberry
 
+from kizuna.schema.payloads import UserError
 from kizuna.schema.relay import Node
+from kizuna.schema.writes import Payload
 
 
 @strawberry.type(description="支援計画（版ごと、スーパーバイザーの承認で有効）")
@@ -17,3 +19,17 @@ class SupportPlan(Node):
     period_start: dt.date
     period_end: dt.date
     created_at: dt.datetime
+
+
+@strawberry.input(description="ケースの支援計画の次の版を書く（スーパーバイザーの承認で有効）")
+class CreateSupportPlanInput:
+    case_id: strawberry.ID
+    goals: str = strawberry.field(description="目標（1〜4000文字）")
+    period_start: dt.date
+    period_end: dt.date = strawberry.field(description="終了日（開始日から1年以内）")
+
+
+@strawberry.type
+class CreateSupportPlanPayload(Payload):
+    support_plan: SupportPlan | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
