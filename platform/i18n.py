@@ -331,6 +331,62 @@ class Message(enum.Enum):
         "計画の期間は、開始日から1年以内の終了日にしてください。", "A plan ends on or after its start, within a year."
     )
 
+    # People
+    MAY_NOT_RECORD_PEOPLE = Text(
+        "この役割では人・世帯・ケアの関係を登録できません。",
+        "Your role may not record people, households or care relationships.",
+    )
+    PERSON_NAME_LENGTH = Text(
+        "氏名・ふりがな・世帯名は、それぞれ1〜{max}文字で入力してください。",
+        "Each name, reading and household name must be 1 to {max} characters.",
+    )
+    READING_IN_KANA = Text("ふりがなは、ひらがなかカタカナで入力してください。", "Give the reading in kana.")
+    BIRTH_DATE_RANGE = Text(
+        "生年月日は1900年1月1日から今日までの日付で入力してください。",
+        "The birth date must be between 1 January 1900 and today.",
+    )
+    ONE_HOUSEHOLD = Text(
+        "既存の世帯（householdId）か、新しい世帯の名前（householdName）のどちらか一方を指定してください。",
+        "Name either an existing household (householdId) or a new household's name (householdName), not both.",
+    )
+    GRADE_NEEDS_SCHOOL = Text("学年を入れるときは、学校も指定してください。", "A grade needs a school.")
+    SCHOOL_GRADE_RANGE = Text("学年は1〜12で入力してください。", "The grade must be 1 to 12.")
+    NOT_A_SCHOOL = Text("指定された組織は学校ではありません。", "This organisation is not a school.")
+    NO_SUCH_HOUSEHOLD = Text("指定された世帯が見つかりません。", "No such household.")
+    POSSIBLE_DUPLICATES = Text(
+        "同じ氏名（またはふりがな）と生年月日の人が登録されています。候補を確かめ、別の人であれば"
+        " confirmedNotDuplicate を true にして登録してください。",
+        "A person with the same name (or reading) and birth date is already recorded. Check the candidates;"
+        " if this is someone else, create again with confirmedNotDuplicate set to true.",
+    )
+    PERSON_KEY_REUSED = Text(
+        "この冪等キーは、別の人の登録ですでに使われています。", "This idempotency key was used for another person."
+    )
+    PERSON_CHANGED_MEANWHILE = Text(
+        "同じ冪等キーの登録が同時に行われました。もう一度お試しください。",
+        "A creation with the same idempotency key ran at the same time; try again.",
+    )
+    NO_SUCH_CARE_RELATIONSHIP = Text("指定されたケアの関係が見つかりません。", "No such care relationship.")
+    CARE_FOR_ONESELF = Text(
+        "ケアをする人とケアを受ける人には、別の人を指定してください。",
+        "The carer and the cared-for person must differ.",
+    )
+    RELATIONSHIP_LENGTH = Text(
+        "続柄は1〜{max}文字で入力してください。", "The relationship must be 1 to {max} characters."
+    )
+    HOURS_PER_WEEK = Text(
+        "1週間のケアの時間は0〜{max}時間で、小数は1桁までで入力してください。",
+        "Hours per week must be 0 to {max}, with at most one decimal.",
+    )
+    CARE_ALREADY_RECORDED = Text(
+        "この二人のケアの関係は、すでに登録されています。",
+        "The care relationship between these two people is already recorded.",
+    )
+    CARE_KEY_REUSED = Text(
+        "この冪等キーは、別のケアの関係の登録ですでに使われています。",
+        "This idempotency key was used for another care relationship.",
+    )
+
     def in_(self, language: Language, **params: object) -> str:
         """The text in `language`, its placeholders filled from `params`."""
         text: Text = self.value

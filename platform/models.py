@@ -231,7 +231,15 @@ class Person(TenantTable):
         CheckConstraint("birth_date >= DATE '1900-01-01'", name="birth_date_plausible"),
         CheckConstraint("school_grade BETWEEN 1 AND 12", name="school_grade_range"),
         CheckConstraint("school_grade IS NULL OR school_organisation_id IS NOT NULL", name="grade_needs_school"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
         Index(None, "municipality_code", "household_id"),
+        # Search by a name's prefix and the duplicate check (same key, same birth date):
+        # index lookups within the tenant (schema/people/names.py makes the keys).
+        Index(None, "municipality_code", "name_key", "birth_date"),
+        Index(None, "municipality_code", "kana_key", "birth_date"),
+        Index("ix_person_recent", "municipality_code", text("created_at DESC"), text("id DESC")),
+        # A creation's idempotency key: one per tenant, so a retried creation finds its person.
+        UniqueConstraint("municipality_code", "idempotency_key"),
     )
 
     household_id: Mapped[uuid.UUID]
@@ -243,6 +251,12 @@ class Person(TenantTable):
     school_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
     school_grade: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[dt.datetime] = created_at()
+    # The byte order ("C") makes a prefix search a range of the index.
+    name_key: Mapped[str] = mapped_column(Text(collation="C"))
+    """The name in kanji, normalised (schema/people/names.py)."""
+    kana_key: Mapped[str] = mapped_column(Text(collation="C"))
+    """The reading in kana, normalised the same way."""
+    idempotency_key: Mapped[str | None]
 
 
 class CareRelationship(TenantTable):
@@ -253,7 +267,12 @@ class CareRelationship(TenantTable):
     extra_args = (
         CheckConstraint("carer_person_id <> cared_for_person_id", name="not_self"),
         CheckConstraint("hours_per_week BETWEEN 0 AND 168", name="hours_in_week"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
         Index(None, "municipality_code", "carer_person_id"),
+        Index(None, "municipality_code", "cared_for_person_id"),
+        # One relationship per carer and cared-for person (its details change, it is not repeated).
+        UniqueConstraint("municipality_code", "carer_person_id", "cared_for_person_id"),
+        UniqueConstraint("municipality_code", "idempotency_key"),
     )
 
     carer_person_id: Mapped[uuid.UUID]
@@ -264,6 +283,7 @@ class CareRelationship(TenantTable):
     )
     tasks: Mapped[list[v.CareTask]] = mapped_column(ARRAY(pg_enum(v.CareTask, "care_task")))
     hours_per_week: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    idempotency_key: Mapped[str | None]
 
 
 class CarerCase(TenantTable):

@@ -14,6 +14,7 @@ from kizuna.platform.vocabulary import (
     AppRole,
     ApprovalStatus,
     ApprovalSubject,
+    CaredForCondition,
     CarerCategory,
     CareTask,
     CaseStage,
@@ -30,6 +31,7 @@ __all__ = [
     "ApprovalStatus",
     "ApprovalSubject",
     "CareTask",
+    "CaredForCondition",
     "CarerCategory",
     "CaseStage",
     "MunicipalityKind",
@@ -66,3 +68,4 @@ graphql_enum(UserErrorCode, "入力を受け付けなかった理由")
 graphql_enum(CareTask, "ケアの内容")
 graphql_enum(ApprovalSubject, "承認の対象")
 graphql_enum(ApprovalStatus, "承認の状況")
+graphql_enum(CaredForCondition, "ケアを受ける人の状態")

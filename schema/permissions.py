@@ -28,6 +28,12 @@ class Operation(enum.StrEnum):
     CASES = "cases"
     NODE_CASE = "node(Case)"
     NODE_PERSON = "node(Person)"
+    PEOPLE = "people"
+    NODE_HOUSEHOLD = "node(Household)"
+    NODE_CARE_RELATIONSHIP = "node(CareRelationship)"
+    CREATE_PERSON = "createPerson"
+    ADD_CARE_RELATIONSHIP = "addCareRelationship"
+    REMOVE_CARE_RELATIONSHIP = "removeCareRelationship"
     SUPPORT_PLANS = "supportPlans"
     CREATE_SUPPORT_PLAN = "createSupportPlan"
     MOVE_CASE_STAGE = "moveCaseStage"
@@ -59,6 +65,13 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.CASES: _CASE_READERS,
         Operation.NODE_CASE: _CASE_READERS,
         Operation.NODE_PERSON: _CASE_READERS,
+        # Schools, agencies, the prefecture and administrators read no person (no grant).
+        Operation.PEOPLE: _CASE_READERS,
+        Operation.NODE_HOUSEHOLD: _CASE_READERS,
+        Operation.NODE_CARE_RELATIONSHIP: _CASE_READERS,
+        Operation.CREATE_PERSON: _STAFF,
+        Operation.ADD_CARE_RELATIONSHIP: _STAFF,
+        Operation.REMOVE_CARE_RELATIONSHIP: _STAFF,
         Operation.SUPPORT_PLANS: _CASE_READERS,
         Operation.CREATE_SUPPORT_PLAN: _STAFF,
         Operation.MOVE_CASE_STAGE: _STAFF,
@@ -87,6 +100,12 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.CASES: "list the tenant's cases",
         Operation.NODE_CASE: "read a case by id",
         Operation.NODE_PERSON: "read a person by id",
+        Operation.PEOPLE: "list or search the tenant's people (name in kanji or kana)",
+        Operation.NODE_HOUSEHOLD: "read a household by id",
+        Operation.NODE_CARE_RELATIONSHIP: "read a care relationship by id",
+        Operation.CREATE_PERSON: "record a person (search before create: possible duplicates first)",
+        Operation.ADD_CARE_RELATIONSHIP: "record who cares for whom",
+        Operation.REMOVE_CARE_RELATIONSHIP: "remove a care relationship",
         Operation.SUPPORT_PLANS: "read a case's support plans",
         Operation.CREATE_SUPPORT_PLAN: "write a case's next support plan version",
         Operation.MOVE_CASE_STAGE: "move a case along the workflow",

@@ -12,6 +12,8 @@ from kizuna.schema.cases.queries import CaseQueries
 from kizuna.schema.memberships.mutations import MembershipMutations
 from kizuna.schema.memberships.queries import MembershipQueries
 from kizuna.schema.node import NodeQueries
+from kizuna.schema.people.mutations import PersonMutations
+from kizuna.schema.people.queries import PersonQueries
 from kizuna.schema.plans.mutations import PlanMutations
 from kizuna.schema.plans.queries import PlanQueries
 from kizuna.schema.referrals.mutations import ReferralMutations
@@ -28,6 +30,7 @@ from kizuna.schema.tenants.queries import TenantQueries
 class Query(
     TenantQueries,
     CaseQueries,
+    PersonQueries,
     ReferralQueries,
     ApprovalQueries,
     PlanQueries,
@@ -39,7 +42,7 @@ class Query(
 
 
 @strawberry.type
-class Mutation(MembershipMutations, ReferralMutations, CaseWorkflowMutations, PlanMutations):
+class Mutation(MembershipMutations, ReferralMutations, CaseWorkflowMutations, PlanMutations, PersonMutations):
     pass
 
 

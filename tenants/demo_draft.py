@@ -25,7 +25,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "household": ("id", "name", "district", "created_at"),
     "person": (
         "id", "household_id", "family_name", "given_name", "family_name_kana", "given_name_kana",
-        "birth_date", "school_organisation_id", "school_grade", "created_at",
+        "birth_date", "school_organisation_id", "school_grade", "created_at", "name_key", "kana_key",
     ),
     "care_relationship": (
         "id", "carer_person_id", "cared_for_person_id", "relationship",

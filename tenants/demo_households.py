@@ -11,6 +11,7 @@ from typing import Final
 from kizuna.platform.provisioning import OrganisationRow
 from kizuna.platform.vocabulary import CaredForCondition, CarerCategory, CareTask
 from kizuna.schema.cases.workflow import ADULT_AGE
+from kizuna.schema.people.names import name_key
 from kizuna.tenants.demo_calendar import AS_OF_DATE, fiscal_year, school_grade, school_kind, years_before
 from kizuna.tenants.demo_draft import Draft, Member, Step, Story
 
@@ -50,7 +51,7 @@ def household(draft: Draft, category: CarerCategory, steps: list[Step]) -> Story
         grade = school_grade(birth, AS_OF_DATE) if school else None
         draft.add(
             "person", member.person_id, household_id, family, pair[0], family_kana, pair[1], birth,
-            school.id if school else None, grade, opened,
+            school.id if school else None, grade, opened, name_key(family, pair[0]), name_key(family_kana, pair[1]),
         )  # fmt: skip
         members.append(member)
         schools.append(school)

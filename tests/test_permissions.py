@@ -50,6 +50,9 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
         Operation.CASES: (page % "cases", {}),
         Operation.NODE_CASE: (by_id % "node(id: $id)", {"id": some("Case")}),
         Operation.NODE_PERSON: (by_id % "node(id: $id)", {"id": some("Person")}),
+        Operation.PEOPLE: (page % "people", {}),
+        Operation.NODE_HOUSEHOLD: (by_id % "node(id: $id)", {"id": some("Household")}),
+        Operation.NODE_CARE_RELATIONSHIP: (by_id % "node(id: $id)", {"id": some("CareRelationship")}),
         Operation.SUPPORT_PLANS: (by_id % "supportPlans(caseId: $id)", {"id": some("Case")}),
         Operation.APPROVALS: (page % "approvals", {}),
         Operation.NOTIFICATIONS: (page % "notifications", {}),
@@ -89,6 +92,22 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
             "organizationId": some("Organization"),
         },
         Operation.REVOKE_MEMBERSHIP: {"id": some("Membership")},
+        # A made-up household: an allowed role is told NOT_FOUND and nothing is written.
+        Operation.CREATE_PERSON: {
+            "familyName": "権限",
+            "givenName": "試験",
+            "familyNameKana": "けんげん",
+            "givenNameKana": "しけん",
+            "birthDate": "2010-04-01",
+            "householdId": some("Household"),
+        },
+        Operation.ADD_CARE_RELATIONSHIP: {
+            "carerId": some("Person"),
+            "caredForId": some("Person"),
+            "relationship": "母",
+            "hoursPerWeek": 1,
+        },
+        Operation.REMOVE_CARE_RELATIONSHIP: {"id": some("CareRelationship")},
     }
     field = operation.value
     input_type = field[0].upper() + field[1:] + "Input"

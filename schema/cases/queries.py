@@ -14,7 +14,8 @@ from kizuna.platform import audit
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CarerCategory, CaseStage
 from kizuna.schema.cases import service
-from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge, Person
+from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge
+from kizuna.schema.people.types import Person
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
 from kizuna.schema.selection import selected_names
@@ -85,18 +86,4 @@ async def _case_node(scope: Scope, key: uuid.UUID) -> Case | None:
     return None if row is None else to_case(scope, row)
 
 
-async def _person_node(scope: Scope, key: uuid.UUID) -> Person | None:
-    require(scope.caller, Operation.NODE_PERSON)
-    row = await service.person_by_id(scope.tx, key)
-    if row is None:
-        return None
-    audit.record_reads(scope, "person", (row["id"],))
-    return Person(
-        id=strawberry.ID(encode_global_id("Person", row["id"])),
-        family_name=row["family_name"],
-        given_name=row["given_name"],
-    )
-
-
 register_node("Case", tag=1, graphql_type=Case, table="carer_case", resolve=_case_node)
-register_node("Person", tag=2, graphql_type=Person, table="person", resolve=_person_node)

@@ -1,4 +1,4 @@
-"""Cases and the people they are about."""
+"""Cases and the people they are about (`Person`: schema/people/types.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,9 @@ import datetime as dt
 import strawberry
 
 from kizuna.schema.enums import CarerCategory, CaseStage
+from kizuna.schema.people.types import Person
 from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.tenants.types import Municipality, Organization
-
-
-@strawberry.type(description="人（ケアラー、ケアを受ける人、世帯員）")
-class Person(Node):
-    family_name: str = strawberry.field(description="姓")
-    given_name: str = strawberry.field(description="名")
 
 
 @strawberry.type(description="ケース")
