@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import uuid
 
 from alembic import command
 
 from kizuna.platform import migrate
 from kizuna.platform.provisioning import admin_connection
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER
+from kizuna.schema.people.names import name_key
 
 
 def test_models_and_migrations_agree(urls: object) -> None:
@@ -87,3 +90,53 @@ def test_migrating_another_database_leaves_the_roles_login_as_a_cluster_made_the
         assert asyncio.run(can_login()) == {"kizuna_caseworker": True, "kizuna_directory": True}
     finally:
         asyncio.run(set_login(False))
+
+
+def test_people_recorded_before_0016_get_their_name_keys(server_url: str) -> None:
+    """0016 computes the keys of every person already there (any tenant), as the
+    application computes them for a new one; downgrading drops them."""
+    admin = asyncio.run(migrate.ensure_database(server_url, "kizuna_migration_people"))
+    config = migrate.alembic_config(admin)
+    command.upgrade(config, "0015")
+    written = {
+        ("髙﨑", "一郎", "ﾀｶｻｷ", "いちろう"): ("高崎一郎", "タカサキイチロウ"),
+        ("渡邊 ", "　國男", "わたなべ", "クニオ"): ("渡辺国男", "ワタナベクニオ"),
+    }
+
+    async def record() -> None:
+        async with admin_connection(admin) as conn:
+            await conn.execute(
+                "INSERT INTO kizuna.municipality (code, name, name_kana, kind, prefecture_code)"
+                " VALUES ('111007', 'さいたま市', 'さいたまし', 'designated_city', '11')"
+            )
+            household = uuid.uuid4()
+            await conn.execute(
+                "INSERT INTO kizuna.household (municipality_code, id, name) VALUES ('111007', $1, '世帯')", household
+            )
+            for family, given, family_kana, given_kana in written:
+                await conn.execute(
+                    "INSERT INTO kizuna.person (municipality_code, id, household_id, family_name, given_name,"
+                    " family_name_kana, given_name_kana, birth_date) VALUES ('111007', $1, $2, $3, $4, $5, $6, $7)",
+                    uuid.uuid4(),
+                    household,
+                    family,
+                    given,
+                    family_kana,
+                    given_kana,
+                    dt.date(2011, 2, 3),
+                )
+
+    async def keys() -> dict[tuple[str, ...], tuple[str, str]]:
+        async with admin_connection(admin) as conn:
+            rows = await conn.fetch(
+                "SELECT family_name, given_name, family_name_kana, given_name_kana, name_key, kana_key"
+                " FROM kizuna.person"
+            )
+            return {tuple(r.values())[:4]: (r["name_key"], r["kana_key"]) for r in rows}
+
+    asyncio.run(record())
+    command.upgrade(config, "head")
+    assert asyncio.run(keys()) == written
+    assert all(found == (name_key(f, g), name_key(fk, gk)) for (f, g, fk, gk), found in asyncio.run(keys()).items())
+    command.downgrade(config, "0015")
+    command.upgrade(config, "head")
