@@ -341,6 +341,24 @@ class TestSearch:
         assert node["data"]["node"] is None
 
 
+def test_a_case_s_person_answers_the_same_fields(graphql: Callable[..., Any]) -> None:
+    """A case's person came with the case's row (names only): the other fields are read
+    when asked for, and equal what node(id:) answers."""
+    fields = "id familyNameKana birthDate household { id } school { id } careRelationships { id }"
+    cases = graphql(
+        f"{{ cases(first: 3) {{ edges {{ node {{ person {{ {fields} }} }} }} }} }}", AppRole.CASEWORKER, SAITAMA_CITY
+    )
+    for edge in payload(cases, "cases")["edges"]:
+        person = edge["node"]["person"]
+        node = graphql(
+            f"query($id: ID!) {{ node(id: $id) {{ ... on Person {{ {fields} }} }} }}",
+            AppRole.CASEWORKER,
+            SAITAMA_CITY,
+            {"id": person["id"]},
+        )
+        assert payload(node, "node") == person
+
+
 @pytest.mark.usefixtures("fresh")
 class TestCareRelationships:
     async def test_a_carer_and_the_cared_for_see_it_from_both_sides_until_removed(

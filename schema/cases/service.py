@@ -90,18 +90,10 @@ async def case_count(tx: TenantTransaction, case_filter: CaseFilter) -> int:
 
 
 CASE_BY_ID = f"{_COLUMNS} AND c.id = $2"
-PERSON_BY_ID = """
-SELECT id, family_name, given_name FROM kizuna.person
-WHERE municipality_code = $1 AND id = $2
-"""
 
 
 async def case_by_id(tx: TenantTransaction, case_id: uuid.UUID) -> asyncpg.Record | None:
     return await tx.fetchrow(CASE_BY_ID, case_id)
-
-
-async def person_by_id(tx: TenantTransaction, person_id: uuid.UUID) -> asyncpg.Record | None:
-    return await tx.fetchrow(PERSON_BY_ID, person_id)
 
 
 # What opening a case needs of its person, and of an existing case.
