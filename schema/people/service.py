@@ -335,13 +335,12 @@ async def do_create_person(scope: Scope, new: NewPerson) -> Created:
         if duplicates:
             return Created(None, duplicates)
 
+    events: list[audit.Event] = []
     household_id = new.household_id
     if household_id is None:
         household_id = uuid7()
         await scope.tx.execute(INSERT_HOUSEHOLD, household_id, new.household_name)
-        await audit.record(
-            scope, action=CREATE_HOUSEHOLD_ACTION, entity="household", entity_id=household_id, fields=("name",)
-        )
+        events.append(audit.Event(CREATE_HOUSEHOLD_ACTION, "household", household_id, ("name",)))
     person_id = await scope.tx.fetchval(
         INSERT_PERSON,
         uuid7(),
@@ -362,7 +361,8 @@ async def do_create_person(scope: Scope, new: NewPerson) -> Created:
         raise Refused(UserErrorCode.CONFLICT, IDEMPOTENCY_KEY_FIELD, Message.PERSON_CHANGED_MEANWHILE)
     fields = ("household_id", "family_name", "given_name", "family_name_kana", "given_name_kana", "birth_date")
     school = ("school_organisation_id", "school_grade") if new.school_id is not None else ()
-    await audit.record(scope, action=CREATE_PERSON_ACTION, entity="person", entity_id=person_id, fields=fields + school)
+    events.append(audit.Event(CREATE_PERSON_ACTION, "person", person_id, fields + school))
+    await audit.record_many(scope, events)  # one statement for the person and a new household
     created: uuid.UUID = person_id
     return Created(created, [])
 
