@@ -6,8 +6,11 @@ way becomes the payload's `userErrors` (`Payload.refused`). The `do_<action>` fu
 in the domain's `service.py`, does the rest in the request's transaction, in this order:
 
 1. fetch what it acts on with the domain's `access_<thing>(scope, id)`, which refuses
-   another tenant's id and a missing one with the same NOT_FOUND;
-2. check the rules, raising `Refused` before anything is written;
+   another tenant's id and a missing one with the same NOT_FOUND, and lock (`FOR UPDATE`)
+   what its checks depend on, so that a concurrent request cannot change it between the
+   check and the write;
+2. check the rules, raising `Refused` before anything is written: a refusal is a user
+   error, and the request's transaction still commits what was written before it;
 3. for a create, look its idempotency key up (`check_idempotency_key`, then the domain's
    own read by key): a retry gets the first request's object back, unchanged, and a key
    reused for something else is a CONFLICT;

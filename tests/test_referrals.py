@@ -8,6 +8,7 @@ referral, case and case event the test made, and the audit events.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -497,3 +498,37 @@ class TestTheDatabaseHoldsTheWorkflow:
                     accepted,
                 )
                 assert status == "UPDATE 0", role
+
+
+@pytest.mark.usefixtures("fresh")
+class TestADecisionRacingAnother:
+    async def test_a_referral_decided_meanwhile_opens_no_case(
+        self, send: Callable[..., dict[str, Any]], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        """Another decision holds the referral while an accept into a new case arrives: the
+        accept waits for it, then finds the referral decided and writes nothing (it used to
+        open the case first and commit it, orphaned, with its CONFLICT)."""
+        referral = send()
+        person = await a_person(admin_conn)
+        cases = "SELECT count(*) FROM kizuna.carer_case WHERE municipality_code = $1"
+        before = await admin_conn.fetchval(cases, SAITAMA_CITY)
+        accept = {"id": referral["id"], "personId": person, "category": "YOUNG_CARER"}
+        async with admin_conn.transaction():
+            await admin_conn.execute(
+                "SELECT id FROM kizuna.referral WHERE municipality_code = $1 AND id = $2 FOR UPDATE",
+                SAITAMA_CITY,
+                _key(referral["id"]),
+            )
+            racing = asyncio.create_task(
+                asyncio.to_thread(graphql, ACCEPT, AppRole.CASEWORKER, SAITAMA_CITY, {"input": accept})
+            )
+            await asyncio.sleep(1.0)  # the accept is now waiting for the referral
+            await admin_conn.execute(
+                "UPDATE kizuna.referral SET status = 'declined', decision_reason = '重複', decided_at = now()"
+                " WHERE municipality_code = $1 AND id = $2",
+                SAITAMA_CITY,
+                _key(referral["id"]),
+            )
+        error = refused(await racing, "acceptReferral")
+        assert error["code"] == "CONFLICT"
+        assert await admin_conn.fetchval(cases, SAITAMA_CITY) == before

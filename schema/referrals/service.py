@@ -104,6 +104,9 @@ DECISION_STATE = """
 SELECT id, status, case_id, person_id, urgency, referrer_subject FROM kizuna.referral
 WHERE municipality_code = $1 AND id = $2
 """
+# The same, locking the referral: a decision checks and writes it in turn with any other,
+# so nothing it writes first (a new case) can outlive a refusal it would meet later.
+DECISION_STATE_LOCKED = DECISION_STATE.rstrip() + " FOR UPDATE\n"
 # What a sender's revocation needs: the columns a sender may read.
 SENDER_STATE = """
 SELECT id, status, referrer_subject FROM kizuna.referral WHERE municipality_code = $1 AND id = $2
@@ -230,7 +233,12 @@ async def _submitted_for_decision(scope: Scope, referral_id: uuid.UUID, operatio
         raise Refused(UserErrorCode.NOT_FOUND, "id", Message.NO_SUCH_REFERRAL)
     if row["status"] != "submitted":
         raise Refused(UserErrorCode.CONFLICT, "id", Message.REFERRAL_ALREADY_DECIDED)
-    return row
+    # Locked, it is read again: a decision that committed meanwhile leaves it decided,
+    # which the staff's update policy no longer shows (None).
+    locked = await scope.tx.fetchrow(DECISION_STATE_LOCKED, referral_id)
+    if locked is None or locked["status"] != "submitted":
+        raise Refused(UserErrorCode.CONFLICT, "id", Message.REFERRAL_CHANGED_MEANWHILE)
+    return locked
 
 
 def _decided(status: str) -> None:
