@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -271,6 +272,10 @@ class Tidy:
 
     prefix: str
     seq_before: dict[str, int]
+    began: dt.datetime
+    """When the test began (the database's clock, the host's): the test's own audit events
+    occurred later. Events of earlier tests may be sealed meanwhile, with a greater `seq`,
+    so `seq` cannot tell them apart."""
 
     def subject(self, name: str = "user") -> str:
         return f"{self.prefix}{name}"
@@ -298,7 +303,11 @@ async def _rewind_audit(admin_conn: asyncpg.Connection, code: str, seq: int) -> 
 async def tidy(admin_conn: asyncpg.Connection) -> AsyncIterator[Tidy]:
     """Afterwards, as the superuser: the users named by `subject()`, their memberships,
     and the audit events written (and sealed, with their heads) in the seeded tenants meanwhile."""
-    found = Tidy(f"test-user:{uuid.uuid4()}:", {code: await _sealed_seq(admin_conn, code) for code in SEEDED})
+    found = Tidy(
+        f"test-user:{uuid.uuid4()}:",
+        {code: await _sealed_seq(admin_conn, code) for code in SEEDED},
+        await admin_conn.fetchval("SELECT clock_timestamp()"),
+    )
     try:
         yield found
     finally:

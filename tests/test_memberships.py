@@ -118,13 +118,7 @@ def user_errors(data: dict[str, Any], field: str) -> list[tuple[str | None, str]
 async def written(admin_conn: asyncpg.Connection, tidy: Tidy) -> dict[str, int]:
     """What tests of `tidy` have left in the database, as the superuser sees it."""
     pattern = tidy.prefix + "%"
-    audit_rows = 0
-    for code, seq in tidy.seq_before.items():
-        audit_rows += await admin_conn.fetchval(
-            "SELECT count(*) FROM kizuna.audit_event WHERE municipality_code = $1 AND (seq > $2 OR seq IS NULL)",
-            code,
-            seq,
-        )
+    audit_rows = await admin_conn.fetchval("SELECT count(*) FROM kizuna.audit_event WHERE occurred_at > $1", tidy.began)
     return {
         "users": await admin_conn.fetchval("SELECT count(*) FROM kizuna.app_user WHERE subject LIKE $1", pattern),
         "memberships": await admin_conn.fetchval(
