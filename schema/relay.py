@@ -130,24 +130,6 @@ def decode_cursor(cursor: str | None) -> Keyset | None:
         raise bad_input("Malformed cursor.") from None
 
 
-def encode_sequence_cursor(seq: int) -> str:
-    """A cursor in a list ordered by a sequence number (the audit log's `seq`, descending)."""
-    return base64.urlsafe_b64encode(f"seq|{seq}".encode()).decode().rstrip("=")
-
-
-def decode_sequence_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        kind, _, seq = base64.urlsafe_b64decode(padded.encode("ascii")).decode().partition("|")
-        if kind != "seq" or not seq.isdigit():
-            raise ValueError(cursor)
-        return int(seq)
-    except (ValueError, UnicodeError, binascii.Error):
-        raise bad_input("Malformed cursor.") from None
-
-
 @strawberry.type(description="Relay page information.")
 class PageInfo:
     has_next_page: bool

@@ -106,7 +106,7 @@ UPDATE kizuna.membership SET revoked_at = NULL, granted_at = now(), display_name
     granted_by = $5, granted_by_role = $6::kizuna.app_role
 WHERE municipality_code = $1 AND id = $2 AND revoked_at IS NOT NULL
 """
-# GREATEST: a grant committed while this transaction waited for the audit lock may carry
+# GREATEST: a grant committed while this transaction waited for the writers' lock may carry
 # a later now() than this transaction's, and revoked_at never precedes granted_at.
 REVOKE = """
 UPDATE kizuna.membership SET revoked_at = GREATEST(now(), granted_at)
