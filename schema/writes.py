@@ -60,6 +60,13 @@ def check_idempotency_key(key: str | None) -> None:
         )
 
 
+def check_text(value: str, *, field: str, message: Message, most: int) -> None:
+    """Refuse free text that is blank or longer than `most` characters (BAD_USER_INPUT
+    on `field`; `message` says the bound as `{max}`)."""
+    if not value.strip() or len(value) > most:
+        raise Refused(UserErrorCode.BAD_USER_INPUT, field, message, max=most)
+
+
 class Payload:
     """A mutation payload's base: its object field(s) default to None and `userErrors` to
     none, so a refusal is one call."""

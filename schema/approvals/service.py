@@ -25,6 +25,7 @@ from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
+from kizuna.schema.writes import check_text
 
 REQUEST_ACTION = "approval.request"
 DECIDE_ACTION = "approval.decide"
@@ -138,8 +139,8 @@ async def do_decide_approval(scope: Scope, approval_id: uuid.UUID, *, approve: b
     me = str(scope.caller.user_id)
     if approval["requested_by"] == me:
         raise Refused(UserErrorCode.FORBIDDEN, "id", Message.SELF_APPROVAL)
-    if comment is not None and (not comment.strip() or len(comment) > MAX_COMMENT_LENGTH):
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "comment", Message.REASON_LENGTH, max=MAX_COMMENT_LENGTH)
+    if comment is not None:
+        check_text(comment, field="comment", message=Message.REASON_LENGTH, most=MAX_COMMENT_LENGTH)
     if not approve and comment is None:
         raise Refused(UserErrorCode.BAD_USER_INPUT, "comment", Message.REJECTION_NEEDS_REASON)
     status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED

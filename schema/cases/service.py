@@ -19,6 +19,7 @@ from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
+from kizuna.schema.writes import check_text
 
 OPEN_ACTION = "case.open"
 MOVE_ACTION = "case.move"
@@ -205,8 +206,8 @@ async def do_move_case_stage(scope: Scope, case_id: uuid.UUID, to_stage: CaseSta
     given, is refused with the workflow's own reason (on `toStage`)."""
     if not may(scope.role, Operation.MOVE_CASE_STAGE):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_WORK_CASES)
-    if reason is not None and (not reason.strip() or len(reason) > MAX_REASON_LENGTH):
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "reason", Message.REASON_LENGTH, max=MAX_REASON_LENGTH)
+    if reason is not None:
+        check_text(reason, field="reason", message=Message.REASON_LENGTH, most=MAX_REASON_LENGTH)
     case = await scope.tx.fetchrow(CASE_FOR_MOVE, case_id)
     if case is None:
         raise Refused(UserErrorCode.NOT_FOUND, "id", Message.NO_SUCH_CASE)

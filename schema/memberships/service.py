@@ -39,7 +39,7 @@ from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
-from kizuna.schema.writes import check_idempotency_key
+from kizuna.schema.writes import check_idempotency_key, check_text
 
 SUPERVISED_ROLES = frozenset(
     {
@@ -177,8 +177,7 @@ def check_grant(grant: Grant, *, actor: AppRole, tenant: str, trusted_issuers: C
         raise Refused(UserErrorCode.BAD_USER_INPUT, "issuer", Message.UNTRUSTED_ISSUER)
     if not 0 < len(grant.subject) <= MAX_SUBJECT_LENGTH or not grant.subject.isprintable():
         raise Refused(UserErrorCode.BAD_USER_INPUT, "subject", Message.SUBJECT_LENGTH, max=MAX_SUBJECT_LENGTH)
-    if not grant.display_name.strip() or len(grant.display_name) > MAX_NAME_LENGTH:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "displayName", Message.DISPLAY_NAME_LENGTH, max=MAX_NAME_LENGTH)
+    check_text(grant.display_name, field="displayName", message=Message.DISPLAY_NAME_LENGTH, most=MAX_NAME_LENGTH)
     check_idempotency_key(grant.idempotency_key)
 
 

@@ -38,7 +38,7 @@ from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.people.names import name_key
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
-from kizuna.schema.writes import IDEMPOTENCY_KEY_FIELD, check_idempotency_key
+from kizuna.schema.writes import IDEMPOTENCY_KEY_FIELD, check_idempotency_key, check_text
 
 SCHOOLS = frozenset(
     {
@@ -235,8 +235,7 @@ def _may(scope: Scope, operation: Operation) -> None:
 
 
 def _name(value: str, field: str) -> None:
-    if not value.strip() or len(value) > MAX_NAME_LENGTH:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, field, Message.PERSON_NAME_LENGTH, max=MAX_NAME_LENGTH)
+    check_text(value, field=field, message=Message.PERSON_NAME_LENGTH, most=MAX_NAME_LENGTH)
 
 
 def check_new_person(new: NewPerson, *, today: dt.date) -> None:
@@ -370,10 +369,9 @@ async def do_create_person(scope: Scope, new: NewPerson) -> Created:
 def check_new_care(new: NewCareRelationship) -> None:
     if new.carer_id == new.cared_for_id:
         raise Refused(UserErrorCode.BAD_USER_INPUT, "caredForId", Message.CARE_FOR_ONESELF)
-    if not new.relationship.strip() or len(new.relationship) > MAX_RELATIONSHIP_LENGTH:
-        raise Refused(
-            UserErrorCode.BAD_USER_INPUT, "relationship", Message.RELATIONSHIP_LENGTH, max=MAX_RELATIONSHIP_LENGTH
-        )
+    check_text(
+        new.relationship, field="relationship", message=Message.RELATIONSHIP_LENGTH, most=MAX_RELATIONSHIP_LENGTH
+    )
     hours = new.hours_per_week
     if not hours.is_finite() or not 0 <= hours <= MAX_HOURS_PER_WEEK or hours != hours.quantize(Decimal("0.1")):
         raise Refused(UserErrorCode.BAD_USER_INPUT, "hoursPerWeek", Message.HOURS_PER_WEEK, max=MAX_HOURS_PER_WEEK)

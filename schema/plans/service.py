@@ -16,6 +16,7 @@ from kizuna.platform.scope import Scope
 from kizuna.schema.cases import service as cases
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
+from kizuna.schema.writes import check_text
 
 CREATE_ACTION = "support_plan.create"
 MAX_GOALS_LENGTH = 4000
@@ -55,8 +56,7 @@ async def do_create_plan(
     """Write the case's next plan version (goals and period) and audit it; returns its id."""
     if not may(scope.role, Operation.CREATE_SUPPORT_PLAN):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_WORK_CASES)
-    if not goals.strip() or len(goals) > MAX_GOALS_LENGTH:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "goals", Message.GOALS_LENGTH, max=MAX_GOALS_LENGTH)
+    check_text(goals, field="goals", message=Message.GOALS_LENGTH, most=MAX_GOALS_LENGTH)
     if not period_start <= period_end <= period_start + MAX_PERIOD:
         raise Refused(UserErrorCode.BAD_USER_INPUT, "periodEnd", Message.PLAN_PERIOD)
     await cases.access_case(scope, case_id, field="caseId")

@@ -40,7 +40,7 @@ from kizuna.schema.cases import service as cases
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
-from kizuna.schema.writes import check_idempotency_key
+from kizuna.schema.writes import check_idempotency_key, check_text
 
 MUNICIPAL_STAFF = frozenset({AppRole.CASEWORKER, AppRole.COORDINATOR, AppRole.SUPERVISOR})
 # The sources each role may send from.
@@ -176,10 +176,10 @@ def check_new_referral(new: NewReferral, *, role: AppRole) -> None:
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_SEND_REFERRALS)
     if new.source not in SOURCES[role]:
         raise Refused(UserErrorCode.FORBIDDEN, "source", Message.SOURCE_NOT_YOURS)
-    if not new.child_display_name.strip() or len(new.child_display_name) > MAX_NAME_LENGTH:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "childDisplayName", Message.CHILD_NAME_LENGTH, max=MAX_NAME_LENGTH)
-    if not new.noticed.strip() or len(new.noticed) > MAX_NOTICED_LENGTH:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "noticed", Message.NOTICED_LENGTH, max=MAX_NOTICED_LENGTH)
+    check_text(
+        new.child_display_name, field="childDisplayName", message=Message.CHILD_NAME_LENGTH, most=MAX_NAME_LENGTH
+    )
+    check_text(new.noticed, field="noticed", message=Message.NOTICED_LENGTH, most=MAX_NOTICED_LENGTH)
     check_idempotency_key(new.idempotency_key)
 
 
@@ -279,8 +279,7 @@ async def do_accept_referral(
 
 
 def _reason(reason: str) -> str:
-    if not reason.strip() or len(reason) > MAX_REASON_LENGTH:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "reason", Message.REASON_LENGTH, max=MAX_REASON_LENGTH)
+    check_text(reason, field="reason", message=Message.REASON_LENGTH, most=MAX_REASON_LENGTH)
     return reason
 
 
