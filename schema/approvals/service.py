@@ -103,11 +103,8 @@ async def do_request_approval(
     subject waits at a time. Writes the case's event and the audit event."""
     if not may(scope.role, Operation.REQUEST_APPROVAL):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_WORK_CASES)
-    await cases.access_case(scope, case_id, field="caseId")
     # Locked: two requests for one case take turns, so one waits at a time indeed.
-    case = await scope.tx.fetchrow(cases.CASE_FOR_MOVE, case_id)
-    if case is None:  # unreachable: access_case found it, and cases are never deleted
-        raise LookupError(case_id)
+    case = await cases.access_case(scope, case_id, field="caseId", lock=True)
     stage = CaseStage(case["stage"])
     if not any(t.approval is subject for t in workflow.allowed_transitions(stage)):
         raise Refused(UserErrorCode.CONFLICT, "subject", Message.APPROVAL_NOT_NOW)

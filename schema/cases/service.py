@@ -100,6 +100,7 @@ async def case_by_id(tx: TenantTransaction, case_id: uuid.UUID) -> asyncpg.Recor
 # What opening a case needs of its person, and of an existing case.
 PERSON_FOR_CASE = "SELECT id, household_id FROM kizuna.person WHERE municipality_code = $1 AND id = $2"
 CASE_STATE = "SELECT id, stage, person_id FROM kizuna.carer_case WHERE municipality_code = $1 AND id = $2"
+CASE_STATE_LOCKED = f"{CASE_STATE} FOR UPDATE"
 INSERT_CASE = """
 INSERT INTO kizuna.carer_case
     (municipality_code, id, person_id, household_id, category, stage, lead_organisation_id,
@@ -122,10 +123,14 @@ async def access_person(scope: Scope, person_id: uuid.UUID, *, field: str) -> as
     return row
 
 
-async def access_case(scope: Scope, case_id: uuid.UUID, *, field: str) -> asyncpg.Record:
+async def access_case(scope: Scope, case_id: uuid.UUID, *, field: str, lock: bool = False) -> asyncpg.Record:
     """The case `case_id` of the scope's tenant (`id`, `stage`, `person_id`); another
-    tenant's id and an unknown one are refused alike (NOT_FOUND on `field`)."""
-    row = await scope.tx.fetchrow(CASE_STATE, case_id)
+    tenant's id and an unknown one are refused alike (NOT_FOUND on `field`).
+
+    With `lock`, the case stays locked (`FOR UPDATE`) until the transaction ends: writers
+    that check the case before they write (a move, an approval request, a plan's next
+    version) take turns, and each sees what the one before wrote."""
+    row = await scope.tx.fetchrow(CASE_STATE_LOCKED if lock else CASE_STATE, case_id)
     if row is None:
         raise Refused(UserErrorCode.NOT_FOUND, field, Message.NO_SUCH_CASE)
     return row
@@ -164,8 +169,6 @@ async def do_open_case(
     return case_id
 
 
-# A move locks its case first: two moves of one case take turns, and the second sees the first's stage.
-CASE_FOR_MOVE = "SELECT id, stage FROM kizuna.carer_case WHERE municipality_code = $1 AND id = $2 FOR UPDATE"
 TRANSITIONS_SO_FAR = """
 SELECT from_stage, to_stage, occurred_at FROM kizuna.case_event
 WHERE municipality_code = $1 AND case_id = $2 AND to_stage IS NOT NULL
@@ -208,9 +211,7 @@ async def do_move_case_stage(scope: Scope, case_id: uuid.UUID, to_stage: CaseSta
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_WORK_CASES)
     if reason is not None:
         check_text(reason, field="reason", message=Message.REASON_LENGTH, most=MAX_REASON_LENGTH)
-    case = await scope.tx.fetchrow(CASE_FOR_MOVE, case_id)
-    if case is None:
-        raise Refused(UserErrorCode.NOT_FOUND, "id", Message.NO_SUCH_CASE)
+    case = await access_case(scope, case_id, field="id", lock=True)
     source = CaseStage(case["stage"])
     approved = unused_approvals(
         await scope.tx.fetch(TRANSITIONS_SO_FAR, case_id), await scope.tx.fetch(APPROVED, case_id)

@@ -39,8 +39,6 @@ async def plan_by_id(tx: TenantTransaction, plan_id: uuid.UUID) -> asyncpg.Recor
     return await tx.fetchrow(PLAN_BY_ID, plan_id)
 
 
-# Locks the case: two new versions of one case's plan take turns (and number themselves).
-LOCK_CASE = "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 AND id = $2 FOR UPDATE"
 NEXT_VERSION = (
     "SELECT coalesce(max(version), 0) + 1 FROM kizuna.support_plan WHERE municipality_code = $1 AND case_id = $2"
 )
@@ -59,8 +57,8 @@ async def do_create_plan(
     check_text(goals, field="goals", message=Message.GOALS_LENGTH, most=MAX_GOALS_LENGTH)
     if not period_start <= period_end <= period_start + MAX_PERIOD:
         raise Refused(UserErrorCode.BAD_USER_INPUT, "periodEnd", Message.PLAN_PERIOD)
-    await cases.access_case(scope, case_id, field="caseId")
-    await scope.tx.fetchrow(LOCK_CASE, case_id)
+    # Locked: two new versions of one case's plan take turns (and number themselves).
+    await cases.access_case(scope, case_id, field="caseId", lock=True)
     version: int = await scope.tx.fetchval(NEXT_VERSION, case_id)
     plan_id = uuid7()
     await scope.tx.execute(
