@@ -7,7 +7,6 @@ removes what the test made.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +30,8 @@ REQUEST = f"""mutation($input: RequestApprovalInput!) {{ requestApproval(input: 
   approval {{ id subject status caseId }} {ERRORS} }} }}"""
 DECIDE = f"""mutation($input: DecideApprovalInput!) {{ decideApproval(input: $input) {{
   approval {{ id status comment decidedAt }} {ERRORS} }} }}"""
+PLAN = f"""mutation($input: CreateSupportPlanInput!) {{ createSupportPlan(input: $input) {{
+  supportPlan {{ id version goals }} {ERRORS} }} }}"""
 NOTIFICATIONS = "{ notifications(first: 50) { edges { node { id subject status comment caseId } } } }"
 WAITING = "{ approvals(status: REQUESTED, first: 100) { edges { node { id caseId } } } }"
 PLANS = "query($id: ID!) { supportPlans(caseId: $id) { id version } }"
@@ -77,19 +78,17 @@ async def new_case(graphql: Callable[..., Any], admin_conn: asyncpg.Connection) 
     return open_one
 
 
-async def a_plan(admin_conn: asyncpg.Connection, case: str, municipality: str = SAITAMA_CITY) -> str:
-    """A support plan of `case`, written as the superuser (writing plans is another slice)."""
-    plan = uuid7()
-    await admin_conn.execute(
-        "INSERT INTO kizuna.support_plan (municipality_code, id, case_id, version, goals, period_start, period_end,"
-        " created_by) VALUES ($1, $2, $3, 1, '登校を続けられるよう家事の負担を減らす', $4, $5, 'test')",
-        municipality,
-        plan,
-        decode_global_id(case)[1],
-        dt.date(2026, 12, 1),
-        dt.date(2027, 5, 31),
-    )
-    return encode_global_id("SupportPlan", plan)
+def a_plan(graphql: Callable[..., Any], case: str) -> str:
+    """A support plan of `case`, written by its caseworker."""
+    plan = {
+        "caseId": case,
+        "goals": "登校を続けられるよう家事の負担を減らす",
+        "periodStart": "2026-12-01",
+        "periodEnd": "2027-05-31",
+    }
+    written = ok(graphql(PLAN, AppRole.CASEWORKER, SAITAMA_CITY, {"input": plan}), "createSupportPlan")
+    plan_id: str = written["supportPlan"]["id"]
+    return plan_id
 
 
 def move(graphql: Callable[..., Any], case: str, stage: str, role: AppRole = AppRole.CASEWORKER) -> dict[str, Any]:
@@ -123,7 +122,7 @@ class TestTheFlow:
         # Support needs an approved plan.
         error = refused(move(graphql, case, "SUPPORT"), "moveCaseStage")
         assert (error["field"], error["code"]) == ("toStage", "CONFLICT")
-        plan = await a_plan(admin_conn, case)
+        plan = a_plan(graphql, case)
         assert [
             p["id"] for p in graphql(PLANS, AppRole.CASEWORKER, SAITAMA_CITY, {"id": case})["data"]["supportPlans"]
         ] == [plan]
@@ -197,7 +196,7 @@ class TestApprovals:
         case = await new_case()
         for stage in ("SHARING", "GATHERING", "CONFERENCE"):
             ok(move(graphql, case, stage), "moveCaseStage")
-        plan = await a_plan(admin_conn, case)
+        plan = a_plan(graphql, case)
         asked = {"caseId": case, "subject": "SUPPORT_PLAN", "supportPlanId": plan}
         approval = ok(graphql(REQUEST, AppRole.CASEWORKER, SAITAMA_CITY, {"input": asked}), "requestApproval")[
             "approval"
@@ -333,10 +332,6 @@ class TestTheDatabaseHoldsTheApprovals:
                     uuid7(),
                     case,
                 )
-
-
-PLAN = f"""mutation($input: CreateSupportPlanInput!) {{ createSupportPlan(input: $input) {{
-  supportPlan {{ id version goals }} {ERRORS} }} }}"""
 
 
 @pytest.mark.usefixtures("fresh")
