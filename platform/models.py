@@ -683,6 +683,8 @@ class AuditEvent(TenantTable):
             "ix_audit_event_unsealed", "municipality_code", "occurred_at", "id", postgresql_where=text("seq IS NULL")
         ),
         Index("ix_audit_event_recent", "municipality_code", text("occurred_at DESC"), text("id DESC")),
+        # Who read or changed this child's record: the supervisor's page of one object (0017).
+        Index("ix_audit_event_object", "municipality_code", "entity_id", text("occurred_at DESC"), text("id DESC")),
     )
 
     seq: Mapped[int | None] = mapped_column(BigInteger)

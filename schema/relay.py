@@ -44,10 +44,13 @@ class NodeType:
     resolve: Callable[[Scope, uuid.UUID], Awaitable[Any]]
     """`node(id:)` for this type: the object, or None for an id the scope may not see,
     exactly as for an unknown id."""
+    audit_entity: str | None
+    """What the audit log calls it (`audit_event.entity`): its table's name unless named."""
 
 
 _BY_NAME: dict[str, NodeType] = {}
 _BY_TAG: dict[int, NodeType] = {}
+_BY_AUDIT_ENTITY: dict[str, NodeType] = {}
 
 
 def register_node(
@@ -57,13 +60,19 @@ def register_node(
     graphql_type: type,
     table: str | None,
     resolve: Callable[[Scope, uuid.UUID], Awaitable[Any]],
+    audit_entity: str | None = None,
 ) -> None:
     """Make `name` a Node type: its global ids, and what `node(id:)` returns for them.
     Each domain registers its own types when its module is imported."""
     if name in _BY_NAME or tag in _BY_TAG or tag in RETIRED_TAGS or not 0 < tag < 256:
         raise ValueError(f"Node type {name} or its tag {tag} is taken, retired or out of range")
-    node_type = NodeType(name, tag, graphql_type, table, resolve)
+    entity = audit_entity or table
+    if entity is not None and entity in _BY_AUDIT_ENTITY:
+        raise ValueError(f"Audit entity {entity} already names {_BY_AUDIT_ENTITY[entity].name}")
+    node_type = NodeType(name, tag, graphql_type, table, resolve, entity)
     _BY_NAME[name] = _BY_TAG[tag] = node_type
+    if entity is not None:
+        _BY_AUDIT_ENTITY[entity] = node_type
 
 
 def node_types() -> tuple[NodeType, ...]:
@@ -73,6 +82,11 @@ def node_types() -> tuple[NodeType, ...]:
 
 def node_type(name: str) -> NodeType | None:
     return _BY_NAME.get(name)
+
+
+def node_type_of_audit_entity(entity: str) -> NodeType | None:
+    """The Node type whose objects the audit log names `entity`, if any."""
+    return _BY_AUDIT_ENTITY.get(entity)
 
 
 def encode_global_id(type_name: str, key: uuid.UUID) -> str:

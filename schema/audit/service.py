@@ -8,6 +8,9 @@ page is ordered by when they happened, not by `seq`.
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from dataclasses import dataclass
 from functools import lru_cache
 
 import asyncpg
@@ -24,23 +27,73 @@ LEFT JOIN kizuna.app_user u ON u.id::text = a.subject
 WHERE a.municipality_code = $1"""
 
 
-@lru_cache(maxsize=32)
-def page_sql(limit: int, *, after: bool, action: bool, entity: bool) -> str:
-    """The page statement, newest first; each filter present adds a bound parameter."""
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """What a supervisor narrows the log to; every field present adds a bound parameter."""
+
+    action: str | None = None
+    entity: str | None = None
+    actor: tuple[str, str] | None = None
+    """The acting user's (issuer, subject), as `AuditEvent.actor` names them."""
+    entity_id: uuid.UUID | None = None
+    since: dt.datetime | None = None
+    """Events at or after this instant."""
+    before: dt.datetime | None = None
+    """Events strictly before this instant."""
+
+
+@lru_cache(maxsize=128)
+def page_sql(
+    limit: int,
+    *,
+    after: bool,
+    action: bool,
+    entity: bool,
+    actor: bool,
+    entity_id: bool,
+    since: bool,
+    before: bool,
+) -> str:
+    """The page statement, newest first; each filter present adds a bound parameter, in
+    the order of `_values`."""
     conditions = [" AND (a.occurred_at, a.id) < ($2, $3)"] if after else []
-    parameters = 3 if after else 1
-    for column, present in (("a.action =", action), ("a.entity =", entity)):
+    n = 3 if after else 1
+    for sql, present, count in (
+        ("a.action = ${}", action, 1),
+        ("a.entity = ${}", entity, 1),
+        ("u.issuer = ${} AND u.subject = ${}", actor, 2),
+        ("a.entity_id = ${}", entity_id, 1),
+        ("a.occurred_at >= ${}", since, 1),
+        ("a.occurred_at < ${}", before, 1),
+    ):
         if present:
-            parameters += 1
-            conditions.append(f" AND {column} ${parameters}")
+            conditions.append(" AND " + sql.format(*range(n + 1, n + 1 + count)))
+            n += count
     return f"{_COLUMNS}{''.join(conditions)}\nORDER BY a.occurred_at DESC, a.id DESC\nLIMIT {int(limit)}"
 
 
+def _values(event_filter: EventFilter) -> list[object]:
+    f = event_filter
+    values: list[object] = [value for value in (f.action, f.entity) if value is not None]
+    if f.actor is not None:
+        values += f.actor
+    return values + [value for value in (f.entity_id, f.since, f.before) if value is not None]
+
+
 async def event_page(
-    tx: TenantTransaction, *, first: int, after: Keyset | None, action: str | None, entity: str | None
+    tx: TenantTransaction, event_filter: EventFilter, *, first: int, after: Keyset | None
 ) -> list[asyncpg.Record]:
     """Up to `first + 1` events (the extra one tells whether a next page exists)."""
-    sql = page_sql(first + 1, after=after is not None, action=action is not None, entity=entity is not None)
+    f = event_filter
+    sql = page_sql(
+        first + 1,
+        after=after is not None,
+        action=f.action is not None,
+        entity=f.entity is not None,
+        actor=f.actor is not None,
+        entity_id=f.entity_id is not None,
+        since=f.since is not None,
+        before=f.before is not None,
+    )
     position = () if after is None else (after.at, after.id)
-    values = [value for value in (action, entity) if value is not None]
-    return await tx.fetch(sql, *position, *values)
+    return await tx.fetch(sql, *position, *_values(f))

@@ -16,6 +16,12 @@ class AuditActor:
     subject: str = strawberry.field(description="IdPでの利用者の識別子（sub）")
 
 
+@strawberry.input(description="操作した利用者（AuditActor と同じく IdP と識別子で指定）")
+class AuditActorInput:
+    issuer: str = strawberry.field(description="利用者を認証したIdP（iss）")
+    subject: str = strawberry.field(description="IdPでの利用者の識別子（sub）")
+
+
 @strawberry.type(description="監査記録の1件（変更・閲覧の記録。改ざんできないよう団体ごとに連鎖している）")
 class AuditEvent:
     seq: int | None = strawberry.field(description="この団体の記録の通し番号（連鎖に封印されるまでは null）")

@@ -86,4 +86,4 @@ async def _case_node(scope: Scope, key: uuid.UUID) -> Case | None:
     return None if row is None else to_case(scope, row)
 
 
-register_node("Case", tag=1, graphql_type=Case, table="carer_case", resolve=_case_node)
+register_node("Case", tag=1, graphql_type=Case, table="carer_case", resolve=_case_node, audit_entity="case")
