@@ -67,7 +67,7 @@ class MembershipDirectory:
         found = await self._database.directory(issuer, subject)
         account = Account(
             found.user_id,
-            tuple(Membership(code, AppRole(role), org) for code, role, org in found.memberships),
+            tuple(Membership(code, AppRole(role), org, name) for code, role, org, name in found.memberships),
             found.session_epoch,
         )
         if generation == self._generation:
@@ -142,6 +142,7 @@ def choose(
         municipality_code=wanted,
         organisation_id=chosen.organisation_id,
         memberships=usable,
+        display_name=chosen.display_name,
     )
 
 

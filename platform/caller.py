@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kizuna.platform.vocabulary import AppRole
 
@@ -15,6 +15,8 @@ class Membership:
     municipality_code: str
     role: AppRole
     organisation_id: uuid.UUID
+    display_name: str = field(default="", compare=False)
+    """The name the membership was granted under, as colleagues read it in a case's history."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +32,5 @@ class Caller:
     organisation_id: uuid.UUID
     memberships: tuple[Membership, ...] = ()
     """Every membership this sign-in may act through, the chosen one among them."""
+    display_name: str = ""
+    """The chosen membership's name: what a case's history shows as who did it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import signal
 import sys
@@ -240,6 +241,25 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if any(r.broken is not None for r in reports) else 0
 
 
+def _cases(settings: Settings, args: argparse.Namespace) -> int:
+    """`kizuna cases come-of-age`: over the administrative connection, one tenant at a time."""
+    from kizuna.platform.provisioning import admin_connection
+    from kizuna.platform.runtime import prepare
+    from kizuna.schema.cases import coming_of_age, workflow
+
+    on = workflow.today() if args.on is None else dt.date.fromisoformat(args.on)
+    admin = prepare(settings).admin
+
+    async def run() -> dict[str, int]:
+        async with admin_connection(admin) as conn:
+            codes = await conn.fetch("SELECT code FROM kizuna.municipality ORDER BY code")
+            return {r["code"]: len(await coming_of_age.come_of_age(conn, r["code"], on)) for r in codes}
+
+    changed = {code: n for code, n in asyncio.run(run()).items() if n}
+    print("\n".join(f"{code}\t{n} now young adult carers" for code, n in changed.items()) or "Nobody turned 18.")
+    return 0
+
+
 def _confirmed_removal(yes: bool, question: str) -> bool:
     """Removing data: a person confirms on a terminal, a script passes --yes."""
     if yes:
@@ -387,6 +407,31 @@ stop stops it).
 """
 
 
+def _add_record_keeping(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`kizuna audit …` and `kizuna cases …`: the jobs that keep the records."""
+    audit = commands.add_parser("audit", help="the tenants' hash-chained audit logs")
+    audit_commands = audit.add_subparsers(
+        dest="audit_command", required=True, metavar="AUDIT_COMMAND", help="what to do with the audit logs"
+    )
+    for name, text in (
+        ("seal", "chain the events written since the last seal (kizuna serve does so every second)"),
+        ("verify", "check every chain against its sealed heads; exit status 1 names the first broken link"),
+    ):
+        command = audit_commands.add_parser(name, help=text)
+        command.add_argument("--municipality", help="one tenant's chain (local-government code); default: every tenant")
+    audit.set_defaults(handler=_audit)
+
+    cases = commands.add_parser("cases", help="the tenants' cases")
+    cases_commands = cases.add_subparsers(
+        dest="cases_command", required=True, metavar="CASES_COMMAND", help="what to do with the cases"
+    )
+    age = cases_commands.add_parser(
+        "come-of-age", help="write down each young carer who turned 18 as a young adult carer (run daily)"
+    )
+    age.add_argument("--on", help="the date (YYYY-MM-DD, in Japan) to run as of; default: today")
+    cases.set_defaults(handler=_cases)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kizuna", description="Kizuna: carer support across a prefecture")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
@@ -450,17 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     demo.set_defaults(handler=_demo)
 
-    audit = commands.add_parser("audit", help="the tenants' hash-chained audit logs")
-    audit_commands = audit.add_subparsers(
-        dest="audit_command", required=True, metavar="AUDIT_COMMAND", help="what to do with the audit logs"
-    )
-    for name, text in (
-        ("seal", "chain the events written since the last seal (kizuna serve does so every second)"),
-        ("verify", "check every chain against its sealed heads; exit status 1 names the first broken link"),
-    ):
-        command = audit_commands.add_parser(name, help=text)
-        command.add_argument("--municipality", help="one tenant's chain (local-government code); default: every tenant")
-    audit.set_defaults(handler=_audit)
+    _add_record_keeping(commands)
 
     token = commands.add_parser("dev-token", help="print an access token from the development IdP")
     token.add_argument("--role", choices=[r.value for r in AppRole], help="a demo user's role")

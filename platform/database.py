@@ -31,7 +31,7 @@ SIGN_IN_SQL = "SELECT kizuna.begin_sign_in($1, $2)"
 # The directory reads, as `kizuna_directory` after SIGN_IN_SQL (the user's own rows only).
 SESSION_EPOCH_SQL = "SELECT session_epoch FROM kizuna.app_user WHERE id = $1"
 MEMBERSHIPS_SQL = (
-    "SELECT municipality_code, role::text, organisation_id FROM kizuna.membership"
+    "SELECT municipality_code, role::text, organisation_id, display_name FROM kizuna.membership"
     " WHERE user_id = $1 AND revoked_at IS NULL ORDER BY municipality_code, role"
 )
 
@@ -40,8 +40,8 @@ MEMBERSHIPS_SQL = (
 class Directory:
     user_id: uuid.UUID | None
     session_epoch: int
-    memberships: list[tuple[str, str, uuid.UUID]]
-    """(municipality, role, organisation) of each active membership."""
+    memberships: list[tuple[str, str, uuid.UUID, str]]
+    """(municipality, role, organisation, display name) of each active membership."""
 
 
 class NoMembership(Exception):
@@ -217,7 +217,7 @@ class Database:
                 return Directory(None, 0, [])
             session_epoch: int = await conn.fetchval(SESSION_EPOCH_SQL, user_id)
             rows = await conn.fetch(MEMBERSHIPS_SQL, user_id)
-        return Directory(user_id, session_epoch, [(r[0], r[1], r[2]) for r in rows])
+        return Directory(user_id, session_epoch, [(r[0], r[1], r[2], r[3]) for r in rows])
 
     async def sign_out(self, issuer: str, subject: str) -> None:
         """Record that the user signed out: every browser session begun before ends."""

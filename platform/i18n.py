@@ -281,6 +281,21 @@ class Message(enum.Enum):
         "Name either an existing case (caseId) or the person of a new case (personId), not both.",
     )
     NO_SUCH_CASE = Text("指定されたケースが見つかりません。", "No such case.")
+    ASSIGN_SOMETHING = Text(
+        "担当者、コーディネーター、主担当機関のいずれかを指定してください。",
+        "Name a worker, a coordinator or a lead organisation.",
+    )
+    NOT_A_WORKER = Text(
+        "担当者には、この団体で有効なケースワーカー・コーディネーター・スーパーバイザーの所属を指定してください。",
+        "The worker must be an active caseworker, coordinator or supervisor membership of this municipality.",
+    )
+    NOT_A_COORDINATOR = Text(
+        "コーディネーターには、この団体で有効なコーディネーターの所属を指定してください。",
+        "The coordinator must be an active coordinator membership of this municipality.",
+    )
+    ONLY_SUPERVISOR_ASSIGNS = Text(
+        "ケースの担当を決められるのは、スーパーバイザーだけです。", "Only a supervisor assigns a case."
+    )
     NO_SUCH_PERSON = Text("指定された人が見つかりません。", "No such person.")
     CASE_CLOSED = Text(
         "このケースは終結しています。再開してから受理してください。", "This case is closed; reopen it first."

@@ -305,7 +305,10 @@ class CarerCase(TenantTable):
     stage: Mapped[v.CaseStage] = mapped_column(pg_enum(v.CaseStage, "case_stage"))
     lead_organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
     assigned_worker: Mapped[str | None]
+    assigned_worker_name: Mapped[str | None]
+    """The worker's name when assigned (colleagues cannot read each other's memberships)."""
     coordinator: Mapped[str | None]
+    coordinator_name: Mapped[str | None]
     yotaikyo_registered: Mapped[bool] = mapped_column(server_default=text("false"))
     risk_level: Mapped[v.RiskLevel] = mapped_column(pg_enum(v.RiskLevel, "risk_level"))
     opened_at: Mapped[dt.datetime]
@@ -330,6 +333,8 @@ class CaseEvent(TenantTable):
     from_stage: Mapped[v.CaseStage | None] = mapped_column(pg_enum(v.CaseStage, "case_stage"))
     to_stage: Mapped[v.CaseStage | None] = mapped_column(pg_enum(v.CaseStage, "case_stage"))
     actor: Mapped[str]
+    actor_name: Mapped[str | None]
+    """Who wrote it, by the name their membership had then (the history shows it)."""
     reason: Mapped[str | None]
     occurred_at: Mapped[dt.datetime]
 

@@ -30,6 +30,7 @@ class Scope:
     __slots__ = (
         "_after_commit",
         "_before_commit",
+        "_made",
         "_provided",
         "caller",
         "language",
@@ -59,6 +60,7 @@ class Scope:
         self.rolled_back = False
         self.reads: dict[str, set[uuid.UUID]] = {}
         """The objects of each entity this request read, for the audit log (`audit.record_reads`)."""
+        self._made: dict[Callable[[Scope], object], object] = {}
 
     @property
     def municipality_code(self) -> str:
@@ -74,6 +76,15 @@ class Scope:
             return cast("T", self._provided[kind])
         except KeyError:
             raise LookupError(f"the application provides no {kind.__name__}") from None
+
+    def once(self, make: Callable[[Scope], T]) -> T:
+        """This request's own `make(self)`, made on first use and kept for the request: a
+        loader that fetches what a page's rows ask for in one statement for all of them."""
+        try:
+            return cast("T", self._made[make])
+        except KeyError:
+            made = self._made[make] = make(self)
+            return made
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run `hook` once the transaction has committed; never if it rolls back. For what

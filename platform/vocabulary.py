@@ -140,6 +140,7 @@ class CaseEventKind(LabelledEnum):
     REJECTED = ("rejected", "差戻し")
     REOPENED = ("reopened", "再開")
     ASSIGNED = ("assigned", "担当変更")
+    CATEGORY_CHANGED = ("category_changed", "区分変更（18歳到達）")
 
 
 class ApprovalSubject(LabelledEnum):

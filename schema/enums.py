@@ -17,10 +17,12 @@ from kizuna.platform.vocabulary import (
     CaredForCondition,
     CarerCategory,
     CareTask,
+    CaseEventKind,
     CaseStage,
     OrganisationKind,
     ReferralSource,
     ReferralStatus,
+    RiskLevel,
     Urgency,
 )
 from kizuna.schema.errors import UserErrorCode
@@ -33,11 +35,13 @@ __all__ = [
     "CareTask",
     "CaredForCondition",
     "CarerCategory",
+    "CaseEventKind",
     "CaseStage",
     "MunicipalityKind",
     "OrganisationKind",
     "ReferralSource",
     "ReferralStatus",
+    "RiskLevel",
     "Urgency",
     "UserErrorCode",
     "graphql_enum",
@@ -69,3 +73,5 @@ graphql_enum(CareTask, "ケアの内容")
 graphql_enum(ApprovalSubject, "承認の対象")
 graphql_enum(ApprovalStatus, "承認の状況")
 graphql_enum(CaredForCondition, "ケアを受ける人の状態")
+graphql_enum(CaseEventKind, "ケースの経過の種類")
+graphql_enum(RiskLevel, "リスクの程度")

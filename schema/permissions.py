@@ -37,6 +37,7 @@ class Operation(enum.StrEnum):
     SUPPORT_PLANS = "supportPlans"
     CREATE_SUPPORT_PLAN = "createSupportPlan"
     MOVE_CASE_STAGE = "moveCaseStage"
+    ASSIGN_CASE = "assignCase"
     APPROVALS = "approvals"
     NOTIFICATIONS = "notifications"
     REQUEST_APPROVAL = "requestApproval"
@@ -75,6 +76,8 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.SUPPORT_PLANS: _CASE_READERS,
         Operation.CREATE_SUPPORT_PLAN: _STAFF,
         Operation.MOVE_CASE_STAGE: _STAFF,
+        # The database agrees: caseworkers and coordinators may not update these columns (0018).
+        Operation.ASSIGN_CASE: frozenset({R.SUPERVISOR}),
         Operation.APPROVALS: _STAFF,
         Operation.NOTIFICATIONS: _STAFF,
         Operation.REQUEST_APPROVAL: _STAFF,
@@ -109,6 +112,7 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.SUPPORT_PLANS: "read a case's support plans",
         Operation.CREATE_SUPPORT_PLAN: "write a case's next support plan version",
         Operation.MOVE_CASE_STAGE: "move a case along the workflow",
+        Operation.ASSIGN_CASE: "assign a case's worker, coordinator and lead organisation",
         Operation.APPROVALS: "list approvals (what waits for a supervisor)",
         Operation.NOTIFICATIONS: "read the decisions on one's own approval requests",
         Operation.REQUEST_APPROVAL: "ask for a support plan's or a closure's approval",

@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 from kizuna.schema.approvals.mutations import CaseWorkflowMutations
 from kizuna.schema.approvals.queries import ApprovalQueries
 from kizuna.schema.audit.queries import AuditQueries
+from kizuna.schema.cases.mutations import CaseMutations
 from kizuna.schema.cases.queries import CaseQueries
 from kizuna.schema.memberships.mutations import MembershipMutations
 from kizuna.schema.memberships.queries import MembershipQueries
@@ -42,7 +43,9 @@ class Query(
 
 
 @strawberry.type
-class Mutation(MembershipMutations, ReferralMutations, CaseWorkflowMutations, PlanMutations, PersonMutations):
+class Mutation(
+    MembershipMutations, ReferralMutations, CaseMutations, CaseWorkflowMutations, PlanMutations, PersonMutations
+):
     pass
 
 

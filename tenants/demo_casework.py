@@ -99,11 +99,13 @@ def case(draft: Draft, stage: CaseStage, category: CarerCategory) -> None:
     kind = draft.pick(LEAD_KINDS[category])
     lead = draft.department if kind is OrganisationKind.MUNICIPAL_DEPARTMENT else draft.pick(draft.plan.of(kind))
     choose_participants(draft, story, lead)
-    coordinator = draft.plan.coordinator.subject if category.value.startswith("young") else None
+    coordinator = draft.plan.coordinator if category.value.startswith("young") else None
     closed_at = story.steps[-1].at if stage is S.CLOSED else None
+    worker = draft.plan.caseworker
     draft.add(
         "carer_case", story.case_id, story.carer.person_id, story.household_id, category.value, stage.value,
-        lead.id, draft.plan.caseworker.subject, coordinator, story.yotaikyo, risk.value, story.opened_at, closed_at,
+        lead.id, worker.subject, coordinator and coordinator.subject, story.yotaikyo, risk.value, story.opened_at,
+        closed_at, worker.display_name, coordinator and coordinator.display_name,
     )  # fmt: skip
     origin_referral(draft, story, risk)
     for index in range(len(story.steps)):

@@ -34,10 +34,11 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "carer_case": (
         "id", "person_id", "household_id", "category:carer_category", "stage:case_stage", "lead_organisation_id",
         "assigned_worker", "coordinator", "yotaikyo_registered", "risk_level:risk_level", "opened_at", "closed_at",
+        "assigned_worker_name", "coordinator_name",
     ),
     "case_event": (
         "id", "case_id", "kind:case_event_kind", "from_stage:case_stage", "to_stage:case_stage",
-        "actor", "reason", "occurred_at",
+        "actor", "reason", "occurred_at", "actor_name",
     ),
     "case_participant": ("id", "case_id", "organisation_id", "role", "added_at"),
     "assessment": (
@@ -95,6 +96,13 @@ class TenantPlan:
 
     def of(self, kind: OrganisationKind) -> tuple[OrganisationRow, ...]:
         return tuple(o for o in self.organisations if o.kind is kind)
+
+    def name_of(self, user: str) -> str:
+        """The display name of the staff member whose user id is `user`."""
+        staff = (self.caseworker, self.supervisor, self.coordinator, self.school_staff)
+        return next(
+            s.display_name for s in (*staff, self.school_social_worker, self.welfare_worker) if s.subject == user
+        )
 
 
 @dataclass(slots=True)

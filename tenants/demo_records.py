@@ -117,7 +117,10 @@ def event(
     moved: tuple[CaseStage | None, CaseStage | None] = (None, None),
 ) -> None:
     from_value, to_value = (stage.value if stage else None for stage in moved)
-    draft.add("case_event", draft.new_id(at), story.case_id, kind.value, from_value, to_value, actor, reason, at)
+    draft.add(
+        "case_event", draft.new_id(at), story.case_id, kind.value, from_value, to_value, actor, reason, at,
+        draft.plan.name_of(actor),
+    )  # fmt: skip
 
 
 def contact(draft: Draft, story: Story, kind: ContactKind, at: dt.datetime, summary: str | None = None) -> None:

@@ -65,6 +65,7 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
     reason = {"reason": "権限の試験"}
     inputs: dict[Operation, dict[str, Any]] = {
         Operation.MOVE_CASE_STAGE: {"id": some("Case"), "toStage": "SHARING"},
+        Operation.ASSIGN_CASE: {"id": some("Case"), "reason": "担当の見直し"},
         Operation.CREATE_SUPPORT_PLAN: {
             "caseId": some("Case"),
             "goals": "権限の試験",

@@ -117,9 +117,7 @@ async def do_request_approval(
     approval_id = uuid7()
     me = str(scope.caller.user_id)
     await scope.tx.execute(INSERT_APPROVAL, approval_id, case_id, subject.value, support_plan_id, me)
-    await scope.tx.execute(
-        cases.INSERT_EVENT, uuid7(), case_id, CaseEventKind.APPROVAL_REQUESTED.value, None, None, me, subject.label
-    )
+    await cases.write_case_event(scope, case_id, CaseEventKind.APPROVAL_REQUESTED, reason=subject.label)
     fields = ("case_id", "subject", "support_plan_id", "status", "requested_by", "requested_at")
     await audit.record(scope, action=REQUEST_ACTION, entity="approval", entity_id=approval_id, fields=fields)
     return approval_id
@@ -145,6 +143,6 @@ async def do_decide_approval(scope: Scope, approval_id: uuid.UUID, *, approve: b
     if changed != "UPDATE 1":
         raise Refused(UserErrorCode.CONFLICT, "id", Message.APPROVAL_ALREADY_DECIDED)
     kind = CaseEventKind.APPROVED if approve else CaseEventKind.REJECTED
-    await scope.tx.execute(cases.INSERT_EVENT, uuid7(), approval["case_id"], kind.value, None, None, me, comment)
+    await cases.write_case_event(scope, approval["case_id"], kind, reason=comment)
     fields = ("status", "decided_by", "decided_at", "comment")
     await audit.record(scope, action=DECIDE_ACTION, entity="approval", entity_id=approval_id, fields=fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from functools import lru_cache
 from typing import Any
@@ -12,9 +13,9 @@ from strawberry.types import Info
 
 from kizuna.platform import audit
 from kizuna.platform.scope import Scope
-from kizuna.platform.vocabulary import CarerCategory, CaseStage
-from kizuna.schema.cases import service
-from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge
+from kizuna.platform.vocabulary import CarerCategory, CaseStage, RiskLevel
+from kizuna.schema.cases import service, workflow
+from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge, CaseStaff
 from kizuna.schema.people.types import Person
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
@@ -23,18 +24,27 @@ from kizuna.schema.tenants.types import Municipality, Organization
 from kizuna.tenants.registry import by_code
 
 
-def to_case(scope: Scope, row: asyncpg.Record) -> Case:
+def to_case(scope: Scope, row: asyncpg.Record, *, today: dt.date | None = None) -> Case:
     """A case from one row of the page statement: plain data, no per-field resolver. The
-    case and its person become part of the answer here, so their reads are audited here."""
+    case and its person become part of the answer here, so their reads are audited here.
+
+    The category is the one the case holds today: a young carer who turned 18 is a young
+    adult carer from that day on, before `kizuna cases come-of-age` writes it down."""
     audit.record_reads(scope, "case", (row["id"],))
     audit.record_reads(scope, "person", (row["person_id"],))
     org_id = row["org_id"]
+    worker, coordinator = row["assigned_worker_name"], row["coordinator_name"]
     return Case(
         id=strawberry.ID(encode_global_id("Case", row["id"])),
+        key=row["id"],
         municipality=tenant_municipality(row["municipality_code"]),
         stage=CaseStage(row["stage"]),
-        category=CarerCategory(row["category"]),
+        category=category_of(row, today or workflow.today()),
         opened_at=row["opened_at"],
+        closed_at=row["closed_at"],
+        risk_level=RiskLevel(row["risk_level"]),
+        assigned_worker=None if worker is None else CaseStaff(display_name=worker),
+        coordinator=None if coordinator is None else CaseStaff(display_name=coordinator),
         person=Person(
             id=strawberry.ID(encode_global_id("Person", row["person_id"])),
             family_name=row["family_name"],
@@ -42,6 +52,14 @@ def to_case(scope: Scope, row: asyncpg.Record) -> Case:
         ),
         lead_organization=None if org_id is None else Organization.of(org_id, row["org_name"], row["org_kind"]),
     )
+
+
+def category_of(row: asyncpg.Record, today: dt.date) -> CarerCategory:
+    """The category the case holds today; a closed case keeps the one it closed with."""
+    stored = CarerCategory(row["category"])
+    if row["stage"] == CaseStage.CLOSED.value:
+        return stored
+    return workflow.category_at(stored, row["birth_date"], today)
 
 
 @lru_cache(maxsize=128)
@@ -70,11 +88,14 @@ class CaseQueries:
         keyset = decode_cursor(after)
         case_filter = service.CaseFilter(stage=stage, category=category)
         rows = await service.case_page(scope.tx, case_filter, first=size, after=keyset)
+        today = workflow.today()
         total = await service.case_count(scope.tx, case_filter) if "totalCount" in selected_names(info) else None
         page = rows[:size]
         positions = [Keyset(r["opened_at"], r["id"]) for r in page]
         return CaseConnection(
-            edges=[CaseEdge(node=to_case(scope, r), position=p) for r, p in zip(page, positions, strict=True)],
+            edges=[
+                CaseEdge(node=to_case(scope, r, today=today), position=p) for r, p in zip(page, positions, strict=True)
+            ],
             page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
             total_count=total,
         )

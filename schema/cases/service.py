@@ -3,6 +3,7 @@ opening one, and moving it along the workflow (`schema/cases/workflow.py`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,7 +15,7 @@ from kizuna.platform.database import TenantTransaction
 from kizuna.platform.i18n import Message
 from kizuna.platform.ids import uuid7
 from kizuna.platform.scope import Scope
-from kizuna.platform.vocabulary import ApprovalSubject, CarerCategory, CaseEventKind, CaseStage, RiskLevel
+from kizuna.platform.vocabulary import AppRole, ApprovalSubject, CarerCategory, CaseEventKind, CaseStage, RiskLevel
 from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
@@ -23,6 +24,7 @@ from kizuna.schema.writes import check_text
 
 OPEN_ACTION = "case.open"
 MOVE_ACTION = "case.move"
+ASSIGN_ACTION = "case.assign"
 MAX_REASON_LENGTH = 1000
 
 
@@ -33,8 +35,9 @@ class CaseFilter:
 
 
 _COLUMNS = """
-SELECT c.municipality_code, c.id, c.stage, c.category, c.opened_at,
-       p.id AS person_id, p.family_name, p.given_name,
+SELECT c.municipality_code, c.id, c.stage, c.category, c.opened_at, c.closed_at, c.risk_level,
+       c.assigned_worker_name, c.coordinator_name,
+       p.id AS person_id, p.family_name, p.given_name, p.birth_date,
        o.id AS org_id, o.name AS org_name, o.kind AS org_kind
 FROM kizuna.carer_case c
 JOIN kizuna.person p ON p.municipality_code = c.municipality_code AND p.id = c.person_id
@@ -42,19 +45,39 @@ LEFT JOIN kizuna.organisation o ON o.id = c.lead_organisation_id
 WHERE c.municipality_code = $1"""
 
 
-def _conditions(by_stage: bool, by_category: bool, first_param: int) -> tuple[str, int]:
+# The category a case holds today (`workflow.category_at`): a young carer's open case is a
+# young adult carer's once its person was born on or before the bound date (`adult_born_by`).
+_CATEGORY = {
+    CarerCategory.YOUNG_CARER: " AND c.category = 'young_carer' AND (c.stage = 'closed' OR p.birth_date > ${n})",
+    CarerCategory.YOUNG_ADULT_CARER: (
+        " AND (c.category = 'young_adult_carer'"
+        " OR (c.category = 'young_carer' AND c.stage <> 'closed' AND p.birth_date <= ${n}))"
+    ),
+}
+
+
+def _conditions(by_stage: bool, by_category: CarerCategory | None, first_param: int) -> tuple[str, int]:
     sql, n = "", first_param
     if by_stage:
         sql += f" AND c.stage = ${n}::kizuna.case_stage"
         n += 1
-    if by_category:
-        sql += f" AND c.category = ${n}::kizuna.carer_category"
+    if by_category is not None:
+        sql += _CATEGORY.get(by_category, " AND c.category = ${n}::kizuna.carer_category").format(n=n)
         n += 1
     return sql, n
 
 
+def adult_born_by(today: dt.date) -> dt.date:
+    """Whoever was born on or before this day is 18 or older `today` (workflow.age)."""
+    year = today.year - workflow.ADULT_AGE
+    try:
+        return today.replace(year=year)
+    except ValueError:  # 29 February in a common year: nobody was born that day
+        return dt.date(year, 2, 28)
+
+
 @lru_cache(maxsize=64)
-def page_sql(limit: int, by_stage: bool, by_category: bool, after: bool) -> str:
+def page_sql(limit: int, by_stage: bool, by_category: CarerCategory | None, after: bool) -> str:
     """The page statement. `limit` is a validated int written as a literal: a bound LIMIT
     makes PostgreSQL plan the statement again on every call."""
     conditions, n = _conditions(by_stage, by_category, 2)
@@ -63,21 +86,31 @@ def page_sql(limit: int, by_stage: bool, by_category: bool, after: bool) -> str:
     return f"{_COLUMNS}{conditions}\nORDER BY c.opened_at DESC, c.id DESC\nLIMIT {int(limit)}"
 
 
-@lru_cache(maxsize=8)
-def count_sql(by_stage: bool, by_category: bool) -> str:
+@lru_cache(maxsize=16)
+def count_sql(by_stage: bool, by_category: CarerCategory | None) -> str:
     conditions, _ = _conditions(by_stage, by_category, 2)
-    return f"SELECT count(*) FROM kizuna.carer_case c WHERE c.municipality_code = $1{conditions}"
+    person = (
+        " JOIN kizuna.person p ON p.municipality_code = c.municipality_code AND p.id = c.person_id"
+        if by_category in _CATEGORY
+        else ""
+    )
+    return f"SELECT count(*) FROM kizuna.carer_case c{person} WHERE c.municipality_code = $1{conditions}"
 
 
-def _filter_args(case_filter: CaseFilter) -> list[str]:
-    return [value.value for value in (case_filter.stage, case_filter.category) if value is not None]
+def _filter_args(case_filter: CaseFilter) -> list[object]:
+    args: list[object] = [] if case_filter.stage is None else [case_filter.stage.value]
+    if case_filter.category in _CATEGORY:
+        args.append(adult_born_by(workflow.today()))
+    elif case_filter.category is not None:
+        args.append(case_filter.category.value)
+    return args
 
 
 async def case_page(
     tx: TenantTransaction, case_filter: CaseFilter, *, first: int, after: Keyset | None
 ) -> list[asyncpg.Record]:
     """Up to `first + 1` rows (the extra one tells whether a next page exists)."""
-    sql = page_sql(first + 1, case_filter.stage is not None, case_filter.category is not None, after is not None)
+    sql = page_sql(first + 1, case_filter.stage is not None, case_filter.category, after is not None)
     args: list[object] = list(_filter_args(case_filter))
     if after is not None:
         args += [after.at, after.id]
@@ -85,7 +118,7 @@ async def case_page(
 
 
 async def case_count(tx: TenantTransaction, case_filter: CaseFilter) -> int:
-    sql = count_sql(case_filter.stage is not None, case_filter.category is not None)
+    sql = count_sql(case_filter.stage is not None, case_filter.category)
     count: int = await tx.fetchval(sql, *_filter_args(case_filter))
     return count
 
@@ -104,14 +137,32 @@ CASE_STATE_LOCKED = f"{CASE_STATE} FOR UPDATE"
 INSERT_CASE = """
 INSERT INTO kizuna.carer_case
     (municipality_code, id, person_id, household_id, category, stage, lead_organisation_id,
-     assigned_worker, risk_level, opened_at)
-VALUES ($1, $2, $3, $4, $5::kizuna.carer_category, 'intake', $6, $7, $8::kizuna.risk_level, now())
+     assigned_worker, assigned_worker_name, risk_level, opened_at)
+VALUES ($1, $2, $3, $4, $5::kizuna.carer_category, 'intake', $6, $7, $8, $9::kizuna.risk_level, now())
 """
 INSERT_EVENT = """
 INSERT INTO kizuna.case_event
-    (municipality_code, id, case_id, kind, from_stage, to_stage, actor, reason, occurred_at)
-VALUES ($1, $2, $3, $4::kizuna.case_event_kind, $5::kizuna.case_stage, $6::kizuna.case_stage, $7, $8, now())
+    (municipality_code, id, case_id, kind, from_stage, to_stage, actor, actor_name, reason, occurred_at)
+VALUES ($1, $2, $3, $4::kizuna.case_event_kind, $5::kizuna.case_stage, $6::kizuna.case_stage, $7, $8, $9, now())
 """
+
+
+async def write_case_event(
+    scope: Scope,
+    case_id: uuid.UUID,
+    kind: CaseEventKind,
+    *,
+    reason: str | None,
+    moved: tuple[CaseStage | None, CaseStage] | None = None,
+) -> None:
+    """Append an event to the case's history in the scope's transaction: who (the caller,
+    by id and by the name colleagues know them by), when (now), why; `moved` names the
+    stages of a transition (no source: the case opened)."""
+    source, target = (None, None) if moved is None else (moved[0] and moved[0].value, moved[1].value)
+    caller = scope.caller
+    await scope.tx.execute(
+        INSERT_EVENT, uuid7(), case_id, kind.value, source, target, str(caller.user_id), caller.display_name, reason
+    )
 
 
 async def access_person(scope: Scope, person_id: uuid.UUID, *, field: str) -> asyncpg.Record:
@@ -152,19 +203,20 @@ async def do_open_case(
         category.value,
         caller.organisation_id,
         str(caller.user_id),
+        caller.display_name,
         risk.value,
     )
-    await scope.tx.execute(
-        INSERT_EVENT,
-        uuid7(),
-        case_id,
-        CaseEventKind.OPENED.value,
-        None,
-        CaseStage.INTAKE.value,
-        str(caller.user_id),
-        reason,
+    await write_case_event(scope, case_id, CaseEventKind.OPENED, reason=reason, moved=(None, workflow.INITIAL_STAGE))
+    fields = (
+        "person_id",
+        "household_id",
+        "category",
+        "stage",
+        "lead_organisation_id",
+        "assigned_worker",
+        "assigned_worker_name",
+        "risk_level",
     )
-    fields = ("person_id", "household_id", "category", "stage", "lead_organisation_id", "assigned_worker", "risk_level")
     await audit.record(scope, action=OPEN_ACTION, entity="case", entity_id=case_id, fields=fields)
     return case_id
 
@@ -229,14 +281,91 @@ async def do_move_case_stage(scope: Scope, case_id: uuid.UUID, to_stage: CaseSta
         await scope.tx.execute(CLOSE, case_id)
     else:
         await scope.tx.execute(MOVE, case_id, to_stage.value)
-    await scope.tx.execute(
-        INSERT_EVENT,
-        uuid7(),
-        case_id,
-        edge.event.value,
-        source.value,
-        to_stage.value,
-        str(scope.caller.user_id),
-        reason,
-    )
+    await write_case_event(scope, case_id, edge.event, reason=reason, moved=(source, to_stage))
     await audit.record(scope, action=MOVE_ACTION, entity="case", entity_id=case_id, fields=("stage", "closed_at"))
+
+
+# --- assigning a case (a supervisor's) ---------------------------------------------
+
+WORKER_ROLES = frozenset({AppRole.CASEWORKER, AppRole.COORDINATOR, AppRole.SUPERVISOR})
+ACTIVE_MEMBERSHIP = """
+SELECT user_id, display_name, role FROM kizuna.membership
+WHERE municipality_code = $1 AND id = $2 AND revoked_at IS NULL
+"""
+ORGANISATION = "SELECT municipality_code FROM kizuna.organisation WHERE id = $1"
+# Each column keeps its value unless a new one is given (NULL: unchanged).
+ASSIGN = """
+UPDATE kizuna.carer_case SET
+    assigned_worker = coalesce($3, assigned_worker), assigned_worker_name = coalesce($4, assigned_worker_name),
+    coordinator = coalesce($5, coordinator), coordinator_name = coalesce($6, coordinator_name),
+    lead_organisation_id = coalesce($7, lead_organisation_id)
+WHERE municipality_code = $1 AND id = $2
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Who is to work a case: memberships of the tenant and an organisation serving it;
+    None leaves that part as it is."""
+
+    worker_membership_id: uuid.UUID | None = None
+    coordinator_membership_id: uuid.UUID | None = None
+    lead_organisation_id: uuid.UUID | None = None
+
+
+async def _member(
+    scope: Scope, membership_id: uuid.UUID | None, roles: frozenset[AppRole], *, field: str, message: Message
+) -> asyncpg.Record | None:
+    """The active membership `membership_id` of the tenant in one of `roles`; a revoked
+    one, another role's, another tenant's and an unknown one are refused alike."""
+    if membership_id is None:
+        return None
+    row = await scope.tx.fetchrow(ACTIVE_MEMBERSHIP, membership_id)
+    if row is None or AppRole(row["role"]) not in roles:
+        raise Refused(UserErrorCode.BAD_USER_INPUT, field, message)
+    return row
+
+
+async def do_assign_case(scope: Scope, case_id: uuid.UUID, assignment: Assignment, reason: str | None) -> None:
+    """Assign a case's worker, coordinator and lead organisation (a supervisor's), with an
+    `assigned` event in its history and an audit event naming the changed columns."""
+    if not may(scope.role, Operation.ASSIGN_CASE):
+        raise Refused(UserErrorCode.FORBIDDEN, None, Message.ONLY_SUPERVISOR_ASSIGNS)
+    a = assignment
+    if a.worker_membership_id is None and a.coordinator_membership_id is None and a.lead_organisation_id is None:
+        raise Refused(UserErrorCode.BAD_USER_INPUT, None, Message.ASSIGN_SOMETHING)
+    if reason is not None:
+        check_text(reason, field="reason", message=Message.REASON_LENGTH, most=MAX_REASON_LENGTH)
+    await access_case(scope, case_id, field="id", lock=True)
+    worker = await _member(
+        scope, a.worker_membership_id, WORKER_ROLES, field="workerMembershipId", message=Message.NOT_A_WORKER
+    )
+    coordinator = await _member(
+        scope,
+        a.coordinator_membership_id,
+        frozenset({AppRole.COORDINATOR}),
+        field="coordinatorMembershipId",
+        message=Message.NOT_A_COORDINATOR,
+    )
+    if a.lead_organisation_id is not None:
+        found = await scope.tx.fetch_global(ORGANISATION, a.lead_organisation_id)
+        if not found:
+            raise Refused(UserErrorCode.NOT_FOUND, "leadOrganizationId", Message.NO_SUCH_ORGANISATION)
+        if found[0]["municipality_code"] != scope.municipality_code:
+            raise Refused(UserErrorCode.BAD_USER_INPUT, "leadOrganizationId", Message.ORGANISATION_ELSEWHERE)
+    await scope.tx.execute(
+        ASSIGN,
+        case_id,
+        None if worker is None else str(worker["user_id"]),
+        None if worker is None else worker["display_name"],
+        None if coordinator is None else str(coordinator["user_id"]),
+        None if coordinator is None else coordinator["display_name"],
+        a.lead_organisation_id,
+    )
+    await write_case_event(scope, case_id, CaseEventKind.ASSIGNED, reason=reason)
+    fields = [
+        *(("assigned_worker", "assigned_worker_name") if worker else ()),
+        *(("coordinator", "coordinator_name") if coordinator else ()),
+        *(("lead_organisation_id",) if a.lead_organisation_id else ()),
+    ]
+    await audit.record(scope, action=ASSIGN_ACTION, entity="case", entity_id=case_id, fields=tuple(fields))

@@ -3,23 +3,67 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
-from kizuna.schema.enums import CarerCategory, CaseStage
+from kizuna.platform.scope import Scope
+from kizuna.schema.cases import history
+from kizuna.schema.enums import CarerCategory, CaseEventKind, CaseStage, RiskLevel
+from kizuna.schema.payloads import UserError
 from kizuna.schema.people.types import Person
 from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.tenants.types import Municipality, Organization
+from kizuna.schema.writes import Payload
+
+
+@strawberry.type(description="ケースの担当者（担当になったときの表示名）")
+class CaseStaff:
+    display_name: str = strawberry.field(description="表示名")
+
+
+@strawberry.type(description="ケースの経過の1件（追記のみ。誰が・いつ・なぜ）")
+class CaseEvent:
+    kind: CaseEventKind
+    from_stage: CaseStage | None = strawberry.field(description="移動前の段階（段階の移動のとき）")
+    to_stage: CaseStage | None = strawberry.field(description="移動後の段階（開始・段階の移動・再開のとき）")
+    actor_name: str | None = strawberry.field(description="記録した人（そのときの表示名。自動の記録は null）")
+    reason: str | None = strawberry.field(description="理由・経緯")
+    occurred_at: dt.datetime
 
 
 @strawberry.type(description="ケース")
 class Case(Node):
+    key: strawberry.Private[uuid.UUID]
     municipality: Municipality
     stage: CaseStage
-    category: CarerCategory
+    category: CarerCategory = strawberry.field(
+        description="ケアラー区分（ヤングケアラーは18歳の誕生日から若者ケアラー。同じケースのまま）"
+    )
     opened_at: dt.datetime
+    closed_at: dt.datetime | None
+    risk_level: RiskLevel
     person: Person
     lead_organization: Organization | None
+    assigned_worker: CaseStaff | None = strawberry.field(description="担当者")
+    coordinator: CaseStaff | None = strawberry.field(description="コーディネーター")
+
+    @strawberry.field(description="ケースの経過（開始・段階の移動・承認・担当・区分の変更、古い順）")
+    async def history(self, info: Info[Scope, Any]) -> list[CaseEvent]:
+        rows = await info.context.once(history.loader).load(self.key)
+        return [
+            CaseEvent(
+                kind=CaseEventKind(row["kind"]),
+                from_stage=None if row["from_stage"] is None else CaseStage(row["from_stage"]),
+                to_stage=None if row["to_stage"] is None else CaseStage(row["to_stage"]),
+                actor_name=row["actor_name"],
+                reason=row["reason"],
+                occurred_at=row["occurred_at"],
+            )
+            for row in rows
+        ]
 
 
 @strawberry.type
@@ -44,3 +88,25 @@ class CaseConnection:
     @strawberry.field
     def nodes(self) -> list[Case]:
         return [edge.node for edge in self.edges]
+
+
+@strawberry.input(description="ケースの担当を決める（スーパーバイザー）。指定しなかったものは変わらない")
+class AssignCaseInput:
+    id: strawberry.ID = strawberry.field(description="ケースのグローバルID")
+    worker_membership_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="担当者の所属（Membership）のグローバルID（ケースワーカー・コーディネーター・スーパーバイザー）",
+    )
+    coordinator_membership_id: strawberry.ID | None = strawberry.field(
+        default=None, description="コーディネーターの所属（Membership）のグローバルID"
+    )
+    lead_organization_id: strawberry.ID | None = strawberry.field(
+        default=None, description="主担当機関のグローバルID（この団体の機関）"
+    )
+    reason: str | None = strawberry.field(default=None, description="理由・経緯（1〜1000文字）")
+
+
+@strawberry.type
+class AssignCasePayload(Payload):
+    case: Case | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -21,6 +21,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from kizuna.platform.i18n import Message
 from kizuna.platform.vocabulary import ApprovalSubject, CarerCategory, CaseEventKind, CaseStage
@@ -122,6 +123,8 @@ def check_transition(
 
 # --- the carer category: no gap at 18 (seed 003) -------------------------------------
 
+JAPAN: Final = ZoneInfo("Asia/Tokyo")
+"""Birthdays, and so categories, change at midnight in Japan, whatever the server's zone."""
 ADULT_AGE: Final = 18
 """A young carer (ヤングケアラー) is under 18; from that birthday a young adult carer."""
 
@@ -139,3 +142,16 @@ def category_at(category: CarerCategory, birth_date: dt.date, on_date: dt.date) 
     if category is CarerCategory.YOUNG_CARER and age(birth_date, on_date) >= ADULT_AGE:
         return CarerCategory.YOUNG_ADULT_CARER
     return category
+
+
+def today() -> dt.date:
+    """The date in Japan now."""
+    return dt.datetime.now(JAPAN).date()
+
+
+def eighteenth_birthday(birth_date: dt.date) -> dt.date:
+    """The day a young carer becomes a young adult carer (a 29 February birthday: 1 March)."""
+    try:
+        return birth_date.replace(year=birth_date.year + ADULT_AGE)
+    except ValueError:
+        return dt.date(birth_date.year + ADULT_AGE, 3, 1)

@@ -32,7 +32,7 @@ async def test_the_sign_in_read_finds_the_users_memberships(citus_cluster: Clust
     finally:
         await database.close()
     assert found.user_id == me.user_id
-    assert found.memberships == [(SAITAMA_CITY, "caseworker", me.organisation_id)]
+    assert found.memberships == [(SAITAMA_CITY, "caseworker", me.organisation_id, me.display_name)]
 
 
 @pytest.mark.parametrize(
