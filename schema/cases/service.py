@@ -86,15 +86,17 @@ def page_sql(limit: int, by_stage: bool, by_category: CarerCategory | None, afte
     return f"{_COLUMNS}{conditions}\nORDER BY c.opened_at DESC, c.id DESC\nLIMIT {int(limit)}"
 
 
+_COUNT = "SELECT count(*) FROM kizuna.carer_case c WHERE c.municipality_code = $1"
+# A category filter reads the person's birth date (a young carer's case at 18).
+_COUNT_WITH_PERSON = """SELECT count(*) FROM kizuna.carer_case c
+JOIN kizuna.person p ON p.municipality_code = c.municipality_code AND p.id = c.person_id
+WHERE c.municipality_code = $1"""
+
+
 @lru_cache(maxsize=16)
 def count_sql(by_stage: bool, by_category: CarerCategory | None) -> str:
     conditions, _ = _conditions(by_stage, by_category, 2)
-    person = (
-        " JOIN kizuna.person p ON p.municipality_code = c.municipality_code AND p.id = c.person_id"
-        if by_category in _CATEGORY
-        else ""
-    )
-    return f"SELECT count(*) FROM kizuna.carer_case c{person} WHERE c.municipality_code = $1{conditions}"
+    return f"{_COUNT_WITH_PERSON if by_category in _CATEGORY else _COUNT}{conditions}"
 
 
 def _filter_args(case_filter: CaseFilter) -> list[object]:
