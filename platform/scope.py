@@ -30,7 +30,7 @@ class Scope:
     __slots__ = (
         "_after_commit",
         "_before_commit",
-        "_made",
+        "_per_request",
         "_provided",
         "caller",
         "language",
@@ -55,12 +55,12 @@ class Scope:
         self.language = language
         """The language the caller reads (`Accept-Language`), for user errors."""
         self._provided: Mapping[type, object] = provided or {}
+        self._per_request: dict[Callable[[Scope], object], object] = {}
         self._after_commit: list[Callable[[], None]] = []
         self._before_commit: list[Callable[[], Awaitable[None]]] = []
         self.rolled_back = False
         self.reads: dict[str, set[uuid.UUID]] = {}
         """The objects of each entity this request read, for the audit log (`audit.record_reads`)."""
-        self._made: dict[Callable[[Scope], object], object] = {}
 
     @property
     def municipality_code(self) -> str:
@@ -77,14 +77,13 @@ class Scope:
         except KeyError:
             raise LookupError(f"the application provides no {kind.__name__}") from None
 
-    def once(self, make: Callable[[Scope], T]) -> T:
-        """This request's own `make(self)`, made on first use and kept for the request: a
-        loader that fetches what a page's rows ask for in one statement for all of them."""
-        try:
-            return cast("T", self._made[make])
-        except KeyError:
-            made = self._made[make] = make(self)
-            return made
+    def per_request(self, make: Callable[[Scope], T]) -> T:
+        """This request's one `make(scope)`, made on first use and kept until the request
+        ends: a loader that gathers what the answer's objects ask for (the history of each
+        case of a page) into one statement."""
+        if make not in self._per_request:
+            self._per_request[make] = make(self)
+        return cast("T", self._per_request[make])
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run `hook` once the transaction has committed; never if it rolls back. For what

@@ -152,7 +152,7 @@ async def test_workers_may_not_assign_in_graphql_or_in_sql(
 def test_who_may_be_assigned(graphql: Callable[..., Any], open_case: str) -> None:
     staff = memberships(graphql, SAITAMA_CITY)
     theirs = memberships(graphql, KAWAGOE)
-    cases = (
+    attempts: tuple[tuple[dict[str, str], str | None, str], ...] = (
         ({"workerMembershipId": staff["SCHOOL_STAFF"]["id"]}, "workerMembershipId", "BAD_USER_INPUT"),
         ({"coordinatorMembershipId": staff["CASEWORKER"]["id"]}, "coordinatorMembershipId", "BAD_USER_INPUT"),
         ({"workerMembershipId": theirs["CASEWORKER"]["id"]}, "workerMembershipId", "BAD_USER_INPUT"),
@@ -163,7 +163,7 @@ def test_who_may_be_assigned(graphql: Callable[..., Any], open_case: str) -> Non
         ({}, None, "BAD_USER_INPUT"),
         ({"workerMembershipId": staff["CASEWORKER"]["id"], "reason": " "}, "reason", "BAD_USER_INPUT"),
     )
-    for variables, field, code in cases:
+    for variables, field, code in attempts:
         answer = payload(graphql(ASSIGN, AppRole.SUPERVISOR, SAITAMA_CITY, {"input": {"id": open_case} | variables}))
         assert answer["case"] is None, variables
         assert [(e["field"], e["code"]) for e in answer["userErrors"]] == [(field, code)], variables

@@ -52,7 +52,7 @@ class Case(Node):
 
     @strawberry.field(description="ケースの経過（開始・段階の移動・承認・担当・区分の変更、古い順）")
     async def history(self, info: Info[Scope, Any]) -> list[CaseEvent]:
-        rows = await info.context.once(history.loader).load(self.key)
+        rows = await info.context.per_request(history.loader).load(self.key)
         return [
             CaseEvent(
                 kind=CaseEventKind(row["kind"]),
