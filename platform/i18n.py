@@ -255,6 +255,40 @@ class Message(enum.Enum):
         "同じ週（月曜〜日曜）には、すでに訪問があります。訪問は週1回までです。",
         "This week (Monday to Sunday) already has a visit; at most one visit a week.",
     )
+    DATE_BEFORE_PREVIOUS_STEP = Text(
+        "日付は前の手続きの日（{previous}）以降にしてください。",
+        "The date must not be before the previous step's ({previous}).",
+    )
+    VISIT_TASKS_REQUIRED = Text("訪問で行った支援を1つ以上選んでください。", "Name at least one task of the visit.")
+    VISIT_TASK_OUTSIDE_SERVICE = Text(
+        "ヘルパー派遣で提供するのは家事・育児支援（家事、きょうだいの世話、見守り）です。",
+        "The helper service provides housework and childcare only (housework, sibling care, watching over).",
+    )
+    DISPATCH_ALREADY_OPEN = Text(
+        "このケースには終了していないヘルパー派遣があります。",
+        "This case already has a helper dispatch that has not ended.",
+    )
+    DISPATCH_FOR_CLOSED_CASE = Text(
+        "終結したケースにはヘルパー派遣を申請できません。", "A closed case takes no helper dispatch application."
+    )
+    PROVIDER_REQUIRED = Text(
+        "派遣を決定するには、派遣事業者を指定してください。", "Name the home-help provider before the decision."
+    )
+    NOT_A_PROVIDER = Text(
+        "指定された組織はホームヘルプ事業者ではありません。", "The organisation is not a home-help provider."
+    )
+    NO_SUCH_DISPATCH = Text("指定されたヘルパー派遣が見つかりません。", "No such helper dispatch.")
+    MAY_NOT_DISPATCH = Text("この役割ではヘルパー派遣を扱えません。", "Your role may not work helper dispatches.")
+    PLAN_TEXT_LENGTH = Text(
+        "派遣計画は1〜{max}文字で入力してください。", "The dispatch plan must be 1 to {max} characters."
+    )
+    VISIT_TEXT_LENGTH = Text(
+        "訪問の記録は1〜{max}文字で入力してください。", "A visit's notes must be 1 to {max} characters."
+    )
+    DISPATCH_KEY_REUSED = Text(
+        "この冪等キーは、別の申請や訪問の記録ですでに使われています。",
+        "This idempotency key was used for another application or visit.",
+    )
 
     # Referrals
     NO_SUCH_REFERRAL = Text("指定された気づき・相談が見つかりません。", "No such referral.")

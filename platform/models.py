@@ -521,7 +521,8 @@ class Referral(TenantTable):
 
 
 class HelperDispatch(TenantTable):
-    """子育て世帯ヘルパー派遣: 6 months from the decision, extendable."""
+    """子育て世帯ヘルパー派遣: 6 months from the start of the service, extendable
+    (schema/cases/dispatch_rules.py); a status past a step holds that step's record."""
 
     __tablename__ = "helper_dispatch"
     tenant_refs = {"case_id": "carer_case"}
@@ -533,7 +534,26 @@ class HelperDispatch(TenantTable):
             name="period_at_most_six_months",
         ),
         CheckConstraint("extended_until IS NULL OR extended_until > period_end", name="extension_after_period"),
+        CheckConstraint("status IN ('applied', 'ended') OR survey_visit_on IS NOT NULL", name="surveyed_with_date"),
+        CheckConstraint("status IN ('applied', 'surveyed', 'ended') OR plan IS NOT NULL", name="planned_with_plan"),
+        CheckConstraint(
+            "status IN ('applied', 'surveyed', 'planned', 'ended')"
+            " OR (decided_on IS NOT NULL AND period_start IS NOT NULL AND period_end IS NOT NULL)",
+            name="decided_with_period",
+        ),
+        CheckConstraint("decided_on IS NULL OR decided_on >= survey_visit_on", name="decision_after_survey"),
+        CheckConstraint("period_start IS NULL OR period_start >= decided_on", name="period_from_decision"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
         Index(None, "municipality_code", "case_id"),
+        # At most one dispatch of a case that has not ended (Case.openDispatch).
+        Index(
+            "uq_helper_dispatch_open_per_case",
+            "municipality_code",
+            "case_id",
+            unique=True,
+            postgresql_where=text("status <> 'ended'"),
+        ),
+        UniqueConstraint("municipality_code", "idempotency_key"),
     )
 
     case_id: Mapped[uuid.UUID]
@@ -546,6 +566,7 @@ class HelperDispatch(TenantTable):
     period_start: Mapped[dt.date | None]
     period_end: Mapped[dt.date | None]
     extended_until: Mapped[dt.date | None]
+    idempotency_key: Mapped[str | None]
 
 
 class HelperVisit(TenantTable):
@@ -562,13 +583,26 @@ class HelperVisit(TenantTable):
             text("date_trunc('week', visited_on::timestamp)"),
             unique=True,
         ),
+        # What seed 002's service provides: 家事・育児支援.
+        CheckConstraint(
+            "tasks <@ '{housework,sibling_care,watching_over}'::kizuna.care_task[]", name="tasks_of_the_service"
+        ),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
+        UniqueConstraint("municipality_code", "idempotency_key"),
     )
 
     dispatch_id: Mapped[uuid.UUID]
     visited_on: Mapped[dt.date]
     minutes: Mapped[int] = mapped_column(SmallInteger)
-    activities: Mapped[str]
+    tasks: Mapped[list[v.CareTask]] = mapped_column(
+        ARRAY(pg_enum(v.CareTask, "care_task")), server_default=text("'{}'")
+    )
+    """What the helper did (empty only for visits recorded before migration 0019)."""
+    activities: Mapped[str | None]
+    """What was done, in words."""
     observations: Mapped[str | None]
+    """What the helper noticed: changes in the household, what the family asked about."""
+    idempotency_key: Mapped[str | None]
 
 
 class Consent(TenantTable):

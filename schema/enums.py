@@ -19,6 +19,7 @@ from kizuna.platform.vocabulary import (
     CareTask,
     CaseEventKind,
     CaseStage,
+    DispatchStatus,
     OrganisationKind,
     ReferralSource,
     ReferralStatus,
@@ -37,6 +38,7 @@ __all__ = [
     "CarerCategory",
     "CaseEventKind",
     "CaseStage",
+    "DispatchStatus",
     "MunicipalityKind",
     "OrganisationKind",
     "ReferralSource",
@@ -75,3 +77,4 @@ graphql_enum(ApprovalStatus, "承認の状況")
 graphql_enum(CaredForCondition, "ケアを受ける人の状態")
 graphql_enum(CaseEventKind, "ケースの経過の種類")
 graphql_enum(RiskLevel, "リスクの程度")
+graphql_enum(DispatchStatus, "ヘルパー派遣の状況（申請 → 同行調査 → 派遣計画 → 決定通知 → 派遣 ⇄ モニタリング → 終了）")

@@ -53,6 +53,18 @@ class Operation(enum.StrEnum):
     GRANT_MEMBERSHIP = "grantMembership"
     REVOKE_MEMBERSHIP = "revokeMembership"
     AUDIT_EVENTS = "auditEvents"
+    NODE_HELPER_DISPATCH = "node(HelperDispatch)"
+    NODE_HELPER_VISIT = "node(HelperVisit)"
+    HELPER_VISITS = "helperVisits"
+    APPLY_FOR_DISPATCH = "applyForDispatch"
+    RECORD_DISPATCH_SURVEY = "recordDispatchSurvey"
+    PLAN_DISPATCH = "planDispatch"
+    DECIDE_DISPATCH = "decideDispatch"
+    EXTEND_DISPATCH = "extendDispatch"
+    RECORD_HELPER_VISIT = "recordHelperVisit"
+    MOVE_DISPATCH_TO_MONITORING = "moveDispatchToMonitoring"
+    RESUME_DISPATCH = "resumeDispatch"
+    END_DISPATCH = "endDispatch"
 
 
 R = AppRole
@@ -96,6 +108,19 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.REVOKE_MEMBERSHIP: _MANAGERS,
         # Only supervisors are granted SELECT on the log.
         Operation.AUDIT_EVENTS: frozenset({R.SUPERVISOR}),
+        # Also a case's `dispatches` and `openDispatch`. Agencies read none (no grant).
+        Operation.NODE_HELPER_DISPATCH: _CASE_READERS,
+        Operation.NODE_HELPER_VISIT: _CASE_READERS,
+        Operation.HELPER_VISITS: _CASE_READERS,
+        Operation.APPLY_FOR_DISPATCH: _STAFF,
+        Operation.RECORD_DISPATCH_SURVEY: _STAFF,
+        Operation.PLAN_DISPATCH: _STAFF,
+        Operation.DECIDE_DISPATCH: _STAFF,
+        Operation.EXTEND_DISPATCH: _STAFF,
+        Operation.RECORD_HELPER_VISIT: _STAFF,
+        Operation.MOVE_DISPATCH_TO_MONITORING: _STAFF,
+        Operation.RESUME_DISPATCH: _STAFF,
+        Operation.END_DISPATCH: _STAFF,
     }
 )
 DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
@@ -128,6 +153,18 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.GRANT_MEMBERSHIP: "grant a membership (a supervisor: the working roles only)",
         Operation.REVOKE_MEMBERSHIP: "revoke a membership (never one's own)",
         Operation.AUDIT_EVENTS: "read the tenant's audit log",
+        Operation.NODE_HELPER_DISPATCH: "read a helper dispatch (also a case's dispatches and open dispatch)",
+        Operation.NODE_HELPER_VISIT: "read a helper visit by id",
+        Operation.HELPER_VISITS: "list the helper visits of a period (a month at most)",
+        Operation.APPLY_FOR_DISPATCH: "record a household's application for a helper dispatch",
+        Operation.RECORD_DISPATCH_SURVEY: "record the joint survey visit",
+        Operation.PLAN_DISPATCH: "write the dispatch plan",
+        Operation.DECIDE_DISPATCH: "decide the dispatch and its period (6 months at most)",
+        Operation.EXTEND_DISPATCH: "extend a dispatch's period (6 months at most at a time)",
+        Operation.RECORD_HELPER_VISIT: "record a helper visit (120 minutes, one an ISO week, in the period)",
+        Operation.MOVE_DISPATCH_TO_MONITORING: "move a dispatch to monitoring",
+        Operation.RESUME_DISPATCH: "continue a dispatch's service after monitoring",
+        Operation.END_DISPATCH: "end a dispatch (or withdraw its application)",
     }
 )
 

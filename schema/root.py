@@ -10,6 +10,8 @@ from kizuna.schema.approvals.queries import ApprovalQueries
 from kizuna.schema.audit.queries import AuditQueries
 from kizuna.schema.cases.mutations import CaseMutations
 from kizuna.schema.cases.queries import CaseQueries
+from kizuna.schema.dispatches.mutations import DispatchMutations
+from kizuna.schema.dispatches.queries import DispatchQueries
 from kizuna.schema.memberships.mutations import MembershipMutations
 from kizuna.schema.memberships.queries import MembershipQueries
 from kizuna.schema.node import NodeQueries
@@ -35,6 +37,7 @@ class Query(
     ReferralQueries,
     ApprovalQueries,
     PlanQueries,
+    DispatchQueries,
     MembershipQueries,
     AuditQueries,
     NodeQueries,
@@ -44,7 +47,13 @@ class Query(
 
 @strawberry.type
 class Mutation(
-    MembershipMutations, ReferralMutations, CaseMutations, CaseWorkflowMutations, PlanMutations, PersonMutations
+    MembershipMutations,
+    ReferralMutations,
+    CaseMutations,
+    CaseWorkflowMutations,
+    PlanMutations,
+    PersonMutations,
+    DispatchMutations,
 ):
     pass
 

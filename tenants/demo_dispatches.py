@@ -7,12 +7,20 @@ import datetime as dt
 import uuid
 from typing import Any, Final
 
-from kizuna.platform.vocabulary import CaseStage, DispatchStatus, OrganisationKind
+from kizuna.platform.vocabulary import CareTask, CaseStage, DispatchStatus, OrganisationKind
 from kizuna.schema.cases.dispatch_rules import MAX_VISIT_MINUTES, PERIOD_MONTHS, add_months
 from kizuna.tenants.demo_calendar import AS_OF_DATE
 from kizuna.tenants.demo_draft import Draft, Story
 
-VISIT_TASKS: Final = ("調理・配膳", "掃除・洗濯", "買い物", "きょうだいの見守り", "保育園への送迎", "入浴の介助")
+# What a helper does (家事・育児支援, seed 002), in words and as the care task it takes over.
+VISIT_TASKS: Final = (
+    ("調理・配膳", CareTask.HOUSEWORK),
+    ("掃除・洗濯", CareTask.HOUSEWORK),
+    ("買い物", CareTask.HOUSEWORK),
+    ("きょうだいの見守り", CareTask.WATCHING_OVER),
+    ("保育園への送迎", CareTask.SIBLING_CARE),
+    ("きょうだいの入浴", CareTask.SIBLING_CARE),
+)
 VISIT_NOTES: Final = (
     "本人は部活動に参加できている。",
     "母の表情が明るくなってきた。",
@@ -72,7 +80,10 @@ def visits(draft: Draft, dispatch_id: uuid.UUID, first: dt.date, last: dt.date) 
     while monday <= last:
         day = monday + dt.timedelta(days=draft.rng.randint(0, 4))
         if first <= day <= last and draft.rng.random() < 0.85:
-            tasks = "、".join(draft.rng.sample(VISIT_TASKS, draft.rng.randint(1, 3)))
+            done = draft.rng.sample(VISIT_TASKS, draft.rng.randint(1, 3))
+            tasks = [t.value for t in CareTask if t in {task for _, task in done}]
+            activities = "、".join(words for words, _ in done)
             minutes = draft.rng.choice((60, 90, MAX_VISIT_MINUTES))
-            draft.add("helper_visit", draft.new_id(day), dispatch_id, day, minutes, tasks, draft.pick(VISIT_NOTES))
+            notes = draft.pick(VISIT_NOTES)
+            draft.add("helper_visit", draft.new_id(day), dispatch_id, day, minutes, tasks, activities, notes)
         monday += dt.timedelta(days=7)

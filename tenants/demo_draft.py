@@ -63,7 +63,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "id", "case_id", "provider_organisation_id", "status:dispatch_status", "applied_on", "survey_visit_on",
         "plan", "decided_on", "period_start", "period_end", "extended_until",
     ),
-    "helper_visit": ("id", "dispatch_id", "visited_on", "minutes", "activities", "observations"),
+    "helper_visit": ("id", "dispatch_id", "visited_on", "minutes", "tasks:care_task[]", "activities", "observations"),
     "consent": (
         "id", "person_id", "case_id", "given_by:consent_giver", "guardian_name", "purpose",
         "shared_organisation_ids", "shared_organisation_kinds:organisation_kind[]",

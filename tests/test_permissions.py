@@ -59,6 +59,9 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
         Operation.REFERRALS: (page % "referrals", {}),
         Operation.MEMBERSHIPS: (page % "memberships", {}),
         Operation.AUDIT_EVENTS: (page % "auditEvents", {}),
+        Operation.NODE_HELPER_DISPATCH: (by_id % "node(id: $id)", {"id": some("HelperDispatch")}),
+        Operation.NODE_HELPER_VISIT: (by_id % "node(id: $id)", {"id": some("HelperVisit")}),
+        Operation.HELPER_VISITS: ('{ helperVisits(from: "2026-12-07", to: "2026-12-13") { __typename } }', {}),
     }
     if operation in queries:
         return queries[operation]
@@ -109,6 +112,26 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
             "hoursPerWeek": 1,
         },
         Operation.REMOVE_CARE_RELATIONSHIP: {"id": some("CareRelationship")},
+        # Made-up cases and dispatches: an allowed role is told NOT_FOUND, nothing is written.
+        Operation.APPLY_FOR_DISPATCH: {"caseId": some("Case"), "appliedOn": "2026-12-01"},
+        Operation.RECORD_DISPATCH_SURVEY: {"id": some("HelperDispatch"), "surveyedOn": "2026-12-03"},
+        Operation.PLAN_DISPATCH: {"id": some("HelperDispatch"), "plan": "権限の試験"},
+        Operation.DECIDE_DISPATCH: {
+            "id": some("HelperDispatch"),
+            "decidedOn": "2026-12-07",
+            "periodStart": "2026-12-14",
+            "periodEnd": "2027-06-13",
+        },
+        Operation.EXTEND_DISPATCH: {"id": some("HelperDispatch"), "extendedUntil": "2027-09-13"},
+        Operation.RECORD_HELPER_VISIT: {
+            "dispatchId": some("HelperDispatch"),
+            "visitedOn": "2026-12-15",
+            "minutes": 90,
+            "tasks": ["HOUSEWORK"],
+        },
+        Operation.MOVE_DISPATCH_TO_MONITORING: {"id": some("HelperDispatch")},
+        Operation.RESUME_DISPATCH: {"id": some("HelperDispatch")},
+        Operation.END_DISPATCH: {"id": some("HelperDispatch")},
     }
     field = operation.value
     input_type = field[0].upper() + field[1:] + "Input"

@@ -8,7 +8,14 @@ import itertools
 import pytest
 
 from kizuna.platform.i18n import Language
-from kizuna.platform.vocabulary import ApprovalSubject, CarerCategory, CaseEventKind, CaseStage, DispatchStatus
+from kizuna.platform.vocabulary import (
+    ApprovalSubject,
+    CarerCategory,
+    CareTask,
+    CaseEventKind,
+    CaseStage,
+    DispatchStatus,
+)
 from kizuna.schema.cases import dispatch_rules, workflow
 from kizuna.schema.cases.dispatch_rules import ServicePeriod, add_months, check_extension, check_period, check_visit
 from kizuna.schema.cases.workflow import Rule, check_transition
@@ -112,7 +119,12 @@ class TestCategory:
 
 
 DISPATCH_FLOW = [D.APPLIED, D.SURVEYED, D.PLANNED, D.DECIDED, D.IN_SERVICE, D.MONITORING, D.ENDED]
-DISPATCH_ALLOWED = {*itertools.pairwise(DISPATCH_FLOW), (D.MONITORING, D.IN_SERVICE), (D.IN_SERVICE, D.ENDED)}
+# Monitoring returns to the service; a dispatch may end at any step (an application withdrawn).
+DISPATCH_ALLOWED = {
+    *itertools.pairwise(DISPATCH_FLOW),
+    (D.MONITORING, D.IN_SERVICE),
+    *((status, D.ENDED) for status in D if status is not D.ENDED),
+}
 
 
 class TestDispatchSteps:
@@ -215,3 +227,32 @@ class TestVisits:
         refusal = check_visit(None, self.MONDAY, 60, [])
         assert refusal is not None
         assert (refusal.rule, refusal.field) == (Rule.VISIT_OUTSIDE_PERIOD, "visitedOn")
+
+    @pytest.mark.parametrize(
+        ("tasks", "allowed"),
+        [
+            ({CareTask.HOUSEWORK}, True),
+            ({CareTask.SIBLING_CARE, CareTask.WATCHING_OVER}, True),
+            (set(), False),  # every visit names what was done
+            ({CareTask.HOUSEWORK, CareTask.PERSONAL_CARE}, False),  # not 家事・育児支援
+            ({CareTask.INTERPRETING}, False),
+        ],
+    )
+    def test_tasks_are_what_the_service_provides(self, tasks: set[CareTask], allowed: bool) -> None:
+        refusal = dispatch_rules.check_visit_tasks(tasks)
+        assert (refusal is None) is allowed
+        if refusal is not None:
+            assert (refusal.rule, refusal.field) == (Rule.VISIT_TASKS, "tasks")
+
+
+@pytest.mark.parametrize(("days_after", "allowed"), [(-1, False), (0, True), (3, True)])
+def test_each_step_is_dated_no_earlier_than_the_one_before(days_after: int, allowed: bool) -> None:
+    applied = dt.date(2026, 1, 5)
+    refusal = dispatch_rules.check_step_date(applied, applied + dt.timedelta(days=days_after), "surveyedOn")
+    assert (refusal is None) is allowed
+    if refusal is not None:
+        assert (refusal.rule, refusal.field, refusal.params) == (
+            Rule.DATE_BEFORE_PREVIOUS_STEP,
+            "surveyedOn",
+            {"previous": "2026-01-05"},
+        )

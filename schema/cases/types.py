@@ -11,9 +11,12 @@ from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
 from kizuna.schema.cases import history
+from kizuna.schema.dispatches.loaders import DispatchLoaders
+from kizuna.schema.dispatches.types import HelperDispatch, to_dispatch
 from kizuna.schema.enums import CarerCategory, CaseEventKind, CaseStage, RiskLevel
 from kizuna.schema.payloads import UserError
 from kizuna.schema.people.types import Person
+from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.tenants.types import Municipality, Organization
 from kizuna.schema.writes import Payload
@@ -64,6 +67,21 @@ class Case(Node):
             )
             for row in rows
         ]
+
+    # Loaded for every case of the page at once (one statement each), only when asked for.
+    @strawberry.field(description="ヘルパー派遣（新しい申請から）")
+    async def dispatches(self, info: Info[Scope, Any]) -> list[HelperDispatch]:
+        scope = info.context
+        require(scope.caller, Operation.NODE_HELPER_DISPATCH)
+        rows = await scope.per_request(DispatchLoaders).dispatches_of_case.load(self.key)
+        return [to_dispatch(scope, row) for row in rows]
+
+    @strawberry.field(description="終了していないヘルパー派遣（なければ null）")
+    async def open_dispatch(self, info: Info[Scope, Any]) -> HelperDispatch | None:
+        scope = info.context
+        require(scope.caller, Operation.NODE_HELPER_DISPATCH)
+        row = await scope.per_request(DispatchLoaders).open_dispatch_of_case.load(self.key)
+        return None if row is None else to_dispatch(scope, row)
 
 
 @strawberry.type

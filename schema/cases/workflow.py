@@ -41,6 +41,11 @@ class Rule(enum.StrEnum):
     VISIT_MINUTES = "visit_minutes"
     VISIT_OUTSIDE_PERIOD = "visit_outside_period"
     SECOND_VISIT_IN_WEEK = "second_visit_in_week"
+    DATE_BEFORE_PREVIOUS_STEP = "date_before_previous_step"
+    VISIT_TASKS = "visit_tasks"
+    DISPATCH_ALREADY_OPEN = "dispatch_already_open"
+    CASE_CLOSED = "case_closed"
+    PROVIDER_REQUIRED = "provider_required"
 
 
 @dataclass(frozen=True, slots=True)
