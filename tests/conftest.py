@@ -392,7 +392,15 @@ def caller_of(user: Callable[[AppRole, str], demo_users.DemoUser]) -> Callable[[
 
 # The case tables a test's requests may add rows to, children first (their foreign keys
 # hold while the rows go).
-CASE_WORK_TABLES = ("referral", "approval", "support_plan", "case_event", "carer_case")
+CASE_WORK_TABLES = (
+    "helper_visit",
+    "helper_dispatch",
+    "referral",
+    "approval",
+    "support_plan",
+    "case_event",
+    "carer_case",
+)
 
 
 @pytest.fixture

@@ -5,8 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
+import pytest
+
 from kizuna.platform.caller import Caller
 from kizuna.platform.database import Database
+from kizuna.platform.ids import uuid7
 from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.scope import open_scope
 from kizuna.platform.vocabulary import AppRole
@@ -15,10 +19,11 @@ from kizuna.schema.root import build_schema
 
 SAITAMA_CITY = "111007"
 QUERY = """query($first: Int!) { cases(first: $first) { %s edges { node { id stage municipality { code }
-  person { id familyName givenName } leadOrganization { id name } } } } }"""
+  person { id familyName givenName } leadOrganization { id name } %s } } } }"""
+OPEN_DISPATCH = "openDispatch { id status periodEnd provider { name } }"
 
 
-async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bool) -> list[str]:
+async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bool, fields: str = "") -> list[str]:
     seen: list[str] = []
     database = await Database.connect(urls.app, size=1, on_statement=seen.append)
     me = user(AppRole.CASEWORKER, SAITAMA_CITY)
@@ -31,7 +36,7 @@ async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bo
         organisation_id=me.organisation_id,
     )
     executor = Executor(build_schema(), introspection=False)
-    prepared = executor.prepare(QUERY % ("totalCount" if total else ""))
+    prepared = executor.prepare(QUERY % ("totalCount" if total else "", fields))
     assert prepared.document is not None
     try:
         # The first run on a new connection also carries asyncpg's one-time type
@@ -66,3 +71,27 @@ async def test_total_count_is_one_more_statement_only_when_selected(urls: Databa
     counted = await statements_for(urls, user, 50, total=True)
     assert len(counted) == 3
     assert "count(*)" in counted[1]
+
+
+@pytest.mark.usefixtures("fresh")
+async def test_the_open_dispatch_of_every_case_is_one_statement_more(
+    urls: DatabaseUrls, user: Any, admin_conn: asyncpg.Connection
+) -> None:
+    # Applications for a few cases of the page, so that it answers some dispatches.
+    newest = await admin_conn.fetch(
+        "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 ORDER BY opened_at DESC, id DESC LIMIT 5",
+        SAITAMA_CITY,
+    )
+    await admin_conn.executemany(
+        "INSERT INTO kizuna.helper_dispatch (municipality_code, id, case_id, status, applied_on)"
+        " VALUES ($1, $2, $3, 'applied', '2026-11-02')",
+        [(SAITAMA_CITY, uuid7(), row["id"]) for row in newest],
+    )
+    without = await statements_for(urls, user, 50, total=False)
+    one = await statements_for(urls, user, 1, total=False, fields=OPEN_DISPATCH)
+    fifty = await statements_for(urls, user, 50, total=False, fields=OPEN_DISPATCH)
+    # the page; the open dispatches of all its cases at once; the read audit (cases,
+    # people and the dispatches read, in one INSERT)
+    assert len(fifty) == len(one) == len(without) + 1 == 3
+    assert "helper_dispatch" in fifty[1]
+    assert fifty[2].lstrip().startswith("INSERT INTO kizuna.audit_event")

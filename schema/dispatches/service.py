@@ -165,9 +165,15 @@ def _may(scope: Scope, operation: Operation) -> None:
 async def access_dispatch(scope: Scope, dispatch_id: uuid.UUID, *, field: str, lock: bool = False) -> asyncpg.Record:
     """The dispatch `dispatch_id` of the scope's tenant, as `DISPATCH_STATE` reads it;
     another tenant's id and an unknown one are refused alike (NOT_FOUND on `field`).
+
     With `lock`, it stays locked (`FOR UPDATE`) until the transaction ends: every step
-    checks the dispatch before it writes, and steps on one dispatch take turns."""
+    checks the dispatch before it writes, and steps on one dispatch take turns. Row
+    security keeps an ended dispatch from being changed (migration 0017), and so from
+    being locked: a dispatch the locked read cannot find but the plain one can has
+    ended, and no step may follow (CONFLICT, as `check_dispatch_step` says it)."""
     row = await scope.tx.fetchrow(DISPATCH_STATE_LOCKED if lock else DISPATCH_STATE, dispatch_id)
+    if row is None and lock and await scope.tx.fetchrow(DISPATCH_STATE, dispatch_id) is not None:
+        _refused(Refusal(Rule.DISPATCH_STEP_NOT_ALLOWED, "status", Message.DISPATCH_STEP_NOT_ALLOWED))
     if row is None:
         raise Refused(UserErrorCode.NOT_FOUND, field, Message.NO_SUCH_DISPATCH)
     return row
@@ -336,8 +342,6 @@ async def do_record_visit(scope: Scope, new: NewVisit) -> uuid.UUID:
             return found
     status = _status(dispatch)
     period = _period(dispatch)
-    if period is not None and status not in rules.VISITABLE:  # ended
-        _refused(Refusal(Rule.DISPATCH_STEP_NOT_ALLOWED, "dispatchId", Message.DISPATCH_STEP_NOT_ALLOWED))
     days = [r["visited_on"] for r in await scope.tx.fetch(VISIT_DAYS, new.dispatch_id)]
     _refused(rules.check_visit(period, new.visited_on, new.minutes, days))
     visit_id = await scope.tx.fetchval(
