@@ -91,11 +91,14 @@ def test_every_operation_of_the_walkthrough_runs(graphql: Callable[..., dict[str
         if step.keep is not None:
             name, path = step.keep
             kept[name] = pick(body, path)
-    # The walk ends with the case closed and the teacher's referral accepted.
+    # The walk ends with the case closed, its helper dispatch ended after one visit.
     final = graphql(
-        "query($id: ID!) { node(id: $id) { ... on Case { stage } } }",
+        "query($id: ID!) { node(id: $id) { ... on Case { stage dispatches { status visits { visitedOn } } } } }",
         AppRole.CASEWORKER,
         SAITAMA_CITY,
         {"id": kept["case"]},
     )
-    assert final["data"]["node"]["stage"] == "CLOSED"
+    assert final["data"]["node"] == {
+        "stage": "CLOSED",
+        "dispatches": [{"status": "ENDED", "visits": [{"visitedOn": "2026-12-15"}]}],
+    }
