@@ -545,7 +545,9 @@ class TestConcurrency:
     ) -> None:
         dispatch = desk.dispatch()
         waiting = (
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%helper_dispatch%'"
+            # Active in the locked read: waiting for the lock here, or for a worker on Citus.
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()"
+            " AND query LIKE '%FROM kizuna.helper_dispatch%FOR UPDATE%'"
         )
         # Hold the dispatch so that both requests are waiting for it, then let them race.
         async with admin_conn.transaction():
