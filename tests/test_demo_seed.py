@@ -23,6 +23,7 @@ from kizuna.platform.vocabulary import (
     AppRole,
     ApprovalSubject,
     CarerCategory,
+    CareTask,
     CaseStage,
     ReferralSource,
     ReferralStatus,
@@ -328,7 +329,7 @@ def test_every_dispatch_and_visit_keeps_the_rules(seeded: Seeded) -> None:
     )
     visits = fetch(
         seeded.admin,
-        "SELECT dispatch_id, visited_on, minutes FROM kizuna.helper_visit WHERE municipality_code = $1"
+        "SELECT dispatch_id, visited_on, minutes, tasks FROM kizuna.helper_visit WHERE municipality_code = $1"
         " ORDER BY dispatch_id, visited_on",
         SAITAMA_CITY,
     )
@@ -348,6 +349,7 @@ def test_every_dispatch_and_visit_keeps_the_rules(seeded: Seeded) -> None:
         days = earlier.setdefault(visit["dispatch_id"], [])
         refusal = dispatch_rules.check_visit(periods[visit["dispatch_id"]], visit["visited_on"], visit["minutes"], days)
         assert refusal is None, visit
+        assert dispatch_rules.check_visit_tasks([CareTask(t) for t in visit["tasks"]]) is None, visit
         days.append(visit["visited_on"])
 
 
