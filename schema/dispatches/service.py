@@ -168,7 +168,7 @@ async def access_dispatch(scope: Scope, dispatch_id: uuid.UUID, *, field: str, l
 
     With `lock`, it stays locked (`FOR UPDATE`) until the transaction ends: every step
     checks the dispatch before it writes, and steps on one dispatch take turns. Row
-    security keeps an ended dispatch from being changed (migration 0017), and so from
+    security keeps an ended dispatch from being changed (migration 0019), and so from
     being locked: a dispatch the locked read cannot find but the plain one can has
     ended, and no step may follow (CONFLICT, as `check_dispatch_step` says it)."""
     row = await scope.tx.fetchrow(DISPATCH_STATE_LOCKED if lock else DISPATCH_STATE, dispatch_id)
