@@ -435,6 +435,37 @@ class Message(enum.Enum):
         "この冪等キーは、別のケアの関係の登録ですでに使われています。",
         "This idempotency key was used for another care relationship.",
     )
+    MAY_NOT_MERGE_PEOPLE = Text(
+        "この役割では人の統合・統合の取り消しはできません。", "Your role may not merge people or undo a merge."
+    )
+    PERSON_NOT_MERGED = Text("この人は、別の人に統合されていません。", "This person has not been merged into another.")
+    MERGE_INTO_ONESELF = Text(
+        "残す人と重複の人には、別の人を指定してください。", "The person kept and the duplicate must differ."
+    )
+    PERSON_ALREADY_MERGED = Text(
+        "この人はすでに別の人に統合されています。統合先の人を指定してください。",
+        "This person has already been merged into another; name that person instead.",
+    )
+    MERGE_CARE_BETWEEN = Text(
+        "この二人の間にケアの関係が登録されています。統合すると自分自身をケアすることになるため、"
+        "先にその関係を削除してください。",
+        "A care relationship links these two people; merged, the person would care for themself."
+        " Remove that relationship first.",
+    )
+    MERGE_CARE_ON_BOTH = Text(
+        "二人とも同じ相手とのケアの関係が登録されています。統合すると重複するため、"
+        "正しくない方を先に削除してください。",
+        "Both people have a care relationship with the same person; merged, it would be doubled."
+        " Remove the one that is wrong first.",
+    )
+    MERGE_UNDO_LATER_FIRST = Text(
+        "残した人がその後、別の人に統合されています。先にその統合を取り消してください。",
+        "The person kept has since been merged into another; undo that merge first.",
+    )
+    MERGE_CHANGED_SINCE = Text(
+        "統合で移した記録の一部が、その後変更または削除されたため、元に戻せません。",
+        "Some of the records the merge moved have since been changed or removed; it cannot be undone exactly.",
+    )
 
     def in_(self, language: Language, **params: object) -> str:
         """The text in `language`, its placeholders filled from `params`."""

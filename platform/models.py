@@ -226,9 +226,10 @@ class Person(TenantTable):
     """A carer, a cared-for person or another member of a household."""
 
     __tablename__ = "person"
-    tenant_refs = {"household_id": "household"}
+    tenant_refs = {"household_id": "household", "merged_into_id": "person"}
     extra_args = (
         CheckConstraint("birth_date >= DATE '1900-01-01'", name="birth_date_plausible"),
+        CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
         CheckConstraint("school_grade BETWEEN 1 AND 12", name="school_grade_range"),
         CheckConstraint("school_grade IS NULL OR school_organisation_id IS NOT NULL", name="grade_needs_school"),
         CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
@@ -257,6 +258,49 @@ class Person(TenantTable):
     kana_key: Mapped[str] = mapped_column(Text(collation="C"))
     """The reading in kana, normalised the same way."""
     idempotency_key: Mapped[str | None]
+    merged_into_id: Mapped[uuid.UUID | None]
+    """The person this one was found to duplicate and merged into (`PersonMerge`)."""
+
+
+class PersonMerge(TenantTable):
+    """A duplicate person merged into the kept one: the ids of the rows whose reference
+    moved, one array per referencing column, so that an undo puts exactly those back.
+    Never deleted; an undo fills the `undone_*` columns. One merge of a person in force."""
+
+    __tablename__ = "person_merge"
+    tenant_refs = {"kept_person_id": "person", "duplicate_person_id": "person"}
+    extra_args = (
+        CheckConstraint("kept_person_id <> duplicate_person_id", name="not_itself"),
+        CheckConstraint("char_length(btrim(reason)) > 0", name="reason_given"),
+        CheckConstraint(
+            "(undone_at IS NULL) = (undone_by IS NULL) AND (undone_at IS NULL) = (undo_reason IS NULL)",
+            name="undone_whole",
+        ),
+        CheckConstraint("undo_reason IS NULL OR char_length(btrim(undo_reason)) > 0", name="undo_reason_given"),
+        CheckConstraint("undone_at IS NULL OR undone_at >= merged_at", name="undone_after"),
+        Index(
+            "uq_person_merge_in_force",
+            "municipality_code",
+            "duplicate_person_id",
+            unique=True,
+            postgresql_where=text("undone_at IS NULL"),
+        ),
+        Index(None, "municipality_code", "kept_person_id"),
+    )
+
+    kept_person_id: Mapped[uuid.UUID]
+    duplicate_person_id: Mapped[uuid.UUID]
+    reason: Mapped[str]
+    merged_at: Mapped[dt.datetime]
+    merged_by: Mapped[uuid.UUID]
+    """The municipal user who merged (row security: the request's own)."""
+    carer_case_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    consent_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    carer_relationship_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    cared_for_relationship_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    undone_at: Mapped[dt.datetime | None]
+    undone_by: Mapped[uuid.UUID | None]
+    undo_reason: Mapped[str | None]
 
 
 class CareRelationship(TenantTable):

@@ -34,6 +34,8 @@ class Operation(enum.StrEnum):
     CREATE_PERSON = "createPerson"
     ADD_CARE_RELATIONSHIP = "addCareRelationship"
     REMOVE_CARE_RELATIONSHIP = "removeCareRelationship"
+    MERGE_PEOPLE = "mergePeople"
+    UNDO_PERSON_MERGE = "undoPersonMerge"
     SUPPORT_PLANS = "supportPlans"
     CREATE_SUPPORT_PLAN = "createSupportPlan"
     MOVE_CASE_STAGE = "moveCaseStage"
@@ -85,6 +87,8 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.CREATE_PERSON: _STAFF,
         Operation.ADD_CARE_RELATIONSHIP: _STAFF,
         Operation.REMOVE_CARE_RELATIONSHIP: _STAFF,
+        Operation.MERGE_PEOPLE: _STAFF,
+        Operation.UNDO_PERSON_MERGE: _STAFF,
         Operation.SUPPORT_PLANS: _CASE_READERS,
         Operation.CREATE_SUPPORT_PLAN: _STAFF,
         Operation.MOVE_CASE_STAGE: _STAFF,
@@ -134,6 +138,8 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.CREATE_PERSON: "record a person (search before create: possible duplicates first)",
         Operation.ADD_CARE_RELATIONSHIP: "record who cares for whom",
         Operation.REMOVE_CARE_RELATIONSHIP: "remove a care relationship",
+        Operation.MERGE_PEOPLE: "merge a duplicate person into the one kept (every reference moves)",
+        Operation.UNDO_PERSON_MERGE: "undo a merge (the moved references go back)",
         Operation.SUPPORT_PLANS: "read a case's support plans",
         Operation.CREATE_SUPPORT_PLAN: "write a case's next support plan version",
         Operation.MOVE_CASE_STAGE: "move a case along the workflow",

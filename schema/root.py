@@ -17,6 +17,7 @@ from kizuna.schema.memberships.queries import MembershipQueries
 from kizuna.schema.node import NodeQueries
 from kizuna.schema.people.mutations import PersonMutations
 from kizuna.schema.people.queries import PersonQueries
+from kizuna.schema.person_merges.mutations import PersonMergeMutations
 from kizuna.schema.plans.mutations import PlanMutations
 from kizuna.schema.plans.queries import PlanQueries
 from kizuna.schema.referrals.mutations import ReferralMutations
@@ -54,6 +55,7 @@ class Mutation(
     PlanMutations,
     PersonMutations,
     DispatchMutations,
+    PersonMergeMutations,
 ):
     pass
 

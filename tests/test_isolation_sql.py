@@ -96,6 +96,23 @@ async def _insert_victim_row(admin_conn: asyncpg.Connection, table: str) -> str:
             key,
             seq,
         )
+    elif table == "person_merge":
+        keep, duplicate = [
+            r["id"]
+            for r in await admin_conn.fetch(
+                "SELECT id FROM kizuna.person WHERE municipality_code = $1 ORDER BY id LIMIT 2", VICTIM
+            )
+        ]
+        await admin_conn.execute(
+            "INSERT INTO kizuna.person_merge (municipality_code, id, kept_person_id, duplicate_person_id, reason,"
+            " merged_at, merged_by, carer_case_ids, consent_ids, carer_relationship_ids, cared_for_relationship_ids)"
+            " VALUES ($1, $2, $3, $4, '二重登録', now(), $5, '{}', '{}', '{}', '{}')",
+            VICTIM,
+            key,
+            keep,
+            duplicate,
+            uuid.uuid4(),
+        )
     elif table == "audit_seal":
         seq = await admin_conn.fetchval(
             "SELECT coalesce(max(seq), 0) + 1 FROM kizuna.audit_seal WHERE municipality_code = $1", VICTIM

@@ -132,6 +132,8 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
         Operation.MOVE_DISPATCH_TO_MONITORING: {"id": some("HelperDispatch")},
         Operation.RESUME_DISPATCH: {"id": some("HelperDispatch")},
         Operation.END_DISPATCH: {"id": some("HelperDispatch")},
+        Operation.MERGE_PEOPLE: {"keepPersonId": some("Person"), "duplicatePersonId": some("Person")} | reason,
+        Operation.UNDO_PERSON_MERGE: {"duplicatePersonId": some("Person")} | reason,
     }
     field = operation.value
     input_type = field[0].upper() + field[1:] + "Input"

@@ -133,7 +133,10 @@ async def case_by_id(tx: TenantTransaction, case_id: uuid.UUID) -> asyncpg.Recor
 
 
 # What opening a case needs of its person, and of an existing case.
-PERSON_FOR_CASE = "SELECT id, household_id FROM kizuna.person WHERE municipality_code = $1 AND id = $2"
+# Shared lock: a merge of the person (schema/person_merges) waits, or is waited for and then seen.
+PERSON_FOR_CASE = (
+    "SELECT id, household_id, merged_into_id FROM kizuna.person WHERE municipality_code = $1 AND id = $2 FOR SHARE"
+)
 CASE_STATE = "SELECT id, stage, person_id FROM kizuna.carer_case WHERE municipality_code = $1 AND id = $2"
 CASE_STATE_LOCKED = f"{CASE_STATE} FOR UPDATE"
 INSERT_CASE = """
@@ -169,10 +172,13 @@ async def write_case_event(
 
 async def access_person(scope: Scope, person_id: uuid.UUID, *, field: str) -> asyncpg.Record:
     """The person `person_id` of the scope's tenant (`id`, `household_id`); another tenant's
-    id and an unknown one are refused alike (NOT_FOUND on `field`)."""
+    id and an unknown one are refused alike (NOT_FOUND on `field`), a person merged into
+    another is a CONFLICT (a case names the person kept)."""
     row = await scope.tx.fetchrow(PERSON_FOR_CASE, person_id)
     if row is None:
         raise Refused(UserErrorCode.NOT_FOUND, field, Message.NO_SUCH_PERSON)
+    if row["merged_into_id"] is not None:
+        raise Refused(UserErrorCode.CONFLICT, field, Message.PERSON_ALREADY_MERGED)
     return row
 
 

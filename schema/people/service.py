@@ -64,7 +64,7 @@ REMOVE_CARE_ACTION = "care_relationship.remove"
 
 _PERSON_COLUMNS = """
 SELECT p.id, p.family_name, p.given_name, p.family_name_kana, p.given_name_kana, p.birth_date,
-       p.school_grade, p.created_at, h.id AS household_id, h.name AS household_name,
+       p.school_grade, p.created_at, p.merged_into_id, h.id AS household_id, h.name AS household_name,
        o.id AS school_id, o.name AS school_name, o.kind AS school_kind
 FROM kizuna.person p
 JOIN kizuna.household h ON h.municipality_code = p.municipality_code AND h.id = p.household_id
@@ -73,12 +73,15 @@ WHERE p.municipality_code = $1"""
 # A prefix of either key is a range of its index ($2 <= key < $3): the byte order of the
 # "C" collation makes the range exactly the keys that begin with the prefix.
 _SEARCH = " AND ((p.name_key >= $2 AND p.name_key < $3) OR (p.kana_key >= $2 AND p.kana_key < $3))"
+# A person merged into another (schema/person_merges) is listed, searched and offered as a
+# duplicate no more; `node(id:)` still reads them.
+_NOT_MERGED = " AND p.merged_into_id IS NULL"
 
 
 @lru_cache(maxsize=16)
 def page_sql(limit: int, search: bool, after: bool) -> str:
     """The page statement; `limit` is a validated int written as a literal (cases/service)."""
-    conditions = _SEARCH if search else ""
+    conditions = _NOT_MERGED + (_SEARCH if search else "")
     if after:
         n = 4 if search else 2
         conditions += f" AND (p.created_at, p.id) < (${n}, ${n + 1})"
@@ -87,12 +90,14 @@ def page_sql(limit: int, search: bool, after: bool) -> str:
 
 @lru_cache(maxsize=2)
 def count_sql(search: bool) -> str:
-    return f"SELECT count(*) FROM kizuna.person p WHERE p.municipality_code = $1{_SEARCH if search else ''}"
+    return (
+        f"SELECT count(*) FROM kizuna.person p WHERE p.municipality_code = $1{_NOT_MERGED}{_SEARCH if search else ''}"
+    )
 
 
 PERSON_BY_ID = f"{_PERSON_COLUMNS} AND p.id = $2"
 HOUSEHOLD_BY_ID = "SELECT id, name FROM kizuna.household WHERE municipality_code = $1 AND id = $2"
-DUPLICATES = f"""{_PERSON_COLUMNS} AND p.birth_date = $2 AND (p.name_key = $3 OR p.kana_key = $4)
+DUPLICATES = f"""{_PERSON_COLUMNS}{_NOT_MERGED} AND p.birth_date = $2 AND (p.name_key = $3 OR p.kana_key = $4)
 ORDER BY p.created_at DESC, p.id DESC LIMIT {MAX_DUPLICATES}"""
 # Both directions of every relationship of the given people, with both people's names.
 CARE_OF = """
@@ -166,7 +171,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now(), $11, $12, $13)
 ON CONFLICT (municipality_code, idempotency_key) DO NOTHING
 RETURNING id
 """
-PERSON_EXISTS = "SELECT id FROM kizuna.person WHERE municipality_code = $1 AND id = $2"
+# Shared lock: a merge of the person (schema/person_merges) waits, or is waited for and then seen.
+PERSON_TO_NAME = "SELECT merged_into_id FROM kizuna.person WHERE municipality_code = $1 AND id = $2 FOR SHARE"
 CARE_WITH_KEY = """
 SELECT id, carer_person_id, cared_for_person_id FROM kizuna.care_relationship
 WHERE municipality_code = $1 AND idempotency_key = $2
@@ -272,10 +278,13 @@ async def access_household(scope: Scope, household_id: uuid.UUID, *, field: str)
 
 
 async def access_person(scope: Scope, person_id: uuid.UUID, *, field: str) -> uuid.UUID:
-    """A person of the scope's tenant; another tenant's and an unknown one alike are
-    NOT_FOUND on `field`."""
-    if await scope.tx.fetchval(PERSON_EXISTS, person_id) is None:
+    """A person of the scope's tenant that a new record may name; another tenant's and an
+    unknown one alike are NOT_FOUND on `field`, one merged into another is a CONFLICT."""
+    row = await scope.tx.fetchrow(PERSON_TO_NAME, person_id)
+    if row is None:
         raise Refused(UserErrorCode.NOT_FOUND, field, Message.NO_SUCH_PERSON)
+    if row["merged_into_id"] is not None:
+        raise Refused(UserErrorCode.CONFLICT, field, Message.PERSON_ALREADY_MERGED)
     return person_id
 
 

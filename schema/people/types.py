@@ -83,6 +83,20 @@ class Person(Node):
         return value
 
     @strawberry.field(
+        description="この人が重複として統合された先の人（統合されていなければ null）。統合された人は一覧・検索・"
+        "重複候補に出ず、この人を指していた記録はすべて統合先に移っている"
+    )
+    async def merged_into(self, info: Info[Scope, Any]) -> Person | None:
+        merged_into_id = (await self._row(info))["merged_into_id"]
+        if merged_into_id is None:  # every person of a list: merged people are not listed
+            return None
+        row = await service.person_by_id(info.context.tx, merged_into_id)
+        if row is None:  # not reachable: a foreign key holds it
+            return None
+        audit.record_reads(info.context, "person", (merged_into_id,))
+        return to_person(row)
+
+    @strawberry.field(
         description="ケアの関係：この人がケアをしている相手と、この人をケアしている人（carer がこの人なら前者）"
     )
     async def care_relationships(self, info: Info[Scope, Any]) -> list[CareRelationship]:
