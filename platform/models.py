@@ -415,6 +415,9 @@ class Assessment(TenantTable):
             )
         ),
         Index(None, "municipality_code", "case_id"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
+        # A creation's idempotency key: one per tenant, so a retried creation finds its record.
+        UniqueConstraint("municipality_code", "idempotency_key"),
     )
 
     case_id: Mapped[uuid.UUID]
@@ -430,6 +433,9 @@ class Assessment(TenantTable):
     future_plans_effect: Mapped[int] = mapped_column(SmallInteger)
     own_wishes: Mapped[str | None]
     notes: Mapped[str | None]
+    # the household as the assessor found it (who cares for whom: care_relationship)
+    family_situation: Mapped[str | None]
+    idempotency_key: Mapped[str | None]
 
 
 class SupportPlan(TenantTable):
@@ -489,6 +495,9 @@ class Meeting(TenantTable):
     extra_args = (
         CheckConstraint("next_review_on IS NULL OR next_review_on >= held_on", name="review_after_meeting"),
         Index(None, "municipality_code", "case_id"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
+        # A creation's idempotency key: one per tenant, so a retried creation finds its record.
+        UniqueConstraint("municipality_code", "idempotency_key"),
     )
 
     case_id: Mapped[uuid.UUID | None]
@@ -496,6 +505,7 @@ class Meeting(TenantTable):
     held_on: Mapped[dt.date]
     decisions: Mapped[str | None]
     next_review_on: Mapped[dt.date | None]
+    idempotency_key: Mapped[str | None]
 
 
 class MeetingParticipant(TenantTable):
@@ -513,13 +523,19 @@ class ContactLog(TenantTable):
 
     __tablename__ = "contact_log"
     tenant_refs = {"case_id": "carer_case"}
-    extra_args = (Index(None, "municipality_code", "case_id", "contacted_at"),)
+    extra_args = (
+        Index(None, "municipality_code", "case_id", "contacted_at"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
+        # A creation's idempotency key: one per tenant, so a retried creation finds its record.
+        UniqueConstraint("municipality_code", "idempotency_key"),
+    )
 
     case_id: Mapped[uuid.UUID]
     kind: Mapped[v.ContactKind] = mapped_column(pg_enum(v.ContactKind, "contact_kind"))
     contacted_at: Mapped[dt.datetime]
     summary: Mapped[str]
     recorded_by: Mapped[str]
+    idempotency_key: Mapped[str | None]
 
 
 class Referral(TenantTable):
