@@ -467,6 +467,34 @@ class Message(enum.Enum):
         "Some of the records the merge moved have since been changed or removed; it cannot be undone exactly.",
     )
 
+    # Case records: assessments, meetings, contact logs
+    MAY_NOT_RECORD_CASE_WORK = Text(
+        "この役割ではアセスメント・会議・支援記録を登録できません。",
+        "Your role may not record assessments, meetings or contacts.",
+    )
+    CASE_CLOSED_FOR_RECORDS = Text(
+        "このケースは終結しています。記録を追加するには、ケースを再開してください。",
+        "This case is closed; reopen it to add records.",
+    )
+    TIME_ZONE_REQUIRED = Text(
+        "日時はタイムゾーン付きで入力してください（例：2026-04-01T10:00:00+09:00）。",
+        "Give the time with its time zone (e.g. 2026-04-01T10:00:00+09:00).",
+    )
+    DATE_IN_FUTURE = Text("未来の日付・日時は記録できません。", "The date or time cannot be in the future.")
+    RECORD_KEY_REUSED = Text(
+        "この冪等キーは、別の記録の登録ですでに使われています。", "This idempotency key was used for another record."
+    )
+    RECORD_CHANGED_MEANWHILE = Text(
+        "同じ冪等キーの登録が同時に行われました。もう一度お試しください。",
+        "A record with the same idempotency key was written at the same time; try again.",
+    )
+    EFFECT_SCALE = Text("影響の程度は0〜3で入力してください。", "Each effect must be 0 to 3.")
+    RECORD_TEXT_LENGTH = Text("1〜{max}文字で入力してください。", "This must be 1 to {max} characters.")
+    REVIEW_BEFORE_MEETING = Text(
+        "次回の見直し日は、会議の日以降にしてください。", "The next review is on or after the meeting."
+    )
+    PARTICIPANT_COUNT = Text("参加者は1〜{max}人で入力してください。", "A meeting has 1 to {max} participants.")
+
     def in_(self, language: Language, **params: object) -> str:
         """The text in `language`, its placeholders filled from `params`."""
         text: Text = self.value

@@ -19,7 +19,9 @@ from kizuna.platform.vocabulary import (
     CareTask,
     CaseEventKind,
     CaseStage,
+    ContactKind,
     DispatchStatus,
+    MeetingKind,
     OrganisationKind,
     ReferralSource,
     ReferralStatus,
@@ -38,7 +40,9 @@ __all__ = [
     "CarerCategory",
     "CaseEventKind",
     "CaseStage",
+    "ContactKind",
     "DispatchStatus",
+    "MeetingKind",
     "MunicipalityKind",
     "OrganisationKind",
     "ReferralSource",
@@ -78,3 +82,5 @@ graphql_enum(CaredForCondition, "ケアを受ける人の状態")
 graphql_enum(CaseEventKind, "ケースの経過の種類")
 graphql_enum(RiskLevel, "リスクの程度")
 graphql_enum(DispatchStatus, "ヘルパー派遣の状況（申請 → 同行調査 → 派遣計画 → 決定通知 → 派遣 ⇄ モニタリング → 終了）")
+graphql_enum(MeetingKind, "会議の種類")
+graphql_enum(ContactKind, "支援記録の種類")

@@ -40,6 +40,12 @@ class Operation(enum.StrEnum):
     CREATE_SUPPORT_PLAN = "createSupportPlan"
     MOVE_CASE_STAGE = "moveCaseStage"
     ASSIGN_CASE = "assignCase"
+    NODE_ASSESSMENT = "node(Assessment)"
+    NODE_MEETING = "node(Meeting)"
+    NODE_CONTACT_LOG = "node(ContactLog)"
+    RECORD_ASSESSMENT = "recordAssessment"
+    RECORD_MEETING = "recordMeeting"
+    RECORD_CONTACT = "recordContact"
     APPROVALS = "approvals"
     NOTIFICATIONS = "notifications"
     REQUEST_APPROVAL = "requestApproval"
@@ -94,6 +100,14 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.MOVE_CASE_STAGE: _STAFF,
         # The database agrees: caseworkers and coordinators may not update these columns (0018).
         Operation.ASSIGN_CASE: frozenset({R.SUPERVISOR}),
+        # Also `Case.assessments`, `Case.meetings` and `latestMeeting`, `Case.contactLogs`.
+        # Schools, agencies, the prefecture and administrators: no grant on these tables.
+        Operation.NODE_ASSESSMENT: _CASE_READERS,
+        Operation.NODE_MEETING: _CASE_READERS,
+        Operation.NODE_CONTACT_LOG: _CASE_READERS,
+        Operation.RECORD_ASSESSMENT: _STAFF,
+        Operation.RECORD_MEETING: _STAFF,
+        Operation.RECORD_CONTACT: _STAFF,
         Operation.APPROVALS: _STAFF,
         Operation.NOTIFICATIONS: _STAFF,
         Operation.REQUEST_APPROVAL: _STAFF,
@@ -144,6 +158,12 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.CREATE_SUPPORT_PLAN: "write a case's next support plan version",
         Operation.MOVE_CASE_STAGE: "move a case along the workflow",
         Operation.ASSIGN_CASE: "assign a case's worker, coordinator and lead organisation",
+        Operation.NODE_ASSESSMENT: "read an assessment (by id, or a case's `assessments`)",
+        Operation.NODE_MEETING: "read a meeting (by id, or a case's `meetings`, `latestMeeting`)",
+        Operation.NODE_CONTACT_LOG: "read a contact log (by id, or a case's `contactLogs`)",
+        Operation.RECORD_ASSESSMENT: "record an assessment of the family (open cases)",
+        Operation.RECORD_MEETING: "record a meeting (a monitoring meeting moves a case in support to monitoring)",
+        Operation.RECORD_CONTACT: "log a contact: interview, home visit, joint visit, phone (open cases)",
         Operation.APPROVALS: "list approvals (what waits for a supervisor)",
         Operation.NOTIFICATIONS: "read the decisions on one's own approval requests",
         Operation.REQUEST_APPROVAL: "ask for a support plan's or a closure's approval",

@@ -20,6 +20,7 @@ from kizuna.schema.people.queries import PersonQueries
 from kizuna.schema.person_merges.mutations import PersonMergeMutations
 from kizuna.schema.plans.mutations import PlanMutations
 from kizuna.schema.plans.queries import PlanQueries
+from kizuna.schema.records.mutations import RecordMutations
 from kizuna.schema.referrals.mutations import ReferralMutations
 from kizuna.schema.referrals.queries import ReferralQueries
 from kizuna.schema.relay import node_types
@@ -56,6 +57,7 @@ class Mutation(
     PersonMutations,
     DispatchMutations,
     PersonMergeMutations,
+    RecordMutations,
 ):
     pass
 

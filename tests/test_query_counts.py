@@ -22,6 +22,8 @@ QUERY = """query($first: Int!) { cases(first: $first) { %s edges { node { id sta
   person { id familyName givenName } leadOrganization { id name } %s } } } }"""
 OPEN_DISPATCH = "openDispatch { id status periodEnd provider { name } }"
 
+LATEST_MEETING = "latestMeeting { id kind heldOn decisions nextReviewOn }"
+
 
 async def statements_for(urls: DatabaseUrls, user: Any, first: int, *, total: bool, fields: str = "") -> list[str]:
     seen: list[str] = []
@@ -94,4 +96,15 @@ async def test_the_open_dispatch_of_every_case_is_one_statement_more(
     # people and the dispatches read, in one INSERT)
     assert len(fifty) == len(one) == len(without) + 1 == 3
     assert "helper_dispatch" in fifty[1]
+    assert fifty[2].lstrip().startswith("INSERT INTO kizuna.audit_event")
+
+
+async def test_the_latest_meeting_of_a_page_is_one_statement_more(urls: DatabaseUrls, user: Any) -> None:
+    without = await statements_for(urls, user, 50, total=False)
+    one = await statements_for(urls, user, 1, total=False, fields=LATEST_MEETING)
+    fifty = await statements_for(urls, user, 50, total=False, fields=LATEST_MEETING)
+    # the page; every case's latest meeting in one statement; the read audit (cases,
+    # persons and meetings in one INSERT)
+    assert len(one) == len(fifty) == len(without) + 1 == 3
+    assert "DISTINCT ON (case_id)" in fifty[1]
     assert fifty[2].lstrip().startswith("INSERT INTO kizuna.audit_event")

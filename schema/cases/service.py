@@ -272,6 +272,14 @@ async def do_move_case_stage(scope: Scope, case_id: uuid.UUID, to_stage: CaseSta
     if reason is not None:
         check_text(reason, field="reason", message=Message.REASON_LENGTH, most=MAX_REASON_LENGTH)
     case = await access_case(scope, case_id, field="id", lock=True)
+    await move_locked_case(scope, case, to_stage, reason)
+
+
+async def move_locked_case(scope: Scope, case: asyncpg.Record, to_stage: CaseStage, reason: str | None) -> None:
+    """Move `case`, as `access_case(..., lock=True)` read it in this transaction, along the
+    workflow: the rules, the stage, its event and its audit event of `do_move_case_stage`.
+    For a write that moves the case as part of its own work (a monitoring meeting)."""
+    case_id: uuid.UUID = case["id"]
     source = CaseStage(case["stage"])
     approved = unused_approvals(
         await scope.tx.fetch(TRANSITIONS_SO_FAR, case_id), await scope.tx.fetch(APPROVED, case_id)

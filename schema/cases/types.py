@@ -17,6 +17,8 @@ from kizuna.schema.enums import CarerCategory, CaseEventKind, CaseStage, RiskLev
 from kizuna.schema.payloads import UserError
 from kizuna.schema.people.types import Person
 from kizuna.schema.permissions import Operation, require
+from kizuna.schema.records import queries as records
+from kizuna.schema.records.types import Assessment, ContactLogConnection, Meeting
 from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.tenants.types import Municipality, Organization
 from kizuna.schema.writes import Payload
@@ -82,6 +84,25 @@ class Case(Node):
         require(scope.caller, Operation.NODE_HELPER_DISPATCH)
         row = await scope.per_request(DispatchLoaders).open_dispatch_of_case.load(self.key)
         return None if row is None else to_dispatch(scope, row)
+
+    # Each read for every case of the answer at once (schema/records/loaders.py).
+    @strawberry.field(description="アセスメント（新しい順、最大100件）")
+    async def assessments(self, info: Info[Scope, Any]) -> list[Assessment]:
+        return await records.case_assessments(info.context, self.key)
+
+    @strawberry.field(description="会議（新しい順、最大100件）")
+    async def meetings(self, info: Info[Scope, Any]) -> list[Meeting]:
+        return await records.case_meetings(info.context, self.key)
+
+    @strawberry.field(description="直近の会議（開催日の新しいもの）")
+    async def latest_meeting(self, info: Info[Scope, Any]) -> Meeting | None:
+        return await records.case_latest_meeting(info.context, self.key)
+
+    @strawberry.field(description="支援記録（新しい順）")
+    async def contact_logs(
+        self, info: Info[Scope, Any], first: int | None = None, after: str | None = None
+    ) -> ContactLogConnection:
+        return await records.case_contact_logs(info.context, self.key, first=first, after=after)
 
 
 @strawberry.type

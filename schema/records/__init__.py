@@ -1,0 +1,1 @@
+"""A case's records: assessments of the whole family, meetings, contact logs."""
