@@ -328,10 +328,33 @@ class TestMeetings:
         assert recorded["id"] in last["reason"]
         assert "進行管理会議" in last["reason"]
         assert await audited(admin_conn, "meeting.record", key(recorded["id"])) == 1
+        participants = await admin_conn.fetch(
+            "SELECT id FROM kizuna.meeting_participant WHERE municipality_code = $1 AND meeting_id = $2",
+            SAITAMA_CITY,
+            key(recorded["id"]),
+        )
+        for participant in participants:
+            assert await audited(admin_conn, "meeting.record", participant["id"]) == 1
         assert await audited(admin_conn, "case.move", key(case)) >= 1
         node = graphql(CASE, AppRole.CASEWORKER, SAITAMA_CITY, {"id": case})["data"]["node"]
         assert node["stage"] == "MONITORING"
         assert node["latestMeeting"] == recorded
+        # read when the mutation answered with it, and once by the query (meetings and latestMeeting)
+        assert await audited(admin_conn, "meeting.read", key(recorded["id"])) == 2
+
+    async def test_a_meeting_about_no_single_case_reads_by_id(
+        self, graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        """The yotaikyo practitioners' meetings of the demo data name no case."""
+        practitioners = await admin_conn.fetchval(
+            "SELECT id FROM kizuna.meeting WHERE municipality_code = $1 AND case_id IS NULL LIMIT 1", SAITAMA_CITY
+        )
+        read = "query($id: ID!) { node(id: $id) { ... on Meeting { caseId kind participants { name } } } }"
+        found = graphql(
+            read, AppRole.MUNICIPAL_SYSTEM, SAITAMA_CITY, {"id": encode_global_id("Meeting", practitioners)}
+        )
+        assert "errors" not in found, found
+        assert (found["data"]["node"]["caseId"], found["data"]["node"]["kind"]) == (None, "YOTAIKYO_PRACTITIONERS")
 
     async def test_a_retried_monitoring_meeting_is_recorded_and_moves_once(
         self, case_in: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection

@@ -278,7 +278,8 @@ async def do_move_case_stage(scope: Scope, case_id: uuid.UUID, to_stage: CaseSta
 async def move_locked_case(scope: Scope, case: asyncpg.Record, to_stage: CaseStage, reason: str | None) -> None:
     """Move `case`, as `access_case(..., lock=True)` read it in this transaction, along the
     workflow: the rules, the stage, its event and its audit event of `do_move_case_stage`.
-    For a write that moves the case as part of its own work (a monitoring meeting)."""
+    For a write that moves the case as part of its own work (a monitoring meeting), which
+    has checked that its caller may."""
     case_id: uuid.UUID = case["id"]
     source = CaseStage(case["stage"])
     approved = unused_approvals(

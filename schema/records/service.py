@@ -69,10 +69,10 @@ MEETING_COLUMNS = "id, case_id, kind, held_on, decisions, next_review_on"
 CONTACT_COLUMNS = "id, case_id, kind, contacted_at, summary"
 
 
-def _newest_per_case(columns: str, table: str, order: str, limit: int, *, after: bool = False) -> str:
-    """The newest `limit` rows of each case in `$2`, newest first: one statement for a page
-    of cases (a window over the tenant's rows of those cases; on Citus one shard's)."""
-    keyset = f" AND ({order.replace(' DESC', '')}) < ($3, $4)" if after else ""
+def _newest_per_case(columns: str, table: str, order: str, limit: int, *, keyset: str = "") -> str:
+    """The newest `limit` rows of each case in `$2` (past `keyset`), newest first: one
+    statement for a page of cases (a window over the tenant's rows of those cases; on
+    Citus one shard's)."""
     return f"""
 SELECT {columns} FROM (
     SELECT {columns}, row_number() OVER (PARTITION BY case_id ORDER BY {order}) AS n
@@ -103,7 +103,8 @@ CONTACT_BY_ID = f"SELECT {CONTACT_COLUMNS} FROM kizuna.contact_log WHERE municip
 @lru_cache(maxsize=32)
 def contact_logs_sql(limit: int, after: bool) -> str:
     """The contact logs of each case in `$2`, newest first, `limit` of each (after `$3, $4`)."""
-    return _newest_per_case(CONTACT_COLUMNS, "contact_log", "contacted_at DESC, id DESC", limit, after=after)
+    keyset = " AND (contacted_at, id) < ($3, $4)" if after else ""
+    return _newest_per_case(CONTACT_COLUMNS, "contact_log", "contacted_at DESC, id DESC", limit, keyset=keyset)
 
 
 async def assessments_of(tx: TenantTransaction, case_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
@@ -283,9 +284,12 @@ def _retried(earlier: asyncpg.Record | None, same: tuple[object, ...], columns: 
     return found
 
 
-def _written(scope: Scope, record_id: uuid.UUID | None) -> uuid.UUID:
-    if record_id is None:  # a concurrent request used the key for another case and committed first
-        scope.roll_back()  # what this request wrote before must not stay
+def _inserted(record_id: uuid.UUID | None) -> uuid.UUID:
+    """The id a record's INSERT … ON CONFLICT DO NOTHING returned. None: a concurrent
+    request used the key for a record of another case and committed first (one on the
+    same case waited for the case's lock and found it as a retry); the record is each
+    write's first change, so nothing is left to undo."""
+    if record_id is None:
         raise Refused(UserErrorCode.CONFLICT, IDEMPOTENCY_KEY_FIELD, Message.RECORD_CHANGED_MEANWHILE)
     return record_id
 
@@ -316,8 +320,7 @@ async def do_record_assessment(scope: Scope, new: NewAssessment) -> uuid.UUID:
         if retried is not None:
             return retried
     _refuse_closed(case)
-    assessment_id = _written(
-        scope,
+    assessment_id = _inserted(
         await scope.tx.fetchval(
             INSERT_ASSESSMENT,
             uuid7(),
@@ -387,8 +390,7 @@ async def do_record_meeting(scope: Scope, new: NewMeeting) -> uuid.UUID:
             return retried
     _refuse_closed(case)
     await _check_organisations(scope, new.participants)
-    meeting_id = _written(
-        scope,
+    meeting_id = _inserted(
         await scope.tx.fetchval(
             INSERT_MEETING,
             uuid7(),
@@ -451,8 +453,7 @@ async def do_record_contact(scope: Scope, new: NewContact) -> uuid.UUID:
         if retried is not None:
             return retried
     _refuse_closed(case)
-    contact_id = _written(
-        scope,
+    contact_id = _inserted(
         await scope.tx.fetchval(
             INSERT_CONTACT,
             uuid7(),

@@ -48,7 +48,9 @@ class MeetingParticipant:
 
 @strawberry.type(description="会議（ケース検討会議、関係機関を含めた会議、進行管理会議、要対協実務者会議）")
 class Meeting(Node):
-    case_id: strawberry.ID = strawberry.field(description="ケースのグローバルID")
+    case_id: strawberry.ID | None = strawberry.field(
+        description="ケースのグローバルID（要対協の実務者会議など、一つのケースについてでない会議は null）"
+    )
     kind: MeetingKind
     held_on: dt.date = strawberry.field(description="開催日")
     decisions: str | None = strawberry.field(description="決定事項")
@@ -122,7 +124,7 @@ def to_meeting(scope: Scope, row: asyncpg.Record) -> Meeting:
     audit.record_reads(scope, "meeting", (row["id"],))
     return Meeting(
         id=strawberry.ID(encode_global_id("Meeting", row["id"])),
-        case_id=strawberry.ID(encode_global_id("Case", row["case_id"])),
+        case_id=None if row["case_id"] is None else strawberry.ID(encode_global_id("Case", row["case_id"])),
         kind=MeetingKind(row["kind"]),
         held_on=row["held_on"],
         decisions=row["decisions"],
