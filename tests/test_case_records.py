@@ -10,6 +10,7 @@ Cases are opened from a school's referral and moved along the flow through Graph
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -19,7 +20,10 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from kizuna.platform.vocabulary import AppRole
+from kizuna.platform.database import Database
+from kizuna.platform.scope import open_scope
+from kizuna.platform.vocabulary import AppRole, MeetingKind
+from kizuna.schema.records import service
 from kizuna.schema.relay import decode_global_id, encode_global_id
 
 SAITAMA_CITY = "111007"
@@ -355,6 +359,38 @@ class TestMeetings:
         )
         assert "errors" not in found, found
         assert (found["data"]["node"]["caseId"], found["data"]["node"]["kind"]) == (None, "YOTAIKYO_PRACTITIONERS")
+
+    async def test_two_monitoring_meetings_at_once_move_the_case_once(
+        self,
+        case_in: Callable[..., Any],
+        database: Database,
+        caller_of: Callable[..., Any],
+        admin_conn: asyncpg.Connection,
+    ) -> None:
+        """Each takes the case's lock before it reads the stage, as a move does: the second
+        finds the case in monitoring and only records."""
+        case = await case_in("SUPPORT")
+        events = len(await admin_conn.fetch(EVENTS, SAITAMA_CITY, key(case)))
+
+        async def record(role: AppRole) -> None:
+            new = service.NewMeeting(
+                case_id=key(case),
+                kind=MeetingKind.MONITORING,
+                held_on=today(),
+                decisions="継続",
+                participants=[service.NewParticipant("担当")],
+            )
+            async with open_scope(
+                database, caller_of(role, SAITAMA_CITY), request_id=uuid.uuid4().hex, readonly=False
+            ) as scope:
+                await service.do_record_meeting(scope, new)
+
+        await asyncio.gather(record(AppRole.CASEWORKER), record(AppRole.COORDINATOR))
+        moves = [e for e in await admin_conn.fetch(EVENTS, SAITAMA_CITY, key(case)) if e["to_stage"] is not None]
+        assert len(await admin_conn.fetch(EVENTS, SAITAMA_CITY, key(case))) == events + 1
+        assert (moves[-1]["from_stage"], moves[-1]["to_stage"]) == ("support", "monitoring")
+        meetings = "SELECT count(*) FROM kizuna.meeting WHERE municipality_code = $1 AND case_id = $2"
+        assert await admin_conn.fetchval(meetings, SAITAMA_CITY, key(case)) == 2
 
     async def test_a_retried_monitoring_meeting_is_recorded_and_moves_once(
         self, case_in: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
