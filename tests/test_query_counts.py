@@ -108,3 +108,26 @@ async def test_the_latest_meeting_of_a_page_is_one_statement_more(urls: Database
     assert len(one) == len(fifty) == len(without) + 1 == 3
     assert "DISTINCT ON (case_id)" in fifty[1]
     assert fifty[2].lstrip().startswith("INSERT INTO kizuna.audit_event")
+
+
+@pytest.mark.usefixtures("fresh")
+async def test_the_caseworkers_page_costs_at_most_five_statements(
+    urls: DatabaseUrls, user: Any, admin_conn: asyncpg.Connection
+) -> None:
+    """Issue 15's page: 50 cases with person, stage, lead organisation, latest meeting and
+    open dispatch, and their total: at most 5 statements, whatever the page's size."""
+    newest = await admin_conn.fetch(
+        "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 ORDER BY opened_at DESC, id DESC LIMIT 5",
+        SAITAMA_CITY,
+    )
+    await admin_conn.executemany(
+        "INSERT INTO kizuna.helper_dispatch (municipality_code, id, case_id, status, applied_on)"
+        " VALUES ($1, $2, $3, 'applied', '2026-11-02')",
+        [(SAITAMA_CITY, uuid7(), row["id"]) for row in newest],
+    )
+    fields = f"{OPEN_DISPATCH} {LATEST_MEETING}"
+    one = await statements_for(urls, user, 1, total=True, fields=fields)
+    fifty = await statements_for(urls, user, 50, total=True, fields=fields)
+    # the page, its count, every case's latest meeting, every case's open dispatch, the read audit
+    assert len(one) == len(fifty) == 5
+    assert fifty[-1].lstrip().startswith("INSERT INTO kizuna.audit_event")
