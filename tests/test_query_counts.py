@@ -131,3 +131,14 @@ async def test_the_caseworkers_page_costs_at_most_five_statements(
     # the page, its count, every case's latest meeting, every case's open dispatch, the read audit
     assert len(one) == len(fifty) == 5
     assert fifty[-1].lstrip().startswith("INSERT INTO kizuna.audit_event")
+
+
+async def test_the_people_of_a_page_are_read_together(urls: DatabaseUrls, user: Any) -> None:
+    """A person's other fields and care relationships on a page of cases: one statement
+    each for the whole page, not one per case."""
+    fields = "details: person { birthDate household { name } careRelationships { relationship } }"
+    one = await statements_for(urls, user, 1, total=False, fields=fields)
+    fifty = await statements_for(urls, user, 50, total=False, fields=fields)
+    # the page; the people's rows; their care relationships; the read audit
+    assert len(one) == len(fifty) == 4
+    assert "ANY($2::uuid[])" in fifty[1]

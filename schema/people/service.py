@@ -146,6 +146,14 @@ async def person_by_id(tx: TenantTransaction, person_id: uuid.UUID) -> asyncpg.R
     return await tx.fetchrow(PERSON_BY_ID, person_id)
 
 
+PEOPLE_BY_IDS = f"{_PERSON_COLUMNS} AND p.id = ANY($2::uuid[])"
+
+
+async def people_by_ids(tx: TenantTransaction, person_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
+    """The rows of `person_ids` of the tenant, in one statement (any order)."""
+    return await tx.fetch(PEOPLE_BY_IDS, list(person_ids))
+
+
 async def care_of(tx: TenantTransaction, person_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
     """Every care relationship of `person_ids`, either side, in one statement."""
     return await tx.fetch(CARE_OF_PEOPLE, list(person_ids))

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from kizuna.platform import audit
@@ -40,7 +41,8 @@ class Person(Node):
 
     async def _row(self, info: Info[Scope, Any]) -> asyncpg.Record:
         if self.details is None:
-            self.details = await service.person_by_id(info.context.tx, decode_global_id(self.id)[1])
+            # Every person of the answer that needs its row is read in the same statement.
+            self.details = await info.context.per_request(person_rows).load(decode_global_id(self.id)[1])
             if self.details is None:  # deleted by this very request: not reachable today
                 raise not_found()
         return self.details
@@ -101,8 +103,28 @@ class Person(Node):
     )
     async def care_relationships(self, info: Info[Scope, Any]) -> list[CareRelationship]:
         if self.care is None:
-            self.care = (await care_relationships_of(info.context, [self]))[0]
+            self.care = await info.context.per_request(care_of_people).load(self)
         return self.care
+
+
+def person_rows(scope: Scope) -> DataLoader[uuid.UUID, asyncpg.Record | None]:
+    """The request's loader of person rows: the people of a page of cases, in one statement."""
+
+    async def load(keys: Sequence[uuid.UUID]) -> list[asyncpg.Record | None]:
+        found = {row["id"]: row for row in await service.people_by_ids(scope.tx, keys)}
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def care_of_people(scope: Scope) -> DataLoader[Person, list[CareRelationship]]:
+    """The request's loader of care relationships: every person's of the answer at once."""
+
+    async def load(people: Sequence[Person]) -> list[list[CareRelationship]]:
+        return await care_relationships_of(scope, people)
+
+    # Keyed by the person's global id: two objects of one person share their answer.
+    return DataLoader(load_fn=load, cache_key_fn=lambda person: person.id)
 
 
 def to_household(household_id: uuid.UUID, name: str) -> Household:
