@@ -4,7 +4,9 @@ Every request runs DESIGN section 3's transaction, four round trips:
 
 1. ``BEGIN`` (``BEGIN READ ONLY`` for queries);
 2. ``SELECT kizuna.begin_request($1, $2, $3, $4)``: role, then Citus propagation, then the
-   context as ``SET LOCAL kizuna.*`` with bound values, then the membership check;
+   context as ``SET LOCAL kizuna.*`` with bound values, then the membership check; for a
+   welfare worker or a school social worker, ``SELECT kizuna.begin_agency_request()``
+   next (one more round trip), which sets the cases shared with them;
 3. the request's statements, each given the tenant as ``$1`` for its explicit
    ``municipality_code = $1`` predicate;
 4. ``COMMIT``.
@@ -25,8 +27,14 @@ from typing import Any
 import asyncpg
 
 from kizuna.platform.caller import Caller
+from kizuna.platform.vocabulary import AppRole
 
 BEGIN_REQUEST_SQL = "SELECT kizuna.begin_request($1, $2, $3, $4)"
+# For a welfare worker or a school social worker, right after BEGIN_REQUEST_SQL: the cases
+# shared with their organisation (and their own emergency accesses) as they stand now, in
+# `kizuna.shared_cases`, which the policies on meetings and plans read (0017).
+AGENCY_REQUEST_SQL = "SELECT kizuna.begin_agency_request()"
+AGENCY_ROLES = frozenset({AppRole.WELFARE_WORKER, AppRole.SCHOOL_SOCIAL_WORKER})
 SIGN_IN_SQL = "SELECT kizuna.begin_sign_in($1, $2)"
 # The directory reads, as `kizuna_directory` after SIGN_IN_SQL (the user's own rows only).
 SESSION_EPOCH_SQL = "SELECT session_epoch FROM kizuna.app_user WHERE id = $1"
@@ -199,6 +207,8 @@ class Database:
                 )
             except asyncpg.InvalidAuthorizationSpecificationError as exc:
                 raise NoMembership(str(exc)) from None
+            if caller.role in AGENCY_ROLES:
+                await conn.execute(AGENCY_REQUEST_SQL)
             yield TenantTransaction(conn, caller.municipality_code)
 
     async def directory(self, issuer: str, subject: str) -> Directory:

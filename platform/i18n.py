@@ -375,6 +375,37 @@ class Message(enum.Enum):
         "Nobody decides an approval they requested; ask another supervisor.",
     )
     REJECTION_NEEDS_REASON = Text("差し戻す理由を入力してください。", "Give the reason for the rejection.")
+    # Sharing, consent and break the glass (schema/sharing/)
+    MAY_NOT_SHARE = Text("この役割ではこの共有の操作はできません。", "Your role may not do this sharing operation.")
+    NO_SUCH_PARTICIPANT = Text("指定された参加機関が見つかりません。", "No such participating organisation.")
+    NOT_A_PARTICIPANT = Text(
+        "共有できるのは、このケースの参加機関だけです。",
+        "Only an organisation taking part in the case can be shared with.",
+    )
+    ROLE_LENGTH = Text("役割は1〜{max}文字で入力してください。", "The role must be 1 to {max} characters.")
+    PURPOSE_LENGTH = Text("目的は1〜{max}文字で入力してください。", "The purpose must be 1 to {max} characters.")
+    YOTAIKYO_ALREADY = Text(
+        "このケースの要保護児童対策地域協議会への登録は、すでにその状態です。",
+        "The case's yotaikyo registration is already so.",
+    )
+    NO_SUCH_CONSENT = Text("指定された同意が見つかりません。", "No such consent.")
+    CONSENT_ALREADY_WITHDRAWN = Text("この同意は、すでに撤回されています。", "This consent was already withdrawn.")
+    GUARDIAN_NAMED = Text(
+        "保護者による同意には保護者の氏名を、本人による同意には氏名なしで入力してください。",
+        "Name the guardian for a guardian's consent, and nobody for the person's own.",
+    )
+    CONSENT_NAMES_NOBODY = Text(
+        "共有先の機関または機関の種別を1つ以上指定してください（{max}件まで）。",
+        "Name at least one organisation or kind of organisation to share with (at most {max}).",
+    )
+    CONSENT_EXPIRY = Text(
+        "有効期限は今日より後、{max}日以内の日付にしてください。",
+        "The expiry must be after today and at most {max} days away.",
+    )
+    EMERGENCY_REASON = Text(
+        "理由は{min}〜{max}文字で具体的に入力してください。", "Write the reason in {min} to {max} characters."
+    )
+    EMERGENCY_HOURS = Text("時間は1〜{max}時間で指定してください。", "The hours must be 1 to {max}.")
     GOALS_LENGTH = Text("目標は1〜{max}文字で入力してください。", "The goals must be 1 to {max} characters.")
     PLAN_PERIOD = Text(
         "計画の期間は、開始日から1年以内の終了日にしてください。", "A plan ends on or after its start, within a year."

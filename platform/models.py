@@ -674,6 +674,10 @@ class Consent(TenantTable):
         CheckConstraint("withdrawn_at IS NULL OR withdrawn_at >= given_at", name="withdrawn_after_given"),
         CheckConstraint("given_by = 'self' OR guardian_name IS NOT NULL", name="guardian_named"),
         Index(None, "municipality_code", "person_id"),
+        # A recording's idempotency key: one per tenant, so a retried recording finds its consent (0022).
+        UniqueConstraint("municipality_code", "idempotency_key"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
+        Index(None, "municipality_code", "case_id"),
     )
 
     person_id: Mapped[uuid.UUID]
@@ -690,6 +694,8 @@ class Consent(TenantTable):
     given_at: Mapped[dt.datetime]
     withdrawn_at: Mapped[dt.datetime | None]
     expires_on: Mapped[dt.date | None]
+    withdrawal_reason: Mapped[str | None]
+    idempotency_key: Mapped[str | None]
 
 
 class EmergencyAccess(TenantTable):
@@ -708,8 +714,35 @@ class EmergencyAccess(TenantTable):
     case_id: Mapped[uuid.UUID]
     subject: Mapped[str]
     reason: Mapped[str]
-    granted_at: Mapped[dt.datetime]
+    granted_at: Mapped[dt.datetime] = created_at()
     expires_at: Mapped[dt.datetime]
+
+
+class CaseShare(TenantTable):
+    """What lets an organisation taking part in a case read its shared view (meeting
+    decisions, plan goals): a consent, the yotaikyo registration or a supervisor's
+    override. Written by the services whenever one of those changes; read at the start of
+    an agency's request into `kizuna.shared_cases` (0021, docs/security-model.md)."""
+
+    __tablename__ = "case_share"
+    tenant_refs = {"case_id": "carer_case", "consent_id": "consent"}
+    extra_args = (
+        CheckConstraint("(basis = 'consent') = (consent_id IS NOT NULL)", name="consent_iff_consent_basis"),
+        CheckConstraint("basis <> 'override' OR char_length(btrim(reason)) > 0", name="override_with_reason"),
+        CheckConstraint("revoked_at IS NULL OR revoked_at >= created_at", name="revoked_after_created"),
+        Index(None, "municipality_code", "organisation_id"),
+        Index(None, "municipality_code", "case_id"),
+    )
+
+    case_id: Mapped[uuid.UUID]
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"))
+    basis: Mapped[v.ShareBasis] = mapped_column(pg_enum(v.ShareBasis, "share_basis"))
+    consent_id: Mapped[uuid.UUID | None]
+    reason: Mapped[str | None]
+    expires_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    created_by: Mapped[str]
+    created_at: Mapped[dt.datetime] = created_at()
 
 
 class MunicipalityStatus(TenantTable):

@@ -141,6 +141,8 @@ class CaseEventKind(LabelledEnum):
     REOPENED = ("reopened", "再開")
     ASSIGNED = ("assigned", "担当変更")
     CATEGORY_CHANGED = ("category_changed", "区分変更（18歳到達）")
+    YOTAIKYO_REGISTERED = ("yotaikyo_registered", "要対協登録")
+    YOTAIKYO_DEREGISTERED = ("yotaikyo_deregistered", "要対協登録解除")
 
 
 class ApprovalSubject(LabelledEnum):
@@ -181,6 +183,14 @@ class DispatchStatus(LabelledEnum):
 class ConsentGiver(LabelledEnum):
     SELF = ("self", "本人")
     GUARDIAN = ("guardian", "保護者")
+
+
+class ShareBasis(LabelledEnum):
+    """Why an organisation taking part in a case may read its shared view (issue 15, item 6)."""
+
+    CONSENT = ("consent", "本人・保護者の同意")
+    YOTAIKYO = ("yotaikyo", "要保護児童対策地域協議会への登録")
+    OVERRIDE = ("override", "同意によらない共有（スーパーバイザーの判断）")
 
 
 class JusotekiStatus(LabelledEnum):

@@ -19,6 +19,7 @@ from kizuna.platform.vocabulary import (
     CareTask,
     CaseEventKind,
     CaseStage,
+    ConsentGiver,
     ContactKind,
     DispatchStatus,
     MeetingKind,
@@ -40,6 +41,7 @@ __all__ = [
     "CarerCategory",
     "CaseEventKind",
     "CaseStage",
+    "ConsentGiver",
     "ContactKind",
     "DispatchStatus",
     "MeetingKind",
@@ -84,3 +86,4 @@ graphql_enum(RiskLevel, "リスクの程度")
 graphql_enum(DispatchStatus, "ヘルパー派遣の状況（申請 → 同行調査 → 派遣計画 → 決定通知 → 派遣 ⇄ モニタリング → 終了）")
 graphql_enum(MeetingKind, "会議の種類")
 graphql_enum(ContactKind, "支援記録の種類")
+graphql_enum(ConsentGiver, "同意した人")

@@ -73,6 +73,18 @@ class Operation(enum.StrEnum):
     MOVE_DISPATCH_TO_MONITORING = "moveDispatchToMonitoring"
     RESUME_DISPATCH = "resumeDispatch"
     END_DISPATCH = "endDispatch"
+    CASE_PARTICIPANTS = "caseParticipants"
+    ADD_CASE_PARTICIPANT = "addCaseParticipant"
+    REMOVE_CASE_PARTICIPANT = "removeCaseParticipant"
+    REGISTER_WITH_YOTAIKYO = "registerCaseWithYotaikyo"
+    DEREGISTER_FROM_YOTAIKYO = "deregisterCaseFromYotaikyo"
+    CONSENTS = "consents"
+    RECORD_CONSENT = "recordConsent"
+    WITHDRAW_CONSENT = "withdrawConsent"
+    SHARE_WITHOUT_CONSENT = "shareCaseWithoutConsent"
+    SHARED_CASES = "sharedCases"
+    OPEN_EMERGENCY_ACCESS = "openEmergencyAccess"
+    EMERGENCY_ACCESSES = "emergencyAccesses"
 
 
 R = AppRole
@@ -80,6 +92,8 @@ _STAFF = frozenset({R.CASEWORKER, R.COORDINATOR, R.SUPERVISOR})
 _CASE_READERS = _STAFF | {R.MUNICIPAL_SYSTEM}
 _REFERRERS = frozenset({R.SCHOOL_STAFF, R.SCHOOL_SOCIAL_WORKER, R.WELFARE_WORKER})
 _MANAGERS = frozenset({R.SUPERVISOR, R.PLATFORM_ADMIN})
+# Invited to cases as participants: they read a shared case's decisions and goals only.
+_AGENCIES = frozenset({R.WELFARE_WORKER, R.SCHOOL_SOCIAL_WORKER})
 
 PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
     {
@@ -139,6 +153,21 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.MOVE_DISPATCH_TO_MONITORING: _STAFF,
         Operation.RESUME_DISPATCH: _STAFF,
         Operation.END_DISPATCH: _STAFF,
+        Operation.CASE_PARTICIPANTS: _CASE_READERS,
+        Operation.ADD_CASE_PARTICIPANT: _STAFF,
+        Operation.REMOVE_CASE_PARTICIPANT: _STAFF,
+        Operation.REGISTER_WITH_YOTAIKYO: _STAFF,
+        Operation.DEREGISTER_FROM_YOTAIKYO: _STAFF,
+        Operation.CONSENTS: _CASE_READERS,
+        Operation.RECORD_CONSENT: _STAFF,
+        Operation.WITHDRAW_CONSENT: _STAFF,
+        # The role allowed to override consent (the database's INSERT policy says the same).
+        Operation.SHARE_WITHOUT_CONSENT: frozenset({R.SUPERVISOR}),
+        # Row security narrows them to the cases shared with them, and columns to the shared view.
+        Operation.SHARED_CASES: _AGENCIES,
+        Operation.OPEN_EMERGENCY_ACCESS: _AGENCIES,
+        # Supervisors review every break of the glass.
+        Operation.EMERGENCY_ACCESSES: frozenset({R.SUPERVISOR}),
     }
 )
 DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
@@ -191,6 +220,18 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.MOVE_DISPATCH_TO_MONITORING: "move a dispatch to monitoring",
         Operation.RESUME_DISPATCH: "continue a dispatch's service after monitoring",
         Operation.END_DISPATCH: "end a dispatch (or withdraw its application)",
+        Operation.CASE_PARTICIPANTS: "list the organisations taking part in a case",
+        Operation.ADD_CASE_PARTICIPANT: "add an organisation serving the tenant to a case",
+        Operation.REMOVE_CASE_PARTICIPANT: "remove an organisation from a case (its shares are revoked)",
+        Operation.REGISTER_WITH_YOTAIKYO: "register a case with the yotaikyo (要保護児童対策地域協議会), with a reason",
+        Operation.DEREGISTER_FROM_YOTAIKYO: "take a case off the yotaikyo, with a reason",
+        Operation.CONSENTS: "read a case's consents, withdrawn ones included",
+        Operation.RECORD_CONSENT: "record a consent to share (never edited afterwards)",
+        Operation.WITHDRAW_CONSENT: "withdraw a consent (the shares it gave end at once)",
+        Operation.SHARE_WITHOUT_CONSENT: "share a case with a participant without consent, with a reason (override)",
+        Operation.SHARED_CASES: "read the meeting decisions and plan goals of the cases shared with one's organisation",
+        Operation.OPEN_EMERGENCY_ACCESS: "break the glass: read a case's shared view for up to 24 h, with a reason",
+        Operation.EMERGENCY_ACCESSES: "review the tenant's emergency accesses",
     }
 )
 

@@ -24,6 +24,8 @@ from kizuna.schema.records.mutations import RecordMutations
 from kizuna.schema.referrals.mutations import ReferralMutations
 from kizuna.schema.referrals.queries import ReferralQueries
 from kizuna.schema.relay import node_types
+from kizuna.schema.sharing.mutations import SharingMutations
+from kizuna.schema.sharing.queries import SharingQueries
 from kizuna.schema.tenants.queries import TenantQueries
 
 
@@ -42,6 +44,7 @@ class Query(
     DispatchQueries,
     MembershipQueries,
     AuditQueries,
+    SharingQueries,
     NodeQueries,
 ):
     pass
@@ -58,6 +61,7 @@ class Mutation(
     DispatchMutations,
     PersonMergeMutations,
     RecordMutations,
+    SharingMutations,
 ):
     pass
 

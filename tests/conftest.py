@@ -398,6 +398,10 @@ CASE_WORK_TABLES = (
     "referral",
     "approval",
     "support_plan",
+    "case_share",
+    "consent",
+    "emergency_access",
+    "case_participant",
     "case_event",
     "carer_case",
 )

@@ -84,6 +84,18 @@ async def _insert_victim_row(admin_conn: asyncpg.Connection, table: str) -> str:
             key,
             case,
         )
+    elif table == "case_share":
+        case, organisation = await admin_conn.fetchrow(
+            "SELECT case_id, organisation_id FROM kizuna.case_participant WHERE municipality_code = $1 LIMIT 1", VICTIM
+        )
+        await admin_conn.execute(
+            "INSERT INTO kizuna.case_share (municipality_code, id, case_id, organisation_id, basis, reason, created_by)"
+            " VALUES ($1, $2, $3, $4, 'override', '緊急の見守りが必要なため', 'demo:supervisor:112011')",
+            VICTIM,
+            key,
+            case,
+            organisation,
+        )
     elif table == "audit_event":
         seq = await admin_conn.fetchval(
             "SELECT coalesce(max(seq), 0) + 1 FROM kizuna.audit_event WHERE municipality_code = $1", VICTIM

@@ -12,6 +12,7 @@ import pytest
 import kizuna.schema.root  # noqa: F401  (imports every domain, which registers its Node types)
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.relay import encode_global_id, node_types
+from kizuna.tests.test_isolation_sql import victim_row  # noqa: F401  (a fixture: a row, seeded if the demo has none)
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -27,10 +28,8 @@ def test_the_walk_covers_the_tenant_node_types() -> None:
 
 
 @pytest.mark.parametrize("type_name", sorted(TENANT_NODE_TABLES))
-async def test_another_tenants_node_is_not_found(type_name: str, admin_conn: asyncpg.Connection, graphql: Any) -> None:
-    table = TENANT_NODE_TABLES[type_name]
-    theirs = await admin_conn.fetchval(f"SELECT id FROM kizuna.{table} WHERE municipality_code = $1 LIMIT 1", KAWAGOE)
-    assert theirs is not None
+async def test_another_tenants_node_is_not_found(type_name: str, victim_row: Any, graphql: Any) -> None:  # noqa: F811
+    theirs = uuid.UUID((await victim_row(TENANT_NODE_TABLES[type_name]))["id"])
     global_id = encode_global_id(type_name, theirs)
 
     owner = graphql(QUERY, AppRole.SUPERVISOR, KAWAGOE, {"id": global_id})

@@ -65,6 +65,10 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
         Operation.NODE_HELPER_DISPATCH: (by_id % "node(id: $id)", {"id": some("HelperDispatch")}),
         Operation.NODE_HELPER_VISIT: (by_id % "node(id: $id)", {"id": some("HelperVisit")}),
         Operation.HELPER_VISITS: ('{ helperVisits(from: "2026-12-07", to: "2026-12-13") { __typename } }', {}),
+        Operation.CASE_PARTICIPANTS: (by_id % "caseParticipants(caseId: $id)", {"id": some("Case")}),
+        Operation.CONSENTS: (by_id % "consents(caseId: $id)", {"id": some("Case")}),
+        Operation.SHARED_CASES: ("{ sharedCases { __typename } }", {}),
+        Operation.EMERGENCY_ACCESSES: ("{ emergencyAccesses { __typename } }", {}),
     }
     if operation in queries:
         return queries[operation]
@@ -161,6 +165,24 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
         Operation.END_DISPATCH: {"id": some("HelperDispatch")},
         Operation.MERGE_PEOPLE: {"keepPersonId": some("Person"), "duplicatePersonId": some("Person")} | reason,
         Operation.UNDO_PERSON_MERGE: {"duplicatePersonId": some("Person")} | reason,
+        Operation.ADD_CASE_PARTICIPANT: {
+            "caseId": some("Case"),
+            "organizationId": some("Organization"),
+            "role": "支援",
+        },
+        Operation.REMOVE_CASE_PARTICIPANT: {"id": some("CaseParticipant")},
+        Operation.REGISTER_WITH_YOTAIKYO: {"caseId": some("Case")} | reason,
+        Operation.DEREGISTER_FROM_YOTAIKYO: {"caseId": some("Case")} | reason,
+        Operation.RECORD_CONSENT: {
+            "caseId": some("Case"),
+            "givenBy": "SELF",
+            "purpose": "権限の試験",
+            "organizationKinds": ["NPO"],
+            "expiresOn": "2099-01-01",
+        },
+        Operation.WITHDRAW_CONSENT: {"consentId": some("Consent")},
+        Operation.SHARE_WITHOUT_CONSENT: {"caseId": some("Case"), "organizationId": some("Organization")} | reason,
+        Operation.OPEN_EMERGENCY_ACCESS: {"caseId": some("Case"), "reason": "権限の試験のための閲覧", "hours": 1},
     }
     field = operation.value
     input_type = field[0].upper() + field[1:] + "Input"

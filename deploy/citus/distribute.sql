@@ -39,7 +39,7 @@ FROM unnest(ARRAY[
     'kizuna.case_event', 'kizuna.case_participant', 'kizuna.assessment', 'kizuna.support_plan',
     'kizuna.approval', 'kizuna.meeting', 'kizuna.meeting_participant', 'kizuna.contact_log',
     'kizuna.referral', 'kizuna.helper_dispatch', 'kizuna.helper_visit', 'kizuna.consent',
-    'kizuna.emergency_access', 'kizuna.municipality_status', 'kizuna.programme_activity',
+    'kizuna.emergency_access', 'kizuna.case_share', 'kizuna.municipality_status', 'kizuna.programme_activity',
     'kizuna.audit_event', 'kizuna.audit_seal', 'kizuna.person_merge'
 ]::regclass[]) AS t;
 
