@@ -58,8 +58,8 @@ def create_app(
 ) -> Starlette:
     """Kizuna's ASGI app. With no `issuers` (development only) the embedded development
     IdP signs people in; `dev_key` is its signing key (default: the data directory's).
-    With `sealer_url` (the administrative URL) it seals the audit chains in the background
-    (platform/audit_seal.py); requests never use that connection."""
+    With `sealer_url` (the administrative URL) it seals the audit chains in a process of its
+    own (platform/audit_seal.py `SealerProcess`); requests never use that connection."""
     if not issuers and not settings.development:
         raise ValueError("production mode needs at least one configured identity provider")
     session_secret = session.session_secret(settings)
@@ -101,15 +101,15 @@ def create_app(
             authenticator,
             provided={Settings: settings, TrustedIssuers: TrustedIssuers(lambda: trust.issuers)},
         )
-        sealer = None if sealer_url is None else asyncio.create_task(audit_seal.seal_in_background(sealer_url))
+        sealer = None if sealer_url is None else audit_seal.SealerProcess(sealer_url)
+        if sealer is not None:
+            sealer.start()
         try:
             await trust.start()
             yield
         finally:
             if sealer is not None:
-                sealer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sealer
+                await asyncio.to_thread(sealer.stop)
             await database.close()
             await http.aclose()
 

@@ -91,7 +91,7 @@ async def test_every_statement_of_a_tenants_sealing_goes_to_one_shard(admin: asy
     statements = [
         (audit_seal.HEAD_SQL, ()),
         (audit_seal.UNSEALED_SQL, ()),
-        (audit_seal.seal_sql(2), (*link, *link)),
+        (audit_seal.SEAL_SQL, ([link[0]] * 2, [1, 2], [link[2]] * 2, [link[3]] * 2)),
         (audit_seal.APPEND_HEAD_SQL, (uuid7(), 1, audit.GENESIS)),
         (audit_seal.SEALED_PAGE_SQL, (0,)),
         (audit_seal.HEADS_SQL, ()),
