@@ -20,8 +20,8 @@ import asyncpg
 import pytest
 
 from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.cases.workflow import JAPAN
 from kizuna.schema.relay import decode_global_id, encode_global_id
-from kizuna.schema.sharing.service import JAPAN
 from kizuna.tenants import demo_users
 
 SAITAMA_CITY = "111007"

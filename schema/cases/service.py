@@ -20,6 +20,7 @@ from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
+from kizuna.schema.tenants.service import access_serving_organisation
 from kizuna.schema.writes import check_text
 
 OPEN_ACTION = "case.open"
@@ -309,7 +310,6 @@ ACTIVE_MEMBERSHIP = """
 SELECT user_id, display_name, role FROM kizuna.membership
 WHERE municipality_code = $1 AND id = $2 AND revoked_at IS NULL
 """
-ORGANISATION = "SELECT municipality_code FROM kizuna.organisation WHERE id = $1"
 # Each column keeps its value unless a new one is given (NULL: unchanged).
 ASSIGN = """
 UPDATE kizuna.carer_case SET
@@ -365,11 +365,7 @@ async def do_assign_case(scope: Scope, case_id: uuid.UUID, assignment: Assignmen
         message=Message.NOT_A_COORDINATOR,
     )
     if a.lead_organisation_id is not None:
-        found = await scope.tx.fetch_global(ORGANISATION, a.lead_organisation_id)
-        if not found:
-            raise Refused(UserErrorCode.NOT_FOUND, "leadOrganizationId", Message.NO_SUCH_ORGANISATION)
-        if found[0]["municipality_code"] != scope.municipality_code:
-            raise Refused(UserErrorCode.BAD_USER_INPUT, "leadOrganizationId", Message.ORGANISATION_ELSEWHERE)
+        await access_serving_organisation(scope.tx, a.lead_organisation_id, field="leadOrganizationId")
     await scope.tx.execute(
         ASSIGN,
         case_id,

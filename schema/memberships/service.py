@@ -39,6 +39,7 @@ from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset
+from kizuna.schema.tenants.service import access_serving_organisation
 from kizuna.schema.writes import check_idempotency_key, check_text
 
 SUPERVISED_ROLES = frozenset(
@@ -86,7 +87,6 @@ SAME_GRANT = """
 SELECT id, revoked_at FROM kizuna.membership
 WHERE municipality_code = $1 AND user_id = $2 AND role = $3::kizuna.app_role AND organisation_id = $4
 """
-ORGANISATION = "SELECT municipality_code FROM kizuna.organisation WHERE id = $1"
 USER_BY_NAME = "SELECT id FROM kizuna.app_user WHERE issuer = $1 AND subject = $2"
 # A user another tenant registered at the same moment is taken as found (DO NOTHING).
 ADD_USER = """
@@ -194,11 +194,7 @@ async def do_grant_membership(scope: Scope, grant: Grant) -> asyncpg.Record:
     check_grant(
         grant, actor=caller.role, tenant=caller.municipality_code, trusted_issuers=scope.get(TrustedIssuers).current()
     )
-    organisation = await tx.fetch_global(ORGANISATION, grant.organisation_id)
-    if not organisation:
-        raise Refused(UserErrorCode.NOT_FOUND, "organizationId", Message.NO_SUCH_ORGANISATION)
-    if organisation[0]["municipality_code"] != caller.municipality_code:
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "organizationId", Message.ORGANISATION_ELSEWHERE)
+    await access_serving_organisation(tx, grant.organisation_id, field="organizationId")
 
     # From here on the tenant's membership writers take turns: what is checked below is
     # still true when it is written.

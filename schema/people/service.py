@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -34,6 +33,7 @@ from kizuna.platform.i18n import Message
 from kizuna.platform.ids import uuid7
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CaredForCondition, CareTask, OrganisationKind
+from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.people.names import name_key
 from kizuna.schema.permissions import Operation, may
@@ -53,7 +53,6 @@ MAX_RELATIONSHIP_LENGTH = 50
 MAX_HOURS_PER_WEEK = 168
 MAX_DUPLICATES = 20
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)  # the table's CHECK
-JAPAN = ZoneInfo("Asia/Tokyo")
 # A reading, once normalised: katakana, the long-vowel mark and the middle dot only.
 _KANA = re.compile(r"[\u30a1-\u30fc]+")
 
@@ -338,7 +337,7 @@ async def do_create_person(scope: Scope, new: NewPerson) -> Created:
     person, and a new household). With an idempotency key, a retry gets the first
     person back, unchanged and not audited again."""
     _may(scope, Operation.CREATE_PERSON)
-    check_new_person(new, today=dt.datetime.now(JAPAN).date())
+    check_new_person(new, today=workflow.today())
     retried = await _retried_person(scope, new)
     if retried is not None:
         return Created(retried, [])

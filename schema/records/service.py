@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -42,12 +41,12 @@ from kizuna.platform.ids import uuid7
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CaseStage, ContactKind, MeetingKind
 from kizuna.schema.cases import service as cases
+from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset, encode_global_id
 from kizuna.schema.writes import IDEMPOTENCY_KEY_FIELD, check_idempotency_key, check_text
 
-JAPAN = ZoneInfo("Asia/Tokyo")
 # A client's clock may run a little ahead of the server's.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 MAX_TEXT_LENGTH = 4000
@@ -243,10 +242,6 @@ def insert_participants_sql(rows: int) -> str:
     )
 
 
-def today() -> dt.date:
-    return dt.datetime.now(JAPAN).date()
-
-
 def _may(scope: Scope, operation: Operation) -> None:
     if not may(scope.role, operation):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_RECORD_CASE_WORK)
@@ -312,7 +307,7 @@ def check_new_assessment(new: NewAssessment, *, on: dt.date) -> None:
 async def do_record_assessment(scope: Scope, new: NewAssessment) -> uuid.UUID:
     """Record an assessment of the case's family, by the caller, and audit it; returns its id."""
     _may(scope, Operation.RECORD_ASSESSMENT)
-    check_new_assessment(new, on=today())
+    check_new_assessment(new, on=workflow.today())
     case = await _open_case(scope, new.case_id)
     if new.idempotency_key is not None:
         earlier = await scope.tx.fetchrow(ASSESSMENT_WITH_KEY, new.idempotency_key)
@@ -380,7 +375,7 @@ async def do_record_meeting(scope: Scope, new: NewMeeting) -> uuid.UUID:
     meeting on a case in support also moves it to monitoring (module docstring). Returns
     the meeting's id."""
     _may(scope, Operation.RECORD_MEETING)
-    check_new_meeting(new, on=today())
+    check_new_meeting(new, on=workflow.today())
     case = await _open_case(scope, new.case_id)
     if new.idempotency_key is not None:
         earlier = await scope.tx.fetchrow(MEETING_WITH_KEY, new.idempotency_key)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -31,11 +30,11 @@ from kizuna.platform.ids import uuid7
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CaseEventKind, ConsentGiver, OrganisationKind, ShareBasis
 from kizuna.schema.cases import service as cases
+from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.writes import check_idempotency_key, check_text
 
-JAPAN = ZoneInfo("Asia/Tokyo")
 MAX_ROLE_LENGTH = 100
 MAX_PURPOSE_LENGTH = 1000
 MAX_REASON_LENGTH = 1000
@@ -77,7 +76,7 @@ def consent_ends(expires_on: dt.date | None) -> dt.datetime | None:
     """A consent holds to the end of its last day, Japan time."""
     if expires_on is None:
         return None
-    return dt.datetime.combine(expires_on + dt.timedelta(days=1), dt.time(), tzinfo=JAPAN)
+    return dt.datetime.combine(expires_on + dt.timedelta(days=1), dt.time(), tzinfo=workflow.JAPAN)
 
 
 async def sync_shares(scope: Scope, case_id: uuid.UUID) -> None:
@@ -275,7 +274,7 @@ async def do_record_consent(scope: Scope, case_id: uuid.UUID, new: NewConsent) -
     """Record a consent given for the case's carer, and share with the participants it
     covers. With an idempotency key, a retry gets the first consent's id back unchanged."""
     _require(scope, Operation.RECORD_CONSENT)
-    _check_consent(new, dt.datetime.now(JAPAN).date())
+    _check_consent(new, workflow.today())
     case = await cases.access_case(scope, case_id, field="caseId", lock=True)
     if new.organisation_ids:
         found = await scope.tx.fetch_global(ORGANISATION, list(set(new.organisation_ids)))
