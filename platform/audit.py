@@ -1,8 +1,10 @@
 """The audit log: append-only, hash-chained per tenant (DESIGN section 4, audit event).
 
-Writing. Every change (and every read of a person) is recorded by `record` or
-`record_many`, inside the transaction that makes it, so the change and its audit rows
-commit or roll back together. Who, role, tenant and request id come from the request's
+Writing. Every change is recorded by `record` or `record_many`, inside the transaction
+that makes it, so the change and its audit rows commit or roll back together; every read
+of a person's or a case's data by `record_reads`, written just before the request commits,
+one event per kind of object naming each object read once (`entity_ids`), where a change
+names its one object (`entity_id`). Who, role, tenant and request id come from the request's
 scope, never from the caller. The rows are written *unsealed* (no `seq`, `prev_hash`, `hash`), in
 one multi-row `INSERT … VALUES`, with no lock and no read: audited requests of a tenant
 never wait for each other. The app roles may insert those columns only, and read nothing of
@@ -15,9 +17,10 @@ The chain. The sealer (platform/audit_seal.py) later numbers each tenant's event
     hash = sha256(prev_hash || canonical JSON of the event)
 
 where the canonical JSON is the object of `municipality_code, seq, occurred_at, subject,
-role, action, entity, entity_id, fields, request_id` with sorted keys, no whitespace and
-UTF-8 text (RFC 8785's form for these value types): anyone holding the rows can recompute
-the chain (`first_break`), and a sealed row changed, removed or inserted afterwards breaks it.
+role, action, entity, entity_id, fields, request_id` (and `entity_ids` on a read event)
+with sorted keys, no whitespace and UTF-8 text (RFC 8785's form for these value types):
+anyone holding the rows can recompute the chain (`first_break`), and a sealed row changed,
+removed or inserted afterwards breaks it.
 """
 
 from __future__ import annotations
@@ -48,30 +51,33 @@ LOCK_CHAIN_SQL = f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK_CLASS}, $1::text::i
 # PostgreSQL's 65,535 bound parameters per statement.
 MAX_ROWS_PER_INSERT = 1000
 _SHARED = 4  # $2 occurred_at, $3 subject, $4 role, $5 request_id: the same for the whole batch
-_PER_ROW = 5  # id, action, entity, entity_id, fields
+_PER_ROW = 6  # id, action, entity, entity_id, entity_ids, fields
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Event:
-    """What one audit event says beyond who and when: the action on which object, and
-    which of its fields it touched (read or changed)."""
+    """What one audit event says beyond who and when: the action on which object (or, for
+    a read, which objects), and which of its fields it touched."""
 
     action: str
     entity: str
     entity_id: uuid.UUID | None
     fields: Sequence[str] = ()
+    entity_ids: Sequence[uuid.UUID] | None = None
+    """A read event's objects, each once (its `entity_id` is None)."""
 
 
 @lru_cache(maxsize=64)
 def insert_sql(rows: int) -> str:
     """One statement for `rows` events; no RETURNING: the app roles may not read the log."""
     values = ",\n    ".join(
-        f"($1, ${p}, $2, $3, $4::kizuna.app_role, ${p + 1}, ${p + 2}, ${p + 3}, ${p + 4}::text[], $5)"
+        f"($1, ${p}, $2, $3, $4::kizuna.app_role, ${p + 1}, ${p + 2}, ${p + 3}, ${p + 4}::uuid[], ${p + 5}::text[], $5)"
         for p in range(2 + _SHARED, 2 + _SHARED + _PER_ROW * rows, _PER_ROW)
     )
     return (
         "INSERT INTO kizuna.audit_event\n"
-        "    (municipality_code, id, occurred_at, subject, role, action, entity, entity_id, fields, request_id)\n"
+        "    (municipality_code, id, occurred_at, subject, role, action, entity, entity_id, entity_ids, fields,"
+        " request_id)\n"
         f"VALUES {values}"
     )
 
@@ -103,10 +109,11 @@ async def record(
 def record_reads(scope: Scope, entity: str, ids: Iterable[uuid.UUID]) -> None:
     """Note that the request read these objects of `entity` (a person's or a case's data).
 
-    One event per object per request (`<entity>.read`), however often the request read
-    it: all of the request's reads are written in one statement just before its COMMIT,
-    in its own transaction, so a rolled-back request leaves none and a committed one
-    leaves all. Call it where rows become the answer, with the ids of those rows.
+    Every object read appears once per request, however often the request read it: in the
+    request's one `<entity>.read` event, which names all the objects of that kind it read.
+    All of the request's reads are written in one statement just before its COMMIT, in its
+    own transaction, so a rolled-back request leaves none and a committed one leaves all.
+    Call it where rows become the answer, with the ids of those rows.
     """
     if not scope.reads:
         scope.before_commit(lambda: _write_reads(scope))
@@ -115,9 +122,7 @@ def record_reads(scope: Scope, entity: str, ids: Iterable[uuid.UUID]) -> None:
 
 async def _write_reads(scope: Scope) -> None:
     events = [
-        Event(f"{entity}.read", entity, entity_id)
-        for entity, ids in sorted(scope.reads.items())
-        for entity_id in sorted(ids)
+        Event(f"{entity}.read", entity, None, entity_ids=sorted(ids)) for entity, ids in sorted(scope.reads.items())
     ]
     await record_many(scope, events)
 
@@ -138,7 +143,17 @@ async def record_many(scope: Scope, events: Sequence[Event]) -> None:
     shared = (occurred_at, str(caller.user_id), caller.role.value, scope.request_id)
     for start in range(0, len(events), MAX_ROWS_PER_INSERT):
         batch = events[start : start + MAX_ROWS_PER_INSERT]
-        rows = ((uuid7(), e.action, e.entity, e.entity_id, list(e.fields)) for e in batch)
+        rows = (
+            (
+                uuid7(),
+                e.action,
+                e.entity,
+                e.entity_id,
+                None if e.entity_ids is None else list(e.entity_ids),
+                list(e.fields),
+            )
+            for e in batch
+        )
         await scope.tx.execute(insert_sql(len(batch)), *shared, *itertools.chain.from_iterable(rows))
 
 
@@ -159,6 +174,10 @@ def canonical(event: Mapping[str, Any]) -> bytes:
         "fields": list(event["fields"]),
         "request_id": event["request_id"],
     }
+    # Only read events (0023) carry the key: the events before them keep their hashes.
+    entity_ids = event.get("entity_ids")
+    if entity_ids is not None:
+        document["entity_ids"] = [str(key) for key in entity_ids]
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -810,6 +810,7 @@ class AuditEvent(TenantTable):
         UniqueConstraint("municipality_code", "seq"),
         CheckConstraint("seq >= 1", name="seq_positive"),
         CheckConstraint("(seq IS NULL) = (prev_hash IS NULL) AND (seq IS NULL) = (hash IS NULL)", name="sealed_whole"),
+        CheckConstraint("entity_id IS NULL OR entity_ids IS NULL", name="objects_named_one_way"),
         # The sealer's work list, and the supervisor's page (newest first).
         Index(
             "ix_audit_event_unsealed", "municipality_code", "occurred_at", "id", postgresql_where=text("seq IS NULL")
@@ -817,6 +818,13 @@ class AuditEvent(TenantTable):
         Index("ix_audit_event_recent", "municipality_code", text("occurred_at DESC"), text("id DESC")),
         # Who read or changed this child's record: the supervisor's page of one object (0017).
         Index("ix_audit_event_object", "municipality_code", "entity_id", text("occurred_at DESC"), text("id DESC")),
+        # … and who read it: a read event names every object of one kind the request read (0023).
+        Index(
+            "ix_audit_event_objects",
+            "entity_ids",
+            postgresql_using="gin",
+            postgresql_where=text("entity_ids IS NOT NULL"),
+        ),
     )
 
     seq: Mapped[int | None] = mapped_column(BigInteger)
@@ -826,6 +834,9 @@ class AuditEvent(TenantTable):
     action: Mapped[str]
     entity: Mapped[str]
     entity_id: Mapped[uuid.UUID | None]
+    """The one object a change event is about."""
+    entity_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID))
+    """The objects a read event names: every one of its kind the request read, once."""
     fields: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     request_id: Mapped[str]
     prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)

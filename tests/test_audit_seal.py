@@ -32,8 +32,9 @@ from kizuna.tenants import demo, demo_users
 UNSEEDED = "112038"
 SAITAMA_CITY = "111007"
 INSERT_UNSEALED = """
-INSERT INTO kizuna.audit_event (municipality_code, id, occurred_at, subject, role, action, entity, request_id)
-VALUES ($1, $2, $3, 'tester', 'supervisor', $4, 'membership', 'test-seal')
+INSERT INTO kizuna.audit_event
+    (municipality_code, id, occurred_at, subject, role, action, entity, entity_ids, request_id)
+VALUES ($1, $2, $3, 'tester', 'supervisor', $4, 'membership', $5, 'test-seal')
 """
 SEALED = "SELECT * FROM kizuna.audit_event WHERE municipality_code = $1 AND seq IS NOT NULL ORDER BY seq"
 
@@ -45,20 +46,23 @@ async def forget(conn: asyncpg.Connection) -> None:
 
 @pytest.fixture
 async def chain(admin_conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
-    """Four events of the unseeded tenant, sealed in two rounds (heads at seq 2 and 4)."""
+    """Four events of the unseeded tenant, sealed in two rounds (heads at seq 2 and 4); the
+    second of each round is a read event, naming the objects it read."""
     await forget(admin_conn)
     try:
         for round_ in range(2):
-            for n in range(2):
-                await write(admin_conn, f"test.{round_}.{n}")
+            await write(admin_conn, f"test.{round_}.change")
+            await write(admin_conn, f"test.{round_}.read", objects=[uuid.uuid4(), uuid.uuid4()])
             assert await audit_seal.seal_tenant(admin_conn, UNSEEDED) == 2
         yield admin_conn
     finally:
         await forget(admin_conn)
 
 
-async def write(conn: asyncpg.Connection, action: str, at: dt.datetime | None = None) -> None:
-    await conn.execute(INSERT_UNSEALED, UNSEEDED, uuid.uuid4(), at or dt.datetime.now(dt.UTC), action)
+async def write(
+    conn: asyncpg.Connection, action: str, at: dt.datetime | None = None, *, objects: list[uuid.UUID] | None = None
+) -> None:
+    await conn.execute(INSERT_UNSEALED, UNSEEDED, uuid.uuid4(), at or dt.datetime.now(dt.UTC), action, objects)
 
 
 async def test_a_sealed_chain_verifies_and_records_its_heads(chain: asyncpg.Connection) -> None:
@@ -131,6 +135,14 @@ async def edit(conn: asyncpg.Connection) -> None:
     )
 
 
+async def hide_a_read_object(conn: asyncpg.Connection) -> None:
+    """Seq 2 is a read event: one of the objects it names is taken out. (The new array is
+    a parameter: `SET entity_ids = entity_ids[1:1]` crashes the Citus 13 coordinator.)"""
+    where = "WHERE municipality_code = $1 AND seq = 2"
+    named = await conn.fetchval(f"SELECT entity_ids FROM kizuna.audit_event {where}", UNSEEDED)
+    await conn.execute(f"UPDATE kizuna.audit_event SET entity_ids = $2 {where}", UNSEEDED, named[:1])
+
+
 async def edit_and_rehash(conn: asyncpg.Connection) -> None:
     """Seq 3: no head names it, so only its successor can tell."""
     row = dict(
@@ -181,6 +193,7 @@ async def insert_and_rechain(conn: asyncpg.Connection) -> None:
     ("tamper", "seq", "problem"),
     [
         (edit, 2, "its content does not match its hash"),
+        (hide_a_read_object, 2, "its content does not match its hash"),
         (edit_and_rehash, 4, "does not name the hash of the event before it"),
         (delete_middle, 2, "missing (the next event is seq 3)"),
         (delete_newest, 4, "the newest events were deleted"),

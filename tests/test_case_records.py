@@ -25,6 +25,7 @@ from kizuna.platform.scope import open_scope
 from kizuna.platform.vocabulary import AppRole, MeetingKind
 from kizuna.schema.records import service
 from kizuna.schema.relay import decode_global_id, encode_global_id
+from kizuna.tests.audit_events import audited
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -207,16 +208,6 @@ async def an_organisation(admin_conn: asyncpg.Connection, municipality: str = SA
         "SELECT id FROM kizuna.organisation WHERE municipality_code = $1 ORDER BY id LIMIT 1", municipality
     )
     return encode_global_id("Organization", found)
-
-
-async def audited(admin_conn: asyncpg.Connection, action: str, entity_id: uuid.UUID) -> int:
-    count: int = await admin_conn.fetchval(
-        "SELECT count(*) FROM kizuna.audit_event WHERE municipality_code = $1 AND action = $2 AND entity_id = $3",
-        SAITAMA_CITY,
-        action,
-        entity_id,
-    )
-    return count
 
 
 async def counts(admin_conn: asyncpg.Connection) -> dict[str, int]:

@@ -23,6 +23,7 @@ from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.cases.workflow import JAPAN
 from kizuna.schema.relay import decode_global_id, encode_global_id
 from kizuna.tenants import demo_users
+from kizuna.tests.audit_events import audited
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -189,16 +190,6 @@ def consent_to(graphql: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
         return payload(graphql(RECORD, AppRole.CASEWORKER, SAITAMA_CITY, {"input": new | changes}), "recordConsent")
 
     return record
-
-
-async def audited(admin_conn: asyncpg.Connection, action: str, entity_id: uuid.UUID) -> int:
-    count: int = await admin_conn.fetchval(
-        "SELECT count(*) FROM kizuna.audit_event WHERE municipality_code = $1 AND action = $2 AND entity_id = $3",
-        SAITAMA_CITY,
-        action,
-        entity_id,
-    )
-    return count
 
 
 class TestParticipantsAndTheYotaikyo:

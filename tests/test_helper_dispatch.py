@@ -23,6 +23,7 @@ import pytest
 from kizuna.platform.i18n import Language, Message
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.relay import decode_global_id, encode_global_id
+from kizuna.tests.audit_events import audited
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -149,16 +150,6 @@ async def provider(admin_conn: asyncpg.Connection) -> str:
 @pytest.fixture
 def desk(graphql: Callable[..., dict[str, Any]], provider: str) -> Desk:
     return Desk(graphql, provider, SAITAMA_CITY)
-
-
-async def audited(admin_conn: asyncpg.Connection, action: str, entity_id: uuid.UUID) -> int:
-    count: int = await admin_conn.fetchval(
-        "SELECT count(*) FROM kizuna.audit_event WHERE municipality_code = $1 AND action = $2 AND entity_id = $3",
-        SAITAMA_CITY,
-        action,
-        entity_id,
-    )
-    return count
 
 
 class TestTheFlow:

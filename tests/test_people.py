@@ -27,6 +27,7 @@ from kizuna.schema.people import service
 from kizuna.schema.people.names import name_key
 from kizuna.schema.relay import decode_global_id, encode_global_id
 from kizuna.schema.root import build_schema
+from kizuna.tests.audit_events import audited
 
 if TYPE_CHECKING:
     from kizuna.tests.conftest import Tidy
@@ -113,16 +114,6 @@ def created(result: dict[str, Any]) -> dict[str, Any]:
 
 def key(global_id: str) -> uuid.UUID:
     return decode_global_id(global_id)[1]
-
-
-async def audited(admin_conn: asyncpg.Connection, action: str, entity_id: uuid.UUID) -> int:
-    count: int = await admin_conn.fetchval(
-        "SELECT count(*) FROM kizuna.audit_event WHERE municipality_code = $1 AND action = $2 AND entity_id = $3",
-        SAITAMA_CITY,
-        action,
-        entity_id,
-    )
-    return count
 
 
 async def a_school(admin_conn: asyncpg.Connection, *, school: bool = True) -> str:

@@ -1,5 +1,6 @@
-"""Every read of a person or a case is audited: one event per object per request, in the
-request's own transaction, all of them in one statement (issue 15, item 8)."""
+"""Every read of a person or a case is audited: each object once per request, in the
+request's one read event of its kind, in the request's own transaction, all of them in one
+statement (issue 15, item 8; migration 0023)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ PAGE = "query($first: Int!) { cases(first: $first) { edges { node { id person { 
 TWICE = """query($id: ID!) { a: node(id: $id) { id ... on Case { person { id } } }
   b: node(id: $id) { id } page: cases(first: 1) { edges { node { id } } } }"""
 READS = """
-SELECT action, entity, entity_id, subject, role, fields FROM kizuna.audit_event
-WHERE municipality_code = $1 AND request_id = $2 ORDER BY action, entity_id
+SELECT action, entity, entity_id, entity_ids, subject, role, fields FROM kizuna.audit_event
+WHERE municipality_code = $1 AND request_id = $2 ORDER BY action
 """
 
 
@@ -42,17 +43,20 @@ def ask(http: httpx.Client, token: Callable[..., str]) -> Callable[..., tuple[di
 
 @pytest.mark.usefixtures("tidy")
 class TestReadAudit:
-    async def test_a_page_of_cases_leaves_one_event_per_case_and_person(
+    async def test_a_page_of_cases_leaves_one_read_event_naming_every_case_and_one_every_person(
         self, ask: Callable[..., Any], admin_conn: asyncpg.Connection, user: Callable[..., Any]
     ) -> None:
         body, request_id = ask(PAGE, AppRole.CASEWORKER, {"first": 3})
         nodes = [e["node"] for e in body["data"]["cases"]["edges"]]
         events = await admin_conn.fetch(READS, SAITAMA_CITY, request_id)
         me = user(AppRole.CASEWORKER, SAITAMA_CITY)
-        assert {(e["action"], e["entity"], e["entity_id"]) for e in events} == {
-            *(("case.read", "case", decode_global_id(n["id"])[1]) for n in nodes),
-            *(("person.read", "person", decode_global_id(n["person"]["id"])[1]) for n in nodes),
-        }
+        assert [(e["action"], e["entity"], e["entity_id"]) for e in events] == [
+            ("case.read", "case", None),
+            ("person.read", "person", None),
+        ]
+        cases, people = (e["entity_ids"] for e in events)
+        assert cases == sorted(decode_global_id(n["id"])[1] for n in nodes)
+        assert people == sorted({decode_global_id(n["person"]["id"])[1] for n in nodes})
         assert {(e["subject"], e["role"]) for e in events} == {(str(me.user_id), "caseworker")}
 
     async def test_an_object_read_twice_in_a_request_is_one_event(
@@ -62,7 +66,7 @@ class TestReadAudit:
         case = page["data"]["cases"]["edges"][0]["node"]["id"]
         _, request_id = ask(TWICE, AppRole.CASEWORKER, {"id": case})
         events = await admin_conn.fetch(READS, SAITAMA_CITY, request_id)
-        cases = [e["entity_id"] for e in events if e["entity"] == "case"]
+        [cases] = [e["entity_ids"] for e in events if e["entity"] == "case"]
         assert cases.count(decode_global_id(case)[1]) == 1
         assert len(cases) == len(set(cases))
 
@@ -95,9 +99,10 @@ class TestReadAudit:
     ) -> None:
         _, request_id = ask(PAGE, AppRole.CASEWORKER, {"first": 2})
         log = """query($after: String) { auditEvents(first: 100, action: "case.read", after: $after) {
-          edges { node { action entityId requestId } } } }"""
+          edges { node { action entityId entityIds requestId } } } }"""
         body, _ = ask(log, AppRole.SUPERVISOR)
-        mine = [e["node"] for e in body["data"]["auditEvents"]["edges"] if e["node"]["requestId"] == request_id]
-        assert len(mine) == 2
-        assert {n["action"] for n in mine} == {"case.read"}
-        assert {decode_global_id(n["entityId"])[0] for n in mine} == {"Case"}
+        [mine] = [e["node"] for e in body["data"]["auditEvents"]["edges"] if e["node"]["requestId"] == request_id]
+        assert mine["action"] == "case.read"
+        assert mine["entityId"] is None
+        assert len(mine["entityIds"]) == 2
+        assert {decode_global_id(key)[0] for key in mine["entityIds"]} == {"Case"}

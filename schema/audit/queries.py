@@ -33,8 +33,9 @@ from kizuna.schema.relay import (
 def to_event(row: asyncpg.Record) -> AuditEvent:
     # An entity that is a Node type is shown by its global id; others without an id.
     entity_type = node_type_of_audit_entity(row["entity"])
-    entity_id = row["entity_id"]
-    global_id = None if entity_type is None or entity_id is None else encode_global_id(entity_type.name, entity_id)
+    entity_id, read = row["entity_id"], row["entity_ids"] or ()
+    type_name = None if entity_type is None else entity_type.name
+    global_id = None if type_name is None or entity_id is None else encode_global_id(type_name, entity_id)
     actor = row["actor_subject"]
     return AuditEvent(
         seq=row["seq"],
@@ -42,6 +43,7 @@ def to_event(row: asyncpg.Record) -> AuditEvent:
         action=row["action"],
         entity=row["entity"],
         entity_id=None if global_id is None else strawberry.ID(global_id),
+        entity_ids=[] if type_name is None else [strawberry.ID(encode_global_id(type_name, key)) for key in read],
         fields=list(row["fields"]),
         role=AppRole(row["role"]),
         actor=None if actor is None else AuditActor(issuer=row["actor_issuer"], subject=actor),

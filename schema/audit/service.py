@@ -20,7 +20,7 @@ from kizuna.schema.relay import Keyset
 
 # `subject` is the acting user's id as text (kizuna.subject); its issuer and subject name it.
 _COLUMNS = """
-SELECT a.id, a.seq, a.occurred_at, a.action, a.entity, a.entity_id, a.fields, a.role, a.request_id,
+SELECT a.id, a.seq, a.occurred_at, a.action, a.entity, a.entity_id, a.entity_ids, a.fields, a.role, a.request_id,
        u.issuer AS actor_issuer, u.subject AS actor_subject
 FROM kizuna.audit_event a
 LEFT JOIN kizuna.app_user u ON u.id::text = a.subject
@@ -62,7 +62,9 @@ def page_sql(
         ("a.action = ${}", action, 1),
         ("a.entity = ${}", entity, 1),
         ("u.issuer = ${} AND u.subject = ${}", actor, 2),
-        ("a.entity_id = ${}", entity_id, 1),
+        # A change names its object in entity_id, a read event in entity_ids (0023): one
+        # bound id, an index for each (0017's and the GIN one).
+        ("(a.entity_id = ${0} OR a.entity_ids @> ARRAY[${0}::uuid])", entity_id, 1),
         ("a.occurred_at >= ${}", since, 1),
         ("a.occurred_at < ${}", before, 1),
     ):

@@ -28,7 +28,10 @@ class AuditEvent:
     occurred_at: dt.datetime
     action: str = strawberry.field(description="操作（例: membership.grant）")
     entity: str = strawberry.field(description="対象の種類（例: membership）")
-    entity_id: strawberry.ID | None = strawberry.field(description="対象のグローバルID（対象が Node のとき）")
+    entity_id: strawberry.ID | None = strawberry.field(description="変更の対象のグローバルID（対象が Node のとき）")
+    entity_ids: list[strawberry.ID] = strawberry.field(
+        description="閲覧の記録が挙げる対象のグローバルID（そのリクエストが読んだこの種類の対象すべて、各1回）"
+    )
     fields: list[str] = strawberry.field(description="変更・閲覧した項目")
     role: AppRole = strawberry.field(description="操作したときの役割")
     actor: AuditActor | None = strawberry.field(description="操作した利用者")
