@@ -268,6 +268,10 @@ class Message(enum.Enum):
         "このケースには終了していないヘルパー派遣があります。",
         "This case already has a helper dispatch that has not ended.",
     )
+    CLOSE_WITH_OPEN_DISPATCH = Text(
+        "ヘルパー派遣が終了していないため、ケースを終結できません。先に派遣を終了してください。",
+        "The case cannot be closed while its helper dispatch has not ended: end the dispatch first.",
+    )
     DISPATCH_FOR_CLOSED_CASE = Text(
         "終結したケースにはヘルパー派遣を申請できません。", "A closed case takes no helper dispatch application."
     )

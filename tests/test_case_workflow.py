@@ -32,6 +32,10 @@ DECIDE = f"""mutation($input: DecideApprovalInput!) {{ decideApproval(input: $in
   approval {{ id status comment decidedAt }} {ERRORS} }} }}"""
 PLAN = f"""mutation($input: CreateSupportPlanInput!) {{ createSupportPlan(input: $input) {{
   supportPlan {{ id version goals }} {ERRORS} }} }}"""
+APPLY = f"""mutation($input: ApplyForDispatchInput!) {{ applyForDispatch(input: $input) {{
+  helperDispatch {{ id }} {ERRORS} }} }}"""
+END_DISPATCH = f"""mutation($input: EndDispatchInput!) {{ endDispatch(input: $input) {{
+  helperDispatch {{ id }} {ERRORS} }} }}"""
 NOTIFICATIONS = "{ notifications(first: 50) { edges { node { id subject status comment caseId } } } }"
 WAITING = "{ approvals(status: REQUESTED, first: 100) { edges { node { id caseId } } } }"
 PLANS = "query($id: ID!) { supportPlans(caseId: $id) { id version } }"
@@ -164,6 +168,26 @@ class TestTheFlow:
             decode_global_id(case)[1],
         )
         assert closed_at is None  # reopened
+
+    async def test_a_case_whose_helper_dispatch_has_not_ended_is_not_closed(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        case = await new_case()
+        await admin_conn.execute(
+            "UPDATE kizuna.carer_case SET stage = 'monitoring' WHERE municipality_code = $1 AND id = $2",
+            SAITAMA_CITY,
+            decode_global_id(case)[1],
+        )
+        applied = {"caseId": case, "appliedOn": "2026-11-02"}
+        dispatch = ok(graphql(APPLY, AppRole.CASEWORKER, SAITAMA_CITY, {"input": applied}), "applyForDispatch")
+        approve(graphql, case, "CLOSURE")
+        error = refused(move(graphql, case, "CLOSED"), "moveCaseStage")
+        assert (error["field"], error["code"]) == ("toStage", "CONFLICT")
+        stage = "SELECT stage FROM kizuna.carer_case WHERE municipality_code = $1 AND id = $2"
+        assert await admin_conn.fetchval(stage, SAITAMA_CITY, decode_global_id(case)[1]) == "monitoring"
+        ended = {"id": dispatch["helperDispatch"]["id"]}
+        ok(graphql(END_DISPATCH, AppRole.CASEWORKER, SAITAMA_CITY, {"input": ended}), "endDispatch")
+        assert ok(move(graphql, case, "CLOSED"), "moveCaseStage")["case"]["stage"] == "CLOSED"
 
     # The stage it is in, and two stages the flow does not reach from intake.
     @pytest.mark.parametrize("stage", ["INTAKE", "SUPPORT", "CLOSED"])

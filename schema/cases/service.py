@@ -245,6 +245,9 @@ UPDATE kizuna.carer_case SET stage = $3::kizuna.case_stage, closed_at = NULL
 WHERE municipality_code = $1 AND id = $2
 """
 CLOSE = "UPDATE kizuna.carer_case SET stage = 'closed', closed_at = now() WHERE municipality_code = $1 AND id = $2"
+OPEN_DISPATCH_OF_CASE = (
+    "SELECT id FROM kizuna.helper_dispatch WHERE municipality_code = $1 AND case_id = $2 AND status <> 'ended'"
+)
 
 
 def unused_approvals(transitions: list[asyncpg.Record], approvals: list[asyncpg.Record]) -> frozenset[ApprovalSubject]:
@@ -296,6 +299,9 @@ async def move_locked_case(scope: Scope, case: asyncpg.Record, to_stage: CaseSta
     if edge is None:  # unreachable: check_transition refuses a move the flow has no edge for
         raise LookupError((source, to_stage))
     if to_stage is CaseStage.CLOSED:
+        # Helper visits would go on for a family whose case is closed: the dispatch ends first.
+        if await scope.tx.fetchval(OPEN_DISPATCH_OF_CASE, case_id) is not None:
+            raise Refused(UserErrorCode.CONFLICT, "toStage", Message.CLOSE_WITH_OPEN_DISPATCH)
         await scope.tx.execute(CLOSE, case_id)
     else:
         await scope.tx.execute(MOVE, case_id, to_stage.value)
