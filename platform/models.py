@@ -124,18 +124,39 @@ class AppUser(Base):
 
 
 class Indicator(Base):
-    """An indicator of the prefecture plan, with its baseline and target."""
+    """An indicator of a prefecture's plan: baseline, target, and the figure that measures
+    it (`IndicatorFigure`, a closed list). Kept for good: retired, never deleted (0023)."""
 
     __tablename__ = "indicator"
+    __table_args__ = (
+        CheckConstraint("prefecture_code ~ '^[0-9]{2}$'", name="prefecture_code_format"),
+        CheckConstraint("code ~ '^[a-z][a-z0-9_]{1,39}$'", name="code_format"),
+        CheckConstraint("char_length(btrim(name)) BETWEEN 1 AND 200", name="name_length"),
+        CheckConstraint("char_length(btrim(unit)) BETWEEN 1 AND 20", name="unit_length"),
+        CheckConstraint("(baseline IS NULL) = (baseline_fiscal_year IS NULL)", name="baseline_with_its_year"),
+        CheckConstraint("target_date IS NOT NULL OR target_fiscal_year IS NOT NULL", name="target_dated"),
+        CheckConstraint(
+            "baseline_fiscal_year BETWEEN 2000 AND 2100 AND target_fiscal_year BETWEEN 2000 AND 2100"
+            " AND counted_from_fiscal_year BETWEEN 2000 AND 2100",
+            name="fiscal_years_range",
+        ),
+        CheckConstraint("retired_at IS NULL OR retired_at >= created_at", name="retired_after_created"),
+    )
 
+    prefecture_code: Mapped[str] = mapped_column(String(2), primary_key=True)
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    prefecture_code: Mapped[str] = mapped_column(String(2))
     name: Mapped[str]
     unit: Mapped[str]
+    figure: Mapped[v.IndicatorFigure] = mapped_column(pg_enum(v.IndicatorFigure, "indicator_figure"))
     baseline: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     baseline_fiscal_year: Mapped[int | None] = mapped_column(SmallInteger)
     target: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    target_date: Mapped[dt.date]
+    target_date: Mapped[dt.date | None]
+    target_fiscal_year: Mapped[int | None] = mapped_column(SmallInteger)
+    counted_from_fiscal_year: Mapped[int | None] = mapped_column(SmallInteger)
+    """A cumulative target (6,000 people over FY2021-2026) counts from this fiscal year."""
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    retired_at: Mapped[dt.datetime | None]
 
 
 # --- tenant tables -------------------------------------------------------------------
@@ -745,22 +766,35 @@ class CaseShare(TenantTable):
     created_at: Mapped[dt.datetime] = created_at()
 
 
+# Submissions (0023): a municipality's figures of a fiscal year are submitted by its
+# supervisor and accepted or returned (with a comment) by its prefecture's analyst.
+def submission_checks() -> tuple[CheckConstraint, ...]:
+    """The CHECKs of a submission's state, for each table that holds one."""
+    return (
+        CheckConstraint("fiscal_year BETWEEN 2000 AND 2100", name="fiscal_year_range"),
+        CheckConstraint("(submission = 'draft') = (submitted_at IS NULL)", name="submitted_iff_not_draft"),
+        CheckConstraint(
+            "(submission IN ('accepted', 'returned')) = (decided_at IS NOT NULL)", name="decided_iff_decided"
+        ),
+        CheckConstraint("decided_at IS NULL OR decided_at >= submitted_at", name="decided_after_submitted"),
+        CheckConstraint("submission <> 'returned' OR return_comment IS NOT NULL", name="returned_with_comment"),
+        CheckConstraint("char_length(btrim(return_comment)) BETWEEN 1 AND 1000", name="return_comment_length"),
+        # A prefecture's own tenant (NN000C) submits nothing: it enters its own programmes.
+        CheckConstraint("municipality_code !~ '^[0-9]{2}000[0-9]$'", name="of_a_municipality"),
+    )
+
+
 class MunicipalityStatus(TenantTable):
     """体制整備 by fiscal year; counts in the prefecture's totals once accepted."""
 
     __tablename__ = "municipality_status"
     extra_args = (
         UniqueConstraint("municipality_code", "fiscal_year"),
-        CheckConstraint("fiscal_year BETWEEN 2000 AND 2100", name="fiscal_year_range"),
         CheckConstraint(
             "carer_salons >= 0 AND childrens_places >= 0 AND young_carer_coordinators >= 0",
             name="counts_not_negative",
         ),
-        CheckConstraint("(submission = 'draft') = (submitted_at IS NULL)", name="submitted_iff_not_draft"),
-        CheckConstraint(
-            "(submission IN ('accepted', 'returned')) = (decided_at IS NOT NULL)", name="decided_iff_decided"
-        ),
-        CheckConstraint("decided_at IS NULL OR decided_at >= submitted_at", name="decided_after_submitted"),
+        *submission_checks(),
     )
 
     fiscal_year: Mapped[int] = mapped_column(SmallInteger)
@@ -775,6 +809,27 @@ class MunicipalityStatus(TenantTable):
     submission: Mapped[v.SubmissionStatus] = mapped_column(pg_enum(v.SubmissionStatus, "submission_status"))
     submitted_at: Mapped[dt.datetime | None]
     decided_at: Mapped[dt.datetime | None]
+    submitted_by: Mapped[uuid.UUID | None]
+    decided_by: Mapped[uuid.UUID | None]
+    return_comment: Mapped[str | None]
+    """The prefecture's reason for returning it: kept until its next decision."""
+
+
+class ProgrammeSubmission(TenantTable):
+    """The submission of a municipality's programme figures (`programme_activity`) of a
+    fiscal year; no row yet is a draft. They count in the prefecture's totals once accepted."""
+
+    __tablename__ = "programme_submission"
+    extra_args = (UniqueConstraint("municipality_code", "fiscal_year"), *submission_checks())
+
+    fiscal_year: Mapped[int] = mapped_column(SmallInteger)
+    submission: Mapped[v.SubmissionStatus] = mapped_column(pg_enum(v.SubmissionStatus, "submission_status"))
+    submitted_at: Mapped[dt.datetime | None]
+    decided_at: Mapped[dt.datetime | None]
+    submitted_by: Mapped[uuid.UUID | None]
+    decided_by: Mapped[uuid.UUID | None]
+    return_comment: Mapped[str | None]
+    created_at: Mapped[dt.datetime] = created_at()
 
 
 class ProgrammeActivity(TenantTable):
@@ -785,7 +840,10 @@ class ProgrammeActivity(TenantTable):
         CheckConstraint("fiscal_year BETWEEN 2000 AND 2100", name="fiscal_year_range"),
         CheckConstraint("participants IS NULL OR participants >= 0", name="participants_not_negative"),
         CheckConstraint("percent IS NULL OR percent BETWEEN 0 AND 100", name="percent_range"),
+        CheckConstraint("companies IS NULL OR companies >= 0", name="companies_not_negative"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
         Index(None, "municipality_code", "fiscal_year"),
+        UniqueConstraint("municipality_code", "idempotency_key"),
     )
 
     fiscal_year: Mapped[int] = mapped_column(SmallInteger)
@@ -796,6 +854,7 @@ class ProgrammeActivity(TenantTable):
     companies: Mapped[int | None]
     age_group: Mapped[str | None]
     percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    idempotency_key: Mapped[str | None]
 
 
 class AuditEvent(TenantTable):

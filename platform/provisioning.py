@@ -18,6 +18,7 @@ import asyncpg
 
 from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole, OrganisationKind
+from kizuna.tenants.indicators import IndicatorRow
 from kizuna.tenants.registry import LocalGovernment
 
 
@@ -55,6 +56,35 @@ async def upsert_registry(conn: asyncpg.Connection, governments: Iterable[LocalG
             prefecture_code = excluded.prefecture_code
         """,
         [(g.code, g.name, g.name_kana, g.kind.value, g.prefecture_code) for g in governments],
+    )
+
+
+async def add_indicators(conn: asyncpg.Connection, rows: Iterable[IndicatorRow]) -> None:
+    """A prefecture's first indicators; one already there is left as it is (a retired one
+    stays retired), since the prefecture's analysts keep them afterwards."""
+    await conn.executemany(
+        """
+        INSERT INTO kizuna.indicator (prefecture_code, code, name, unit, figure, baseline, baseline_fiscal_year,
+                                      target, target_date, target_fiscal_year, counted_from_fiscal_year)
+        VALUES ($1, $2, $3, $4, $5::kizuna.indicator_figure, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT (prefecture_code, code) DO NOTHING
+        """,
+        [
+            (
+                r.prefecture_code,
+                r.code,
+                r.name,
+                r.unit,
+                r.figure.value,
+                r.baseline,
+                r.baseline_fiscal_year,
+                r.target,
+                r.target_date,
+                r.target_fiscal_year,
+                r.counted_from_fiscal_year,
+            )
+            for r in rows
+        ],
     )
 
 

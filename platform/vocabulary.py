@@ -210,6 +210,67 @@ class SubmissionStatus(LabelledEnum):
     RETURNED = ("returned", "差戻し")
 
 
+class SubmittedFigures(LabelledEnum):
+    """What a municipality submits for a fiscal year, each accepted or returned on its own."""
+
+    MUNICIPALITY_STATUS = ("municipality_status", "体制整備の状況")
+    PROGRAMMES = ("programmes", "事業の実績")
+
+
+class IndicatorFigure(LabelledEnum):
+    """The figure that measures an indicator: a closed list, so that the stats path can
+    compute each one. Only accepted municipality figures count (`municipality_status`
+    whose `submission` is accepted; `programme_activity` of a fiscal year whose
+    `programme_submission` is accepted), with the prefecture's own programme rows, which it
+    enters itself. A figure of municipalities counts the prefecture's municipalities in the
+    latest fiscal year; a cumulative one sums from the indicator's
+    `counted_from_fiscal_year`; a percent is the survey's answer in the latest fiscal year.
+    """
+
+    MUNICIPALITIES_WITH_WINDOW_OR_TEAM = (
+        "municipalities_with_window_or_team",
+        "ワンストップ型総合相談窓口か複合課題を調整するチームを設置した市町村数"
+        "（municipality_status の one_stop_window または complex_case_team）",
+    )
+    MUNICIPALITIES_WITH_CARER_SALON = (
+        "municipalities_with_carer_salon",
+        "介護者サロンを設置した市町村数（municipality_status の carer_salons が1以上）",
+    )
+    CHILDRENS_PLACES = ("childrens_places", "こどもの居場所の数（municipality_status の childrens_places の合計）")
+    MUNICIPALITIES_WITH_KODOMO_KATEI_CENTER = (
+        "municipalities_with_kodomo_katei_center",
+        "子ども家庭相談支援拠点（こども家庭センター）を整備した市町村数（municipality_status の kodomo_katei_center）",
+    )
+    BUSINESS_CARER_SEMINAR_COMPANIES = (
+        "business_carer_seminar_companies",
+        "ビジネスケアラーに関するセミナー等の受講企業数（business_carer_seminar の companies の累計）",
+    )
+    SUPPORT_STAFF_TRAINED = (
+        "support_staff_trained",
+        "ケアラー支援を担う人材の育成数（support_staff_training の participants の累計）",
+    )
+    EDUCATION_WELFARE_TRAINING_ATTENDEES = (
+        "education_welfare_training_attendees",
+        "教育・福祉合同研修の受講者数（education_welfare_training の participants の累計）",
+    )
+    COMMUNITY_CENTER_AWARENESS_PERCENT = (
+        "community_center_awareness_percent",
+        "地域包括支援センターの認知度、30〜50代（県の awareness_survey、30代・40代・50代の平均）",
+    )
+    YOUNG_CARER_AWARENESS_JUNIOR_HIGH_PERCENT = (
+        "young_carer_awareness_junior_high_percent",
+        "ヤングケアラーの認知度、中学2年生（県の awareness_survey、中学2年生）",
+    )
+    YOUNG_CARER_AWARENESS_HIGH_SCHOOL_PERCENT = (
+        "young_carer_awareness_high_school_percent",
+        "ヤングケアラーの認知度、高校2年生（県の awareness_survey、高校2年生）",
+    )
+    YOUNG_CARER_AWARENESS_RESIDENTS_PERCENT = (
+        "young_carer_awareness_residents_percent",
+        "ヤングケアラーの認知度、県民（県の awareness_survey、18歳以上）",
+    )
+
+
 class ProgrammeKind(LabelledEnum):
     SUPPORT_STAFF_TRAINING = ("support_staff_training", "支援者向け研修")
     EDUCATION_WELFARE_TRAINING = ("education_welfare_training", "教育・福祉合同研修")

@@ -40,6 +40,7 @@ from kizuna.platform.models import TENANT_TABLES
 from kizuna.platform.provisioning import (
     MembershipRow,
     UserRow,
+    add_indicators,
     add_memberships,
     admin_connection,
     has_organisations,
@@ -52,10 +53,17 @@ from kizuna.platform.provisioning import (
 )
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 from kizuna.platform.vocabulary import AppRole, OrganisationKind
-from kizuna.tenants import demo_casework, demo_draft
+from kizuna.tenants import demo_casework, demo_draft, indicators
+from kizuna.tenants.demo_decisions import decide
 from kizuna.tenants.demo_draft import Row
 from kizuna.tenants.demo_municipalities import districts, organisations, population
-from kizuna.tenants.demo_programmes import COLUMNS, municipal_programmes, prefecture_programmes, status_rows
+from kizuna.tenants.demo_programmes import (
+    COLUMNS,
+    municipal_programmes,
+    prefecture_programmes,
+    programme_submission_rows,
+    status_rows,
+)
 from kizuna.tenants.demo_users import DemoUser, demo_users, membership_id, organisation_id, selected
 from kizuna.tenants.registry import LocalGovernment, for_prefecture, prefecture_tenant_code
 
@@ -109,8 +117,10 @@ def tenant_rows(government: LocalGovernment, *, scale: float, seed: int) -> dict
     rows = demo_casework.generate_casework(tenant_plan(government, users), cases=cases, seed=seed)
     schools = [o.name for o in organisations(government) if o.kind is OrganisationKind.JUNIOR_HIGH_SCHOOL]
     people = population(government.code)
-    rows["municipality_status"] = status_rows(government, people, seed)
+    supervisor = next(u.user_id for u in users if u.role is AppRole.SUPERVISOR)
+    rows["municipality_status"] = status_rows(government, people, seed, supervisor)
     rows["programme_activity"] = municipal_programmes(government, people, schools, seed)
+    rows["programme_submission"] = programme_submission_rows(government, seed, supervisor)
     return rows
 
 
@@ -192,6 +202,7 @@ async def _provision(
     directory = {o.id: o for g in (for_prefecture(prefecture)[0], *governments) for o in organisations(g)}
     async with admin_connection(admin_url) as conn:
         await upsert_registry(conn, for_prefecture(prefecture))
+        await add_indicators(conn, indicators.for_prefecture(prefecture))
         await upsert_organisations(conn, directory.values())
         ids = await upsert_users(conn, [UserRow(u.user_id, issuer, u.subject) for u in users])
         if strays := [u.subject for u in users if ids[(issuer, u.subject)] != u.user_id]:
@@ -231,6 +242,26 @@ async def _seed_tenant(
         # In a thread: the event loop meanwhile sends another tenant's rows to the server.
         rows = await asyncio.to_thread(tenant_rows, government, scale=scale, seed=seed)
         return await _insert(tx, rows)
+
+
+async def _decide_submissions(
+    database: Database,
+    prefecture: str,
+    governments: Sequence[LocalGovernment],
+    users: Sequence[DemoUser],
+    *,
+    issuer: str,
+    seed: int,
+) -> None:
+    """The prefecture's analyst accepts or returns the municipalities' submissions as the
+    demo plans them, in one transaction of the prefecture's tenant (when it is seeded too)."""
+    code = prefecture_tenant_code(prefecture)
+    analyst = next((u for u in users if u.role is AppRole.PREFECTURE_ANALYST and u.municipality_code == code), None)
+    if analyst is None:
+        return
+    caller = Caller(analyst.user_id, issuer, analyst.subject, analyst.role, code, analyst.organisation_id)
+    async with database.transaction(caller, readonly=False) as tx:
+        await decide(tx, [g for g in governments if not g.is_prefecture], analyst.user_id, seed)
 
 
 async def _insert(tx: TenantTransaction, rows: Mapping[str, Sequence[Sequence[Any]]]) -> dict[str, int]:
@@ -275,6 +306,7 @@ async def seed_demo(
         # A few tenants at a time, so the client's work (generating rows) and the server's
         # (inserting them) overlap; each tenant's rows depend on its own seed only.
         done = await asyncio.gather(*(seed_pending() for _ in range(SEEDING_TENANTS)))
+        await _decide_submissions(database, prefecture, governments, users, issuer=issuer, seed=seed)
     finally:
         await database.close()
     tenants = [counts for worker in done for counts in worker]

@@ -5,14 +5,16 @@ municipality's trainings, lectures, seminars and surveys, sized by its populatio
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
 from kizuna.platform.ids import uuid7
-from kizuna.platform.vocabulary import JusotekiStatus, ProgrammeKind, SubmissionStatus
+from kizuna.platform.vocabulary import JusotekiStatus, ProgrammeKind, SubmissionStatus, SubmittedFigures
 from kizuna.tenants.demo_calendar import AS_OF_DATE, JST, fiscal_year
 from kizuna.tenants.demo_draft import Row
 from kizuna.tenants.registry import LocalGovernment
@@ -21,8 +23,9 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "municipality_status": (
         "id", "fiscal_year", "one_stop_window", "complex_case_team", "jusoteki:jusoteki_status", "carer_salons",
         "childrens_places", "young_carer_coordinators", "kodomo_katei_center", "advisor_dispatch",
-        "submission:submission_status", "submitted_at", "decided_at",
+        "submission:submission_status", "submitted_at", "decided_at", "submitted_by",
     ),
+    "programme_submission": ("id", "fiscal_year", "submission:submission_status", "submitted_at", "submitted_by"),
     "programme_activity": (
         "id", "fiscal_year", "kind:programme_kind", "title", "held_on", "participants", "companies", "age_group",
         "percent",
@@ -152,8 +155,9 @@ def _row_id(day: dt.date, rng: random.Random) -> uuid.UUID:
     return uuid7(int(dt.datetime.combine(day, dt.time(9), JST).timestamp() * 1000), rng)
 
 
-def status_rows(government: LocalGovernment, people: int, seed: int) -> list[Row]:
-    """体制整備 for FY2022 on, more complete every year; past years accepted, the current one open."""
+def status_rows(government: LocalGovernment, people: int, seed: int, submitter: uuid.UUID) -> list[Row]:
+    """体制整備 for FY2022 on, more complete every year, as its supervisor (`submitter`)
+    wrote them: drafts and submissions; the prefecture decides afterwards (`decisions`)."""
     rng = _rng(seed, government.code, "status")
     maturity = rng.random() + (0.3 if people >= 200_000 else 0.15 if people >= 50_000 else 0.0)
     rows: list[Row] = []
@@ -173,26 +177,80 @@ def status_rows(government: LocalGovernment, people: int, seed: int) -> list[Row
             advisor = government.name in ADVISOR_DISPATCH_FY2024
         else:
             advisor = rng.random() < 0.1
-        submission, submitted, decided = _submission(year, rng)
+        plan = submission_plan(government, seed)[SubmittedFigures.MUNICIPALITY_STATUS, year]
         rows.append((
             _row_id(dt.date(year, 4, 1), rng), year, level > 0.8, level > 0.95, jusoteki.value, salons, places,
-            coordinators, year >= 2024 and level > 0.7, advisor, submission.value, submitted, decided,
+            coordinators, year >= 2024 and level > 0.7, advisor, plan.written.value, plan.submitted_at, None,
+            None if plan.submitted_at is None else submitter,
         ))  # fmt: skip
     return rows
 
 
-def _submission(year: int, rng: random.Random) -> tuple[SubmissionStatus, dt.datetime | None, dt.datetime | None]:
-    if year < fiscal_year(AS_OF_DATE):
-        submitted = _office(dt.date(year + 1, 5, rng.randint(10, 31)), rng)
-        return SubmissionStatus.ACCEPTED, submitted, submitted + dt.timedelta(days=rng.randint(5, 30))
-    status = rng.choices((SubmissionStatus.SUBMITTED, SubmissionStatus.DRAFT, SubmissionStatus.RETURNED), (45, 45, 10))[
-        0
+@dataclass(frozen=True, slots=True)
+class PlannedSubmission:
+    """How a municipality's figures of a year stand in the demo: `written` by its supervisor
+    (a draft, or submitted), then `decided` by the prefecture's analyst (None: still waiting)."""
+
+    written: SubmissionStatus
+    submitted_at: dt.datetime | None
+    decided: SubmissionStatus | None = None
+    decided_at: dt.datetime | None = None
+    comment: str | None = None
+
+
+RETURN_COMMENTS: Final = {
+    SubmittedFigures.MUNICIPALITY_STATUS: (
+        "こどもの居場所の数が前年度から大きく減っています。集計方法をご確認のうえ再提出してください。"
+    ),
+    SubmittedFigures.PROGRAMMES: "研修の受講者数に重複計上の可能性があります。回ごとの実人数をご確認ください。",
+}
+
+
+@functools.cache
+def submission_plan(government: LocalGovernment, seed: int) -> dict[tuple[SubmittedFigures, int], PlannedSubmission]:
+    """Past years submitted and accepted; the current year a draft, waiting, returned with
+    a comment, or (programme figures) accepted already."""
+    rng = _rng(seed, government.code, "submissions")
+    plan: dict[tuple[SubmittedFigures, int], PlannedSubmission] = {}
+    for figures in SubmittedFigures:
+        for year in FISCAL_YEARS:
+            if year < fiscal_year(AS_OF_DATE):
+                submitted = _office(dt.date(year + 1, 5, rng.randint(10, 31)), rng)
+                decided = submitted + dt.timedelta(days=rng.randint(5, 30))
+                plan[figures, year] = PlannedSubmission(
+                    SubmissionStatus.SUBMITTED, submitted, SubmissionStatus.ACCEPTED, decided
+                )
+                continue
+            state = rng.choices(
+                (
+                    SubmissionStatus.SUBMITTED,
+                    SubmissionStatus.DRAFT,
+                    SubmissionStatus.RETURNED,
+                    SubmissionStatus.ACCEPTED,
+                ),
+                (40, 35, 15, 10),
+            )[0]
+            if state is SubmissionStatus.DRAFT:
+                plan[figures, year] = PlannedSubmission(state, None)
+                continue
+            submitted = _office(AS_OF_DATE - dt.timedelta(days=rng.randint(10, 40)), rng)
+            if state is SubmissionStatus.SUBMITTED:
+                plan[figures, year] = PlannedSubmission(state, submitted)
+                continue
+            decided = submitted + dt.timedelta(days=rng.randint(2, 5))
+            comment = RETURN_COMMENTS[figures] if state is SubmissionStatus.RETURNED else None
+            plan[figures, year] = PlannedSubmission(SubmissionStatus.SUBMITTED, submitted, state, decided, comment)
+    return plan
+
+
+def programme_submission_rows(government: LocalGovernment, seed: int, submitter: uuid.UUID) -> list[Row]:
+    """The submission of each year's programme figures, as its supervisor wrote it (no row: a draft)."""
+    rng = _rng(seed, government.code, "programme_submission")
+    return [
+        (_row_id(dt.date(year, 4, 1), rng), year, plan.written.value, plan.submitted_at, submitter)
+        for (figures, year), plan in submission_plan(government, seed).items()
+        if figures is SubmittedFigures.PROGRAMMES and plan.submitted_at is not None
     ]
-    if status is SubmissionStatus.DRAFT:
-        return status, None, None
-    submitted = _office(AS_OF_DATE - dt.timedelta(days=rng.randint(10, 40)), rng)
-    decided = submitted + dt.timedelta(days=rng.randint(2, 5)) if status is SubmissionStatus.RETURNED else None
-    return status, submitted, decided
 
 
 def _programme(

@@ -28,9 +28,10 @@ from kizuna.platform.vocabulary import (
     ReferralSource,
     ReferralStatus,
     SubmissionStatus,
+    SubmittedFigures,
 )
 from kizuna.schema.cases import dispatch_rules, workflow
-from kizuna.tenants import demo, demo_calendar, demo_municipalities, demo_users
+from kizuna.tenants import demo, demo_calendar, demo_municipalities, demo_programmes, demo_users
 from kizuna.tenants.registry import by_code, for_prefecture
 
 SAITAMA_CITY = "111007"
@@ -363,7 +364,49 @@ def test_municipality_status_by_fiscal_year(seeded: Seeded) -> None:
     )
     assert [r["fiscal_year"] for r in rows] == [2022, 2023, 2024, 2025]
     assert [r["submission"] for r in rows[:3]] == [SubmissionStatus.ACCEPTED.value] * 3
-    assert rows[3]["submission"] != SubmissionStatus.ACCEPTED.value
+
+
+def test_the_demo_has_every_state_of_a_submission() -> None:
+    """Over the prefecture, this year's figures are drafts, waiting, returned with a
+    comment and accepted; past years' are accepted."""
+    this_year = demo_calendar.fiscal_year(demo_calendar.AS_OF_DATE)
+    states: set[tuple[SubmittedFigures, SubmissionStatus]] = set()
+    for government in for_prefecture("11")[1:]:
+        for (figures, year), plan in demo_programmes.submission_plan(government, 0).items():
+            final = plan.decided or plan.written
+            if year < this_year:
+                assert final is SubmissionStatus.ACCEPTED
+            else:
+                states.add((figures, final))
+                assert (plan.comment is not None) == (final is SubmissionStatus.RETURNED)
+    assert states == {(f, s) for f in SubmittedFigures for s in SubmissionStatus}
+
+
+@pytest.mark.parametrize("table", ["municipality_status", "programme_submission"])
+def test_the_prefecture_decided_as_the_plan_says(seeded: Seeded, table: str) -> None:
+    figures = {"municipality_status": SubmittedFigures.MUNICIPALITY_STATUS}.get(table, SubmittedFigures.PROGRAMMES)
+    analyst = next(
+        u for u in seeded.summary.users if u.role is AppRole.PREFECTURE_ANALYST and u.municipality_code == PREFECTURE
+    )
+    for code in (SAITAMA_CITY, KAWAGOE):
+        rows = fetch(
+            seeded.admin,
+            f"SELECT fiscal_year, submission, decided_at, decided_by, return_comment FROM kizuna.{table}"
+            " WHERE municipality_code = $1",
+            code,
+        )
+        held = {r["fiscal_year"]: r for r in rows}
+        for (kind, year), plan in demo_programmes.submission_plan(by_code(code), 0).items():  # type: ignore[arg-type]
+            if kind is not figures:
+                continue
+            if plan.submitted_at is None and figures is SubmittedFigures.PROGRAMMES:
+                assert year not in held  # a draft of programme figures has no row yet
+                continue
+            row = held[year]
+            assert row["submission"] == (plan.decided or plan.written).value
+            assert row["decided_at"] == plan.decided_at
+            assert row["decided_by"] == (analyst.user_id if plan.decided else None)
+            assert row["return_comment"] == plan.comment
 
 
 def test_memberships_are_the_demo_users(seeded: Seeded) -> None:
