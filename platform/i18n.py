@@ -530,6 +530,58 @@ class Message(enum.Enum):
     )
     PARTICIPANT_COUNT = Text("参加者は1〜{max}人で入力してください。", "A meeting has 1 to {max} participants.")
 
+    # Submissions and indicators (issue 16, items 2 and 3)
+    MAY_NOT_DRAFT_FIGURES = Text(
+        "この役割では体制整備・事業実績を入力できません。", "Your role may not enter the municipality's figures."
+    )
+    ONLY_SUPERVISOR_SUBMITS = Text(
+        "提出できるのはスーパーバイザーだけです。", "Only a supervisor submits the municipality's figures."
+    )
+    ONLY_PREFECTURE_DECIDES = Text(
+        "提出の承認・差戻しは県の担当者だけが行えます。", "Only the prefecture accepts or returns submissions."
+    )
+    FISCAL_YEAR_RANGE = Text(
+        "年度は{first}〜{last}年度で入力してください。", "The fiscal year must be {first} to {last}."
+    )
+    FIGURES_NOT_OPEN = Text(
+        "この年度の数値は提出済みまたは承認済みのため変更できません（差戻し後に修正できます）。",
+        "This year's figures are submitted or accepted and cannot change (they can once returned).",
+    )
+    NOTHING_TO_SUBMIT = Text("この年度の体制整備の状況がまだ入力されていません。", "Nothing entered for this year yet.")
+    NOT_SUBMITTED = Text("この提出は承認待ちではありません。", "This submission is not waiting for a decision.")
+    NO_SUCH_SUBMISSION = Text("指定された提出が見つかりません。", "No such submission.")
+    RETURN_NEEDS_COMMENT = Text(
+        "差戻しには理由（1〜{max}文字）が必要です。", "A return needs its reason (1 to {max} characters)."
+    )
+    COUNT_NOT_NEGATIVE = Text("数は0以上で入力してください。", "Counts cannot be negative.")
+    PERCENT_RANGE = Text("割合は0〜100で入力してください。", "A percent must be 0 to 100.")
+    NO_SUCH_PROGRAMME_ACTIVITY = Text("指定された事業実績が見つかりません。", "No such programme activity.")
+    PROGRAMME_KEY_REUSED = Text(
+        "この冪等キーは、別の事業実績の登録ですでに使われています。",
+        "This idempotency key was used for another programme activity.",
+    )
+    SURVEY_NEEDS_PERCENT = Text(
+        "認知度調査には年齢層と割合を、それ以外には参加者数か企業数を入力してください。",
+        "A survey takes an age group and a percent; other programmes take participants or companies.",
+    )
+    MAY_NOT_KEEP_INDICATORS = Text(
+        "指標を追加・廃止できるのは県の担当者だけです。", "Only the prefecture adds or retires indicators."
+    )
+    INDICATOR_KEY_FORMAT = Text(
+        "キーは英小文字で始まる2〜40文字の英小文字・数字・_で入力してください。",
+        "The key is 2 to 40 lower-case letters, digits or _, beginning with a letter.",
+    )
+    INDICATOR_KEY_TAKEN = Text(
+        "このキーの指標はすでにあります（廃止済みを含む）。",
+        "An indicator with this key exists (retired ones included).",
+    )
+    INDICATOR_TARGET_DATED = Text("目標には目標日か目標年度が必要です。", "A target needs its date or its fiscal year.")
+    INDICATOR_BASELINE_YEAR = Text(
+        "基準値と基準年度は両方を入力してください。", "A baseline needs its fiscal year, and the year its value."
+    )
+    NO_SUCH_INDICATOR = Text("指定された指標が見つかりません。", "No such indicator.")
+    INDICATOR_RETIRED = Text("この指標はすでに廃止されています。", "This indicator is retired already.")
+
     def in_(self, language: Language, **params: object) -> str:
         """The text in `language`, its placeholders filled from `params`."""
         text: Text = self.value

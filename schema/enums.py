@@ -22,11 +22,16 @@ from kizuna.platform.vocabulary import (
     ConsentGiver,
     ContactKind,
     DispatchStatus,
+    IndicatorFigure,
+    JusotekiStatus,
     MeetingKind,
     OrganisationKind,
+    ProgrammeKind,
     ReferralSource,
     ReferralStatus,
     RiskLevel,
+    SubmissionStatus,
+    SubmittedFigures,
     Urgency,
 )
 from kizuna.schema.errors import UserErrorCode
@@ -44,12 +49,17 @@ __all__ = [
     "ConsentGiver",
     "ContactKind",
     "DispatchStatus",
+    "IndicatorFigure",
+    "JusotekiStatus",
     "MeetingKind",
     "MunicipalityKind",
     "OrganisationKind",
+    "ProgrammeKind",
     "ReferralSource",
     "ReferralStatus",
     "RiskLevel",
+    "SubmissionStatus",
+    "SubmittedFigures",
     "Urgency",
     "UserErrorCode",
     "graphql_enum",
@@ -87,3 +97,8 @@ graphql_enum(DispatchStatus, "ヘルパー派遣の状況（申請 → 同行調
 graphql_enum(MeetingKind, "会議の種類")
 graphql_enum(ContactKind, "支援記録の種類")
 graphql_enum(ConsentGiver, "同意した人")
+graphql_enum(JusotekiStatus, "重層的支援体制整備事業の状況")
+graphql_enum(ProgrammeKind, "事業の種類（研修、セミナー、出前講座、サロン、LINE相談、認知度調査）")
+graphql_enum(SubmissionStatus, "市町村が提出した数値の状況（作成中 → 提出済み → 承認済み、または差戻し）")
+graphql_enum(SubmittedFigures, "市町村が年度ごとに提出するもの")
+graphql_enum(IndicatorFigure, "指標を測る数値（集計の方法が決まっているものだけ）")

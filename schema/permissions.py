@@ -85,6 +85,20 @@ class Operation(enum.StrEnum):
     SHARED_CASES = "sharedCases"
     OPEN_EMERGENCY_ACCESS = "openEmergencyAccess"
     EMERGENCY_ACCESSES = "emergencyAccesses"
+    MUNICIPALITY_STATUS = "municipalityStatus"
+    SAVE_MUNICIPALITY_STATUS = "saveMunicipalityStatus"
+    SUBMIT_MUNICIPALITY_STATUS = "submitMunicipalityStatus"
+    PROGRAMME_ACTIVITIES = "programmeActivities"
+    NODE_PROGRAMME_ACTIVITY = "node(ProgrammeActivity)"
+    RECORD_PROGRAMME_ACTIVITY = "recordProgrammeActivity"
+    REMOVE_PROGRAMME_ACTIVITY = "removeProgrammeActivity"
+    SUBMIT_PROGRAMME_FIGURES = "submitProgrammeFigures"
+    SUBMISSIONS = "submissions"
+    ACCEPT_SUBMISSION = "acceptSubmission"
+    RETURN_SUBMISSION = "returnSubmission"
+    INDICATORS = "indicators"
+    ADD_INDICATOR = "addIndicator"
+    RETIRE_INDICATOR = "retireIndicator"
 
 
 R = AppRole
@@ -94,6 +108,9 @@ _REFERRERS = frozenset({R.SCHOOL_STAFF, R.SCHOOL_SOCIAL_WORKER, R.WELFARE_WORKER
 _MANAGERS = frozenset({R.SUPERVISOR, R.PLATFORM_ADMIN})
 # Invited to cases as participants: they read a shared case's decisions and goals only.
 _AGENCIES = frozenset({R.WELFARE_WORKER, R.SCHOOL_SOCIAL_WORKER})
+# Draft the municipality's status and programme figures (0023); only a supervisor submits.
+_DRAFTERS = frozenset({R.COORDINATOR, R.SUPERVISOR})
+_ANALYST = frozenset({R.PREFECTURE_ANALYST})
 
 PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
     {
@@ -168,6 +185,24 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.OPEN_EMERGENCY_ACCESS: _AGENCIES,
         # Supervisors review every break of the glass.
         Operation.EMERGENCY_ACCESSES: frozenset({R.SUPERVISOR}),
+        # The municipality's own figures; the prefecture reads them through `submissions`
+        # and the stats path. The database agrees (0023: grants, column grants, policies).
+        Operation.MUNICIPALITY_STATUS: _CASE_READERS,
+        Operation.SAVE_MUNICIPALITY_STATUS: _DRAFTERS,
+        Operation.SUBMIT_MUNICIPALITY_STATUS: frozenset({R.SUPERVISOR}),
+        Operation.PROGRAMME_ACTIVITIES: _CASE_READERS,
+        Operation.NODE_PROGRAMME_ACTIVITY: _CASE_READERS,
+        Operation.RECORD_PROGRAMME_ACTIVITY: _DRAFTERS,
+        Operation.REMOVE_PROGRAMME_ACTIVITY: _DRAFTERS,
+        Operation.SUBMIT_PROGRAMME_FIGURES: frozenset({R.SUPERVISOR}),
+        # The analyst: its prefecture's municipalities'; municipal staff: their own.
+        Operation.SUBMISSIONS: _STAFF | _ANALYST,
+        Operation.ACCEPT_SUBMISSION: _ANALYST,
+        Operation.RETURN_SUBMISSION: _ANALYST,
+        # Their own prefecture's (row security on the prefecture code for writes).
+        Operation.INDICATORS: _ANALYST | {R.SUPERVISOR},
+        Operation.ADD_INDICATOR: _ANALYST,
+        Operation.RETIRE_INDICATOR: _ANALYST,
     }
 )
 DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
@@ -232,6 +267,20 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.SHARED_CASES: "read the meeting decisions and plan goals of the cases shared with one's organisation",
         Operation.OPEN_EMERGENCY_ACCESS: "break the glass: read a case's shared view for up to 24 h, with a reason",
         Operation.EMERGENCY_ACCESSES: "review the tenant's emergency accesses",
+        Operation.MUNICIPALITY_STATUS: "read the municipality's status (体制整備) of a fiscal year",
+        Operation.SAVE_MUNICIPALITY_STATUS: "enter or correct the year's status while a draft or returned",
+        Operation.SUBMIT_MUNICIPALITY_STATUS: "submit the year's status to the prefecture",
+        Operation.PROGRAMME_ACTIVITIES: "list the municipality's programme figures of a fiscal year",
+        Operation.NODE_PROGRAMME_ACTIVITY: "read a programme activity by id",
+        Operation.RECORD_PROGRAMME_ACTIVITY: "record a programme's figures while the year is a draft or returned",
+        Operation.REMOVE_PROGRAMME_ACTIVITY: "remove a programme's figures while the year is a draft or returned",
+        Operation.SUBMIT_PROGRAMME_FIGURES: "submit the year's programme figures to the prefecture",
+        Operation.SUBMISSIONS: "list submissions and their state (the analyst: its prefecture's municipalities)",
+        Operation.ACCEPT_SUBMISSION: "accept a municipality's submitted figures (they count from then on)",
+        Operation.RETURN_SUBMISSION: "send a municipality's figures back with the reason (also accepted ones)",
+        Operation.INDICATORS: "read the prefecture's indicators (baseline, target), retired ones if asked",
+        Operation.ADD_INDICATOR: "add an indicator to one's own prefecture",
+        Operation.RETIRE_INDICATOR: "retire an indicator of one's own prefecture (never deleted)",
     }
 )
 

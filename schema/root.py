@@ -12,6 +12,8 @@ from kizuna.schema.cases.mutations import CaseMutations
 from kizuna.schema.cases.queries import CaseQueries
 from kizuna.schema.dispatches.mutations import DispatchMutations
 from kizuna.schema.dispatches.queries import DispatchQueries
+from kizuna.schema.indicators.mutations import IndicatorMutations
+from kizuna.schema.indicators.queries import IndicatorQueries
 from kizuna.schema.memberships.mutations import MembershipMutations
 from kizuna.schema.memberships.queries import MembershipQueries
 from kizuna.schema.node import NodeQueries
@@ -26,6 +28,8 @@ from kizuna.schema.referrals.queries import ReferralQueries
 from kizuna.schema.relay import node_types
 from kizuna.schema.sharing.mutations import SharingMutations
 from kizuna.schema.sharing.queries import SharingQueries
+from kizuna.schema.submissions.mutations import SubmissionMutations
+from kizuna.schema.submissions.queries import SubmissionQueries
 from kizuna.schema.tenants.queries import TenantQueries
 
 
@@ -45,6 +49,8 @@ class Query(
     MembershipQueries,
     AuditQueries,
     SharingQueries,
+    SubmissionQueries,
+    IndicatorQueries,
     NodeQueries,
 ):
     pass
@@ -62,6 +68,8 @@ class Mutation(
     PersonMergeMutations,
     RecordMutations,
     SharingMutations,
+    SubmissionMutations,
+    IndicatorMutations,
 ):
     pass
 

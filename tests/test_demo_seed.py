@@ -396,7 +396,9 @@ def test_the_prefecture_decided_as_the_plan_says(seeded: Seeded, table: str) -> 
             code,
         )
         held = {r["fiscal_year"]: r for r in rows}
-        for (kind, year), plan in demo_programmes.submission_plan(by_code(code), 0).items():  # type: ignore[arg-type]
+        government = by_code(code)
+        assert government is not None
+        for (kind, year), plan in demo_programmes.submission_plan(government, 0).items():
             if kind is not figures:
                 continue
             if plan.submitted_at is None and figures is SubmittedFigures.PROGRAMMES:

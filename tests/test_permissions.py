@@ -69,6 +69,11 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
         Operation.CONSENTS: (by_id % "consents(caseId: $id)", {"id": some("Case")}),
         Operation.SHARED_CASES: ("{ sharedCases { __typename } }", {}),
         Operation.EMERGENCY_ACCESSES: ("{ emergencyAccesses { __typename } }", {}),
+        Operation.MUNICIPALITY_STATUS: ("{ municipalityStatus(fiscalYear: 2025) { __typename } }", {}),
+        Operation.PROGRAMME_ACTIVITIES: ("{ programmeActivities(fiscalYear: 2025) { __typename } }", {}),
+        Operation.NODE_PROGRAMME_ACTIVITY: (by_id % "node(id: $id)", {"id": some("ProgrammeActivity")}),
+        Operation.SUBMISSIONS: ("{ submissions(fiscalYear: 1999) { __typename } }", {}),
+        Operation.INDICATORS: ("{ indicators { __typename } }", {}),
     }
     if operation in queries:
         return queries[operation]
@@ -183,6 +188,39 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
         Operation.WITHDRAW_CONSENT: {"consentId": some("Consent")},
         Operation.SHARE_WITHOUT_CONSENT: {"caseId": some("Case"), "organizationId": some("Organization")} | reason,
         Operation.OPEN_EMERGENCY_ACCESS: {"caseId": some("Case"), "reason": "権限の試験のための閲覧", "hours": 1},
+        # A fiscal year out of range: an allowed role is told BAD_USER_INPUT, nothing is written.
+        Operation.SAVE_MUNICIPALITY_STATUS: {
+            "fiscalYear": 1999,
+            "oneStopWindow": True,
+            "complexCaseTeam": True,
+            "jusoteki": "NONE",
+            "carerSalons": 0,
+            "childrensPlaces": 0,
+            "youngCarerCoordinators": 0,
+            "kodomoKateiCenter": False,
+            "advisorDispatch": False,
+        },
+        Operation.SUBMIT_MUNICIPALITY_STATUS: {"fiscalYear": 1999},
+        Operation.RECORD_PROGRAMME_ACTIVITY: {"fiscalYear": 1999, "kind": "OUTREACH_LECTURE", "title": "権限の試験"},
+        Operation.REMOVE_PROGRAMME_ACTIVITY: {"id": some("ProgrammeActivity")},
+        Operation.SUBMIT_PROGRAMME_FIGURES: {"fiscalYear": 1999},
+        Operation.ACCEPT_SUBMISSION: {"municipalityCode": "392014", "fiscalYear": 2025, "figures": "PROGRAMMES"},
+        Operation.RETURN_SUBMISSION: {
+            "municipalityCode": "392014",
+            "fiscalYear": 2025,
+            "figures": "PROGRAMMES",
+            "comment": "権限の試験",
+        },
+        # An invalid key: an allowed role is told BAD_USER_INPUT, nothing is written.
+        Operation.ADD_INDICATOR: {
+            "key": "Not a key",
+            "name": "権限の試験",
+            "unit": "人",
+            "figure": "SUPPORT_STAFF_TRAINED",
+            "target": "1",
+            "targetFiscalYear": 2026,
+        },
+        Operation.RETIRE_INDICATOR: {"key": "no_such_indicator"},
     }
     field = operation.value
     input_type = field[0].upper() + field[1:] + "Input"

@@ -140,7 +140,7 @@ async def refused(conn: asyncpg.Connection, sql: str, *args: Any) -> bool:
     (inside a savepoint, so the transaction goes on), or matched no row it may change."""
     try:
         async with conn.transaction():
-            status = await conn.execute(sql, *args)
+            status: str = await conn.execute(sql, *args)
     except (asyncpg.InsufficientPrivilegeError, asyncpg.CheckViolationError):
         return True
     return status.endswith(" 0")

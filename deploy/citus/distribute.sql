@@ -40,6 +40,7 @@ FROM unnest(ARRAY[
     'kizuna.approval', 'kizuna.meeting', 'kizuna.meeting_participant', 'kizuna.contact_log',
     'kizuna.referral', 'kizuna.helper_dispatch', 'kizuna.helper_visit', 'kizuna.consent',
     'kizuna.emergency_access', 'kizuna.case_share', 'kizuna.municipality_status', 'kizuna.programme_activity',
+    'kizuna.programme_submission',
     'kizuna.audit_event', 'kizuna.audit_seal', 'kizuna.person_merge'
 ]::regclass[]) AS t;
 
