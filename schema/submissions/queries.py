@@ -62,8 +62,8 @@ def to_submission(found: service.Submission) -> Submission:
         fiscal_year=found.fiscal_year,
         figures=found.figures,
         state=found.state,
-        submitted_at=found.submitted_at,  # type: ignore[arg-type]
-        decided_at=found.decided_at,  # type: ignore[arg-type]
+        submitted_at=found.submitted_at,
+        decided_at=found.decided_at,
         return_comment=found.return_comment,
     )
 

@@ -25,6 +25,7 @@ shards; tests/test_lint_tenancy.py names this module for it.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -180,8 +181,8 @@ class Submission:
     municipality_code: str
     fiscal_year: int
     state: SubmissionStatus
-    submitted_at: object
-    decided_at: object
+    submitted_at: dt.datetime | None
+    decided_at: dt.datetime | None
     return_comment: str | None
 
 
