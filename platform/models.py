@@ -125,7 +125,7 @@ class AppUser(Base):
 
 class Indicator(Base):
     """An indicator of a prefecture's plan: baseline, target, and the figure that measures
-    it (`IndicatorFigure`, a closed list). Kept for good: retired, never deleted (0023)."""
+    it (`IndicatorFigure`, a closed list). Kept for good: retired, never deleted (0024)."""
 
     __tablename__ = "indicator"
     __table_args__ = (
@@ -766,7 +766,7 @@ class CaseShare(TenantTable):
     created_at: Mapped[dt.datetime] = created_at()
 
 
-# Submissions (0023): a municipality's figures of a fiscal year are submitted by its
+# Submissions (0024): a municipality's figures of a fiscal year are submitted by its
 # supervisor and accepted or returned (with a comment) by its prefecture's analyst.
 def submission_checks() -> tuple[CheckConstraint, ...]:
     """The CHECKs of a submission's state, for each table that holds one."""

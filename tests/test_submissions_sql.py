@@ -2,7 +2,7 @@
 tried in SQL as each app role, inside request transactions opened as the request path
 opens them (and rolled back).
 
-Before migration 0023 a municipal supervisor's `UPDATE … SET submission = 'accepted'`
+Before migration 0024 a municipal supervisor's `UPDATE … SET submission = 'accepted'`
 succeeded: municipal staff held INSERT and UPDATE on `municipality_status` and could mark
 their own figures accepted (`TestOnlyThePrefectureDecides` failed so, first).
 

@@ -5,7 +5,7 @@ indicators and retires them; none is ever deleted, so a retired one keeps its hi
 
 `indicator` is a global table (a reference table on Citus): every statement names the
 prefecture, the caller's own (the first two digits of its tenant's code), and row security
-refuses another prefecture's writes (migration 0023).
+refuses another prefecture's writes (migration 0024).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ prefecture's totals.
 - The prefecture's analyst reads and decides the submissions of its own prefecture's
   municipalities only, and changes no figure.
 
-The database holds the same (migration 0023: grants, column grants, per-role policies).
+The database holds the same (migration 0024: grants, column grants, per-role policies).
 Statements over other tenants (`PREFECTURE_*`) carry the prefecture's own code prefix
 (`left(municipality_code, 2) = left($1, 2)`, $1 being the analyst's tenant) and the
 registry's codes (`municipality_code = ANY($2)` or `= $2`), which send Citus to those

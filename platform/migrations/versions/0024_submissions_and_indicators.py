@@ -24,8 +24,8 @@
   Every role reads it; a prefecture's analyst adds its own prefecture's indicators and
   retires them (row security on the prefecture code, column grants).
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 """
 
 from collections.abc import Sequence
@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0023"
-down_revision: str | None = "0022"
+revision: str = "0024"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -195,7 +195,7 @@ def upgrade() -> None:
     op.add_column("municipality_status", sa.Column("return_comment", sa.Text(), nullable=True), schema="kizuna")
     # Returned before comments were kept: the CHECK below needs one (as the migrating owner).
     op.execute(
-        "UPDATE kizuna.municipality_status SET return_comment = '（0023以前の差戻し：理由の記録なし）'"
+        "UPDATE kizuna.municipality_status SET return_comment = '（0024以前の差戻し：理由の記録なし）'"
         " WHERE submission = 'returned'"
     )
     for name, condition in SUBMISSION_CHECKS:
