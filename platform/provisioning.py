@@ -10,15 +10,16 @@ role is the tables' owner rather than a superuser.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import asyncpg
 
 from kizuna.platform.urls import asyncpg_dsn
-from kizuna.platform.vocabulary import AppRole, OrganisationKind
-from kizuna.tenants.indicators import IndicatorRow
+from kizuna.platform.vocabulary import AppRole, IndicatorFigure, OrganisationKind
 from kizuna.tenants.registry import LocalGovernment
 
 
@@ -28,6 +29,21 @@ class OrganisationRow:
     kind: OrganisationKind
     name: str
     municipality_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorRow:
+    prefecture_code: str
+    code: str
+    name: str
+    unit: str
+    figure: IndicatorFigure
+    baseline: Decimal | None
+    baseline_fiscal_year: int | None
+    target: Decimal
+    target_date: dt.date | None
+    target_fiscal_year: int | None
+    counted_from_fiscal_year: int | None
 
 
 @dataclass(frozen=True, slots=True)
