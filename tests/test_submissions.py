@@ -87,7 +87,9 @@ async def year_of_kawagoe(admin_conn: asyncpg.Connection, tidy: Any) -> AsyncIte
     """Afterwards, as the superuser: every figure of the test's fiscal year."""
     yield
     for table in reversed(FIGURE_TABLES):
-        await admin_conn.execute(f"DELETE FROM kizuna.{table} WHERE fiscal_year = $1", YEAR)
+        await admin_conn.execute(
+            f"DELETE FROM kizuna.{table} WHERE municipality_code = $1 AND fiscal_year = $2", KAWAGOE, YEAR
+        )
 
 
 async def fingerprint(admin_conn: asyncpg.Connection, code: str) -> list[Any]:
