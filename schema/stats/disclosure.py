@@ -1,0 +1,377 @@
+"""Disclosure control for the prefecture's count tables: small counts suppressed, enough
+other figures suppressed with them that none can be recomputed, and an exact audit that
+proves it (docs/disclosure-control.md states the rule and why).
+
+`protect` suppresses; `audit` checks any publication against the true counts and returns
+what an attacker could learn (an empty list = safe). Both take every table published
+together, because tables that share a margin leak through each other, and the earlier
+editions of the same tables, because two editions leak by difference.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kizuna.schema.stats.disclosure_audit import Edition, FigureKey, Interval
+
+DEFAULT_K = 5
+
+
+@dataclass(frozen=True)
+class CountTable:
+    """A two-way table of true counts; its margins are implied (sums of the cells)."""
+
+    name: str  # e.g. "cases_by_stage"
+    rows: tuple[str, ...]  # e.g. municipality codes
+    columns: tuple[str, ...]  # e.g. stage values
+    cells: Mapping[tuple[str, str], int]  # interior counts, a missing key = 0
+
+    def __post_init__(self) -> None:
+        _check_labels(self.name, self.rows, self.columns)
+        for (row, column), count in self.cells.items():
+            if row not in self.rows or column not in self.columns:
+                raise ValueError(f"table {self.name!r}: cell ({row!r}, {column!r}) is outside its rows and columns")
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise ValueError(f"table {self.name!r}: cell ({row!r}, {column!r}) is not a count: {count!r}")
+
+    def figures(self) -> dict[FigureKey, int]:
+        """Every figure, margins included, keyed (table, row, column) with None for a total."""
+        cell = {(row, column): self.cells.get((row, column), 0) for row in self.rows for column in self.columns}
+        values: dict[FigureKey, int] = {(self.name, row, column): count for (row, column), count in cell.items()}
+        for row in self.rows:
+            values[self.name, row, None] = sum(cell[row, column] for column in self.columns)
+        for column in self.columns:
+            values[self.name, None, column] = sum(cell[row, column] for row in self.rows)
+        values[self.name, None, None] = sum(cell.values())
+        return values
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A table as it may leave the server: None marks a suppressed figure.
+
+    `edition` numbers the publications of the same tables (1, 2, ...); the tables named in
+    `shares_row_totals_with` (`shares_column_totals_with`) publish the same row (column)
+    totals, so a reader and the audit treat them as one figure.
+    """
+
+    name: str
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    cells: Mapping[tuple[str, str], int | None]  # None = suppressed
+    row_totals: Mapping[str, int | None]
+    column_totals: Mapping[str, int | None]
+    total: int | None
+    edition: int = 1
+    shares_row_totals_with: tuple[str, ...] = field(default=())
+    shares_column_totals_with: tuple[str, ...] = field(default=())
+
+    def figures(self) -> dict[FigureKey, int | None]:
+        try:
+            values: dict[FigureKey, int | None] = {
+                (self.name, row, column): self.cells[row, column] for row in self.rows for column in self.columns
+            }
+            values.update({(self.name, row, None): self.row_totals[row] for row in self.rows})
+            values.update({(self.name, None, column): self.column_totals[column] for column in self.columns})
+        except KeyError as missing:
+            raise ValueError(f"published table {self.name!r} lacks the figure {missing}") from None
+        values[self.name, None, None] = self.total
+        return values
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What an attacker can learn about one figure (or about its change since an earlier
+    edition): its value lies in [lower, upper] (None = unbounded), which breaks the rule."""
+
+    table: str
+    row: str | None  # None: a column total or the grand total
+    column: str | None  # None: a row total or the grand total
+    lower: int | None
+    upper: int | None
+    reason: str
+    since_edition: int | None = None  # set when the figure's change since that edition is exposed
+
+
+def protect(
+    tables: Sequence[CountTable], *, k: int = DEFAULT_K, previous: Sequence[PublishedTable] = ()
+) -> list[PublishedTable]:
+    """The tables as they may be published together, as the next edition after `previous`
+    (every earlier edition of these tables that anyone may have kept).
+
+    Counts 1..k-1 are suppressed, margins included; zeros are shown. Complements are
+    chosen by a greedy rule and the exact audit is run after each round until it finds
+    nothing; the same input always gives the same output.
+    """
+    _check_k(k)
+    current = _Current(tables)
+    earlier = _earlier_editions(previous)
+    suppressed = {unknown for unknown, count in enumerate(current.truth) if 0 < count < k}
+    while True:
+        current.complete_lines(suppressed)
+        exposed = current.exposures(suppressed, k, earlier)
+        if not exposed:
+            break
+        complements = current.complements({unknown for unknown, _ in exposed}, suppressed)
+        if not complements:
+            everything = {unknown for unknown, count in enumerate(current.truth) if count > 0}
+            if everything == suppressed:
+                # Unreachable when every earlier edition came from protect with this k (docs).
+                raise ValueError(f"no publication is safe against the earlier editions with k={k}")
+            complements = everything - suppressed
+        suppressed |= complements
+    return current.published(suppressed, edition=1 + max((table.edition for table in previous), default=0))
+
+
+def audit(
+    tables: Sequence[CountTable],
+    published: Sequence[PublishedTable],
+    *,
+    k: int = DEFAULT_K,
+    previous: Sequence[PublishedTable] = (),
+) -> list[Exposure]:
+    """Everything an attacker holding `published` (and `previous`) learns beyond the rule
+    of docs/disclosure-control.md; an empty list means the publication is safe.
+
+    Raises ValueError when `published` is not a publication of `tables` (another shape, or
+    a shown figure that differs from the count).
+    """
+    _check_k(k)
+    current = _Current(tables)
+    shown = {key: value for table in _match(tables, published) for key, value in table.figures().items()}
+    suppressed: set[int] = set()
+    for key, value in shown.items():
+        unknown = current.edition.unknown[key]
+        if value is None:
+            suppressed.add(unknown)
+        elif value != current.truth[unknown]:
+            raise ValueError(f"published figure {key} is {value}, the count is {current.truth[unknown]}")
+    # A shared margin shown in any table is known in all of them, whatever the others show.
+    hidden_but_shown = {
+        current.edition.unknown[key]
+        for key, value in shown.items()
+        if value is not None and current.edition.unknown[key] in suppressed
+    }
+    exposures = [
+        Exposure(*key, current.truth[unknown], current.truth[unknown], "suppressed here, shown in a linked table")
+        for key, value in shown.items()
+        if value is None and (unknown := current.edition.unknown[key]) in hidden_but_shown
+    ]
+    exposed = current.exposures(suppressed - hidden_but_shown, k, _earlier_editions(previous))
+    return exposures + [exposure for _, exposure in exposed]
+
+
+class _Current:
+    """The edition being protected or audited, with its true counts."""
+
+    def __init__(self, tables: Sequence[CountTable]) -> None:
+        names = [table.name for table in tables]
+        if len(set(names)) != len(names):
+            raise ValueError("each table published together needs a name of its own")
+        truth = {key: count for table in tables for key, count in table.figures().items()}
+        self.tables = list(tables)
+        self.row_links = [
+            (a.name, b.name)
+            for a, b in itertools.combinations(tables, 2)
+            if a.rows == b.rows and all(truth[a.name, row, None] == truth[b.name, row, None] for row in a.rows)
+        ]
+        self.column_links = [
+            (a.name, b.name)
+            for a, b in itertools.combinations(tables, 2)
+            if a.columns == b.columns
+            and all(truth[a.name, None, column] == truth[b.name, None, column] for column in a.columns)
+        ]
+        self.edition = Edition(tables, row_links=self.row_links, column_links=self.column_links)
+        self.truth = [truth[members[0]] for members in self.edition.members]
+        self.lines: list[list[int]] = []
+        for table in tables:
+            for row in (*table.rows, None):
+                self.lines.append(self._unknowns([(table.name, row, column) for column in (*table.columns, None)]))
+            for column in (*table.columns, None):
+                self.lines.append(self._unknowns([(table.name, row, column) for row in (*table.rows, None)]))
+
+    def _unknowns(self, keys: list[FigureKey]) -> list[int]:
+        return sorted({self.edition.unknown[key] for key in keys})
+
+    def _is_margin(self, unknown: int) -> bool:
+        _, row, column = self.edition.members[unknown][0]
+        return row is None or column is None
+
+    def _cheapest(self, candidates: set[int]) -> int:
+        """The complement that hides least: a cell before a margin, then the smallest count."""
+        return min(candidates, key=lambda unknown: (self._is_margin(unknown), self.truth[unknown], unknown))
+
+    def complete_lines(self, suppressed: set[int]) -> None:
+        """A line (one table equation) with a single suppressed figure gives it away:
+        suppress a second one. Cheap, and saves most audit rounds."""
+        changed = True
+        while changed:
+            changed = False
+            for line in self.lines:
+                hidden = [unknown for unknown in line if unknown in suppressed]
+                candidates = {unknown for unknown in line if unknown not in suppressed and self.truth[unknown] > 0}
+                if len(hidden) == 1 and candidates:
+                    suppressed.add(self._cheapest(candidates))
+                    changed = True
+
+    def complements(self, exposed: set[int], suppressed: set[int]) -> set[int]:
+        """One more figure for each exposed one: itself when it is shown, else the
+        cheapest shown non-zero figure on one of its lines."""
+        chosen: set[int] = set()
+        for unknown in sorted(exposed):
+            if unknown not in suppressed:
+                if self.truth[unknown] > 0:
+                    chosen.add(unknown)
+                continue
+            candidates = {
+                other
+                for line in self.lines
+                if unknown in line
+                for other in line
+                if other not in suppressed and self.truth[other] > 0
+            }
+            if candidates:
+                chosen.add(self._cheapest(candidates))
+        return chosen
+
+    def exposures(
+        self, suppressed: set[int], k: int, earlier: Sequence[tuple[int, dict[FigureKey, Interval]]]
+    ) -> list[tuple[int, Exposure]]:
+        published = {unknown: count for unknown, count in enumerate(self.truth) if unknown not in suppressed}
+        intervals = self.edition.intervals(published, sorted(suppressed))
+        found: list[tuple[int, Exposure]] = []
+        for unknown, count in enumerate(self.truth):
+            interval = intervals.get(unknown, Interval.exact(count))
+            reason = _figure_rule(interval, k, shown=unknown not in suppressed)
+            if reason:
+                found.append(
+                    (unknown, Exposure(*self.edition.members[unknown][0], interval.lower, interval.upper, reason))
+                )
+        for number, before in earlier:
+            for key, then in before.items():
+                if key not in self.edition.unknown:
+                    continue  # a row or column the earlier edition did not have, or the reverse
+                changed = self.edition.unknown[key]
+                now = intervals.get(changed, Interval.exact(self.truth[changed]))
+                change = _change_rule(now, then, self.truth[changed], k)
+                if change:
+                    lower, upper, reason = change
+                    found.append((changed, Exposure(*key, lower, upper, reason, since_edition=number)))
+        return found
+
+    def published(self, suppressed: set[int], *, edition: int) -> list[PublishedTable]:
+        def shown(key: FigureKey) -> int | None:
+            unknown = self.edition.unknown[key]
+            return None if unknown in suppressed else self.truth[unknown]
+
+        return [
+            PublishedTable(
+                name=table.name,
+                rows=table.rows,
+                columns=table.columns,
+                cells={
+                    (row, column): shown((table.name, row, column)) for row in table.rows for column in table.columns
+                },
+                row_totals={row: shown((table.name, row, None)) for row in table.rows},
+                column_totals={column: shown((table.name, None, column)) for column in table.columns},
+                total=shown((table.name, None, None)),
+                edition=edition,
+                shares_row_totals_with=_partners(table.name, self.row_links),
+                shares_column_totals_with=_partners(table.name, self.column_links),
+            )
+            for table in self.tables
+        ]
+
+
+def _figure_rule(interval: Interval, k: int, *, shown: bool) -> str | None:
+    """The protection rule for one figure (docs/disclosure-control.md, "The rule")."""
+    lower, upper = interval.lower, interval.upper
+    if shown:
+        return "small count published" if 0 < lower < k else None
+    if lower == upper:
+        return "suppressed figure can be recomputed"
+    if 0 < lower < k:
+        return f"suppressed figure shown to be at least {lower}, so not empty yet possibly under {k}"
+    if upper is not None and upper < k:
+        return f"suppressed figure shown to be at most {upper}, under {k}"
+    return None
+
+
+def _change_rule(now: Interval, then: Interval, count: int, k: int) -> tuple[int | None, int | None, str] | None:
+    """The rule for a figure's change since an earlier edition. The attacker can bound the
+    change within `now - then`; the true change lies in `count - then` (the earlier true
+    count is not kept, only what was published). If a small increase (1..k-1) is possible,
+    the attacker's interval must reach both 0 and k; for a small decrease, 0 and -k."""
+    then_upper = math.inf if then.upper is None else then.upper
+    now_upper = math.inf if now.upper is None else now.upper
+    lowest, highest = now.lower - then_upper, now_upper - then.lower
+    true_lowest, true_highest = count - then_upper, count - then.lower
+    small_increase = true_highest >= 1 and true_lowest <= k - 1
+    small_decrease = true_lowest <= -1 and true_highest >= -(k - 1)
+    if (small_increase and not (lowest <= 0 and highest >= k)) or (
+        small_decrease and not (lowest <= -k and highest >= 0)
+    ):
+        return (
+            None if lowest == -math.inf else int(lowest),
+            None if highest == math.inf else int(highest),
+            f"change since the earlier edition can be narrowed to a small one (under {k} either way)",
+        )
+    return None
+
+
+def _partners(name: str, links: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    return tuple(sorted({b if a == name else a for a, b in links if name in (a, b)}))
+
+
+def _earlier_editions(previous: Sequence[PublishedTable]) -> list[tuple[int, dict[FigureKey, Interval]]]:
+    """What an attacker knows of each figure of each earlier edition, on its own: the
+    editions are counts at different times, so no equation links one to another."""
+    editions: dict[int, list[PublishedTable]] = {}
+    for table in previous:
+        editions.setdefault(table.edition, []).append(table)
+    known: list[tuple[int, dict[FigureKey, Interval]]] = []
+    for number in sorted(editions):
+        tables = editions[number]
+        names = {table.name for table in tables}
+        if len(names) != len(tables):
+            raise ValueError(f"edition {number} holds two tables of one name")
+        edition = Edition(
+            tables,
+            row_links=[(t.name, other) for t in tables for other in t.shares_row_totals_with if other in names],
+            column_links=[(t.name, other) for t in tables for other in t.shares_column_totals_with if other in names],
+        )
+        published: dict[int, int] = {}
+        for table in tables:
+            for key, value in table.figures().items():
+                unknown = edition.unknown[key]
+                if value is not None and published.setdefault(unknown, value) != value:
+                    raise ValueError(f"edition {number}: the shared figure {key} is published with two values")
+        intervals = edition.intervals(published, range(len(edition.members)))
+        known.append((number, {key: intervals[edition.unknown[key]] for key in edition.unknown}))
+    return known
+
+
+def _match(tables: Sequence[CountTable], published: Sequence[PublishedTable]) -> list[PublishedTable]:
+    by_name = {table.name: table for table in published}
+    if len(by_name) != len(published) or set(by_name) != {table.name for table in tables}:
+        raise ValueError("the published tables must be exactly the counted ones, one each")
+    for table in tables:
+        shown = by_name[table.name]
+        if (shown.rows, shown.columns) != (table.rows, table.columns):
+            raise ValueError(f"published table {table.name!r} has other rows or columns than the counts")
+    return [by_name[table.name] for table in tables]
+
+
+def _check_k(k: int) -> None:
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a whole number of at least 1, not {k!r}")
+
+
+def _check_labels(name: str, rows: tuple[str, ...], columns: tuple[str, ...]) -> None:
+    if not rows or not columns:
+        raise ValueError(f"table {name!r} needs at least one row and one column")
+    if len(set(rows)) != len(rows) or len(set(columns)) != len(columns):
+        raise ValueError(f"table {name!r} repeats a row or column label")
