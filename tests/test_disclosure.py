@@ -5,10 +5,14 @@ and that does catch a publication that gives a count away."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from kizuna.schema.stats.disclosure import CountTable, PublishedTable, audit, protect
+from kizuna.schema.stats.disclosure_audit import Attacker, Edition, FigureKey, Margin
 
 STAGES = ("intake", "support", "closed")
 TOWNS = ("111007", "112011", "113000")
@@ -91,3 +95,245 @@ class TestAudit:
 
         with pytest.raises(ValueError, match="the count is"):
             audit([CASES], [wrong])
+
+
+def with_cell(counts: CountTable, row: str, column: str, count: int) -> CountTable:
+    return dataclasses.replace(counts, cells={**counts.cells, (row, column): count})
+
+
+class TestDifferencing:
+    """Two editions of one table give away a change by difference; `previous` protects it."""
+
+    LATER = with_cell(CASES, "113000", "closed", 31)  # one new case where 30 were
+
+    def test_one_new_case_is_given_away_by_two_editions_each_safe_alone(self) -> None:
+        first = protect([CASES])
+        second = protect([self.LATER])  # protected without the first edition in mind
+        assert audit([self.LATER], second) == []
+
+        exposures = audit([self.LATER], second, previous=first)
+
+        assert ("113000", "closed", 1) in {(e.row, e.column, e.since_edition) for e in exposures}
+        assert all(e.since_edition == 1 for e in exposures)
+
+    def test_protect_with_the_earlier_edition_hides_the_change(self) -> None:
+        first = protect([CASES])
+
+        (second,) = protect([self.LATER], previous=first)
+
+        assert second.edition == 2
+        assert audit([self.LATER], [second], previous=first) == []
+        assert second.cells["113000", "closed"] is None
+        assert second.total is None, "the grand total grew by one too"
+
+    def test_every_earlier_edition_counts_not_only_the_last(self) -> None:
+        """Shown 30, then everything hidden, then shown 31: against the second edition alone
+        nothing is given away; against the first, the new case is."""
+        first = protect([CASES])
+        everything = {key[1:] for key in CASES.figures()}
+        second = dataclasses.replace(shown_as_is(CASES, everything), edition=2)
+        third = dataclasses.replace(protect([self.LATER])[0], edition=3)  # safe alone
+
+        against_second = audit([self.LATER], [third], previous=[second])
+        against_both = audit([self.LATER], [third], previous=[*first, second])
+
+        assert against_second == []
+        assert ("113000", "closed", 1) in {(e.row, e.column, e.since_edition) for e in against_both}
+
+    def test_a_change_of_k_or_more_is_published(self) -> None:
+        first = protect([CASES])
+        later = with_cell(CASES, "113000", "closed", 40)
+
+        (second,) = protect([later], previous=first)
+
+        assert second.cells["113000", "closed"] == 40
+        assert audit([later], [second], previous=first) == []
+
+
+# --- random tables ---------------------------------------------------------------------
+
+ROWS = tuple(f"m{i}" for i in range(6))  # municipalities
+COLUMNS = tuple(f"c{i}" for i in range(6))  # e.g. carer categories
+OTHER_COLUMNS = tuple(f"s{i}" for i in range(6))  # e.g. stages
+# Zeros for sparse tables, small counts to suppress, and counts large enough to publish.
+COUNT = st.one_of(st.just(0), st.integers(1, 6), st.integers(0, 60))
+
+
+@st.composite
+def count_tables(draw: st.DrawFn, name: str = "t") -> CountTable:
+    rows = ROWS[: draw(st.integers(1, len(ROWS)))]
+    columns = COLUMNS[: draw(st.integers(1, len(COLUMNS)))]
+    grid = draw(
+        st.lists(st.lists(COUNT, min_size=len(columns), max_size=len(columns)), min_size=len(rows), max_size=len(rows))
+    )
+    return table(name, rows, columns, grid)
+
+
+@st.composite
+def linked_to(draw: st.DrawFn, first: CountTable, name: str) -> CountTable:
+    """Another table of the same people by another variable: the same row totals."""
+    columns = OTHER_COLUMNS[: draw(st.integers(1, len(OTHER_COLUMNS)))]
+    grid = []
+    for row in first.rows:
+        total = first.figures()[first.name, row, None]
+        cuts = sorted(draw(st.lists(st.integers(0, total), min_size=len(columns) - 1, max_size=len(columns) - 1)))
+        grid.append([high - low for low, high in itertools.pairwise([0, *cuts, total])])
+    return table(name, first.rows, columns, grid)
+
+
+@st.composite
+def publications(draw: st.DrawFn) -> list[CountTable]:
+    """One table, or two that share the per-municipality totals."""
+    first = draw(count_tables("cases_by_category"))
+    if draw(st.booleans()):
+        return [first, draw(linked_to(first, "cases_by_stage"))]
+    return [first]
+
+
+def assert_published_as_the_rule_says(tables: list[CountTable], published: list[PublishedTable], k: int) -> None:
+    for counts, shown in zip(tables, published, strict=True):
+        truth = counts.figures()
+        for key, value in shown.figures().items():
+            if truth[key] == 0:
+                assert value == 0, f"{key}: a zero is shown as zero"
+            elif truth[key] < k:
+                assert value is None, f"{key}: a count under {k} is suppressed"
+            else:
+                assert value in (None, truth[key]), f"{key}: a shown figure is the count"
+
+
+class TestProtectThenAudit:
+    @settings(max_examples=150, deadline=None)
+    @given(tables=publications(), k=st.sampled_from([2, 3, 5]))
+    def test_no_random_table_has_a_figure_the_audit_can_recover(self, tables: list[CountTable], k: int) -> None:
+        published = protect(tables, k=k)
+
+        assert audit(tables, published, k=k) == []
+        assert_published_as_the_rule_says(tables, published, k)
+        assert protect(tables, k=k) == published, "the same counts give the same publication"
+
+
+@st.composite
+def stars(draw: st.DrawFn) -> list[CountTable]:
+    """One to three small tables of the same people: each shares the row totals."""
+    rows = ROWS[: draw(st.integers(1, 2))]
+    first = table(
+        "a",
+        rows,
+        COLUMNS[:2],
+        draw(st.lists(st.lists(st.integers(0, 2), min_size=2, max_size=2), min_size=len(rows), max_size=len(rows))),
+    )
+    others = [draw(linked_to(first, name)) for name in ("b", "c")[: draw(st.integers(0, 2))]]
+    return [first, *others]
+
+
+def every_table_that_agrees(
+    tables: list[CountTable], edition: Edition, hidden: set[int], cap: int
+) -> dict[int, tuple[int, int]]:
+    """For each hidden unknown, its smallest and largest value over every integer table
+    with hidden cells in 0..cap that shows the same figures and keeps linked figures equal."""
+    truth = {key: value for counts in tables for key, value in counts.figures().items()}
+    free = [
+        key for key in edition.unknown if key[1] is not None and key[2] is not None and edition.unknown[key] in hidden
+    ]
+    seen: dict[int, tuple[int, int]] = {}
+    for values in itertools.product(range(cap + 1), repeat=len(free)):
+        cells = dict(zip(free, values, strict=True))
+        figures: dict[FigureKey, int] = {}
+        for counts in tables:
+            candidate = CountTable(
+                counts.name,
+                counts.rows,
+                counts.columns,
+                {
+                    (r, c): cells.get((counts.name, r, c), truth[counts.name, r, c])
+                    for r in counts.rows
+                    for c in counts.columns
+                },
+            )
+            figures.update(candidate.figures())
+        by_unknown: dict[int, set[int]] = {}
+        for key, value in figures.items():
+            by_unknown.setdefault(edition.unknown[key], set()).add(value)
+        if any(len(values_of) > 1 for values_of in by_unknown.values()):
+            continue  # linked figures differ
+        if any(
+            unknown not in hidden and by_unknown[unknown] != {truth[edition.members[unknown][0]]}
+            for unknown in by_unknown
+        ):
+            continue  # a shown figure differs
+        for unknown in hidden:
+            (value,) = by_unknown[unknown]
+            low, high = seen.get(unknown, (value, value))
+            seen[unknown] = (min(low, value), max(high, value))
+    return seen
+
+
+class TestAuditIsExact:
+    """The audit's bounds against brute force, for one to three tables sharing a margin,
+    from the linear programs and from integer programs (which the audit falls back on at
+    a fractional vertex)."""
+
+    CAP = 13  # above any bounded figure of these tables (cells 0..2, two rows)
+
+    @pytest.mark.parametrize("integer_programs", [False, True], ids=["relaxation", "integer-programs"])
+    @settings(max_examples=60, deadline=None)
+    @given(tables=stars(), data=st.data())
+    def test_the_bounds_are_those_of_every_table_that_agrees_with_what_is_shown(
+        self, tables: list[CountTable], data: st.DataObject, integer_programs: bool
+    ) -> None:
+        links = [(Margin(t.name, "rows"), Margin(u.name, "rows")) for t, u in itertools.pairwise(tables)]
+        edition = Edition(tables, margin_links=links)
+        hidden = data.draw(st.sets(st.sampled_from(range(len(edition.members)))))
+        free_cells = [key for key in edition.unknown if key[1] and key[2] and edition.unknown[key] in hidden]
+        assume(len(free_cells) <= 3)
+        truth = {key: value for counts in tables for key, value in counts.figures().items()}
+        attacker = Attacker(
+            edition, {u: truth[edition.members[u][0]] for u in range(len(edition.members)) if u not in hidden}
+        )
+
+        expected = every_table_that_agrees(tables, edition, hidden, self.CAP)
+
+        for unknown in hidden:
+            low, high = expected[unknown]
+            assert attacker.lowest(unknown) == low
+            highest = attacker.highest(unknown)
+            if highest is None:
+                assert high >= self.CAP, "unbounded: the enumeration reaches its cap"
+            else:
+                assert highest == high < self.CAP
+
+
+@st.composite
+def refreshes(draw: st.DrawFn) -> list[CountTable]:
+    """A table counted three times, a few cases coming and going in between."""
+    counts = [draw(count_tables("cases_by_category"))]
+    for _ in range(2):
+        last = counts[-1]
+        cells = dict(last.cells)
+        for row, column in draw(
+            st.lists(st.tuples(st.sampled_from(last.rows), st.sampled_from(last.columns)), max_size=4)
+        ):
+            cells[row, column] = max(0, cells.get((row, column), 0) + draw(st.integers(-3, 6)))
+        counts.append(dataclasses.replace(last, cells=cells))
+    return counts
+
+
+class TestRefreshes:
+    @settings(max_examples=60, deadline=None)
+    @given(counts=refreshes(), k=st.sampled_from([3, 5]))
+    def test_no_change_between_any_two_editions_is_small_and_recoverable(
+        self, counts: list[CountTable], k: int
+    ) -> None:
+        editions: list[PublishedTable] = []
+        for now in counts:
+            (published,) = protect([now], k=k, previous=editions)
+
+            assert audit([now], [published], k=k, previous=editions) == []
+            assert_published_as_the_rule_says([now], [published], k)
+            for earlier in editions:
+                for key, value in published.figures().items():
+                    before = earlier.figures()[key]
+                    if value is not None and before is not None:
+                        assert value == before or abs(value - before) >= k, f"{key} changed by a small number"
+            editions.append(published)

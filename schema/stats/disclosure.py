@@ -13,9 +13,10 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
+from typing import get_args
 
-from kizuna.schema.stats.disclosure_audit import Edition, FigureKey, Interval
+from kizuna.schema.stats.disclosure_audit import Attacker, Axis, Edition, FigureKey, Interval, Margin
 
 DEFAULT_K = 5
 
@@ -50,12 +51,21 @@ class CountTable:
 
 
 @dataclass(frozen=True)
+class SharedMargin:
+    """This table's totals along `axis` are the same figures as `table`'s along `other_axis`."""
+
+    axis: Axis
+    table: str
+    other_axis: Axis
+
+
+@dataclass(frozen=True)
 class PublishedTable:
     """A table as it may leave the server: None marks a suppressed figure.
 
-    `edition` numbers the publications of the same tables (1, 2, ...); the tables named in
-    `shares_row_totals_with` (`shares_column_totals_with`) publish the same row (column)
-    totals, so a reader and the audit treat them as one figure.
+    `edition` numbers the publications of the same tables (1, 2, ...). `shared_margins`
+    names the other tables' totals that are the same figures as this one's (a reader and
+    the audit treat them as one), `shares_total_with` the tables with the same grand total.
     """
 
     name: str
@@ -66,8 +76,8 @@ class PublishedTable:
     column_totals: Mapping[str, int | None]
     total: int | None
     edition: int = 1
-    shares_row_totals_with: tuple[str, ...] = field(default=())
-    shares_column_totals_with: tuple[str, ...] = field(default=())
+    shared_margins: tuple[SharedMargin, ...] = field(default=())
+    shares_total_with: tuple[str, ...] = field(default=())
 
     def figures(self) -> dict[FigureKey, int | None]:
         try:
@@ -110,9 +120,10 @@ def protect(
     current = _Current(tables)
     earlier = _earlier_editions(previous)
     suppressed = {unknown for unknown, count in enumerate(current.truth) if 0 < count < k}
+    current.complete_lines(suppressed)
+    attacker = current.attacker(suppressed)
     while True:
-        current.complete_lines(suppressed)
-        exposed = current.exposures(suppressed, k, earlier)
+        exposed = current.exposures(attacker, suppressed, k, earlier)
         if not exposed:
             break
         complements = current.complements({unknown for unknown, _ in exposed}, suppressed)
@@ -123,6 +134,8 @@ def protect(
                 raise ValueError(f"no publication is safe against the earlier editions with k={k}")
             complements = everything - suppressed
         suppressed |= complements
+        current.complete_lines(suppressed)
+        attacker.hide(suppressed)
     return current.published(suppressed, edition=1 + max((table.edition for table in previous), default=0))
 
 
@@ -160,7 +173,8 @@ def audit(
         for key, value in shown.items()
         if value is None and (unknown := current.edition.unknown[key]) in hidden_but_shown
     ]
-    exposed = current.exposures(suppressed - hidden_but_shown, k, _earlier_editions(previous))
+    suppressed -= hidden_but_shown
+    exposed = current.exposures(current.attacker(suppressed), suppressed, k, _earlier_editions(previous))
     return exposures + [exposure for _, exposure in exposed]
 
 
@@ -173,18 +187,26 @@ class _Current:
             raise ValueError("each table published together needs a name of its own")
         truth = {key: count for table in tables for key, count in table.figures().items()}
         self.tables = list(tables)
-        self.row_links = [
-            (a.name, b.name)
-            for a, b in itertools.combinations(tables, 2)
-            if a.rows == b.rows and all(truth[a.name, row, None] == truth[b.name, row, None] for row in a.rows)
+        margins = [Margin(table.name, axis) for table in tables for axis in get_args(Axis)]
+
+        def totals(margin: Margin) -> tuple[tuple[str, int], ...]:
+            table = next(table for table in tables if table.name == margin.table)
+            labels = table.rows if margin.axis == "rows" else table.columns
+            return tuple((label, truth[margin.key(label)]) for label in labels)
+
+        # Equal totals over the same labels are linked whether or not they count the same
+        # people: assuming an attacker knows more than they do only narrows the audit's intervals.
+        self.margin_links = [
+            (first, second)
+            for first, second in itertools.combinations(margins, 2)
+            if first.table != second.table and totals(first) == totals(second)
         ]
-        self.column_links = [
-            (a.name, b.name)
-            for a, b in itertools.combinations(tables, 2)
-            if a.columns == b.columns
-            and all(truth[a.name, None, column] == truth[b.name, None, column] for column in a.columns)
+        self.total_links = [
+            (first.name, second.name)
+            for first, second in itertools.combinations(tables, 2)
+            if truth[first.name, None, None] == truth[second.name, None, None]
         ]
-        self.edition = Edition(tables, row_links=self.row_links, column_links=self.column_links)
+        self.edition = Edition(tables, margin_links=self.margin_links, total_links=self.total_links)
         self.truth = [truth[members[0]] for members in self.edition.members]
         self.lines: list[list[int]] = []
         for table in tables:
@@ -237,30 +259,52 @@ class _Current:
                 chosen.add(self._cheapest(candidates))
         return chosen
 
-    def exposures(
-        self, suppressed: set[int], k: int, earlier: Sequence[tuple[int, dict[FigureKey, Interval]]]
-    ) -> list[tuple[int, Exposure]]:
+    def attacker(self, suppressed: set[int]) -> Attacker:
         published = {unknown: count for unknown, count in enumerate(self.truth) if unknown not in suppressed}
-        intervals = self.edition.intervals(published, sorted(suppressed))
+        return Attacker(self.edition, published, solution=self.truth)
+
+    def exposures(
+        self, attacker: Attacker, suppressed: set[int], k: int, earlier: Sequence[tuple[int, dict[FigureKey, Interval]]]
+    ) -> list[tuple[int, Exposure]]:
+        """Every figure (and change) that breaks the rule. Linear programs are solved only
+        where the ranges already seen do not settle it: both rules can only be broken by
+        an interval too narrow, and `seen` lies within the exact interval."""
         found: list[tuple[int, Exposure]] = []
         for unknown, count in enumerate(self.truth):
-            interval = intervals.get(unknown, Interval.exact(count))
-            reason = _figure_rule(interval, k, shown=unknown not in suppressed)
-            if reason:
-                found.append(
-                    (unknown, Exposure(*self.edition.members[unknown][0], interval.lower, interval.upper, reason))
-                )
+            if unknown not in suppressed:
+                if 0 < count < k:
+                    found.append(
+                        (unknown, Exposure(*self.edition.members[unknown][0], count, count, "small count published"))
+                    )
+                continue
+            # The lower bound decides "possibly empty"; only the upper bound may be a seen one.
+            if _figure_rule(Interval(attacker.lowest(unknown), attacker.seen(unknown).upper), k):
+                interval = attacker.interval(unknown)
+                reason = _figure_rule(interval, k)
+                if reason:
+                    found.append(
+                        (unknown, Exposure(*self.edition.members[unknown][0], interval.lower, interval.upper, reason))
+                    )
         for number, before in earlier:
             for key, then in before.items():
                 if key not in self.edition.unknown:
                     continue  # a row or column the earlier edition did not have, or the reverse
                 changed = self.edition.unknown[key]
-                now = intervals.get(changed, Interval.exact(self.truth[changed]))
-                change = _change_rule(now, then, self.truth[changed], k)
-                if change:
-                    lower, upper, reason = change
-                    found.append((changed, Exposure(*key, lower, upper, reason, since_edition=number)))
+                count = self.truth[changed]
+                if _change_rule(attacker.seen(changed), then, count, k):
+                    change = _change_rule(attacker.interval(changed), then, count, k)
+                    if change:
+                        lower, upper, reason = change
+                        found.append((changed, Exposure(*key, lower, upper, reason, since_edition=number)))
         return found
+
+    def _margin_pairs(self, name: str) -> list[tuple[Margin, Margin]]:
+        """This table's linked margins, each as (its margin, the other table's)."""
+        return [
+            (first, second) if first.table == name else (second, first)
+            for first, second in self.margin_links
+            if name in (first.table, second.table)
+        ]
 
     def published(self, suppressed: set[int], *, edition: int) -> list[PublishedTable]:
         def shown(key: FigureKey) -> int | None:
@@ -279,18 +323,26 @@ class _Current:
                 column_totals={column: shown((table.name, None, column)) for column in table.columns},
                 total=shown((table.name, None, None)),
                 edition=edition,
-                shares_row_totals_with=_partners(table.name, self.row_links),
-                shares_column_totals_with=_partners(table.name, self.column_links),
+                shared_margins=tuple(
+                    sorted(
+                        {
+                            SharedMargin(mine.axis, other.table, other.axis)
+                            for mine, other in self._margin_pairs(table.name)
+                        },
+                        key=astuple,
+                    )
+                ),
+                shares_total_with=tuple(
+                    sorted({b if a == table.name else a for a, b in self.total_links if table.name in (a, b)})
+                ),
             )
             for table in self.tables
         ]
 
 
-def _figure_rule(interval: Interval, k: int, *, shown: bool) -> str | None:
-    """The protection rule for one figure (docs/disclosure-control.md, "The rule")."""
+def _figure_rule(interval: Interval, k: int) -> str | None:
+    """The protection rule for a suppressed figure (docs/disclosure-control.md, "The rule")."""
     lower, upper = interval.lower, interval.upper
-    if shown:
-        return "small count published" if 0 < lower < k else None
     if lower == upper:
         return "suppressed figure can be recomputed"
     if 0 < lower < k:
@@ -322,10 +374,6 @@ def _change_rule(now: Interval, then: Interval, count: int, k: int) -> tuple[int
     return None
 
 
-def _partners(name: str, links: Sequence[tuple[str, str]]) -> tuple[str, ...]:
-    return tuple(sorted({b if a == name else a for a, b in links if name in (a, b)}))
-
-
 def _earlier_editions(previous: Sequence[PublishedTable]) -> list[tuple[int, dict[FigureKey, Interval]]]:
     """What an attacker knows of each figure of each earlier edition, on its own: the
     editions are counts at different times, so no equation links one to another."""
@@ -340,8 +388,15 @@ def _earlier_editions(previous: Sequence[PublishedTable]) -> list[tuple[int, dic
             raise ValueError(f"edition {number} holds two tables of one name")
         edition = Edition(
             tables,
-            row_links=[(t.name, other) for t in tables for other in t.shares_row_totals_with if other in names],
-            column_links=[(t.name, other) for t in tables for other in t.shares_column_totals_with if other in names],
+            margin_links=[
+                (Margin(table.name, shared.axis), Margin(shared.table, shared.other_axis))
+                for table in tables
+                for shared in table.shared_margins
+                if shared.table in names
+            ],
+            total_links=[
+                (table.name, other) for table in tables for other in table.shares_total_with if other in names
+            ],
         )
         published: dict[int, int] = {}
         for table in tables:
@@ -349,8 +404,8 @@ def _earlier_editions(previous: Sequence[PublishedTable]) -> list[tuple[int, dic
                 unknown = edition.unknown[key]
                 if value is not None and published.setdefault(unknown, value) != value:
                     raise ValueError(f"edition {number}: the shared figure {key} is published with two values")
-        intervals = edition.intervals(published, range(len(edition.members)))
-        known.append((number, {key: intervals[edition.unknown[key]] for key in edition.unknown}))
+        attacker = Attacker(edition, published)
+        known.append((number, {key: attacker.interval(unknown) for key, unknown in edition.unknown.items()}))
     return known
 
 

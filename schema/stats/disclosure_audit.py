@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Literal, NamedTuple, Protocol, TypeVar
 
 import highspy
+import numpy
+import numpy.typing
 
 FigureKey = tuple[str, str | None, str | None]
+Axis = Literal["rows", "columns"]
+T = TypeVar("T")
+FloatArray = numpy.typing.NDArray[numpy.float64]
 INTEGRAL_TOLERANCE = 1e-6
 
 
@@ -48,64 +53,118 @@ class Interval:
         return Interval(value, value)
 
 
+class Margin(NamedTuple):
+    """The totals of a table along one axis: its row totals ("rows") or column totals ("columns")."""
+
+    table: str
+    axis: Axis
+
+    def key(self, label: str) -> FigureKey:
+        return (self.table, label, None) if self.axis == "rows" else (self.table, None, label)
+
+
+class Partition(Generic[T]):
+    """Union-find over hashable items; the earliest added item represents its class, so
+    the classes do not depend on the order of the unions."""
+
+    def __init__(self) -> None:
+        self._parent: dict[T, T] = {}
+        self._order: dict[T, int] = {}
+
+    def add(self, item: T) -> None:
+        self._parent.setdefault(item, item)
+        self._order.setdefault(item, len(self._order))
+
+    def find(self, item: T) -> T:
+        while self._parent[item] != item:
+            item = self._parent[item]
+        return item
+
+    def union(self, first: T, second: T) -> bool:
+        """Join two classes; False if they were one already."""
+        a, b = self.find(first), self.find(second)
+        if a == b:
+            return False
+        keep, drop = sorted((a, b), key=self._order.__getitem__)
+        self._parent[drop] = keep
+        return True
+
+
 class Edition:
     """The attacker's model of one edition: an unknown per figure (shared margins merged),
     the table equations (cells add up to their row and column totals, row totals to the
     grand total), every unknown non-negative, and each published figure fixed.
 
-    `row_links` and `column_links` are pairs of table names whose row (column) totals are
-    the same quantities; both tables must have the same rows (columns).
+    `margin_links` pairs margins that are the same figures (same labels; a table's rows
+    may be another's columns); `total_links` pairs tables whose grand totals are the same.
+    Such links are exactly what an attacker knows only while they form no cycle through
+    three or more margins (three tables over town x category, town x stage, category x
+    stage are views of one three-way table, which constrains them further): refused.
     """
 
     def __init__(
         self,
         tables: Sequence[TableShape],
         *,
-        row_links: Iterable[tuple[str, str]] = (),
-        column_links: Iterable[tuple[str, str]] = (),
+        margin_links: Iterable[tuple[Margin, Margin]] = (),
+        total_links: Iterable[tuple[str, str]] = (),
     ) -> None:
         self.tables = {table.name: table for table in tables}
-        representative: dict[FigureKey, FigureKey] = {}
-
-        def find(key: FigureKey) -> FigureKey:
-            while representative[key] != key:
-                key = representative[key]
-            return key
-
-        def union(first: FigureKey, second: FigureKey) -> None:
-            a, b = find(first), find(second)
-            if a != b:
-                # The earlier figure stays the representative, so merges do not depend on link order.
-                keep, drop = sorted((a, b), key=self._order)
-                representative[drop] = keep
-
-        self._position: dict[FigureKey, int] = {}
+        figures: Partition[FigureKey] = Partition()
         for table in tables:
             for key in figure_keys(table):
-                self._position[key] = len(self._position)
-                representative[key] = key
-        for first, second in row_links:
-            for row in self.tables[first].rows:
-                union((first, row, None), (second, row, None))
-            union((first, None, None), (second, None, None))
-        for first, second in column_links:
-            for column in self.tables[first].columns:
-                union((first, None, column), (second, None, column))
-            union((first, None, None), (second, None, None))
+                figures.add(key)
+        margins: Partition[Margin] = Partition()
+        for table in tables:
+            margins.add(Margin(table.name, "rows"))
+            margins.add(Margin(table.name, "columns"))
+        for first, second in margin_links:
+            labels = self._labels(first)
+            if labels != self._labels(second):
+                raise ValueError(f"margins {first} and {second} have different labels")
+            margins.union(first, second)
+            for label in labels:
+                figures.union(first.key(label), second.key(label))
+            figures.union((first.table, None, None), (second.table, None, None))
+        for first_table, second_table in total_links:
+            figures.union((first_table, None, None), (second_table, None, None))
+        self._refuse_cycles(tables, margins)
 
         self.unknown: dict[FigureKey, int] = {}
         self.members: list[list[FigureKey]] = []
-        for key in self._position:
-            root = find(key)
-            if root == key:
-                self.unknown[key] = len(self.members)
-                self.members.append([])
-            self.unknown[key] = self.unknown[root]
-            self.members[self.unknown[key]].append(key)
+        for table in tables:
+            for key in figure_keys(table):
+                root = figures.find(key)
+                if root == key:
+                    self.unknown[key] = len(self.members)
+                    self.members.append([])
+                self.unknown[key] = self.unknown[root]  # the root comes first in this order
+                self.members[self.unknown[key]].append(key)
         self._equations = [equation for table in tables for equation in self._table_equations(table)]
 
-    def _order(self, key: FigureKey) -> int:
-        return self._position[key]
+    def _labels(self, margin: Margin) -> tuple[str, ...]:
+        table = self.tables[margin.table]
+        return table.rows if margin.axis == "rows" else table.columns
+
+    @staticmethod
+    def _refuse_cycles(tables: Sequence[TableShape], margins: Partition[Margin]) -> None:
+        """Each table joins its two margins' classes; two tables joining the same two
+        classes are fine (no third variable is implied), a longer cycle is not."""
+        joined: Partition[Margin] = Partition()
+        pairs: set[frozenset[Margin]] = set()
+        for table in tables:
+            rows, columns = margins.find(Margin(table.name, "rows")), margins.find(Margin(table.name, "columns"))
+            for margin in (rows, columns):
+                joined.add(margin)
+            pair = frozenset((rows, columns))
+            if pair in pairs:
+                continue
+            pairs.add(pair)
+            if len(pair) == 1 or not joined.union(rows, columns):
+                raise ValueError(
+                    f"table {table.name!r} closes a cycle of shared margins; tables that are views of one "
+                    "higher-way table are not modelled: publish that table instead, or fewer views of it"
+                )
 
     def _table_equations(self, table: TableShape) -> list[list[tuple[int, float]]]:
         """Each as (unknown, coefficient) terms that add up to 0."""
@@ -122,34 +181,100 @@ class Edition:
         equations.append([*((u[name, row, None], 1.0) for row in table.rows), (u[name, None, None], -1.0)])
         return equations
 
-    def intervals(self, published: Mapping[int, int], targets: Iterable[int]) -> dict[int, Interval]:
-        """The exact integer interval of each target unknown, given the published ones.
 
-        Two linear programs per target (minimise, maximise). A simplex optimum at an
-        integral vertex is also the integer optimum (that vertex is an integer solution and
-        no integer solution beats the relaxation); two-way tables and tables linked by a
-        margin are network matrices, so that is the rule. A fractional vertex (possible
-        once several editions' constraints meet) is solved again as an integer program.
-        """
-        solver = _Solver(self, published, integer=False)
-        exact: _Solver | None = None
-        answers: dict[int, Interval] = {}
-        for target in targets:
-            if target in published:
-                answers[target] = Interval.exact(published[target])
-                continue
-            bounds: list[int | None] = []
-            for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
-                bound = solver.optimum(target, sense)
-                if bound is _FRACTIONAL:
-                    exact = exact or _Solver(self, published, integer=True)
-                    bound = exact.optimum(target, sense)
-                assert not isinstance(bound, _Fractional)  # noqa: S101  (an integer program's optimum is integral)
-                bounds.append(bound)
-            lower, upper = bounds
-            assert lower is not None  # noqa: S101  (every unknown is bounded below by 0)
-            answers[target] = Interval(lower, upper)
-        return answers
+class Attacker:
+    """What someone holding the published figures of one edition can infer about each
+    unknown, answered lazily: `seen` is a range of values shown possible by integer
+    solutions found so far (the true counts, when known, are one); `lowest` and `highest`
+    solve for the exact bounds.
+
+    Exact bounds come from two linear programs per unknown (minimise, maximise). A simplex
+    optimum at an integral vertex is also the integer optimum (that vertex is an integer
+    solution, and no integer solution beats the relaxation); a two-way table, and two tables
+    linked by a margin, are network matrices, so that is the rule. Three tables sharing a
+    margin are not, and the code does not rely on it: at a fractional vertex the bound is
+    solved again as an integer program (always, with `integer_programs`, which the tests
+    use to check both ways). An unbounded relaxation means an unbounded integer problem,
+    since the published figures come from real counts (an integer solution exists).
+    """
+
+    def __init__(
+        self,
+        edition: Edition,
+        published: Mapping[int, int],
+        *,
+        solution: Sequence[int] | None = None,
+        integer_programs: bool = False,
+    ) -> None:
+        self._edition = edition
+        self._published = dict(published)
+        self._relaxed = _Solver(edition, self._published, integer=False)
+        self._integer = _Solver(edition, self._published, integer=True) if integer_programs else None
+        size = len(edition.members)
+        if solution is None:
+            self._seen_low = numpy.full(size, numpy.inf)
+            self._seen_high = numpy.full(size, -numpy.inf)
+        else:
+            self._seen_low = numpy.array(solution, dtype=float)
+            self._seen_high = self._seen_low.copy()
+        self._lowest: dict[int, int] = {}
+        self._highest: dict[int, int | None] = {}
+
+    def hide(self, unknowns: Iterable[int]) -> None:
+        """Stop publishing these unknowns. Every solution seen stays a solution (fewer
+        figures are fixed), so `seen` is kept; the exact bounds are solved again."""
+        for unknown in unknowns:
+            if self._published.pop(unknown, None) is not None:
+                self._relaxed.free(unknown)
+                if self._integer:
+                    self._integer.free(unknown)
+        self._lowest.clear()
+        self._highest.clear()
+
+    def seen(self, unknown: int) -> Interval:
+        """A range the exact interval contains (both ends are values of integer solutions)."""
+        if unknown in self._published:
+            return Interval.exact(self._published[unknown])
+        low, high = self._seen_low[unknown], self._seen_high[unknown]
+        if low > high:  # no solution seen yet: find one
+            self.lowest(unknown)
+            low, high = self._seen_low[unknown], self._seen_high[unknown]
+        return Interval(int(low), int(high))
+
+    def lowest(self, unknown: int) -> int:
+        if unknown in self._published:
+            return self._published[unknown]
+        if self._seen_low[unknown] == 0:  # every unknown is a count, so a solution at 0 is the minimum
+            return 0
+        if unknown not in self._lowest:
+            bound = self._optimum(unknown, highspy.ObjSense.kMinimize)
+            assert bound is not None  # noqa: S101  (counts are bounded below by 0)
+            self._lowest[unknown] = bound
+        return self._lowest[unknown]
+
+    def highest(self, unknown: int) -> int | None:
+        """None: unbounded (the attacker cannot bound it from above at all)."""
+        if unknown in self._published:
+            return self._published[unknown]
+        if unknown not in self._highest:
+            self._highest[unknown] = self._optimum(unknown, highspy.ObjSense.kMaximize)
+        return self._highest[unknown]
+
+    def interval(self, unknown: int) -> Interval:
+        return Interval(self.lowest(unknown), self.highest(unknown))
+
+    def _optimum(self, unknown: int, sense: highspy.ObjSense) -> int | None:
+        found = self._relaxed.optimum(unknown, sense)
+        if found is not None and (isinstance(found, _Fractional) or self._integer):
+            self._integer = self._integer or _Solver(self._edition, self._published, integer=True)
+            found = self._integer.optimum(unknown, sense)
+            assert not isinstance(found, _Fractional)  # noqa: S101  (an integer program's optimum is integral)
+        if found is None:
+            return None
+        bound, solution = found
+        numpy.minimum(self._seen_low, solution, out=self._seen_low)
+        numpy.maximum(self._seen_high, solution, out=self._seen_high)
+        return bound
 
 
 class _Fractional:
@@ -157,6 +282,13 @@ class _Fractional:
 
 
 _FRACTIONAL = _Fractional()
+
+
+_CONCLUSIVE = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kUnbounded,
+    highspy.HighsModelStatus.kInfeasible,
+)
 
 
 class InconsistentFigures(ValueError):
@@ -193,8 +325,9 @@ class _Solver:
         self._integer = integer
         self._target: int | None = None
 
-    def optimum(self, target: int, sense: highspy.ObjSense) -> int | _Fractional | None:
-        """The target's optimum (None when unbounded), or _FRACTIONAL when the relaxation is not exact."""
+    def optimum(self, target: int, sense: highspy.ObjSense) -> tuple[int, FloatArray] | _Fractional | None:
+        """The target's optimum and a solution that reaches it (None when unbounded), or
+        _FRACTIONAL when the relaxation's optimum is not an integer solution."""
         highs = self._highs
         if self._target != target:
             if self._target is not None:
@@ -204,19 +337,23 @@ class _Solver:
         highs.changeObjectiveSense(sense)
         highs.run()
         status = highs.getModelStatus()
-        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
-            # Presolve may stop at "one or the other"; the simplex alone tells which.
-            highs.setOptionValue("presolve", "off")
+        if status not in _CONCLUSIVE:
+            # The dual simplex warm-started from the last basis can stop at "unknown" on an
+            # unbounded problem; a cold start (presolve, then primal simplex) decides.
+            highs.clearSolver()
             highs.run()
             status = highs.getModelStatus()
-            highs.setOptionValue("presolve", "choose")
         if status == highspy.HighsModelStatus.kUnbounded:
             return None
         if status == highspy.HighsModelStatus.kInfeasible:
             raise InconsistentFigures("the published figures contradict each other")
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"HiGHS ended with {highs.modelStatusToString(status)}")
-        values = highs.getSolution().col_value
-        if not self._integer and any(abs(value - round(value)) > INTEGRAL_TOLERANCE for value in values):
+        values = numpy.asarray(highs.getSolution().col_value)
+        solution = numpy.rint(values)
+        if not self._integer and numpy.abs(values - solution).max() > INTEGRAL_TOLERANCE:
             return _FRACTIONAL
-        return round(highs.getObjectiveValue())
+        return round(highs.getObjectiveValue()), solution
+
+    def free(self, unknown: int) -> None:
+        self._highs.changeColBounds(unknown, 0.0, highspy.kHighsInf)
