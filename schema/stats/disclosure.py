@@ -264,7 +264,7 @@ class _Current:
         return Attacker(self.edition, published, solution=self.truth)
 
     def exposures(
-        self, attacker: Attacker, suppressed: set[int], k: int, earlier: Sequence[tuple[int, dict[FigureKey, Interval]]]
+        self, attacker: Attacker, suppressed: set[int], k: int, earlier: Sequence[_EarlierEdition]
     ) -> list[tuple[int, Exposure]]:
         """Every figure (and change) that breaks the rule. Linear programs are solved only
         where the ranges already seen do not settle it: both rules can only be broken by
@@ -285,17 +285,22 @@ class _Current:
                     found.append(
                         (unknown, Exposure(*self.edition.members[unknown][0], interval.lower, interval.upper, reason))
                     )
-        for number, before in earlier:
-            for key, then in before.items():
+        for before in earlier:
+            for key, then in before.edition.unknown.items():
                 if key not in self.edition.unknown:
                     continue  # a row or column the earlier edition did not have, or the reverse
                 changed = self.edition.unknown[key]
                 count = self.truth[changed]
-                if _change_rule(attacker.seen(changed), then, count, k):
-                    change = _change_rule(attacker.interval(changed), then, count, k)
+                # First with what is at hand: ranges seen for the attacker's bounds, and
+                # [0, unbounded) for the earlier figure's true value; exact bounds only if that fails.
+                if _change_rule(
+                    attacker.seen(changed), before.attacker.seen(then), before.attacker.outer(then), count, k
+                ):
+                    earlier_exact = before.attacker.interval(then)
+                    change = _change_rule(attacker.interval(changed), earlier_exact, earlier_exact, count, k)
                     if change:
                         lower, upper, reason = change
-                        found.append((changed, Exposure(*key, lower, upper, reason, since_edition=number)))
+                        found.append((changed, Exposure(*key, lower, upper, reason, since_edition=before.number)))
         return found
 
     def _margin_pairs(self, name: str) -> list[tuple[Margin, Margin]]:
@@ -352,15 +357,20 @@ def _figure_rule(interval: Interval, k: int) -> str | None:
     return None
 
 
-def _change_rule(now: Interval, then: Interval, count: int, k: int) -> tuple[int | None, int | None, str] | None:
+def _change_rule(
+    now: Interval, then: Interval, then_true: Interval, count: int, k: int
+) -> tuple[int | None, int | None, str] | None:
     """The rule for a figure's change since an earlier edition. The attacker can bound the
-    change within `now - then`; the true change lies in `count - then` (the earlier true
-    count is not kept, only what was published). If a small increase (1..k-1) is possible,
-    the attacker's interval must reach both 0 and k; for a small decrease, 0 and -k."""
-    then_upper = math.inf if then.upper is None else then.upper
+    change within `now - then`; the true change lies in `count - then_true` (the earlier
+    true count is not kept, only what was published: `then_true` is a range that holds it).
+    If a small increase (1..k-1) is possible, the attacker's interval must reach both 0 and
+    k; for a small decrease, -k and 0. The rule can only fail more often with `now` and
+    `then` narrower and `then_true` wider, so ranges on the safe side may stand in for them."""
     now_upper = math.inf if now.upper is None else now.upper
+    then_upper = math.inf if then.upper is None else then.upper
     lowest, highest = now.lower - then_upper, now_upper - then.lower
-    true_lowest, true_highest = count - then_upper, count - then.lower
+    true_upper = math.inf if then_true.upper is None else then_true.upper
+    true_lowest, true_highest = count - true_upper, count - then_true.lower
     small_increase = true_highest >= 1 and true_lowest <= k - 1
     small_decrease = true_lowest <= -1 and true_highest >= -(k - 1)
     if (small_increase and not (lowest <= 0 and highest >= k)) or (
@@ -374,13 +384,20 @@ def _change_rule(now: Interval, then: Interval, count: int, k: int) -> tuple[int
     return None
 
 
-def _earlier_editions(previous: Sequence[PublishedTable]) -> list[tuple[int, dict[FigureKey, Interval]]]:
-    """What an attacker knows of each figure of each earlier edition, on its own: the
-    editions are counts at different times, so no equation links one to another."""
+@dataclass(frozen=True)
+class _EarlierEdition:
+    number: int
+    edition: Edition
+    attacker: Attacker
+
+
+def _earlier_editions(previous: Sequence[PublishedTable]) -> list[_EarlierEdition]:
+    """What an attacker knows of each earlier edition, each on its own: the editions are
+    counts at different times, so no equation links one to another."""
     editions: dict[int, list[PublishedTable]] = {}
     for table in previous:
         editions.setdefault(table.edition, []).append(table)
-    known: list[tuple[int, dict[FigureKey, Interval]]] = []
+    known: list[_EarlierEdition] = []
     for number in sorted(editions):
         tables = editions[number]
         names = {table.name for table in tables}
@@ -404,8 +421,7 @@ def _earlier_editions(previous: Sequence[PublishedTable]) -> list[tuple[int, dic
                 unknown = edition.unknown[key]
                 if value is not None and published.setdefault(unknown, value) != value:
                     raise ValueError(f"edition {number}: the shared figure {key} is published with two values")
-        attacker = Attacker(edition, published)
-        known.append((number, {key: attacker.interval(unknown) for key, unknown in edition.unknown.items()}))
+        known.append(_EarlierEdition(number, edition, Attacker(edition, published)))
     return known
 
 

@@ -231,6 +231,12 @@ class Attacker:
         self._lowest.clear()
         self._highest.clear()
 
+    def outer(self, unknown: int) -> Interval:
+        """A range that holds the exact interval, without solving anything."""
+        if unknown in self._published:
+            return Interval.exact(self._published[unknown])
+        return Interval(0, None)
+
     def seen(self, unknown: int) -> Interval:
         """A range the exact interval contains (both ends are values of integer solutions)."""
         if unknown in self._published:
@@ -321,6 +327,9 @@ class _Solver:
             lp.integrality_ = [highspy.HighsVarType.kInteger] * count
         self._highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's Python class has an unannotated __init__
         self._highs.setOptionValue("output_flag", False)
+        # Each solve starts from the last basis: presolving anew every time costs more than
+        # it saves, and ends at other vertices, which settle fewer figures (measured).
+        self._highs.setOptionValue("presolve", "off")
         self._highs.passModel(lp)
         self._integer = integer
         self._target: int | None = None
@@ -339,7 +348,7 @@ class _Solver:
         status = highs.getModelStatus()
         if status not in _CONCLUSIVE:
             # The dual simplex warm-started from the last basis can stop at "unknown" on an
-            # unbounded problem; a cold start (presolve, then primal simplex) decides.
+            # unbounded problem; a cold start decides.
             highs.clearSolver()
             highs.run()
             status = highs.getModelStatus()
