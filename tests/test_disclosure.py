@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from kizuna.schema.stats.disclosure import CountTable, PublishedTable, audit, protect
+from kizuna.schema.stats.disclosure import CountTable, PublishedTable, SharedMargin, audit, protect
 from kizuna.schema.stats.disclosure_audit import Attacker, Edition, FigureKey, Margin
 
 STAGES = ("intake", "support", "closed")
@@ -95,6 +96,68 @@ class TestAudit:
 
         with pytest.raises(ValueError, match="the count is"):
             audit([CASES], [wrong])
+
+
+class TestLinkedTables:
+    BY_SOURCE = table(
+        "referrals_by_source", TOWNS, ("school", "self"), [[20, 5], [30, 7], [40, 7]]
+    )  # totals 25, 37, 47
+
+    def test_a_shared_margin_is_hidden_in_every_table_or_in_none(self) -> None:
+        small_town = table("cases_by_stage", TOWNS, STAGES, [[1, 1, 1], [8, 9, 20], [15, 2, 30]])
+        by_source = table("referrals_by_source", TOWNS, ("school", "self"), [[3, 0], [30, 7], [40, 7]])
+
+        published = protect([small_town, by_source])
+
+        assert [p.row_totals["111007"] for p in published] == [None, None]
+        assert published[0].shared_margins == (SharedMargin("rows", "referrals_by_source", "rows"),)
+        assert audit([small_town, by_source], published) == []
+
+    def test_a_margin_hidden_in_one_table_and_shown_in_the_other_is_caught(self) -> None:
+        (safe,) = protect([CASES])
+        one = dataclasses.replace(safe, row_totals={**safe.row_totals, "111007": None, "112011": None})
+        other = shown_as_is(self.BY_SOURCE, set())  # shows every town's total
+
+        exposures = audit([CASES, self.BY_SOURCE], [one, other])
+
+        assert {(e.table, e.row, e.column, e.lower) for e in exposures} == {
+            ("cases_by_stage", "111007", None, 25),
+            ("cases_by_stage", "112011", None, 37),
+        }
+        assert audit([CASES], [one]) == [], "alone, the same table gives nothing away"
+
+    def test_three_views_of_one_three_way_table_are_refused(self) -> None:
+        by_category = table("by_category", TOWNS, ("young", "adult"), [[10, 15], [17, 20], [20, 27]])
+        by_stage = CASES  # the same towns' totals: 25, 37, 47
+        category_by_stage = table("category_by_stage", ("young", "adult"), STAGES, [[10, 10, 27], [16, 11, 35]])
+
+        with pytest.raises(ValueError, match="cycle of shared margins"):
+            protect([by_category, by_stage, category_by_stage])
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        ("make", "message"),
+        [
+            (lambda: CountTable("t", ("a",), ("x",), {("a", "x"): -1}), "not a count"),
+            (lambda: CountTable("t", ("a",), ("x",), {("a", "y"): 1}), "outside its rows and columns"),
+            (lambda: CountTable("t", ("a", "a"), ("x",), {}), "repeats a row or column"),
+            (lambda: CountTable("t", (), ("x",), {}), "at least one row"),
+            (lambda: protect([CASES], k=0), "k must be"),
+            (lambda: protect([CASES, CASES]), "a name of its own"),
+            (lambda: audit([CASES], []), "exactly the counted ones"),
+        ],
+    )
+    def test_is_refused_with_a_clear_error(self, make: Callable[[], object], message: str) -> None:
+        with pytest.raises(ValueError, match=message):
+            make()
+
+    def test_an_earlier_edition_that_showed_a_small_count_cannot_be_made_safe(self) -> None:
+        unprotected = dataclasses.replace(shown_as_is(CASES, set()), edition=1)  # shows the 3
+        now_empty = with_cell(CASES, "111007", "intake", 0)  # zero is shown: the 3 left by difference
+
+        with pytest.raises(ValueError, match="earlier editions"):
+            protect([now_empty], previous=[unprotected])
 
 
 def with_cell(counts: CountTable, row: str, column: str, count: int) -> CountTable:

@@ -11,12 +11,21 @@ editions of the same tables, because two editions leak by difference.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, field
 from typing import get_args
 
-from kizuna.schema.stats.disclosure_audit import Attacker, Axis, Edition, FigureKey, Interval, Margin
+from kizuna.schema.stats.disclosure_audit import (
+    Attacker,
+    Axis,
+    Edition,
+    FigureKey,
+    Interval,
+    Margin,
+    change_rule,
+    figure_keys,
+    figure_rule,
+)
 
 DEFAULT_K = 5
 
@@ -128,11 +137,9 @@ def protect(
             break
         complements = current.complements({unknown for unknown, _ in exposed}, suppressed)
         if not complements:
-            everything = {unknown for unknown, count in enumerate(current.truth) if count > 0}
-            if everything == suppressed:
-                # Unreachable when every earlier edition came from protect with this k (docs).
-                raise ValueError(f"no publication is safe against the earlier editions with k={k}")
-            complements = everything - suppressed
+            # Every non-zero figure is hidden and still something is exposed: only an earlier
+            # edition not protected by `protect` with this k can do that (docs, "Differencing").
+            raise ValueError(f"no publication is safe against the earlier editions with k={k}")
         suppressed |= complements
         current.complete_lines(suppressed)
         attacker.hide(suppressed)
@@ -209,6 +216,7 @@ class _Current:
         self.edition = Edition(tables, margin_links=self.margin_links, total_links=self.total_links)
         self.truth = [truth[members[0]] for members in self.edition.members]
         self.lines: list[list[int]] = []
+        self.unknowns_of = {table.name: self._unknowns(figure_keys(table)) for table in tables}
         for table in tables:
             for row in (*table.rows, None):
                 self.lines.append(self._unknowns([(table.name, row, column) for column in (*table.columns, None)]))
@@ -241,22 +249,24 @@ class _Current:
 
     def complements(self, exposed: set[int], suppressed: set[int]) -> set[int]:
         """One more figure for each exposed one: itself when it is shown, else the
-        cheapest shown non-zero figure on one of its lines."""
+        cheapest shown non-zero figure on one of its lines, else in one of its tables,
+        else anywhere."""
         chosen: set[int] = set()
         for unknown in sorted(exposed):
             if unknown not in suppressed:
                 if self.truth[unknown] > 0:
                     chosen.add(unknown)
                 continue
-            candidates = {
-                other
-                for line in self.lines
-                if unknown in line
-                for other in line
-                if other not in suppressed and self.truth[other] > 0
-            }
-            if candidates:
-                chosen.add(self._cheapest(candidates))
+            tables = {name for name, _, _ in self.edition.members[unknown]}
+            for scope in (
+                [other for line in self.lines if unknown in line for other in line],
+                [other for name in sorted(tables) for other in self.unknowns_of[name]],
+                range(len(self.truth)),
+            ):
+                candidates = {other for other in scope if other not in suppressed and self.truth[other] > 0}
+                if candidates:
+                    chosen.add(self._cheapest(candidates))
+                    break
         return chosen
 
     def attacker(self, suppressed: set[int]) -> Attacker:
@@ -278,9 +288,9 @@ class _Current:
                     )
                 continue
             # The lower bound decides "possibly empty"; only the upper bound may be a seen one.
-            if _figure_rule(Interval(attacker.lowest(unknown), attacker.seen(unknown).upper), k):
+            if figure_rule(Interval(attacker.lowest(unknown), attacker.seen(unknown).upper), k):
                 interval = attacker.interval(unknown)
-                reason = _figure_rule(interval, k)
+                reason = figure_rule(interval, k)
                 if reason:
                     found.append(
                         (unknown, Exposure(*self.edition.members[unknown][0], interval.lower, interval.upper, reason))
@@ -293,11 +303,11 @@ class _Current:
                 count = self.truth[changed]
                 # First with what is at hand: ranges seen for the attacker's bounds, and
                 # [0, unbounded) for the earlier figure's true value; exact bounds only if that fails.
-                if _change_rule(
+                if change_rule(
                     attacker.seen(changed), before.attacker.seen(then), before.attacker.outer(then), count, k
                 ):
                     earlier_exact = before.attacker.interval(then)
-                    change = _change_rule(attacker.interval(changed), earlier_exact, earlier_exact, count, k)
+                    change = change_rule(attacker.interval(changed), earlier_exact, earlier_exact, count, k)
                     if change:
                         lower, upper, reason = change
                         found.append((changed, Exposure(*key, lower, upper, reason, since_edition=before.number)))
@@ -343,45 +353,6 @@ class _Current:
             )
             for table in self.tables
         ]
-
-
-def _figure_rule(interval: Interval, k: int) -> str | None:
-    """The protection rule for a suppressed figure (docs/disclosure-control.md, "The rule")."""
-    lower, upper = interval.lower, interval.upper
-    if lower == upper:
-        return "suppressed figure can be recomputed"
-    if 0 < lower < k:
-        return f"suppressed figure shown to be at least {lower}, so not empty yet possibly under {k}"
-    if upper is not None and upper < k:
-        return f"suppressed figure shown to be at most {upper}, under {k}"
-    return None
-
-
-def _change_rule(
-    now: Interval, then: Interval, then_true: Interval, count: int, k: int
-) -> tuple[int | None, int | None, str] | None:
-    """The rule for a figure's change since an earlier edition. The attacker can bound the
-    change within `now - then`; the true change lies in `count - then_true` (the earlier
-    true count is not kept, only what was published: `then_true` is a range that holds it).
-    If a small increase (1..k-1) is possible, the attacker's interval must reach both 0 and
-    k; for a small decrease, -k and 0. The rule can only fail more often with `now` and
-    `then` narrower and `then_true` wider, so ranges on the safe side may stand in for them."""
-    now_upper = math.inf if now.upper is None else now.upper
-    then_upper = math.inf if then.upper is None else then.upper
-    lowest, highest = now.lower - then_upper, now_upper - then.lower
-    true_upper = math.inf if then_true.upper is None else then_true.upper
-    true_lowest, true_highest = count - true_upper, count - then_true.lower
-    small_increase = true_highest >= 1 and true_lowest <= k - 1
-    small_decrease = true_lowest <= -1 and true_highest >= -(k - 1)
-    if (small_increase and not (lowest <= 0 and highest >= k)) or (
-        small_decrease and not (lowest <= -k and highest >= 0)
-    ):
-        return (
-            None if lowest == -math.inf else int(lowest),
-            None if highest == math.inf else int(highest),
-            f"change since the earlier edition can be narrowed to a small one (under {k} either way)",
-        )
-    return None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ unknown: publishing it in one table publishes it in all of them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Literal, NamedTuple, Protocol, TypeVar
@@ -281,6 +282,45 @@ class Attacker:
         numpy.minimum(self._seen_low, solution, out=self._seen_low)
         numpy.maximum(self._seen_high, solution, out=self._seen_high)
         return bound
+
+
+def figure_rule(interval: Interval, k: int) -> str | None:
+    """The protection rule for a suppressed figure (docs/disclosure-control.md, "The rule")."""
+    lower, upper = interval.lower, interval.upper
+    if lower == upper:
+        return "suppressed figure can be recomputed"
+    if 0 < lower < k:
+        return f"suppressed figure shown to be at least {lower}, so not empty yet possibly under {k}"
+    if upper is not None and upper < k:
+        return f"suppressed figure shown to be at most {upper}, under {k}"
+    return None
+
+
+def change_rule(
+    now: Interval, then: Interval, then_true: Interval, count: int, k: int
+) -> tuple[int | None, int | None, str] | None:
+    """The rule for a figure's change since an earlier edition. The attacker can bound the
+    change within `now - then`; the true change lies in `count - then_true` (the earlier
+    true count is not kept, only what was published: `then_true` is a range that holds it).
+    If a small increase (1..k-1) is possible, the attacker's interval must reach both 0 and
+    k; for a small decrease, -k and 0. The rule can only fail more often with `now` and
+    `then` narrower and `then_true` wider, so ranges on the safe side may stand in for them."""
+    now_upper = math.inf if now.upper is None else now.upper
+    then_upper = math.inf if then.upper is None else then.upper
+    lowest, highest = now.lower - then_upper, now_upper - then.lower
+    true_upper = math.inf if then_true.upper is None else then_true.upper
+    true_lowest, true_highest = count - true_upper, count - then_true.lower
+    small_increase = true_highest >= 1 and true_lowest <= k - 1
+    small_decrease = true_lowest <= -1 and true_highest >= -(k - 1)
+    if (small_increase and not (lowest <= 0 and highest >= k)) or (
+        small_decrease and not (lowest <= -k and highest >= 0)
+    ):
+        return (
+            None if lowest == -math.inf else int(lowest),
+            None if highest == math.inf else int(highest),
+            f"change since the earlier edition can be narrowed to a small one (under {k} either way)",
+        )
+    return None
 
 
 class _Fractional:
