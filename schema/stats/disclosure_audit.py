@@ -210,6 +210,7 @@ class Attacker:
         self._edition = edition
         self._published = dict(published)
         self._relaxed = _Solver(edition, self._published, integer=False)
+        self._integer_programs = integer_programs
         self._integer = _Solver(edition, self._published, integer=True) if integer_programs else None
         size = len(edition.members)
         if solution is None:
@@ -272,7 +273,7 @@ class Attacker:
 
     def _optimum(self, unknown: int, sense: highspy.ObjSense) -> int | None:
         found = self._relaxed.optimum(unknown, sense)
-        if found is not None and (isinstance(found, _Fractional) or self._integer):
+        if found is not None and (isinstance(found, _Fractional) or self._integer_programs):
             self._integer = self._integer or _Solver(self._edition, self._published, integer=True)
             found = self._integer.optimum(unknown, sense)
             assert not isinstance(found, _Fractional)  # noqa: S101  (an integer program's optimum is integral)
