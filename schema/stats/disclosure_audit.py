@@ -1,9 +1,10 @@
-"""What an attacker can infer from one edition of published tables: the exact interval of
-every figure, by linear programming over everything published together (HiGHS).
+"""What an attacker can infer from one edition of published tables, and the rule it must
+not break (docs/disclosure-control.md): the exact integer interval of every figure, by
+linear programming over everything published together (HiGHS).
 
 A figure is a cell, a row total, a column total or a grand total of a table, keyed
-`(table, row, column)` with None standing for the total of that coordinate. Margins that
-tables share (same rows and equal row totals, same columns and equal column totals) are one
+`(table, row, column)` with None standing for the total of that coordinate. Linked margins
+(the same labels and the same totals, in two tables) and linked grand totals are one
 unknown: publishing it in one table publishes it in all of them.
 """
 
