@@ -25,7 +25,7 @@ from kizuna.auth.issuers import IssuerConfig
 from kizuna.auth.memberships import MembershipDirectory
 from kizuna.auth.tokens import TokenValidator
 from kizuna.auth.trust import DevIssuer, Trust
-from kizuna.platform import audit_seal, migrate
+from kizuna.platform import audit_seal, migrate, stats_refresh
 from kizuna.platform.database import Database, DatabaseUnavailable
 from kizuna.platform.dev_clients import dev_client_secret, dev_system_client
 from kizuna.platform.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, ErrorCode, error_entry
@@ -55,11 +55,14 @@ def create_app(
     issuers: Sequence[IssuerConfig] = (),
     dev_key: RSAKey | None = None,
     sealer_url: str | None = None,
+    stats_url: str | None = None,
 ) -> Starlette:
     """Kizuna's ASGI app. With no `issuers` (development only) the embedded development
     IdP signs people in; `dev_key` is its signing key (default: the data directory's).
     With `sealer_url` (the administrative URL) it seals the audit chains in a process of its
-    own (platform/audit_seal.py `SealerProcess`); requests never use that connection."""
+    own (platform/audit_seal.py `SealerProcess`); requests never use that connection. With
+    `stats_url` (the same) and `settings.stats_refresh_seconds`, it refreshes the prefecture's
+    figures in another (platform/stats_refresh.py)."""
     if not issuers and not settings.development:
         raise ValueError("production mode needs at least one configured identity provider")
     session_secret = session.session_secret(settings)
@@ -101,15 +104,15 @@ def create_app(
             authenticator,
             provided={Settings: settings, TrustedIssuers: TrustedIssuers(lambda: trust.issuers)},
         )
-        sealer = None if sealer_url is None else audit_seal.SealerProcess(sealer_url)
-        if sealer is not None:
-            sealer.start()
+        background = _background_processes(settings, sealer_url, stats_url)
+        for process in background:
+            process.start()
         try:
             await trust.start()
             yield
         finally:
-            if sealer is not None:
-                await asyncio.to_thread(sealer.stop)
+            for process in background:
+                await asyncio.to_thread(process.stop)
             await database.close()
             await http.aclose()
 
@@ -159,6 +162,20 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={DatabaseUnavailable: _unavailable, Exception: _internal_error},
     )
+
+
+def _background_processes(
+    settings: Settings, sealer_url: str | None, stats_url: str | None
+) -> list[audit_seal.SealerProcess | stats_refresh.RefreshProcess]:
+    """The jobs that run beside the server, each in a process of its own."""
+    processes: list[audit_seal.SealerProcess | stats_refresh.RefreshProcess] = []
+    if sealer_url is not None:
+        processes.append(audit_seal.SealerProcess(sealer_url))
+    if stats_url is not None and settings.stats_refresh_seconds:
+        processes.append(
+            stats_refresh.RefreshProcess(stats_url, interval=settings.stats_refresh_seconds, k=settings.stats_k)
+        )
+    return processes
 
 
 # What a page or an endpoint other than /graphql (which answers its own errors) says when

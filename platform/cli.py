@@ -81,7 +81,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         print("First start: seeding demo data for every tenant …", flush=True)
         summary = asyncio.run(demo.seed_demo(urls.admin, urls.app, prefecture=settings.prefecture))
         print(f"Seeded {summary.municipalities} tenants.", flush=True)
-    app = create_app(settings, urls.app, issuers=issuers, sealer_url=urls.admin)
+    app = create_app(settings, urls.app, issuers=issuers, sealer_url=urls.admin, stats_url=urls.admin)
     print(f"Kizuna on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
     if not issuers:
         print("Sign in as any demo user in the browser, or get a token:", flush=True)
@@ -260,6 +260,27 @@ def _cases(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    """`kizuna stats refresh`: over the administrative connection, as `kizuna_stats`."""
+    from kizuna.platform import stats_refresh
+    from kizuna.platform.provisioning import admin_connection
+    from kizuna.platform.runtime import prepare
+
+    admin = prepare(settings).admin
+
+    async def run() -> list[stats_refresh.Refreshed]:
+        async with admin_connection(admin) as conn:
+            return await stats_refresh.refresh(conn, k=settings.stats_k)
+
+    done = asyncio.run(run())
+    for r in done:
+        figures = f"{r.cells} figures" if r.cells else "unchanged (a newer refresh had published)"
+        print(f"{r.prefecture_code}\t{r.computed_at.isoformat()}\t{figures}")
+    if not done:
+        print("No figures: no tenant holds data.")
+    return 0
+
+
 def _confirmed_removal(yes: bool, question: str) -> bool:
     """Removing data: a person confirms on a terminal, a script passes --yes."""
     if yes:
@@ -430,6 +451,15 @@ def _add_record_keeping(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     age.add_argument("--on", help="the date (YYYY-MM-DD, in Japan) to run as of; default: today")
     cases.set_defaults(handler=_cases)
+
+    stats = commands.add_parser("stats", help="the prefecture's figures across every municipality")
+    stats_commands = stats.add_subparsers(
+        dest="stats_command", required=True, metavar="STATS_COMMAND", help="what to do with the figures"
+    )
+    stats_commands.add_parser(
+        "refresh", help="compute and publish the figures now (kizuna serve does so every KIZUNA_STATS_REFRESH s)"
+    )
+    stats.set_defaults(handler=_stats)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,6 +44,10 @@ class Settings:
     """How many server processes share the deployment's rate limit."""
     client_timeout_seconds: int
     """Seconds a client has to send a request's headers, and then its body."""
+    stats_k: int
+    """Disclosure control's threshold: counts from 1 to k-1 are suppressed (issue 16)."""
+    stats_refresh_seconds: int
+    """Seconds between `kizuna serve`'s refreshes of the prefecture's figures; 0: never."""
     environ: dict[str, str]
     """The environment the settings were read from (issuers read their own variables)."""
 
@@ -71,6 +75,8 @@ class Settings:
             rate_limit=_positive(env, "KIZUNA_RATE_LIMIT", 10_000),
             rate_limit_processes=_positive(env, "KIZUNA_RATE_LIMIT_PROCESSES", 1),
             client_timeout_seconds=_positive(env, "KIZUNA_CLIENT_TIMEOUT", 10),
+            stats_k=_at_least(env, "KIZUNA_STATS_K", 5, 2),
+            stats_refresh_seconds=_int(env, "KIZUNA_STATS_REFRESH", 900),
             environ=env,
         )
 
@@ -92,4 +98,11 @@ def _positive(env: dict[str, str], name: str, default: int) -> int:
     value = _int(env, name, default)
     if value == 0:
         raise SettingsError(f"{name} must be positive")
+    return value
+
+
+def _at_least(env: dict[str, str], name: str, default: int, floor: int) -> int:
+    value = _int(env, name, default)
+    if value < floor:
+        raise SettingsError(f"{name} must be {floor} or more")
     return value

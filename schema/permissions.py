@@ -99,6 +99,7 @@ class Operation(enum.StrEnum):
     INDICATORS = "indicators"
     ADD_INDICATOR = "addIndicator"
     RETIRE_INDICATOR = "retireIndicator"
+    PREFECTURE_STATS = "prefectureStats"
 
 
 R = AppRole
@@ -203,6 +204,9 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.INDICATORS: _ANALYST | {R.SUPERVISOR},
         Operation.ADD_INDICATOR: _ANALYST,
         Operation.RETIRE_INDICATOR: _ANALYST,
+        # The analyst reads the published (suppressed) figures of its prefecture, a supervisor
+        # its own municipality's unsuppressed; nobody else is granted anything in `stats`.
+        Operation.PREFECTURE_STATS: frozenset({R.PREFECTURE_ANALYST, R.SUPERVISOR}),
     }
 )
 DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
@@ -281,6 +285,7 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.INDICATORS: "read the prefecture's indicators (baseline, target), retired ones if asked",
         Operation.ADD_INDICATOR: "add an indicator to one's own prefecture",
         Operation.RETIRE_INDICATOR: "retire an indicator of one's own prefecture (never deleted)",
+        Operation.PREFECTURE_STATS: "read the prefecture's figures, suppressed (a supervisor: its own, unsuppressed)",
     }
 )
 

@@ -30,6 +30,7 @@ from kizuna.schema.sharing.mutations import SharingMutations
 from kizuna.schema.sharing.queries import SharingQueries
 from kizuna.schema.submissions.mutations import SubmissionMutations
 from kizuna.schema.submissions.queries import SubmissionQueries
+from kizuna.schema.stats.queries import StatsQueries
 from kizuna.schema.tenants.queries import TenantQueries
 
 
@@ -51,6 +52,7 @@ class Query(
     SharingQueries,
     SubmissionQueries,
     IndicatorQueries,
+    StatsQueries,
     NodeQueries,
 ):
     pass

@@ -2,7 +2,9 @@
 
 - Only platform/ opens connections or engines, sets roles or sets `kizuna.*`.
 - Nothing calls `set_config()`; nothing is SECURITY DEFINER outside a `stats` schema.
-- Every SQL string that reads a tenant table filters `municipality_code = $1`.
+- Every SQL string that reads a tenant table filters `municipality_code = $1`, except in
+  the one module that reads every tenant by design (`EVERY_TENANT`).
+- The modules that answer the prefecture's requests read `stats` only, never a tenant table.
 """
 
 from __future__ import annotations
@@ -87,12 +89,26 @@ ACROSS_TENANTS = {
         r"left\(municipality_code, 2\) = left\(\$1, 2\) AND municipality_code = \$2\b"
     ),
 }
+EVERY_TENANT = {
+    "schema/stats/sources.py": (
+        "the prefecture's figures are sums over all its municipalities: read as kizuna_stats, whose"
+        " column grants hold no name and no free text, by the refresh job only (platform/stats_refresh.py),"
+        " never on a request's path"
+    ),
+}
+# What requests for the prefecture's figures run, and the refresh's writing: `stats` only.
+STATS_READ_PATH = [p for p in SOURCES if relative(p).startswith("schema/stats/") and relative(p) not in EVERY_TENANT]
+ANY_TABLE = re.compile(
+    r"(?:\bFROM|\bJOIN|\bINTO|(?<!DO )\bUPDATE)\s+(?!unnest\b)([a-z_]+(?:\.[a-z_]+)?)", re.IGNORECASE
+)
 
 
 @pytest.mark.parametrize("path", SQL_MODULES, ids=relative)
 def test_every_tenant_query_names_its_tenant(path: Path) -> None:
     """The explicit predicate sends the planner (and Citus) to one tenant's rows."""
     across = ACROSS_TENANTS.get(relative(path))
+    if relative(path) in EVERY_TENANT:
+        return
     for text in string_constants(path):
         if TENANT_TABLE.search(text) and not text.lstrip().upper().startswith("INSERT"):
             named = re.search(r"municipality_code\s*=\s*\$1\b", text) or (across and across.search(text))
@@ -103,3 +119,28 @@ def test_the_request_transaction_is_opened_in_one_place() -> None:
     calls = re.compile(r"SELECT\s+kizuna\.begin_request\s*\(", re.IGNORECASE)
     openers = [relative(p) for p in SOURCES if any(calls.search(t) for t in string_constants(p))]
     assert openers == ["platform/database.py"]
+
+
+def test_the_modules_reading_every_tenant_exist_and_say_why() -> None:
+    for module, reason in EVERY_TENANT.items():
+        assert (ROOT / module).is_file(), module
+        assert reason
+
+
+@pytest.mark.parametrize("path", STATS_READ_PATH, ids=relative)
+def test_the_stats_read_path_reads_stats_only(path: Path) -> None:
+    """No tenant table, not even with its tenant named: the prefecture reads published figures."""
+    for text in string_constants(path):
+        if not re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", text, re.IGNORECASE):
+            continue
+        for table in ANY_TABLE.findall(text):
+            assert table.startswith("stats."), f"{relative(path)} reads {table}: {text.strip()[:120]}"
+
+
+def test_only_the_refresh_job_runs_the_every_tenant_module() -> None:
+    importers = [
+        relative(p)
+        for p in SOURCES
+        if re.search(r"from kizuna\.schema\.stats import .*\bsources\b|kizuna\.schema\.stats\.sources", p.read_text())
+    ]
+    assert importers == ["platform/stats_refresh.py", "schema/stats/publish.py"]

@@ -74,6 +74,7 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
         Operation.NODE_PROGRAMME_ACTIVITY: (by_id % "node(id: $id)", {"id": some("ProgrammeActivity")}),
         Operation.SUBMISSIONS: ("{ submissions(fiscalYear: 1999) { __typename } }", {}),
         Operation.INDICATORS: ("{ indicators { __typename } }", {}),
+        Operation.PREFECTURE_STATS: ("{ prefectureStats { unsuppressed } }", {}),
     }
     if operation in queries:
         return queries[operation]

@@ -1,0 +1,308 @@
+"""From the raw figures to what the prefecture reads: each prefecture's tables through
+disclosure control (schema/stats/disclosure.py), written to `stats` as `kizuna_stats`.
+
+The tables of one fiscal year that share the municipality margin (cases by category and by
+stage count the same cases) are protected together, with every other protected table of
+that year, so that nothing published with a cell recomputes it; the edition published
+before is passed along, so that a refresh does not reveal a change by difference. Medians
+are published only where k cases or more lie behind them. The municipality status and the
+programme counts are shown as they are (schema/stats/figures.py says why).
+
+Every statement here reads or writes `stats` only.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+
+import asyncpg
+
+from kizuna.schema.stats import disclosure
+from kizuna.schema.stats.figures import CATEGORIES, PROTECTED, Figure
+from kizuna.schema.stats.sources import Count, RawFigures
+from kizuna.tenants.registry import for_prefecture
+
+TOTAL = "total"
+"""The area of a prefecture's totals, and the category of a municipality's row total."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Cell:
+    figure: Figure
+    fiscal_year: int
+    area: str
+    category: str
+    value: int | None
+    status: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Median:
+    fiscal_year: int
+    area: str
+    days: Decimal | None
+    status: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Publication:
+    """One prefecture's figures, ready to write."""
+
+    prefecture_code: str
+    tables: dict[int, list[disclosure.PublishedTable]]
+    """The protected tables by fiscal year: the next refresh's `previous`."""
+    cells: list[Cell]
+    medians: list[Median]
+    raw: list[Count]
+    raw_medians: list[tuple[str, int, Decimal, int]]
+
+
+def by_prefecture(raw: RawFigures) -> dict[str, RawFigures]:
+    """A local-government code begins with its prefecture's two digits."""
+    prefectures = sorted(
+        {c.municipality_code[:2] for c in raw.counts}
+        | {m[:2] for m, _, _ in raw.conference_days}
+        | {r["municipality_code"][:2] for r in (*raw.statuses, *raw.programmes)}
+    )
+    return {
+        p: RawFigures(
+            [c for c in raw.counts if c.municipality_code.startswith(p)],
+            [d for d in raw.conference_days if d[0].startswith(p)],
+            [r for r in raw.statuses if r["municipality_code"].startswith(p)],
+            [r for r in raw.programmes if r["municipality_code"].startswith(p)],
+        )
+        for p in prefectures
+    }
+
+
+def protect_figures(
+    prefecture_code: str,
+    raw: RawFigures,
+    *,
+    k: int,
+    previous: Mapping[int, Sequence[disclosure.PublishedTable]],
+) -> Publication:
+    """The prefecture's publication: every municipality of the registry is a row of every
+    protected table (one with no records is a row of zeros, and zero is shown as zero)."""
+    rows = tuple(g.code for g in for_prefecture(prefecture_code) if not g.is_prefecture)
+    years = sorted({c.fiscal_year for c in raw.counts} | {year for _, year, _ in raw.conference_days})
+    tables = {year: _protected(year, rows, raw.counts, k=k, previous=previous.get(year, ())) for year in years}
+    cells = [cell for year, published in tables.items() for table in published for cell in _cells(table, year)]
+    shown = _statuses(raw.statuses) + _programmes(raw.programmes)
+    # A municipality's supervisor reads its own figures unsuppressed: the counts and its
+    # own rows of the status and programmes.
+    own = [Count(c.area, c.figure, c.fiscal_year, c.category, c.value or 0) for c in shown if c.area != TOTAL]
+    medians, raw_medians = _medians(raw.conference_days, rows, years, k=k)
+    return Publication(prefecture_code, tables, cells + shown, medians, raw.counts + own, raw_medians)
+
+
+def count_tables(year: int, rows: tuple[str, ...], counts: Iterable[Count]) -> list[disclosure.CountTable]:
+    """One fiscal year's protected tables of true counts, a row per municipality."""
+    values: dict[Figure, dict[tuple[str, str], int]] = {f: {} for f in PROTECTED}
+    for c in counts:
+        if c.fiscal_year == year:
+            values[c.figure][c.municipality_code, c.category] = c.value
+    return [disclosure.CountTable(f.value, rows, tuple(CATEGORIES[f]), values[f]) for f in PROTECTED]
+
+
+def _protected(
+    year: int,
+    rows: tuple[str, ...],
+    counts: Iterable[Count],
+    *,
+    k: int,
+    previous: Sequence[disclosure.PublishedTable],
+) -> list[disclosure.PublishedTable]:
+    """One fiscal year's protected tables, all passed to the disclosure control together
+    (it finds the margins they share), with the year's edition published before (one of
+    other rows, from before the registry changed, says nothing of these)."""
+    tables = count_tables(year, rows, counts)
+    return disclosure.protect(tables, k=k, previous=[t for t in previous if t.rows == rows])
+
+
+def _cells(table: disclosure.PublishedTable, year: int) -> list[Cell]:
+    """Every figure of the table, its margins as the `total` area and category. A suppressed
+    figure says only that it is suppressed, never why: "a small count" would tell a reader
+    that it lies between 1 and k-1, which is what suppressing it hides."""
+    figures = [
+        *(((area, category), value) for (area, category), value in table.cells.items()),
+        *(((area, TOTAL), value) for area, value in table.row_totals.items()),
+        *(((TOTAL, category), value) for category, value in table.column_totals.items()),
+        ((TOTAL, TOTAL), table.total),
+    ]
+    return [
+        Cell(Figure(table.name), year, area, category, value, "shown" if value is not None else "suppressed")
+        for (area, category), value in figures
+    ]
+
+
+def _statuses(rows: Iterable[asyncpg.Record]) -> list[Cell]:
+    """Seed 001's progress table: per municipality 1 or 0 (or its number of salons and
+    places), and in total the number of municipalities (the salons and places summed)."""
+    per_area: list[Cell] = []
+    for r in rows:
+        window, team, jusoteki = r["one_stop_window"], r["complex_case_team"], r["jusoteki"]
+        flags = {
+            "window_and_team": window and team,
+            "window_only": window and not team,
+            "team_only": team and not window,
+            "window_or_team": window or team,
+            "jusoteki_implemented": jusoteki == "implemented",
+            "jusoteki_preparation": jusoteki == "transition_preparation",
+            "with_carer_salons": r["carer_salons"] > 0,
+            "carer_salons": r["carer_salons"],
+            "with_childrens_places": r["childrens_places"] > 0,
+            "childrens_places": r["childrens_places"],
+        }
+        per_area += [
+            Cell(Figure.MUNICIPALITY_STATUS, r["fiscal_year"], r["municipality_code"], c, int(v), "shown")
+            for c, v in flags.items()
+        ]
+    return per_area + _totals(per_area)
+
+
+def _programmes(rows: Iterable[asyncpg.Record]) -> list[Cell]:
+    per_area: list[Cell] = []
+    for r in rows:
+        values = {f"{r['kind']}:held": r["held"], f"{r['kind']}:participants": r["participants"]}
+        if f"{r['kind']}:companies" in CATEGORIES[Figure.PROGRAMMES]:
+            values[f"{r['kind']}:companies"] = r["companies"]
+        per_area += [
+            Cell(Figure.PROGRAMMES, r["fiscal_year"], r["municipality_code"], c, v, "shown") for c, v in values.items()
+        ]
+    return per_area + _totals(per_area)
+
+
+def _totals(cells: Iterable[Cell]) -> list[Cell]:
+    sums: collections.Counter[tuple[Figure, int, str]] = collections.Counter()
+    for c in cells:
+        sums[c.figure, c.fiscal_year, c.category] += c.value or 0
+    return [Cell(f, year, TOTAL, category, value, "shown") for (f, year, category), value in sums.items()]
+
+
+def _medians(
+    days: Iterable[tuple[str, int, int]], municipalities: Sequence[str], years: Sequence[int], *, k: int
+) -> tuple[list[Median], list[tuple[str, int, Decimal, int]]]:
+    """A median is shown only where k cases or more lie behind it (`too_few` otherwise, no
+    case at all included): the median of fewer would tell of too few people."""
+    found: dict[tuple[int, str], list[int]] = collections.defaultdict(list)
+    for municipality, year, n in days:
+        found[year, municipality].append(n)
+        found[year, TOTAL].append(n)
+    published, raw = [], []
+    for year in years:
+        for area in (*municipalities, TOTAL):
+            behind = found.get((year, area), [])
+            median = Decimal(str(statistics.median(behind))) if behind else None
+            shown = median is not None and len(behind) >= k
+            published.append(Median(year, area, median if shown else None, "shown" if shown else "too_few"))
+            if median is not None and area != TOTAL:
+                raw.append((area, year, median, len(behind)))
+    return published, raw
+
+
+DELETE_SQL = (
+    "DELETE FROM stats.published_count WHERE prefecture_code = $1",
+    "DELETE FROM stats.published_table WHERE prefecture_code = $1",
+    "DELETE FROM stats.published_median WHERE prefecture_code = $1",
+    "DELETE FROM stats.raw_count WHERE left(municipality_code, 2) = $1",
+    "DELETE FROM stats.raw_median WHERE left(municipality_code, 2) = $1",
+)
+# The rows as arrays, one statement per table whatever their number.
+INSERT_CELLS_SQL = """
+INSERT INTO stats.published_count (prefecture_code, figure, fiscal_year, area, category, value, status)
+SELECT $1, * FROM unnest($2::text[], $3::smallint[], $4::text[], $5::text[], $6::integer[], $7::text[])
+"""
+INSERT_TABLES_SQL = """
+INSERT INTO stats.published_table
+    (prefecture_code, fiscal_year, figure, edition, shares_row_totals_with, shares_column_totals_with)
+SELECT $1, t.* FROM unnest($2::smallint[], $3::text[], $4::integer[], $5::text[], $6::text[]) AS t
+"""
+INSERT_MEDIANS_SQL = """
+INSERT INTO stats.published_median (prefecture_code, fiscal_year, area, days, status)
+SELECT $1, * FROM unnest($2::smallint[], $3::text[], $4::numeric[], $5::text[])
+"""
+INSERT_RAW_SQL = """
+INSERT INTO stats.raw_count (municipality_code, figure, fiscal_year, category, value)
+SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::text[], $5::integer[])
+"""
+INSERT_RAW_MEDIANS_SQL = """
+INSERT INTO stats.raw_median (municipality_code, fiscal_year, days, cases)
+SELECT * FROM unnest($1::text[], $2::smallint[], $3::numeric[], $4::integer[])
+"""
+UPSERT_PUBLICATION_SQL = """
+INSERT INTO stats.publication (prefecture_code, computed_at, k) VALUES ($1, $2, $3)
+ON CONFLICT (prefecture_code) DO UPDATE SET computed_at = excluded.computed_at, k = excluded.k
+"""
+PUBLISHED_TABLES_SQL = """
+SELECT fiscal_year::int AS fiscal_year, figure, edition, shares_row_totals_with, shares_column_totals_with
+FROM stats.published_table WHERE prefecture_code = $1
+"""
+PUBLISHED_FIGURES_SQL = """
+SELECT fiscal_year::int AS fiscal_year, figure, area, category, value
+FROM stats.published_count WHERE prefecture_code = $1 AND figure = ANY($2::text[])
+"""
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
+async def write(conn: asyncpg.Connection, publication: Publication, *, computed_at: dt.datetime, k: int) -> None:
+    """Replace the prefecture's figures; `conn` is in a transaction as `kizuna_stats`."""
+    p = publication.prefecture_code
+    for sql in DELETE_SQL:
+        await conn.execute(sql, p)
+    cells = [(c.figure.value, c.fiscal_year, c.area, c.category, c.value, c.status) for c in publication.cells]
+    await conn.execute(INSERT_CELLS_SQL, p, *_columns(cells, 6))
+    # The links as one text each (a comma-separated list): unnest cannot take an array of arrays.
+    tables = [
+        (year, t.name, t.edition, ",".join(t.shares_row_totals_with), ",".join(t.shares_column_totals_with))
+        for year, published in publication.tables.items()
+        for t in published
+    ]
+    await conn.execute(INSERT_TABLES_SQL, p, *_columns(tables, 5))
+    medians = [(m.fiscal_year, m.area, m.days, m.status) for m in publication.medians]
+    await conn.execute(INSERT_MEDIANS_SQL, p, *_columns(medians, 4))
+    raw = [(c.municipality_code, c.figure.value, c.fiscal_year, c.category, c.value) for c in publication.raw]
+    await conn.execute(INSERT_RAW_SQL, *_columns(raw, 5))
+    await conn.execute(INSERT_RAW_MEDIANS_SQL, *_columns(publication.raw_medians, 4))
+    await conn.execute(UPSERT_PUBLICATION_SQL, p, computed_at, k)
+
+
+async def read_published(conn: asyncpg.Connection, prefecture_code: str) -> dict[int, list[disclosure.PublishedTable]]:
+    """The protected tables as they were published last, by fiscal year (the `previous`
+    edition of the next refresh), with the registry's municipalities as their rows."""
+    rows = tuple(g.code for g in for_prefecture(prefecture_code) if not g.is_prefecture)
+    names = [f.value for f in PROTECTED]
+    found = {
+        (r["fiscal_year"], r["figure"], r["area"], r["category"]): r["value"]
+        for r in await conn.fetch(PUBLISHED_FIGURES_SQL, prefecture_code, names)
+    }
+    editions: dict[int, list[disclosure.PublishedTable]] = collections.defaultdict(list)
+    for t in await conn.fetch(PUBLISHED_TABLES_SQL, prefecture_code):
+        year, name, columns = t["fiscal_year"], t["figure"], tuple(CATEGORIES[Figure(t["figure"])])
+        editions[year].append(
+            disclosure.PublishedTable(
+                name=name,
+                rows=rows,
+                columns=columns,
+                cells={(r, c): found.get((year, name, r, c)) for r in rows for c in columns},
+                row_totals={r: found.get((year, name, r, TOTAL)) for r in rows},
+                column_totals={c: found.get((year, name, TOTAL, c)) for c in columns},
+                total=found.get((year, name, TOTAL, TOTAL)),
+                edition=t["edition"],
+                shares_row_totals_with=_names(t["shares_row_totals_with"]),
+                shares_column_totals_with=_names(t["shares_column_totals_with"]),
+            )
+        )
+    return dict(editions)
+
+
+def _names(joined: str) -> tuple[str, ...]:
+    return tuple(name for name in joined.split(",") if name)

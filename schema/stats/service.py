@@ -1,0 +1,133 @@
+"""The prefecture's figures as a request reads them: from `stats` only, never a tenant table
+(tests/test_lint_tenancy.py). A prefecture's analyst reads the published figures of every
+municipality of its own prefecture (row security: `prefecture_code`); a municipality's
+supervisor reads its own municipality's figures unsuppressed (row security:
+`municipality_code`). Three statements whatever the number of tables asked for."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+from kizuna.platform.database import TenantTransaction
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.stats.figures import CATEGORIES, PROTECTED, CellStatus, Figure
+from kizuna.tenants.registry import for_prefecture
+
+TOTAL = "total"
+
+# $1 is the caller's tenant: the prefecture's own (110001 …) for an analyst.
+PUBLICATION_SQL = "SELECT computed_at, k FROM stats.publication WHERE prefecture_code = left($1, 2)"
+PUBLISHED_SQL = """
+SELECT figure, fiscal_year::int AS fiscal_year, area, category, value, status FROM stats.published_count
+WHERE prefecture_code = left($1, 2) AND figure = ANY($2::text[]) AND fiscal_year = ANY($3::int[])
+"""
+PUBLISHED_MEDIANS_SQL = """
+SELECT fiscal_year::int AS fiscal_year, area, days, status FROM stats.published_median
+WHERE prefecture_code = left($1, 2) AND fiscal_year = ANY($2::int[])
+"""
+PUBLISHED_YEARS_SQL = (
+    "SELECT DISTINCT fiscal_year::int AS fiscal_year FROM stats.published_median WHERE prefecture_code = left($1, 2)"
+)
+RAW_SQL = """
+SELECT figure, fiscal_year::int AS fiscal_year, municipality_code AS area, category, value, 'shown' AS status
+FROM stats.raw_count
+WHERE municipality_code = $1 AND figure = ANY($2::text[]) AND fiscal_year = ANY($3::int[])
+"""
+RAW_MEDIANS_SQL = """
+SELECT fiscal_year::int AS fiscal_year, municipality_code AS area, days, 'shown' AS status FROM stats.raw_median
+WHERE municipality_code = $1 AND fiscal_year = ANY($2::int[])
+"""
+RAW_YEARS_SQL = """
+SELECT DISTINCT fiscal_year::int AS fiscal_year FROM stats.raw_count WHERE municipality_code = $1
+"""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Row:
+    area: str
+    """A municipality's code, or `total`."""
+    values: list[int | None]
+    statuses: list[CellStatus]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Table:
+    figure: Figure
+    fiscal_year: int
+    rows: list[Row]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MedianCell:
+    area: str
+    days: Decimal | None
+    status: CellStatus
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Overview:
+    computed_at: dt.datetime | None
+    k: int | None
+    unsuppressed: bool
+    """A supervisor's own municipality: nothing suppressed, no total."""
+    fiscal_years: list[int]
+    tables: list[Table]
+    medians: dict[int, list[MedianCell]]
+
+
+async def overview(
+    tx: TenantTransaction, role: AppRole, figures: Sequence[Figure], fiscal_years: Sequence[int] | None
+) -> Overview:
+    """The analyst's (published) or the supervisor's (own, raw) figures; the caller's role
+    was checked against the matrix before."""
+    unsuppressed = role is not AppRole.PREFECTURE_ANALYST
+    publication = await tx.fetchrow(PUBLICATION_SQL)
+    known = sorted(r["fiscal_year"] for r in await tx.fetch(RAW_YEARS_SQL if unsuppressed else PUBLISHED_YEARS_SQL))
+    years = known if fiscal_years is None else sorted(set(fiscal_years) & set(known))
+    names = [f.value for f in figures]
+    cells = await tx.fetch(RAW_SQL if unsuppressed else PUBLISHED_SQL, names, years)
+    medians = await tx.fetch(RAW_MEDIANS_SQL if unsuppressed else PUBLISHED_MEDIANS_SQL, years)
+    found = {(r["figure"], r["fiscal_year"], r["area"], r["category"]): r for r in cells}
+    # Every municipality of the prefecture, and any other area with figures (the prefecture's
+    # own programmes); a supervisor's own municipality only.
+    registry = {g.code for g in for_prefecture(tx.municipality_code[:2]) if not g.is_prefecture}
+    areas = [tx.municipality_code] if unsuppressed else sorted(registry | {r["area"] for r in cells} - {TOTAL})
+    totals = [] if unsuppressed else [TOTAL]
+    tables = [
+        Table(figure, year, [_row(found, figure, year, area, unsuppressed) for area in (*areas, *totals)])
+        for year in years
+        for figure in figures
+    ]
+    by_year: dict[int, list[MedianCell]] = {year: [] for year in years}
+    for r in medians:
+        by_year[r["fiscal_year"]].append(MedianCell(r["area"], r["days"], CellStatus(r["status"])))
+    return Overview(
+        None if publication is None else publication["computed_at"],
+        None if publication is None or unsuppressed else publication["k"],
+        unsuppressed,
+        years,
+        tables,
+        by_year,
+    )
+
+
+def _row(found: dict[tuple[str, int, str, str], object], figure: Figure, year: int, area: str, raw: bool) -> Row:
+    """A protected count a supervisor's raw table lacks is a zero (zeros are not stored);
+    anything else missing was not reported."""
+    values: list[int | None] = []
+    statuses: list[CellStatus] = []
+    for category in CATEGORIES[figure]:
+        cell = found.get((figure.value, year, area, category))
+        if cell is not None:
+            values.append(cell["value"])  # type: ignore[index]
+            statuses.append(CellStatus(cell["status"]))  # type: ignore[index]
+        elif raw and figure in PROTECTED:
+            values.append(0)
+            statuses.append(CellStatus.SHOWN)
+        else:
+            values.append(None)
+            statuses.append(CellStatus.NOT_REPORTED)
+    return Row(area, values, statuses)

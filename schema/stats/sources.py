@@ -1,0 +1,94 @@
+"""The one place that reads every tenant: the raw figures, as `kizuna_stats`.
+
+Every other statement of Kizuna names its tenant (`municipality_code = $1`); these do not,
+by design: the prefecture's figures are sums over all its municipalities. They run only in
+the refresh job (platform/stats_refresh.py), over the administrative connection switched to
+`kizuna_stats`, never on a request's path; `tests/test_lint_tenancy.py` allows this module
+by name and no other, and keeps every tenant table out of the modules that answer requests.
+
+The role may read only the columns below (column grants, migration 0023): no name, no birth
+date, no free text. Rows come back grouped, except the days from intake to the first case
+conference, one number per case with no id, from which the job computes medians.
+Fiscal years run April to March, in Japan's time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import asyncpg
+
+from kizuna.schema.stats.figures import ONE_COLUMN, Figure
+
+_FY = "extract(year FROM ({} AT TIME ZONE 'Asia/Tokyo') - interval '3 months')::int"
+_FY_OF_DATE = "extract(year FROM {} - interval '3 months')::int"
+
+COUNTS = {
+    Figure.CASES_BY_CATEGORY: f"""
+SELECT municipality_code, {_FY.format("opened_at")} AS fiscal_year, category::text AS category, count(*)::int AS value
+FROM kizuna.carer_case GROUP BY 1, 2, 3""",
+    Figure.CASES_BY_STAGE: f"""
+SELECT municipality_code, {_FY.format("opened_at")} AS fiscal_year, stage::text AS category, count(*)::int AS value
+FROM kizuna.carer_case GROUP BY 1, 2, 3""",
+    Figure.REFERRALS_BY_SOURCE: f"""
+SELECT municipality_code, {_FY.format("received_at")} AS fiscal_year, source::text AS category, count(*)::int AS value
+FROM kizuna.referral GROUP BY 1, 2, 3""",
+    Figure.CLOSURES: f"""
+SELECT municipality_code, {_FY.format("closed_at")} AS fiscal_year, '{ONE_COLUMN}' AS category, count(*)::int AS value
+FROM kizuna.carer_case WHERE closed_at IS NOT NULL GROUP BY 1, 2""",
+    Figure.HELPER_VISITS: f"""
+SELECT municipality_code, {_FY_OF_DATE.format("visited_on")} AS fiscal_year, '{ONE_COLUMN}' AS category,
+       count(*)::int AS value
+FROM kizuna.helper_visit GROUP BY 1, 2""",
+}
+# A case's first case conference, against the day its intake was recorded (相談受理).
+DAYS_TO_FIRST_CONFERENCE = f"""
+SELECT c.municipality_code, {_FY.format("c.opened_at")} AS fiscal_year,
+       min(m.held_on) - (c.opened_at AT TIME ZONE 'Asia/Tokyo')::date AS days
+FROM kizuna.carer_case c
+JOIN kizuna.meeting m ON m.municipality_code = c.municipality_code AND m.case_id = c.id
+WHERE m.kind = 'case_conference'
+GROUP BY c.municipality_code, c.id, c.opened_at"""
+# Only figures the prefecture accepted count (issue 16, item 2).
+STATUSES = """
+SELECT municipality_code, fiscal_year::int AS fiscal_year, one_stop_window, complex_case_team,
+       jusoteki::text AS jusoteki, carer_salons, childrens_places
+FROM kizuna.municipality_status WHERE submission = 'accepted'"""
+# TODO(stats-submission): count only the programme figures the prefecture accepted, once
+# programme_activity carries its submission state.
+PROGRAMMES = """
+SELECT municipality_code, fiscal_year::int AS fiscal_year, kind::text AS kind, count(*)::int AS held,
+       coalesce(sum(participants), 0)::int AS participants, coalesce(sum(companies), 0)::int AS companies
+FROM kizuna.programme_activity WHERE kind <> 'awareness_survey' GROUP BY 1, 2, 3"""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Count:
+    municipality_code: str
+    figure: Figure
+    fiscal_year: int
+    category: str
+    value: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RawFigures:
+    """Everything the job publishes, read in one snapshot of every tenant."""
+
+    counts: list[Count]
+    """The protected counts (figures.PROTECTED), per municipality; zeros are absent."""
+    conference_days: list[tuple[str, int, int]]
+    """(municipality, fiscal year, days from intake to the first case conference), per case."""
+    statuses: list[asyncpg.Record]
+    programmes: list[asyncpg.Record]
+
+
+async def read_every_tenant(conn: asyncpg.Connection) -> RawFigures:
+    """The raw figures; `conn` is in a transaction as `kizuna_stats` (a snapshot of all tenants)."""
+    counts = [
+        Count(r["municipality_code"], figure, r["fiscal_year"], r["category"], r["value"])
+        for figure, sql in COUNTS.items()
+        for r in await conn.fetch(sql)
+    ]
+    days = [(r["municipality_code"], r["fiscal_year"], r["days"]) for r in await conn.fetch(DAYS_TO_FIRST_CONFERENCE)]
+    return RawFigures(counts, days, await conn.fetch(STATUSES), await conn.fetch(PROGRAMMES))

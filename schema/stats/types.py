@@ -1,0 +1,78 @@
+"""The prefecture's figures in GraphQL: counts per municipality and in total, by fiscal year.
+
+Nothing here is about a person: no ID of any tenant object, no name, no row-level field
+(tests/test_stats_graphql.py walks these types in the SDL). A table is its columns and one
+row per municipality (and the total), each row's values in the columns' order, with why a
+value is missing: lists of scalars, so that a whole prefecture costs few resolved fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from kizuna.schema.enums import graphql_enum
+from kizuna.schema.stats import fiscal_years
+from kizuna.schema.stats.figures import CellStatus, Figure
+
+graphql_enum(Figure, "集計表の種類")
+graphql_enum(CellStatus, "値を表示するか、しない理由（0 は 0 として表示する）")
+
+
+@strawberry.type(description="年度（4月〜3月）。西暦と和暦の表記つき")
+class FiscalYear:
+    year: int = strawberry.field(description="西暦の年度（2024 は 2024年4月〜2025年3月）")
+
+    @strawberry.field(description="西暦の表記（例: 2024年度）")
+    def western(self) -> str:
+        return fiscal_years.western_label(self.year)
+
+    @strawberry.field(description="和暦の表記（例: 令和6年度）")
+    def japanese(self) -> str:
+        return fiscal_years.japanese_label(self.year)
+
+
+@strawberry.type(description="集計表の列")
+class StatsColumn:
+    category: str = strawberry.field(description="区分の識別子（例: young_carer）")
+    label: str = strawberry.field(description="区分の名称")
+
+
+@strawberry.type(description="集計表の行：一つの市町村、または県全体の合計")
+class StatsRow:
+    municipality_code: str | None = strawberry.field(description="地方公共団体コード（合計の行は null）")
+    values: list[int | None] = strawberry.field(description="列の順の値（秘匿・未報告は null）")
+    statuses: list[CellStatus] = strawberry.field(description="列の順の、値を表示するか、しない理由")
+
+
+@strawberry.type(description="一年度の集計表")
+class StatsTable:
+    figure: Figure
+    label: str = strawberry.field(description="集計表の名称")
+    fiscal_year: FiscalYear
+    columns: list[StatsColumn]
+    rows: list[StatsRow]
+
+
+@strawberry.type(description="相談受理から最初のケース検討会議までの日数の中央値")
+class StatsMedian:
+    municipality_code: str | None = strawberry.field(description="地方公共団体コード（合計は null）")
+    days: float | None = strawberry.field(description="中央値（日）。元のケースがk件未満なら null")
+    status: CellStatus
+
+
+@strawberry.type(description="一年度の中央値")
+class StatsMedians:
+    fiscal_year: FiscalYear
+    medians: list[StatsMedian]
+
+
+@strawberry.type(description="県全体の集計（個人を特定する情報は含まない）")
+class PrefectureStats:
+    computed_at: dt.datetime | None = strawberry.field(description="集計した日時（未集計なら null）")
+    threshold: int | None = strawberry.field(description="秘匿の基準 k（1〜k-1 件は秘匿。秘匿のない閲覧では null）")
+    unsuppressed: bool = strawberry.field(description="秘匿なし（市町村のスーパーバイザーが自団体を見るとき）")
+    fiscal_years: list[FiscalYear] = strawberry.field(description="集計のある年度（推移の軸）")
+    tables: list[StatsTable]
+    medians: list[StatsMedians]

@@ -1,0 +1,178 @@
+"""The refresh (issue 16, items 1, 5 and 6), run for real over the suite's seeded tenants:
+what it publishes equals the counts in the tenant tables wherever it is shown, no shown
+count lies between 1 and k-1, the exact audit finds nothing to learn from the publication
+and the edition before it, every figure says when it was computed, a refresh never waits
+for a writer nor makes one wait, and figures never go back in time.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+import pytest
+
+from kizuna.platform import stats_refresh
+from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.urls import asyncpg_dsn
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.stats import disclosure, publish, sources
+from kizuna.schema.stats.figures import PROTECTED
+
+SAITAMA_CITY = "111007"
+KAWAGOE = "112011"
+SAITAMA_PREFECTURE = "110001"
+K = 5
+STATS_TABLES = ("publication", "published_count", "published_table", "published_median", "raw_count", "raw_median")
+# The truth, read by the superuser past row security: new cases by category, by fiscal year.
+TRUE_CASES_BY_CATEGORY = """
+SELECT municipality_code, extract(year FROM (opened_at AT TIME ZONE 'Asia/Tokyo') - interval '3 months')::int AS year,
+       category::text AS category, count(*)::int AS n
+FROM kizuna.carer_case GROUP BY 1, 2, 3
+"""
+PUBLISHED = "SELECT figure, fiscal_year::int AS year, area, category, value, status FROM stats.published_count"
+
+
+async def _empty_stats(admin_conn: asyncpg.Connection) -> None:
+    for table in STATS_TABLES:
+        await admin_conn.execute(f"DELETE FROM stats.{table}")
+
+
+@pytest.fixture
+async def refreshed(admin_conn: asyncpg.Connection) -> AsyncIterator[list[stats_refresh.Refreshed]]:
+    """One refresh, as `kizuna stats refresh` runs it; the figures are removed afterwards."""
+    await _empty_stats(admin_conn)
+    try:
+        yield await stats_refresh.refresh(admin_conn, k=K)
+    finally:
+        await _empty_stats(admin_conn)
+
+
+async def test_it_publishes_each_prefecture_with_the_time_it_computed(
+    refreshed: list[stats_refresh.Refreshed], admin_conn: asyncpg.Connection
+) -> None:
+    (saitama,) = refreshed
+    assert saitama.prefecture_code == "11"
+    assert saitama.cells > 0
+    publication = await admin_conn.fetchrow("SELECT computed_at, k FROM stats.publication WHERE prefecture_code = '11'")
+    assert (publication["computed_at"], publication["k"]) == (saitama.computed_at, K)
+    assert dt.datetime.now(dt.UTC) - saitama.computed_at < dt.timedelta(minutes=5)
+
+
+async def test_what_is_shown_is_the_true_count_and_never_a_small_one(
+    refreshed: list[stats_refresh.Refreshed], admin_conn: asyncpg.Connection
+) -> None:
+    truth = {
+        (r["municipality_code"], r["year"], r["category"]): r["n"]
+        for r in await admin_conn.fetch(TRUE_CASES_BY_CATEGORY)
+    }
+    published = await admin_conn.fetch(PUBLISHED)
+    cells = [r for r in published if r["figure"] == "cases_by_category" and "total" not in (r["area"], r["category"])]
+    assert cells
+    for cell in cells:
+        true = truth.get((cell["area"], cell["year"], cell["category"]), 0)
+        if cell["status"] == "shown":
+            assert cell["value"] == true
+        else:
+            assert cell["value"] is None
+    protected = [r for r in published if r["figure"] in {f.value for f in PROTECTED} and r["status"] == "shown"]
+    assert not [r for r in protected if 0 < r["value"] < K]
+    # さいたま市 and 川越市 hold cases; every other municipality of Saitama is a row of zeros.
+    assert {r["area"] for r in cells} >= {SAITAMA_CITY, KAWAGOE}
+    assert len({r["area"] for r in cells}) == 63
+    assert {r["status"] for r in published} <= {"shown", "suppressed"}
+
+
+async def test_the_exact_audit_finds_nothing_in_the_publication(
+    refreshed: list[stats_refresh.Refreshed], admin_conn: asyncpg.Connection
+) -> None:
+    """Against the true counts read again, every fiscal year's tables together."""
+    async with stats_refresh.as_stats(admin_conn, readonly=True):
+        raw = publish.by_prefecture(await sources.read_every_tenant(admin_conn))["11"]
+    async with stats_refresh.as_stats(admin_conn, readonly=True):
+        published = await publish.read_published(admin_conn, "11")
+    rows = next(iter(published.values()))[0].rows
+    for year, tables in published.items():
+        counts = publish.count_tables(year, rows, raw.counts)
+        assert disclosure.audit(counts, tables, k=K) == [], year
+
+
+async def test_a_second_refresh_is_a_new_edition_safe_against_the_first(
+    refreshed: list[stats_refresh.Refreshed], admin_conn: asyncpg.Connection
+) -> None:
+    async with stats_refresh.as_stats(admin_conn, readonly=True):
+        first = await publish.read_published(admin_conn, "11")
+    (again,) = await stats_refresh.refresh(admin_conn, k=K)
+    assert again.computed_at > refreshed[0].computed_at
+    async with stats_refresh.as_stats(admin_conn, readonly=True):
+        raw = publish.by_prefecture(await sources.read_every_tenant(admin_conn))["11"]
+        second = await publish.read_published(admin_conn, "11")
+    for year, tables in second.items():
+        assert {t.edition for t in tables} == {2}
+        counts = publish.count_tables(year, tables[0].rows, raw.counts)
+        assert disclosure.audit(counts, tables, k=K, previous=first[year]) == [], year
+
+
+async def test_figures_never_go_back_in_time(
+    refreshed: list[stats_refresh.Refreshed], admin_conn: asyncpg.Connection
+) -> None:
+    """A refresh whose snapshot is older than the publication (another refresh finished
+    first) writes nothing."""
+    later = refreshed[0].computed_at + dt.timedelta(hours=1)
+    await admin_conn.execute("UPDATE stats.publication SET computed_at = $1", later)
+    before = sorted(map(tuple, await admin_conn.fetch(PUBLISHED)))
+    (skipped,) = await stats_refresh.refresh(admin_conn, k=K)
+    assert (skipped.cells, skipped.computed_at) == (0, later)
+    assert sorted(map(tuple, await admin_conn.fetch(PUBLISHED))) == before
+
+
+async def test_a_refresh_reading_every_tenant_never_makes_a_writer_wait(
+    urls: DatabaseUrls, as_user: Callable[..., Any]
+) -> None:
+    """The refresh's reading transaction held open: a supervisor changes a case and commits
+    under a lock timeout of a second (the change is undone by the rollback of `as_user`)."""
+    reader = await asyncpg.connect(asyncpg_dsn(urls.admin))
+    try:
+        async with stats_refresh.as_stats(reader, readonly=True):
+            await sources.read_every_tenant(reader)
+            async with as_user(AppRole.SUPERVISOR, SAITAMA_CITY) as conn:
+                await conn.execute("SET LOCAL lock_timeout = '1s'")
+                changed = await conn.execute(
+                    "UPDATE kizuna.carer_case SET risk_level = 'high'"
+                    " WHERE municipality_code = $1 AND id = (SELECT id FROM kizuna.carer_case"
+                    " WHERE municipality_code = $1 ORDER BY id LIMIT 1)",
+                    SAITAMA_CITY,
+                )
+                assert changed == "UPDATE 1"
+    finally:
+        await reader.close()
+
+
+async def test_readers_see_the_old_figures_or_the_new_never_a_mix(
+    refreshed: list[stats_refresh.Refreshed], urls: DatabaseUrls, as_user: Callable[..., Any]
+) -> None:
+    """While a refresh writes (its transaction held open after the new rows are in), the
+    analyst still reads the figures of the first refresh, whole."""
+    async with as_user(AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE) as conn:
+        old = collections.Counter(r["status"] for r in await conn.fetch("SELECT status FROM stats.published_count"))
+        old_at = await conn.fetchval("SELECT computed_at FROM stats.publication")
+    writer = await asyncpg.connect(asyncpg_dsn(urls.admin))
+    writing = writer.transaction()
+    try:
+        await writing.start()
+        await writer.execute(stats_refresh.AS_STATS_SQL)
+        await writer.execute("DELETE FROM stats.published_count")
+        await writer.execute("UPDATE stats.publication SET computed_at = now()")
+        async with as_user(AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE) as conn:
+            await conn.execute("SET LOCAL lock_timeout = '1s'")
+            during = collections.Counter(
+                r["status"] for r in await conn.fetch("SELECT status FROM stats.published_count")
+            )
+            during_at = await conn.fetchval("SELECT computed_at FROM stats.publication")
+        await writing.rollback()
+    finally:
+        await writer.close()
+    assert (during, during_at) == (old, old_at)
