@@ -156,11 +156,12 @@ KizunaProcess = tuple[subprocess.Popen[str], str]
 @contextlib.contextmanager
 def _kizuna_serve(env: dict[str, str], *, timeout: float = 240) -> Iterator[KizunaProcess]:
     """`kizuna serve` as a real process with `env` on a free loopback port, once it answers
-    /readyz: (the process, its URL). Killed if the test leaves it running."""
+    /readyz: (the process, its URL). Killed if the test leaves it running. Its refresh of
+    the prefecture's figures is off unless `env` asks for it (KIZUNA_STATS_REFRESH)."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "kizuna.platform.cli", "serve", "--port", str(port)],
-        env=os.environ | env,
+        env=os.environ | {"KIZUNA_STATS_REFRESH": "0"} | env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -88,9 +88,7 @@ async def figures(admin_conn: asyncpg.Connection) -> AsyncIterator[None]:
     await _empty_stats(admin_conn)
 
 
-pytestmark = pytest.mark.usefixtures("figures")
-
-
+@pytest.mark.usefixtures("figures")
 class TestTheAnalystInSql:
     async def test_reads_the_published_figures_of_its_own_prefecture_only(self, as_user: Callable[..., Any]) -> None:
         async with as_user(AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE) as conn:
@@ -138,6 +136,7 @@ class TestTheAnalystInSql:
                 await conn.execute(statement)
 
 
+@pytest.mark.usefixtures("figures")
 class TestTheSupervisorInSql:
     async def test_reads_the_raw_figures_of_its_own_municipality_only(self, as_user: Callable[..., Any]) -> None:
         async with as_user(AppRole.SUPERVISOR, SAITAMA_CITY) as conn:
@@ -160,6 +159,7 @@ class TestTheSupervisorInSql:
                 await conn.execute("UPDATE stats.raw_count SET value = 0")
 
 
+@pytest.mark.usefixtures("figures")
 class TestASuppressedCount:
     async def test_cannot_be_read_from_the_raw_figures_by_any_app_role(self, as_user: Callable[..., Any]) -> None:
         """川越市's young carers (3) are suppressed for the prefecture: no app role other than
@@ -179,6 +179,7 @@ class TestASuppressedCount:
                 assert cases == [], role
 
 
+@pytest.mark.usefixtures("figures")
 class TestEveryOtherRoleInSql:
     @pytest.mark.parametrize("role", OTHER_ROLES, ids=str)
     @pytest.mark.parametrize("table", STATS_TABLES)
@@ -188,6 +189,7 @@ class TestEveryOtherRoleInSql:
                 await conn.fetch(f"SELECT * FROM stats.{table}")
 
 
+@pytest.mark.usefixtures("figures")
 class TestTheStatsRole:
     async def test_the_request_login_cannot_become_it(self, app_conn: asyncpg.Connection) -> None:
         async with app_conn.transaction():
@@ -221,6 +223,7 @@ class TestTheStatsRole:
         assert len(seen) >= 2
 
 
+@pytest.mark.usefixtures("figures")
 class TestThroughGraphQL:
     def test_the_analyst_gets_every_municipality_of_its_prefecture_suppressed(
         self, graphql: Callable[..., dict[str, Any]]

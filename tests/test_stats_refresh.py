@@ -7,16 +7,21 @@ for a writer nor makes one wait, and figures never go back in time.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
 from kizuna.platform import stats_refresh
+from kizuna.platform.app import create_app
 from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.settings import Settings
 from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.stats import disclosure, publish, sources
@@ -176,3 +181,38 @@ async def test_readers_see_the_old_figures_or_the_new_never_a_mix(
     finally:
         await writer.close()
     assert (during, during_at) == (old, old_at)
+
+
+def test_serve_refreshes_on_its_schedule(
+    urls: DatabaseUrls, data_dir: Path, signing_key: Any, serve: Callable[..., Any]
+) -> None:
+    """With KIZUNA_STATS_REFRESH set, the server refreshes in a process of its own, and stops
+    it when it stops; without it (the suite's servers) nothing refreshes."""
+
+    async def publications() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(asyncpg_dsn(urls.admin))
+        try:
+            return await conn.fetch("SELECT prefecture_code, computed_at FROM stats.publication")
+        finally:
+            await conn.close()
+
+    async def empty() -> None:
+        conn = await asyncpg.connect(asyncpg_dsn(urls.admin))
+        try:
+            await _empty_stats(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(empty())
+    settings = Settings.from_env({"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_STATS_REFRESH": "1"})
+    try:
+        with serve(create_app(settings, urls.app, dev_key=signing_key, stats_url=urls.admin)):
+            deadline = time.monotonic() + 120
+            while not (found := asyncio.run(publications())) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert [r["prefecture_code"] for r in found] == ["11"]
+        after = asyncio.run(publications())
+        time.sleep(2.5)  # past two intervals: a refresher left running would have published again
+        assert asyncio.run(publications()) == after
+    finally:
+        asyncio.run(empty())

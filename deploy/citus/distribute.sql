@@ -31,6 +31,15 @@ END $$;
 SELECT create_reference_table(t)
 FROM unnest(ARRAY['kizuna.municipality', 'kizuna.organisation', 'kizuna.indicator', 'kizuna.app_user']::regclass[]) AS t;
 
+-- The prefecture's figures (migration 0023): written by kizuna_stats through the
+-- coordinator, read by the analysts and supervisors under their policies, never joined with
+-- a tenant table.
+SELECT create_reference_table(t)
+FROM unnest(ARRAY[
+    'stats.publication', 'stats.published_count', 'stats.published_table', 'stats.published_median',
+    'stats.raw_count', 'stats.raw_median'
+]::regclass[]) AS t;
+
 -- Co-located on municipality_code, parents first.
 SELECT create_distributed_table('kizuna.household', 'municipality_code');
 SELECT create_distributed_table(t, 'municipality_code', colocate_with => 'kizuna.household')

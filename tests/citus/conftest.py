@@ -53,8 +53,9 @@ SEEDED = (SAITAMA_CITY, KAWAGOE, SAITAMA_PREFECTURE)
 BIN = POSTGRES_VERSIONS[embedded.POSTGRES_MAJOR]
 # The embedded binaries refuse to run as root: then pgserver's own system user runs them.
 SERVER_USER = "pgserver" if os.geteuid() == 0 else None
-# The roles the coordinator connects to the workers as: the request path's, and the audit sealer.
-APP_ROLES = (*(role.database_role for role in AppRole), "kizuna_directory", "kizuna_auditor")
+# The roles the coordinator connects to the workers as: the request path's, the audit sealer
+# and the stats refresh.
+APP_ROLES = (*(role.database_role for role in AppRole), "kizuna_directory", "kizuna_auditor", "kizuna_stats")
 # What deploy/citus/README.md's pg_hba.conf says, for nodes that talk over Unix sockets: on
 # the coordinator the app roles never log in; on a worker they log in with their password
 # only (the administrative role stays trusted here, as Citus's own connections are).

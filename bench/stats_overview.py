@@ -1,0 +1,231 @@
+"""Benchmark: the prefecture overview from the published figures, and a full refresh with a
+writer at work (issue 16, item 9).
+
+Not a test: it prints figures (docs/benchmarks.md, "The prefecture's figures") and writes
+JSON to bench/results/. Every tenant of the prefecture is seeded with the demo data at
+`--scale` (20: about 15,000 cases across Saitama's 63 municipalities) in a data directory
+of its own, then:
+
+- a full refresh (`stats_refresh.refresh`, what `kizuna stats refresh` runs), `--refreshes`
+  times, each in a process of its own while this process writes: a municipality's
+  supervisor changes a case and commits, one request after the other, as the request path
+  does (`Database.transaction`). The writer's latencies during the refreshes are printed
+  beside those of the same writer alone: a refresh that made writers wait would show there;
+- `prefectureStats` as the prefecture's analyst over HTTP (`kizuna serve`, its own refresh
+  switched off), one client, one request after the other: the overview (the latest fiscal
+  year, every figure of every municipality and the total) and the trends (every fiscal year).
+
+    uv run python bench/stats_overview.py [--scale 20] [--requests 300] [--refreshes 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kizuna.auth import devidp
+from kizuna.bench.cases_page import free_port, percentile
+from kizuna.platform import stats_refresh
+from kizuna.platform.caller import Caller
+from kizuna.platform.database import Database
+from kizuna.platform.provisioning import admin_connection
+from kizuna.platform.runtime import prepare
+from kizuna.platform.settings import Settings
+from kizuna.platform.vocabulary import AppRole
+from kizuna.tenants import demo, demo_users
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+WRITER_TENANT = "111007"
+TABLES = """tables { figure fiscalYear { year japanese } columns { category label }
+  rows { municipalityCode values statuses } }
+  medians { fiscalYear { year } medians { municipalityCode days status } }"""
+OVERVIEW = f"query($years: [Int!]) {{ prefectureStats(fiscalYears: $years) {{ computedAt threshold {TABLES} }} }}"
+TRENDS = f"{{ prefectureStats {{ computedAt fiscalYears {{ year western japanese }} {TABLES} }} }}"
+# One write of the request path: a supervisor changes a case's risk level.
+WRITE = "UPDATE kizuna.carer_case SET risk_level = $2::kizuna.risk_level WHERE municipality_code = $1 AND id = $3"
+SOME_CASE = "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 ORDER BY id LIMIT 1"
+
+
+def timed_refresh(admin_url: str, k: int) -> tuple[float, int]:
+    """One full refresh in this (spawned) process: seconds, figures written."""
+
+    async def run() -> tuple[float, int]:
+        async with admin_connection(admin_url) as conn:
+            began = time.perf_counter()
+            done = await stats_refresh.refresh(conn, k=k)
+            return time.perf_counter() - began, sum(r.cells for r in done)
+
+    return asyncio.run(run())
+
+
+async def write_until(database: Database, caller: Caller, done: Any) -> list[float]:
+    """The supervisor's writes, one after the other, until `done()`; their latencies."""
+    async with database.transaction(caller, readonly=True) as tx:
+        case_id = await tx.fetchval(SOME_CASE)
+    latencies, level = [], 0
+    while not done():
+        began = time.perf_counter()
+        async with database.transaction(caller, readonly=False) as tx:
+            await tx.execute(WRITE, ("low", "medium")[level], case_id)
+        latencies.append(time.perf_counter() - began)
+        level = 1 - level
+        await asyncio.sleep(0.005)
+    return latencies
+
+
+def summary(latencies: list[float]) -> dict[str, float]:
+    return {
+        "writes": len(latencies),
+        "p50_ms": percentile(latencies, 50) * 1e3,
+        "p99_ms": percentile(latencies, 99) * 1e3,
+        "max_ms": max(latencies) * 1e3,
+    }
+
+
+def refreshes_with_a_writer(settings: Settings, admin: str, app: str, caller: Caller, count: int) -> dict[str, Any]:
+    pool = multiprocessing.get_context("spawn").Pool(1)
+
+    async def run() -> dict[str, Any]:
+        database = await Database.connect(app, size=2)
+        try:
+            quiet_until = time.perf_counter() + 5
+            alone = await write_until(database, caller, lambda: time.perf_counter() > quiet_until)
+            durations, during = [], []
+            for _ in range(count):
+                pending = pool.apply_async(timed_refresh, (admin, settings.stats_k))
+                during += await write_until(database, caller, pending.ready)
+                durations.append(pending.get())
+            return {"alone": summary(alone), "during": summary(during), "refreshes": durations}
+        finally:
+            await database.close()
+
+    try:
+        return asyncio.run(run())
+    finally:
+        pool.close()
+        pool.join()
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kizuna.platform.cli", "serve", "--port", str(port)],
+        env=os.environ
+        | {"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_RATE_LIMIT": str(10**12), "KIZUNA_STATS_REFRESH": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("Kizuna did not start")
+
+
+def measure(http: httpx.Client, body: dict[str, Any], requests: int) -> dict[str, float]:
+    latencies, size = [], 0
+    for _ in range(requests + 20):  # the first 20 warm the caches, and are not counted
+        began = time.perf_counter()
+        response = http.post("/graphql", json=body)
+        latencies.append(time.perf_counter() - began)
+        answer = response.json()
+        assert response.status_code == 200 and "errors" not in answer, answer
+        size = len(response.content)
+    counted = latencies[20:]
+    return {
+        "requests": requests,
+        "p50_ms": percentile(counted, 50) * 1e3,
+        "p99_ms": percentile(counted, 99) * 1e3,
+        "bytes": size,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=20)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--refreshes", type=int, default=3)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / ".kizuna" / "bench-stats")
+    args = parser.parse_args()
+
+    settings = Settings.from_env(os.environ | {"KIZUNA_DATA_DIR": str(args.data_dir)})
+    urls = prepare(settings, keep_running=True)
+    began = time.perf_counter()
+    seeded = asyncio.run(demo.seed_demo(urls.admin, urls.app, prefecture=settings.prefecture, scale=args.scale))
+    print(f"seeded {seeded.municipalities} tenants in {time.perf_counter() - began:.1f} s", flush=True)
+    writer = demo_users.find(settings.prefecture, AppRole.SUPERVISOR, WRITER_TENANT)
+    analyst = demo_users.find(settings.prefecture, AppRole.PREFECTURE_ANALYST, f"{settings.prefecture}0001")
+    assert writer is not None and analyst is not None
+    caller = Caller(writer.user_id, settings.issuer, writer.subject, writer.role, WRITER_TENANT, writer.organisation_id)
+
+    refreshing = refreshes_with_a_writer(settings, urls.admin, urls.app, caller, args.refreshes)
+    for number, (seconds, figures) in enumerate(refreshing["refreshes"], 1):
+        print(f"refresh {number}: {seconds:.2f} s, {figures} figures", flush=True)
+    for when in ("alone", "during"):
+        w = refreshing[when]
+        print(
+            f"writer {when:>6}: {w['writes']} writes, p50 {w['p50_ms']:.1f} ms, p99 {w['p99_ms']:.1f} ms,"
+            f" max {w['max_ms']:.1f} ms",
+            flush=True,
+        )
+
+    token = devidp.issue_access_token(
+        devidp.load_or_create_key(settings.data_dir),
+        issuer=settings.issuer,
+        audience=settings.audience,
+        subject=analyst.subject,
+        scope="openid",
+        ttl_seconds=3600,
+        client_id="kizuna-bench",
+    )
+    port = free_port()
+    server = start_server(settings.data_dir, port)
+    try:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"authorization": f"Bearer {token}"}, timeout=60
+        ) as http:
+            years = http.post("/graphql", json={"query": "{ prefectureStats { fiscalYears { year } } }"}).json()
+            latest = max(y["year"] for y in years["data"]["prefectureStats"]["fiscalYears"])
+            overview = measure(http, {"query": OVERVIEW, "variables": {"years": [latest]}}, args.requests)
+            trends = measure(http, {"query": TRENDS}, args.requests)
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=30)
+    for name, m in ((f"overview (FY{latest})", overview), ("trends (every FY)", trends)):
+        print(f"{name}: p50 {m['p50_ms']:.1f} ms, p99 {m['p99_ms']:.1f} ms, {m['bytes']} bytes", flush=True)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = RESULTS / f"stats_overview-{stamp}.json"
+    result = {
+        "scale": args.scale,
+        "refresh_seconds": [s for s, _ in refreshing["refreshes"]],
+        "refresh_median_s": statistics.median(s for s, _ in refreshing["refreshes"]),
+        "writer": {"alone": refreshing["alone"], "during_refresh": refreshing["during"]},
+        "overview": overview,
+        "trends": trends,
+        "load_average": os.getloadavg(),
+    }
+    path.write_text(json.dumps(result, indent=2))
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
