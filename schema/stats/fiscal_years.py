@@ -22,7 +22,3 @@ def japanese_label(fiscal_year: int) -> str:
     era = next(era for era in ERA_DATA_GENERAL if last_day in era)
     year = era.absolute_year_to_relative_year(fiscal_year)
     return f"{era.kanji}{'元' if year == 1 else year}年度"
-
-
-def fiscal_year_of(day: dt.date) -> int:
-    return day.year if day.month >= 4 else day.year - 1

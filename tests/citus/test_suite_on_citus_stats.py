@@ -2,7 +2,8 @@
 grants and policies on the `stats` reference tables and on the tenant tables the refresh
 reads, the analyst and the supervisor through GraphQL, and the refresh's own statements (a
 REPEATABLE READ read of every shard as `kizuna_stats`, then the reference tables replaced
-from arrays). The SDL walk touches no database and is not repeated here."""
+from arrays). Not repeated here: the SDL walk (no database) and serve's schedule (the same
+refresh, in a process of its own)."""
 
 from kizuna.tests.test_stats_read_path import (  # noqa: F401
     TestASuppressedCount,
@@ -13,4 +14,13 @@ from kizuna.tests.test_stats_read_path import (  # noqa: F401
     TestThroughGraphQL,
     figures,
 )
-from kizuna.tests.test_stats_refresh import *  # noqa: F403
+from kizuna.tests.test_stats_refresh import (  # noqa: F401
+    refreshed,
+    test_a_refresh_reading_every_tenant_never_makes_a_writer_wait,
+    test_a_second_refresh_is_a_new_edition_safe_against_the_first,
+    test_figures_never_go_back_in_time,
+    test_it_publishes_each_prefecture_with_the_time_it_computed,
+    test_readers_see_the_old_figures_or_the_new_never_a_mix,
+    test_the_exact_audit_finds_nothing_in_the_publication,
+    test_what_is_shown_is_the_true_count_and_never_a_small_one,
+)
