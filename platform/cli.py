@@ -274,8 +274,8 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
 
     done = asyncio.run(run())
     for r in done:
-        figures = f"{r.cells} figures" if r.cells else "unchanged (a newer refresh had published)"
-        print(f"{r.prefecture_code}\t{r.computed_at.isoformat()}\t{figures}")
+        what = f"{r.cells} figures\t{r.protected} tables protected anew" if r.cells else "a newer refresh had published"
+        print(f"{r.prefecture_code}\t{r.computed_at.isoformat()}\t{what}")
     if not done:
         print("No figures: no tenant holds data.")
     return 0

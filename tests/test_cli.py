@@ -317,15 +317,19 @@ def tenant_rows(data_dir: Path) -> dict[str, int]:
 
 def test_stats_refresh_publishes_every_figure_of_the_prefecture(served: tuple[str, Path]) -> None:
     """Over the administrative connection, as `kizuna_stats`: one line for Kochi, its time
-    of computation and how many figures it published (serve's own schedule is off here)."""
+    of computation, how many figures it published and how many groups of tables it put
+    through the disclosure control (all of them, the first time; serve's own schedule is
+    off here)."""
     _, data_dir = served
     result = run_cli("stats", "refresh", data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     (line,) = [line for line in result.stdout.splitlines() if "\t" in line]
-    prefecture, computed_at, figures = line.split("\t")
+    prefecture, computed_at, figures, protected = line.split("\t")
     assert prefecture == "39"
     assert figures.endswith(" figures")
     assert int(figures.split()[0]) > 1000
+    assert protected.endswith(" tables protected anew")
+    assert int(protected.split()[0]) >= 4
     assert computed_at.startswith("20")
 
 

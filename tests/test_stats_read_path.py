@@ -40,6 +40,8 @@ PUBLISHED = [
     ("11", "cases_by_category", 2024, KAWAGOE, "young_adult_carer", 0, "shown"),
     ("11", "cases_by_category", 2024, SAITAMA_CITY, "young_adult_carer", None, "suppressed"),
     ("11", "cases_by_category", 2024, "total", "young_carer", 15, "shown"),
+    ("11", "cases_by_category", 2024, SAITAMA_CITY, "total", 14, "shown"),
+    ("11", "cases_by_category", 2024, KAWAGOE, "total", None, "suppressed"),
     ("39", "cases_by_category", 2024, KOCHI_CITY, "young_carer", 777, "shown"),
 ]
 RAW = [
@@ -58,10 +60,20 @@ query($figures: [Figure!], $years: [Int!]) {
     computedAt threshold unsuppressed
     fiscalYears { year western japanese }
     tables { figure label fiscalYear { year japanese } columns { category label }
-             rows { municipalityCode values statuses } }
+             rows { municipalityCode values total withheld { column status } } }
     medians { fiscalYear { year } medians { municipalityCode days status } }
   }
 }"""
+
+
+def statuses(row: dict[str, Any]) -> list[str]:
+    """Each value's status: SHOWN unless the row says why it is withheld."""
+    why = {w["column"]: w["status"] for w in row["withheld"]}
+    return [why.get(column, "SHOWN") for column in range(len(row["values"]))]
+
+
+def total_status(row: dict[str, Any]) -> str:
+    return next((w["status"] for w in row["withheld"] if w["column"] is None), "SHOWN")
 
 
 def home_of(role: AppRole) -> str:
@@ -237,7 +249,7 @@ class TestThroughGraphQL:
         assert table["fiscalYear"] == {"year": 2024, "japanese": "令和6年度"}
         columns = [c["category"] for c in table["columns"]]
         rows = {
-            r["municipalityCode"]: dict(zip(columns, zip(r["values"], r["statuses"], strict=True), strict=True))
+            r["municipalityCode"]: dict(zip(columns, zip(r["values"], statuses(r), strict=True), strict=True))
             for r in table["rows"]
         }
         assert rows[SAITAMA_CITY]["young_carer"] == (12, "SHOWN")
@@ -245,6 +257,8 @@ class TestThroughGraphQL:
         assert rows[KAWAGOE]["young_carer"] == (None, "SUPPRESSED")
         assert rows[KAWAGOE]["young_adult_carer"] == (0, "SHOWN")
         assert rows[None]["young_carer"] == (15, "SHOWN")
+        totals = {r["municipalityCode"]: (r["total"], total_status(r)) for r in table["rows"]}
+        assert (totals[SAITAMA_CITY], totals[KAWAGOE]) == ((14, "SHOWN"), (None, "SUPPRESSED"))
         # Every municipality of Saitama is a row; none of another prefecture.
         codes = set(rows) - {None}
         assert len(codes) == 63
@@ -263,7 +277,8 @@ class TestThroughGraphQL:
         columns = [c["category"] for c in table["columns"]]
         assert row["municipalityCode"] == KAWAGOE
         assert dict(zip(columns, row["values"], strict=True))["young_carer"] == 3
-        assert set(row["statuses"]) == {"SHOWN"}
+        assert row["withheld"] == []
+        assert row["total"] == 3
         assert stats["medians"][0]["medians"] == [{"municipalityCode": KAWAGOE, "days": 30.0, "status": "SHOWN"}]
 
     @pytest.mark.parametrize("role", OTHER_ROLES, ids=str)
@@ -313,6 +328,7 @@ def test_nothing_the_figures_reach_names_a_person_or_a_row() -> None:
                 pending.append(graphql.get_named_type(child.type))
     assert seen >= {"PrefectureStats", "StatsTable", "StatsRow", "FiscalYear", "CellStatus", "Figure"}
     assert seen <= {
+        "StatsWithheld",
         "PrefectureStats",
         "StatsTable",
         "StatsRow",

@@ -34,14 +34,17 @@ class CellStatus(LabelledEnum):
     NOT_REPORTED = ("not_reported", "報告なし（未提出・未承認）")
 
 
-PROTECTED: Final = (
-    Figure.CASES_BY_CATEGORY,
-    Figure.CASES_BY_STAGE,
-    Figure.REFERRALS_BY_SOURCE,
-    Figure.CLOSURES,
-    Figure.HELPER_VISITS,
+PROTECTED_TOGETHER: Final = (
+    (Figure.CASES_BY_CATEGORY, Figure.CASES_BY_STAGE),
+    (Figure.REFERRALS_BY_SOURCE,),
+    (Figure.CLOSURES,),
+    (Figure.HELPER_VISITS,),
 )
-"""Counts of people's records: published only through disclosure control."""
+"""Counts of people's records, published only through disclosure control, in the groups
+protected together: the new cases by category and by stage count the same cases (each
+municipality's total is one figure of both); referrals, closures and visits are other
+records, and share no figure with them or with each other."""
+PROTECTED: Final = tuple(figure for group in PROTECTED_TOGETHER for figure in group)
 
 ONE_COLUMN = "all"
 """The category of a figure that is a single count per municipality (closures, visits)."""

@@ -2,10 +2,12 @@
 disclosure control (schema/stats/disclosure.py), written to `stats` as `kizuna_stats`.
 
 The tables of one fiscal year that share the municipality margin (cases by category and by
-stage count the same cases) are protected together, with every other protected table of
-that year, so that nothing published with a cell recomputes it; the edition published
-before is passed along, so that a refresh does not reveal a change by difference. Medians
-are published only where k cases or more lie behind them. The municipality status and the
+stage count the same cases) are protected together (`figures.PROTECTED_TOGETHER`), so
+that nothing published with a cell recomputes it; the edition published before is passed
+along, so that a refresh does not reveal a change by difference. A group whose counts are
+the ones it was last protected with is published again as it was: the same figures tell
+nothing new, and the exact audit, the refresh's costly part, is not run again. Medians are
+published only where k cases or more lie behind them. The municipality status and the
 programme counts are shown as they are (schema/stats/figures.py says why).
 
 Every statement here reads or writes `stats` only.
@@ -23,7 +25,7 @@ from decimal import Decimal
 import asyncpg
 
 from kizuna.schema.stats import disclosure
-from kizuna.schema.stats.figures import CATEGORIES, PROTECTED, Figure
+from kizuna.schema.stats.figures import CATEGORIES, PROTECTED, PROTECTED_TOGETHER, Figure
 from kizuna.schema.stats.sources import Count, RawFigures
 from kizuna.tenants.registry import for_prefecture
 
@@ -80,49 +82,88 @@ def by_prefecture(raw: RawFigures) -> dict[str, RawFigures]:
     }
 
 
-def protect_figures(
+@dataclasses.dataclass(frozen=True, slots=True)
+class Task:
+    """One fiscal year's group of tables to protect, with its edition published before."""
+
+    fiscal_year: int
+    tables: list[disclosure.CountTable]
+    previous: list[disclosure.PublishedTable]
+
+
+def plan(
     prefecture_code: str,
     raw: RawFigures,
     *,
-    k: int,
     previous: Mapping[int, Sequence[disclosure.PublishedTable]],
+    last_counts: Iterable[Count],
+) -> tuple[list[Task], dict[int, list[disclosure.PublishedTable]]]:
+    """What must be protected anew, and what is published again as it was (each group whose
+    counts equal `last_counts`, the true counts of the publication in force)."""
+    rows = _rows(prefecture_code)
+    last = _by_table(last_counts)
+    now = _by_table(raw.counts)
+    tasks: list[Task] = []
+    unchanged: dict[int, list[disclosure.PublishedTable]] = collections.defaultdict(list)
+    for year in _years(raw):
+        tables = {t.name: t for t in count_tables(year, rows, raw.counts)}
+        before = {t.name: t for t in previous.get(year, ()) if t.rows == rows}
+        for group in PROTECTED_TOGETHER:
+            names = [f.value for f in group]
+            if all(n in before and now.get((year, n), {}) == last.get((year, n), {}) for n in names):
+                unchanged[year] += [before[n] for n in names]
+            else:
+                tasks.append(Task(year, [tables[n] for n in names], [before[n] for n in names if n in before]))
+    return tasks, dict(unchanged)
+
+
+def protect(task: Task, k: int) -> list[disclosure.PublishedTable]:
+    """One group through the disclosure control (a top-level function: the refresh runs the
+    groups in processes of their own)."""
+    return disclosure.protect(task.tables, k=k, previous=task.previous)
+
+
+def assemble(
+    prefecture_code: str, raw: RawFigures, *, k: int, tables: Mapping[int, Sequence[disclosure.PublishedTable]]
 ) -> Publication:
-    """The prefecture's publication: every municipality of the registry is a row of every
-    protected table (one with no records is a row of zeros, and zero is shown as zero)."""
-    rows = tuple(g.code for g in for_prefecture(prefecture_code) if not g.is_prefecture)
-    years = sorted({c.fiscal_year for c in raw.counts} | {year for _, year, _ in raw.conference_days})
-    tables = {year: _protected(year, rows, raw.counts, k=k, previous=previous.get(year, ())) for year in years}
+    """The prefecture's publication from its protected tables: every municipality of the
+    registry is a row of every protected table (one with no records is a row of zeros, and
+    zero is shown as zero)."""
+    rows = _rows(prefecture_code)
     cells = [cell for year, published in tables.items() for table in published for cell in _cells(table, year)]
     shown = _statuses(raw.statuses) + _programmes(raw.programmes)
     # A municipality's supervisor reads its own figures unsuppressed: the counts and its
     # own rows of the status and programmes.
     own = [Count(c.area, c.figure, c.fiscal_year, c.category, c.value or 0) for c in shown if c.area != TOTAL]
-    medians, raw_medians = _medians(raw.conference_days, rows, years, k=k)
-    return Publication(prefecture_code, tables, cells + shown, medians, raw.counts + own, raw_medians)
+    medians, raw_medians = _medians(raw.conference_days, rows, _years(raw), k=k)
+    by_year = {year: list(published) for year, published in tables.items()}
+    return Publication(prefecture_code, by_year, cells + shown, medians, raw.counts + own, raw_medians)
 
 
 def count_tables(year: int, rows: tuple[str, ...], counts: Iterable[Count]) -> list[disclosure.CountTable]:
     """One fiscal year's protected tables of true counts, a row per municipality."""
     values: dict[Figure, dict[tuple[str, str], int]] = {f: {} for f in PROTECTED}
     for c in counts:
-        if c.fiscal_year == year:
+        if c.fiscal_year == year and c.figure in values:
             values[c.figure][c.municipality_code, c.category] = c.value
     return [disclosure.CountTable(f.value, rows, tuple(CATEGORIES[f]), values[f]) for f in PROTECTED]
 
 
-def _protected(
-    year: int,
-    rows: tuple[str, ...],
-    counts: Iterable[Count],
-    *,
-    k: int,
-    previous: Sequence[disclosure.PublishedTable],
-) -> list[disclosure.PublishedTable]:
-    """One fiscal year's protected tables, all passed to the disclosure control together
-    (it finds the margins they share), with the year's edition published before (one of
-    other rows, from before the registry changed, says nothing of these)."""
-    tables = count_tables(year, rows, counts)
-    return disclosure.protect(tables, k=k, previous=[t for t in previous if t.rows == rows])
+def _rows(prefecture_code: str) -> tuple[str, ...]:
+    return tuple(g.code for g in for_prefecture(prefecture_code) if not g.is_prefecture)
+
+
+def _years(raw: RawFigures) -> list[int]:
+    return sorted({c.fiscal_year for c in raw.counts} | {year for _, year, _ in raw.conference_days})
+
+
+def _by_table(counts: Iterable[Count]) -> dict[tuple[int, str], dict[tuple[str, str], int]]:
+    """The protected counts by (fiscal year, table); zeros absent, as stored."""
+    found: dict[tuple[int, str], dict[tuple[str, str], int]] = collections.defaultdict(dict)
+    for c in counts:
+        if c.figure in PROTECTED and c.value:
+            found[c.fiscal_year, c.figure.value][c.municipality_code, c.category] = c.value
+    return dict(found)
 
 
 def _cells(table: disclosure.PublishedTable, year: int) -> list[Cell]:
@@ -239,6 +280,10 @@ UPSERT_PUBLICATION_SQL = """
 INSERT INTO stats.publication (prefecture_code, computed_at, k) VALUES ($1, $2, $3)
 ON CONFLICT (prefecture_code) DO UPDATE SET computed_at = excluded.computed_at, k = excluded.k
 """
+LAST_COUNTS_SQL = """
+SELECT municipality_code, figure, fiscal_year::int AS fiscal_year, category, value
+FROM stats.raw_count WHERE left(municipality_code, 2) = $1 AND figure = ANY($2::text[])
+"""
 PUBLISHED_TABLES_SQL = """
 SELECT fiscal_year::int AS fiscal_year, figure, edition, shares_row_totals_with, shares_column_totals_with
 FROM stats.published_table WHERE prefecture_code = $1
@@ -275,10 +320,18 @@ async def write(conn: asyncpg.Connection, publication: Publication, *, computed_
     await conn.execute(UPSERT_PUBLICATION_SQL, p, computed_at, k)
 
 
+async def read_last_counts(conn: asyncpg.Connection, prefecture_code: str) -> list[Count]:
+    """The true counts of the publication in force (kept for the supervisors' raw figures)."""
+    return [
+        Count(r["municipality_code"], Figure(r["figure"]), r["fiscal_year"], r["category"], r["value"])
+        for r in await conn.fetch(LAST_COUNTS_SQL, prefecture_code, [f.value for f in PROTECTED])
+    ]
+
+
 async def read_published(conn: asyncpg.Connection, prefecture_code: str) -> dict[int, list[disclosure.PublishedTable]]:
     """The protected tables as they were published last, by fiscal year (the `previous`
     edition of the next refresh), with the registry's municipalities as their rows."""
-    rows = tuple(g.code for g in for_prefecture(prefecture_code) if not g.is_prefecture)
+    rows = _rows(prefecture_code)
     names = [f.value for f in PROTECTED]
     found = {
         (r["fiscal_year"], r["figure"], r["area"], r["category"]): r["value"]

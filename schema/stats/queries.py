@@ -20,6 +20,7 @@ from kizuna.schema.stats.types import (
     StatsMedians,
     StatsRow,
     StatsTable,
+    StatsWithheld,
 )
 
 
@@ -39,7 +40,15 @@ def to_stats(found: service.Overview) -> PrefectureStats:
                 label=t.figure.label,
                 fiscal_year=FiscalYear(year=t.fiscal_year),
                 columns=[StatsColumn(category=c, label=label) for c, label in CATEGORIES[t.figure].items()],
-                rows=[StatsRow(municipality_code=_area(r.area), values=r.values, statuses=r.statuses) for r in t.rows],
+                rows=[
+                    StatsRow(
+                        municipality_code=_area(r.area),
+                        values=r.values,
+                        total=r.total,
+                        withheld=[StatsWithheld(column=column, status=status) for column, status in r.withheld],
+                    )
+                    for r in t.rows
+                ],
             )
             for t in found.tables
         ],

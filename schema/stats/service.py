@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+
+import asyncpg
 
 from kizuna.platform.database import TenantTransaction
 from kizuna.platform.vocabulary import AppRole
@@ -50,7 +52,11 @@ class Row:
     area: str
     """A municipality's code, or `total`."""
     values: list[int | None]
-    statuses: list[CellStatus]
+    total: int | None
+    """The row's total; None where withheld, and in the tables without row totals."""
+    withheld: list[tuple[int | None, CellStatus]]
+    """Why each value not shown is missing: (its column, or None for the total, and why).
+    Only those: a whole prefecture's table stays a few resolved fields per row."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -114,20 +120,36 @@ async def overview(
     )
 
 
-def _row(found: dict[tuple[str, int, str, str], object], figure: Figure, year: int, area: str, raw: bool) -> Row:
-    """A protected count a supervisor's raw table lacks is a zero (zeros are not stored);
-    anything else missing was not reported."""
+COUNTED_WHEN_ABSENT = frozenset({Figure.PROGRAMMES})
+"""A programme a municipality did not hold is a count of 0, not a figure it did not report."""
+
+
+def _row(
+    found: Mapping[tuple[str, int, str, str], asyncpg.Record], figure: Figure, year: int, area: str, raw: bool
+) -> Row:
+    """A protected count a supervisor's raw table lacks is a zero (zeros are not stored), so
+    is a programme not held; a municipality's status missing was not reported (or not
+    accepted). Only the protected tables have row totals."""
     values: list[int | None] = []
-    statuses: list[CellStatus] = []
-    for category in CATEGORIES[figure]:
+    withheld: list[tuple[int | None, CellStatus]] = []
+    for column, category in enumerate(CATEGORIES[figure]):
         cell = found.get((figure.value, year, area, category))
         if cell is not None:
-            values.append(cell["value"])  # type: ignore[index]
-            statuses.append(CellStatus(cell["status"]))  # type: ignore[index]
-        elif raw and figure in PROTECTED:
+            values.append(cell["value"])
+            if cell["status"] != CellStatus.SHOWN:
+                withheld.append((column, CellStatus(cell["status"])))
+        elif figure in COUNTED_WHEN_ABSENT or (raw and figure in PROTECTED):
             values.append(0)
-            statuses.append(CellStatus.SHOWN)
         else:
             values.append(None)
-            statuses.append(CellStatus.NOT_REPORTED)
-    return Row(area, values, statuses)
+            withheld.append((column, CellStatus.NOT_REPORTED))
+    if figure not in PROTECTED:
+        return Row(area, values, None, withheld)
+    if raw:
+        return Row(area, values, sum(v or 0 for v in values), withheld)
+    total = found.get((figure.value, year, area, TOTAL))
+    if total is None:
+        return Row(area, values, None, [*withheld, (None, CellStatus.NOT_REPORTED)])
+    if total["status"] != CellStatus.SHOWN:
+        withheld.append((None, CellStatus(total["status"])))
+    return Row(area, values, total["value"], withheld)

@@ -2,8 +2,9 @@
 
 Nothing here is about a person: no ID of any tenant object, no name, no row-level field
 (tests/test_stats_graphql.py walks these types in the SDL). A table is its columns and one
-row per municipality (and the total), each row's values in the columns' order, with why a
-value is missing: lists of scalars, so that a whole prefecture costs few resolved fields.
+row per municipality (and the total), each row's values in the columns' order, and why
+each missing value is missing: lists of scalars, so that a whole prefecture's table costs
+few resolved fields.
 """
 
 from __future__ import annotations
@@ -39,11 +40,18 @@ class StatsColumn:
     label: str = strawberry.field(description="区分の名称")
 
 
+@strawberry.type(description="表示しない値とその理由")
+class StatsWithheld:
+    column: int | None = strawberry.field(description="列の位置（0 から。行の合計は null）")
+    status: CellStatus
+
+
 @strawberry.type(description="集計表の行：一つの市町村、または県全体の合計")
 class StatsRow:
     municipality_code: str | None = strawberry.field(description="地方公共団体コード（合計の行は null）")
-    values: list[int | None] = strawberry.field(description="列の順の値（秘匿・未報告は null）")
-    statuses: list[CellStatus] = strawberry.field(description="列の順の、値を表示するか、しない理由")
+    values: list[int | None] = strawberry.field(description="列の順の値（秘匿・未報告は null。0 は 0）")
+    total: int | None = strawberry.field(description="行の合計（秘匿のとき、また合計のない表では null）")
+    withheld: list[StatsWithheld] = strawberry.field(description="表示しない値（null の値と合計）とその理由")
 
 
 @strawberry.type(description="一年度の集計表")

@@ -15,9 +15,11 @@ from kizuna.tests.test_stats_read_path import (  # noqa: F401
     figures,
 )
 from kizuna.tests.test_stats_refresh import (  # noqa: F401
+    one_more_referral,
     refreshed,
+    test_a_changed_count_is_a_new_edition_safe_against_the_first,
     test_a_refresh_reading_every_tenant_never_makes_a_writer_wait,
-    test_a_second_refresh_is_a_new_edition_safe_against_the_first,
+    test_a_refresh_with_nothing_changed_publishes_the_same_edition,
     test_figures_never_go_back_in_time,
     test_it_publishes_each_prefecture_with_the_time_it_computed,
     test_readers_see_the_old_figures_or_the_new_never_a_mix,
