@@ -1,7 +1,7 @@
 """Refreshing the prefecture's figures: the job that reads every tenant, as `kizuna_stats`.
 
 Who computes. The figures are sums over every municipality, so something must read past
-the tenant boundary; that is `kizuna_stats` (migration 0023): a role of its own, not granted
+the tenant boundary; that is `kizuna_stats` (migration 0024): a role of its own, not granted
 to the request path's login, that may read a few columns of the tables the figures come
 from (its own permissive policy) and owns the `stats` schema, the one place it writes. The
 job reaches it through the administrative connection (`SET LOCAL ROLE`), as the audit sealer
