@@ -6,7 +6,7 @@ JSON to bench/results/. Every tenant of the prefecture is seeded with the demo d
 `--scale` (20: about 15,000 cases across Saitama's 63 municipalities) in a data directory
 of its own, then:
 
-- refreshes (`stats_refresh.refresh`, what `kizuna stats refresh` runs), each in a process
+- refreshes (`refresh.refresh`, what `kizuna stats refresh` runs), each in a process
   of its own, while this process writes: a municipality's supervisor changes a case and
   commits, one request after the other, as the request path does (`Database.transaction`).
   The first is a full refresh (the figures removed before it: every group of tables goes
@@ -39,13 +39,13 @@ import httpx
 
 from kizuna.auth import devidp
 from kizuna.bench.cases_page import free_port, percentile
-from kizuna.platform import stats_refresh
 from kizuna.platform.caller import Caller
 from kizuna.platform.database import Database
 from kizuna.platform.provisioning import admin_connection
 from kizuna.platform.runtime import prepare
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.stats import refresh
 from kizuna.tenants import demo, demo_users
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +74,7 @@ def timed_refresh(admin_url: str, k: int, full: bool) -> tuple[float, int, int]:
                 for table in STATS_TABLES:
                     await conn.execute(f"DELETE FROM stats.{table}")
             began = time.perf_counter()
-            done = await stats_refresh.refresh(conn, k=k)
+            done = await refresh.refresh(conn, k=k)
             return time.perf_counter() - began, sum(r.cells for r in done), sum(r.protected for r in done)
 
     return asyncio.run(run())

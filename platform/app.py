@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import html
 import logging
 import uuid
@@ -40,6 +41,7 @@ from kizuna.schema.ide import npm
 from kizuna.schema.ide.pages import IDE
 from kizuna.schema.memberships.service import TrustedIssuers
 from kizuna.schema.root import build_schema
+from kizuna.schema.stats import refresh
 from kizuna.tenants import demo_users
 from kizuna.tenants.registry import for_prefecture
 
@@ -62,7 +64,7 @@ def create_app(
     With `sealer_url` (the administrative URL) it seals the audit chains in a process of its
     own (platform/audit_seal.py `SealerProcess`); requests never use that connection. With
     `stats_url` (the same) and `settings.stats_refresh_seconds`, it refreshes the prefecture's
-    figures in another (platform/stats_refresh.py)."""
+    figures in another (schema/stats/refresh.py)."""
     if not issuers and not settings.development:
         raise ValueError("production mode needs at least one configured identity provider")
     session_secret = session.session_secret(settings)
@@ -173,7 +175,11 @@ def _background_processes(
         processes.append(audit_seal.SealerProcess(sealer_url))
     if stats_url is not None and settings.stats_refresh_seconds:
         processes.append(
-            stats_refresh.RefreshProcess(stats_url, interval=settings.stats_refresh_seconds, k=settings.stats_k)
+            stats_refresh.RefreshProcess(
+                stats_url,
+                interval=settings.stats_refresh_seconds,
+                job=functools.partial(refresh.refresh, k=settings.stats_k),
+            )
         )
     return processes
 

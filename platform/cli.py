@@ -262,15 +262,15 @@ def _cases(settings: Settings, args: argparse.Namespace) -> int:
 
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
     """`kizuna stats refresh`: over the administrative connection, as `kizuna_stats`."""
-    from kizuna.platform import stats_refresh
     from kizuna.platform.provisioning import admin_connection
     from kizuna.platform.runtime import prepare
+    from kizuna.schema.stats import refresh
 
     admin = prepare(settings).admin
 
-    async def run() -> list[stats_refresh.Refreshed]:
+    async def run() -> list[refresh.Refreshed]:
         async with admin_connection(admin) as conn:
-            return await stats_refresh.refresh(conn, k=settings.stats_k)
+            return await refresh.refresh(conn, k=settings.stats_k)
 
     done = asyncio.run(run())
     for r in done:

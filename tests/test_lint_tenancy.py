@@ -92,7 +92,7 @@ ACROSS_TENANTS = {
 EVERY_TENANT = {
     "schema/stats/sources.py": (
         "the prefecture's figures are sums over all its municipalities: read as kizuna_stats, whose"
-        " column grants hold no name and no free text, by the refresh job only (platform/stats_refresh.py),"
+        " column grants hold no name and no free text, by the refresh job only (schema/stats/refresh.py),"
         " never on a request's path"
     ),
 }
@@ -143,4 +143,4 @@ def test_only_the_refresh_job_runs_the_every_tenant_module() -> None:
         for p in SOURCES
         if re.search(r"from kizuna\.schema\.stats import .*\bsources\b|kizuna\.schema\.stats\.sources", p.read_text())
     ]
-    assert importers == ["platform/stats_refresh.py", "schema/stats/publish.py"]
+    assert importers == ["schema/stats/publish.py", "schema/stats/refresh.py"]

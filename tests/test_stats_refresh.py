@@ -25,7 +25,7 @@ from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.settings import Settings
 from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
-from kizuna.schema.stats import disclosure, publish, sources
+from kizuna.schema.stats import disclosure, publish, refresh, sources
 from kizuna.schema.stats.figures import PROTECTED
 
 SAITAMA_CITY = "111007"
@@ -48,17 +48,17 @@ async def _empty_stats(admin_conn: asyncpg.Connection) -> None:
 
 
 @pytest.fixture
-async def refreshed(admin_conn: asyncpg.Connection) -> AsyncIterator[list[stats_refresh.Refreshed]]:
+async def refreshed(admin_conn: asyncpg.Connection) -> AsyncIterator[list[refresh.Refreshed]]:
     """One refresh, as `kizuna stats refresh` runs it; the figures are removed afterwards."""
     await _empty_stats(admin_conn)
     try:
-        yield await stats_refresh.refresh(admin_conn, k=K)
+        yield await refresh.refresh(admin_conn, k=K)
     finally:
         await _empty_stats(admin_conn)
 
 
 async def test_it_publishes_each_prefecture_with_the_time_it_computed(
-    refreshed: list[stats_refresh.Refreshed], admin_conn: asyncpg.Connection
+    refreshed: list[refresh.Refreshed], admin_conn: asyncpg.Connection
 ) -> None:
     (saitama,) = refreshed
     assert saitama.prefecture_code == "11"
@@ -69,7 +69,7 @@ async def test_it_publishes_each_prefecture_with_the_time_it_computed(
 
 
 async def test_what_is_shown_is_the_true_count_and_never_a_small_one(
-    refreshed: list[stats_refresh.Refreshed], admin_conn: asyncpg.Connection
+    refreshed: list[refresh.Refreshed], admin_conn: asyncpg.Connection
 ) -> None:
     truth = {
         (r["municipality_code"], r["year"], r["category"]): r["n"]
@@ -93,7 +93,7 @@ async def test_what_is_shown_is_the_true_count_and_never_a_small_one(
 
 
 async def test_the_exact_audit_finds_nothing_in_the_publication(
-    refreshed: list[stats_refresh.Refreshed], admin_conn: asyncpg.Connection
+    refreshed: list[refresh.Refreshed], admin_conn: asyncpg.Connection
 ) -> None:
     """Against the true counts read again, every fiscal year's tables together."""
     async with stats_refresh.as_stats(admin_conn, readonly=True):
@@ -107,11 +107,11 @@ async def test_the_exact_audit_finds_nothing_in_the_publication(
 
 
 async def test_a_refresh_with_nothing_changed_publishes_the_same_edition(
-    refreshed: list[stats_refresh.Refreshed], admin_conn: asyncpg.Connection
+    refreshed: list[refresh.Refreshed], admin_conn: asyncpg.Connection
 ) -> None:
     """No group is put through the disclosure control again, and the figures are the same."""
     before = sorted(map(tuple, await admin_conn.fetch(PUBLISHED)))
-    (again,) = await stats_refresh.refresh(admin_conn, k=K)
+    (again,) = await refresh.refresh(admin_conn, k=K)
     assert refreshed[0].protected >= 4
     assert (again.protected, again.cells) == (0, refreshed[0].cells)
     assert again.computed_at > refreshed[0].computed_at
@@ -141,7 +141,7 @@ async def one_more_referral(admin_conn: asyncpg.Connection) -> AsyncIterator[int
 
 
 async def test_a_changed_count_is_a_new_edition_safe_against_the_first(
-    refreshed: list[stats_refresh.Refreshed], one_more_referral: int, admin_conn: asyncpg.Connection
+    refreshed: list[refresh.Refreshed], one_more_referral: int, admin_conn: asyncpg.Connection
 ) -> None:
     """Only the referrals of that fiscal year are protected anew, as edition 2 (the tables
     of a fiscal year begun since are edition 1 whatever happens), and the exact
@@ -149,7 +149,7 @@ async def test_a_changed_count_is_a_new_edition_safe_against_the_first(
     year = one_more_referral
     async with stats_refresh.as_stats(admin_conn, readonly=True):
         first = await publish.read_published(admin_conn, "11")
-    await stats_refresh.refresh(admin_conn, k=K)
+    await refresh.refresh(admin_conn, k=K)
     editions = {
         (r["fiscal_year"], r["figure"]): r["edition"]
         for r in await admin_conn.fetch(
@@ -167,14 +167,14 @@ async def test_a_changed_count_is_a_new_edition_safe_against_the_first(
 
 
 async def test_figures_never_go_back_in_time(
-    refreshed: list[stats_refresh.Refreshed], admin_conn: asyncpg.Connection
+    refreshed: list[refresh.Refreshed], admin_conn: asyncpg.Connection
 ) -> None:
     """A refresh whose snapshot is older than the publication (another refresh finished
     first) writes nothing."""
     later = refreshed[0].computed_at + dt.timedelta(hours=1)
     await admin_conn.execute("UPDATE stats.publication SET computed_at = $1", later)
     before = sorted(map(tuple, await admin_conn.fetch(PUBLISHED)))
-    (skipped,) = await stats_refresh.refresh(admin_conn, k=K)
+    (skipped,) = await refresh.refresh(admin_conn, k=K)
     assert (skipped.cells, skipped.computed_at) == (0, later)
     assert sorted(map(tuple, await admin_conn.fetch(PUBLISHED))) == before
 
@@ -202,7 +202,7 @@ async def test_a_refresh_reading_every_tenant_never_makes_a_writer_wait(
 
 
 async def test_readers_see_the_old_figures_or_the_new_never_a_mix(
-    refreshed: list[stats_refresh.Refreshed], urls: DatabaseUrls, as_user: Callable[..., Any]
+    refreshed: list[refresh.Refreshed], urls: DatabaseUrls, as_user: Callable[..., Any]
 ) -> None:
     """While a refresh writes (its transaction held open after the new rows are in), the
     analyst still reads the figures of the first refresh, whole."""

@@ -2,7 +2,7 @@
 
 Every other statement of Kizuna names its tenant (`municipality_code = $1`); these do not,
 by design: the prefecture's figures are sums over all its municipalities. They run only in
-the refresh job (platform/stats_refresh.py), over the administrative connection switched to
+the refresh job (schema/stats/refresh.py), over the administrative connection switched to
 `kizuna_stats`, never on a request's path; `tests/test_lint_tenancy.py` allows this module
 by name and no other, and keeps every tenant table out of the modules that answer requests.
 

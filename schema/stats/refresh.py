@@ -1,0 +1,93 @@
+"""The stats refresh: read every tenant, protect each prefecture's figures, publish them,
+as `kizuna_stats` over the administrative connection (platform/stats_refresh.py holds the
+role switch and the schedule).
+
+Never blocking writers. Reading takes no lock a writer waits for: one REPEATABLE READ,
+READ ONLY transaction reads every tenant (one snapshot). The groups of tables whose counts
+changed go through the disclosure control, in processes of their own when there is enough
+work (the others are published again as they were: schema/stats/publish.py). Each
+prefecture's publication is then replaced in one transaction of its own on `stats` only
+(delete and insert, under a lock of that prefecture's publication that only refreshes
+take), so a reader sees the old figures or the new ones, never a mix. A refresh whose
+snapshot is older than the one published meanwhile writes nothing: figures never go back
+in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import datetime as dt
+import multiprocessing
+import os
+
+import asyncpg
+
+from kizuna.platform.stats_refresh import as_stats
+from kizuna.schema.stats import disclosure, publish, sources
+
+_REFRESH_LOCK_CLASS = 0x4B5A_0A16
+LOCK_PREFECTURE_SQL = f"SELECT pg_advisory_xact_lock({_REFRESH_LOCK_CLASS}, $1::text::integer)"
+PUBLISHED_AT_SQL = "SELECT computed_at FROM stats.publication WHERE prefecture_code = $1"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Refreshed:
+    prefecture_code: str
+    computed_at: dt.datetime
+    cells: int
+    """Figures written; 0 when a newer refresh had published already."""
+    protected: int
+    """Groups of tables put through the disclosure control anew (the others had not changed)."""
+
+
+async def refresh(conn: asyncpg.Connection, *, k: int) -> list[Refreshed]:
+    """Read every tenant, protect each prefecture's figures, publish them."""
+    async with as_stats(conn, readonly=True):
+        computed_at: dt.datetime = await conn.fetchval("SELECT now()")
+        raw = await sources.read_every_tenant(conn)
+    done = []
+    for prefecture, figures in publish.by_prefecture(raw).items():
+        async with as_stats(conn):
+            await conn.execute(LOCK_PREFECTURE_SQL, prefecture)
+            published_at = await conn.fetchval(PUBLISHED_AT_SQL, prefecture)
+            if published_at is not None and published_at >= computed_at:
+                done.append(Refreshed(prefecture, published_at, 0, 0))
+                continue
+            tasks, tables = publish.plan(
+                prefecture,
+                figures,
+                previous=await publish.read_published(conn, prefecture),
+                last_counts=await publish.read_last_counts(conn, prefecture),
+            )
+            for task, protected in zip(tasks, await _protect(tasks, k), strict=True):
+                tables.setdefault(task.fiscal_year, []).extend(protected)
+            publication = publish.assemble(prefecture, figures, k=k, tables=tables)
+            await publish.write(conn, publication, computed_at=computed_at, k=k)
+        done.append(Refreshed(prefecture, computed_at, len(publication.cells), len(tasks)))
+    return done
+
+
+PARALLEL_FROM = 200
+"""Small counts (1 to k-1) across the groups to protect from which processes pay for their
+start (about a second each): the exact audit's work grows with the figures it suppresses."""
+
+
+async def _protect(tasks: list[publish.Task], k: int) -> list[list[disclosure.PublishedTable]]:
+    """The groups through the disclosure control (CPU-bound: Python and HiGHS), the largest
+    first in processes of their own when there is enough work and this process may have
+    children (the one `kizuna serve` starts is a daemon, and protects one group after the
+    other)."""
+    small = sum(1 for task in tasks for table in task.tables for n in table.cells.values() if 0 < n < k)
+    if len(tasks) <= 1 or small < PARALLEL_FROM or multiprocessing.current_process().daemon:
+        return [await asyncio.to_thread(publish.protect, task, k) for task in tasks]
+    loop = asyncio.get_running_loop()
+    workers = min(len(tasks), os.cpu_count() or 1)
+    by_size = sorted(range(len(tasks)), key=lambda i: -sum(len(t.rows) * len(t.columns) for t in tasks[i].tables))
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = await asyncio.gather(*(loop.run_in_executor(pool, publish.protect, tasks[i], k) for i in by_size))
+    results: list[list[disclosure.PublishedTable]] = [[] for _ in tasks]
+    for i, protected in zip(by_size, done, strict=True):
+        results[i] = protected
+    return results
