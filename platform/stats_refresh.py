@@ -2,7 +2,7 @@
 its own (the job itself is schema/stats/refresh.py).
 
 Who computes. The prefecture's figures are sums over every municipality, so something must
-read past the tenant boundary; that is `kizuna_stats` (migration 0024): a role of its own,
+read past the tenant boundary; that is `kizuna_stats` (migration 0025): a role of its own,
 not granted to the request path's login, that may read a few columns of the tables the
 figures come from (its own permissive policy) and owns the `stats` schema, the one place it
 writes. The job reaches it through the administrative connection (`SET LOCAL ROLE`), as the

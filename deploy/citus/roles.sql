@@ -22,7 +22,7 @@ ALTER ROLE kizuna_directory LOGIN;
 -- The audit sealer (migration 0014): the administrative connection switches to it, and the
 -- coordinator then reaches the shards of the audit log as it.
 ALTER ROLE kizuna_auditor LOGIN;
--- The stats refresh (migration 0024): the same, for every tenant's shards and the stats
+-- The stats refresh (migration 0025): the same, for every tenant's shards and the stats
 -- reference tables.
 ALTER ROLE kizuna_stats LOGIN;
 

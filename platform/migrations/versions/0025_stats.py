@@ -22,16 +22,16 @@ writes, computed over every tenant by a job, never by a request.
 Row security is enabled but not forced on the stats tables: their owner is the one writer
 by design, and each reader role has exactly one permissive policy.
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0024"
-down_revision: str | None = "0023"
+revision: str = "0025"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
