@@ -28,9 +28,9 @@ from kizuna.schema.referrals.queries import ReferralQueries
 from kizuna.schema.relay import node_types
 from kizuna.schema.sharing.mutations import SharingMutations
 from kizuna.schema.sharing.queries import SharingQueries
+from kizuna.schema.stats.queries import StatsQueries
 from kizuna.schema.submissions.mutations import SubmissionMutations
 from kizuna.schema.submissions.queries import SubmissionQueries
-from kizuna.schema.stats.queries import StatsQueries
 from kizuna.schema.tenants.queries import TenantQueries
 
 

@@ -120,8 +120,9 @@ class TestTheAnalystInSql:
                 await conn.fetch(f"SELECT * FROM stats.{table}")
 
     async def test_reads_no_tenant_table_about_people(self, as_user: Callable[..., Any]) -> None:
-        """What 0002 granted the analyst stays (its own tenant's programmes and status, its
-        own membership); every other tenant table is refused."""
+        """What the analyst was granted before stays: its own membership, and the figures
+        and submission states of its prefecture's municipalities (institutions and events,
+        which it accepts: 0024); every table about people is refused."""
         readable = {}
         for table in TENANT_TABLES:
             async with as_user(AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE) as conn:
@@ -130,8 +131,9 @@ class TestTheAnalystInSql:
                 except REFUSED:
                     continue
                 readable[table] = {r["municipality_code"] for r in rows}
-        assert set(readable) == {"membership", "municipality_status", "programme_activity"}
-        assert all(codes <= {SAITAMA_PREFECTURE} for codes in readable.values())
+        assert set(readable) <= {"membership", "municipality_status", "programme_activity", "programme_submission"}
+        assert readable["membership"] <= {SAITAMA_PREFECTURE}
+        assert all(code.startswith("11") for codes in readable.values() for code in codes)
 
     @pytest.mark.parametrize(
         "statement",

@@ -21,10 +21,12 @@ import datetime as dt
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import cast
 
 import asyncpg
 
 from kizuna.schema.stats import disclosure
+from kizuna.schema.stats.disclosure_audit import Axis
 from kizuna.schema.stats.figures import CATEGORIES, PROTECTED, PROTECTED_TOGETHER, Figure
 from kizuna.schema.stats.sources import Count, RawFigures
 from kizuna.tenants.registry import for_prefecture
@@ -261,7 +263,7 @@ SELECT $1, * FROM unnest($2::text[], $3::smallint[], $4::text[], $5::text[], $6:
 """
 INSERT_TABLES_SQL = """
 INSERT INTO stats.published_table
-    (prefecture_code, fiscal_year, figure, edition, shares_row_totals_with, shares_column_totals_with)
+    (prefecture_code, fiscal_year, figure, edition, shared_margins, shares_total_with)
 SELECT $1, t.* FROM unnest($2::smallint[], $3::text[], $4::integer[], $5::text[], $6::text[]) AS t
 """
 INSERT_MEDIANS_SQL = """
@@ -285,7 +287,7 @@ SELECT municipality_code, figure, fiscal_year::int AS fiscal_year, category, val
 FROM stats.raw_count WHERE left(municipality_code, 2) = $1 AND figure = ANY($2::text[])
 """
 PUBLISHED_TABLES_SQL = """
-SELECT fiscal_year::int AS fiscal_year, figure, edition, shares_row_totals_with, shares_column_totals_with
+SELECT fiscal_year::int AS fiscal_year, figure, edition, shared_margins, shares_total_with
 FROM stats.published_table WHERE prefecture_code = $1
 """
 PUBLISHED_FIGURES_SQL = """
@@ -305,9 +307,10 @@ async def write(conn: asyncpg.Connection, publication: Publication, *, computed_
         await conn.execute(sql, p)
     cells = [(c.figure.value, c.fiscal_year, c.area, c.category, c.value, c.status) for c in publication.cells]
     await conn.execute(INSERT_CELLS_SQL, p, *_columns(cells, 6))
-    # The links as one text each (a comma-separated list): unnest cannot take an array of arrays.
+    # The links as one text each (a comma-separated list of `axis:table:other_axis` for the
+    # shared margins, of names for the grand totals): unnest cannot take an array of arrays.
     tables = [
-        (year, t.name, t.edition, ",".join(t.shares_row_totals_with), ",".join(t.shares_column_totals_with))
+        (year, t.name, t.edition, ",".join(map(_margin_text, t.shared_margins)), ",".join(t.shares_total_with))
         for year, published in publication.tables.items()
         for t in published
     ]
@@ -350,8 +353,8 @@ async def read_published(conn: asyncpg.Connection, prefecture_code: str) -> dict
                 column_totals={c: found.get((year, name, TOTAL, c)) for c in columns},
                 total=found.get((year, name, TOTAL, TOTAL)),
                 edition=t["edition"],
-                shares_row_totals_with=_names(t["shares_row_totals_with"]),
-                shares_column_totals_with=_names(t["shares_column_totals_with"]),
+                shared_margins=tuple(_margin(text) for text in _names(t["shared_margins"])),
+                shares_total_with=_names(t["shares_total_with"]),
             )
         )
     return dict(editions)
@@ -359,3 +362,13 @@ async def read_published(conn: asyncpg.Connection, prefecture_code: str) -> dict
 
 def _names(joined: str) -> tuple[str, ...]:
     return tuple(name for name in joined.split(",") if name)
+
+
+def _margin_text(margin: disclosure.SharedMargin) -> str:
+    return f"{margin.axis}:{margin.table}:{margin.other_axis}"
+
+
+def _margin(text: str) -> disclosure.SharedMargin:
+    axis, table, other_axis = text.split(":")
+    # Written by `_margin_text` from the library's own values.
+    return disclosure.SharedMargin(cast("Axis", axis), table, cast("Axis", other_axis))

@@ -76,8 +76,8 @@ TABLES = (
     fiscal_year smallint NOT NULL,
     figure text NOT NULL,
     edition integer NOT NULL CHECK (edition >= 1),
-    shares_row_totals_with text NOT NULL,
-    shares_column_totals_with text NOT NULL,
+    shared_margins text NOT NULL,
+    shares_total_with text NOT NULL,
     PRIMARY KEY (prefecture_code, fiscal_year, figure)
 )""",
     f"""CREATE TABLE stats.published_median (
