@@ -54,12 +54,16 @@ STATUSES = """
 SELECT municipality_code, fiscal_year::int AS fiscal_year, one_stop_window, complex_case_team,
        jusoteki::text AS jusoteki, carer_salons, childrens_places
 FROM kizuna.municipality_status WHERE submission = 'accepted'"""
-# TODO(stats-submission): count only the programme figures the prefecture accepted, once
-# programme_activity carries its submission state.
+# A municipality's programme figures count once the prefecture accepted that fiscal year's
+# submission (0024); the prefecture's own programmes (a code NN000C) are its own to count.
 PROGRAMMES = """
-SELECT municipality_code, fiscal_year::int AS fiscal_year, kind::text AS kind, count(*)::int AS held,
-       coalesce(sum(participants), 0)::int AS participants, coalesce(sum(companies), 0)::int AS companies
-FROM kizuna.programme_activity WHERE kind <> 'awareness_survey' GROUP BY 1, 2, 3"""
+SELECT a.municipality_code, a.fiscal_year::int AS fiscal_year, a.kind::text AS kind, count(*)::int AS held,
+       coalesce(sum(a.participants), 0)::int AS participants, coalesce(sum(a.companies), 0)::int AS companies
+FROM kizuna.programme_activity a
+LEFT JOIN kizuna.programme_submission s ON s.municipality_code = a.municipality_code AND s.fiscal_year = a.fiscal_year
+WHERE a.kind <> 'awareness_survey'
+  AND (s.submission = 'accepted' OR a.municipality_code ~ '^[0-9]{2}000[0-9]$')
+GROUP BY 1, 2, 3"""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ READS = {
         " carer_salons, childrens_places, submission"
     ),
     "programme_activity": "municipality_code, fiscal_year, kind, participants, companies",
+    "programme_submission": "municipality_code, fiscal_year, submission",
 }
 AREA = "area ~ '^[0-9]{6}$' OR area = 'total'"
 STATUS = "status IN ('shown', 'suppressed', 'too_few')"
