@@ -43,11 +43,21 @@ async def visible_rows(urls: DatabaseUrls, user: Any, reader: str, target: str, 
         await conn.close()
 
 
+# The one crossing by design (0024): a prefecture's analyst reads its own municipalities'
+# submitted figures, which name no person, to decide them (tests/test_submissions_sql.py).
+PREFECTURE_DECIDES = frozenset({"municipality_status", "programme_submission", "programme_activity"})
+
+
+def may_read(reader: str, target: str, table: str) -> bool:
+    return READERS[reader] is AppRole.PREFECTURE_ANALYST and table in PREFECTURE_DECIDES and reader[:2] == target[:2]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pair=pairs, table=st.sampled_from(TENANT_TABLES))
 def test_no_tenant_reads_another(urls: DatabaseUrls, user: Any, pair: tuple[str, str], table: str) -> None:
     reader, target = pair
-    assert asyncio.run(visible_rows(urls, user, reader, target, table)) in (0, None)
+    if not may_read(reader, target, table):
+        assert asyncio.run(visible_rows(urls, user, reader, target, table)) in (0, None)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

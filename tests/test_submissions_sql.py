@@ -28,6 +28,7 @@ from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants import demo, demo_users
+from kizuna.tenants.registry import for_prefecture
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -44,7 +45,7 @@ READABLE_BY_THE_PREFECTURE = {*SUBMISSION_TABLES, "programme_activity"}
 Opener = Callable[..., contextlib.AbstractAsyncContextManager[asyncpg.Connection]]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not the session's: other modules count every prefecture there is
 def kochi(urls: DatabaseUrls) -> Iterator[tuple[demo_users.DemoUser, ...]]:
     """高知県 and 高知市 with their demo data, users and indicators; removed afterwards."""
     summary = asyncio.run(demo.seed_demo(urls.admin, urls.app, prefecture="39", municipalities=list(KOCHI)))
@@ -54,8 +55,9 @@ def kochi(urls: DatabaseUrls) -> Iterator[tuple[demo_users.DemoUser, ...]]:
         conn = await asyncpg.connect(asyncpg_dsn(urls.admin))
         try:
             async with conn.transaction():
-                for code in KOCHI:
-                    await remove_tenant_rows(conn, code, tuple(reversed(TENANT_TABLES)))
+                # The demo gives every municipality of the prefecture its figures, not only these two.
+                for government in for_prefecture("39"):
+                    await remove_tenant_rows(conn, government.code, tuple(reversed(TENANT_TABLES)))
                 await conn.execute("DELETE FROM kizuna.app_user WHERE id = ANY($1)", [u.user_id for u in summary.users])
                 await conn.execute("DELETE FROM kizuna.organisation WHERE municipality_code = ANY($1)", list(KOCHI))
                 await conn.execute("DELETE FROM kizuna.indicator WHERE prefecture_code = '39'")

@@ -15,7 +15,7 @@ def test_app_roles_cannot_log_in_or_bypass_security() -> None:
 
 
 async def test_app_roles_log_in_only_as_the_workers_need(citus_cluster: Cluster) -> None:
-    """On every node the app roles, the directory and the audit sealer are LOGIN
+    """On every node the app roles, the directory, the audit sealer and the stats role are LOGIN
     (deploy/citus/roles.sql) and still neither superuser nor BYPASSRLS; pg_hba.conf is what
     keeps them out (deploy/citus/README.md)."""
     for node in (citus_cluster.coordinator, *citus_cluster.workers):
@@ -27,5 +27,5 @@ async def test_app_roles_log_in_only_as_the_workers_need(citus_cluster: Cluster)
             )
         finally:
             await conn.close()
-        assert len(rows) == 11, node
+        assert len(rows) == 12, node
         assert {(r["rolcanlogin"], r["rolsuper"], r["rolbypassrls"]) for r in rows} == {(True, False, False)}, node
