@@ -27,6 +27,7 @@ from kizuna.auth.memberships import MembershipDirectory
 from kizuna.auth.tokens import TokenValidator
 from kizuna.auth.trust import DevIssuer, Trust
 from kizuna.platform import audit_seal, migrate, stats_refresh
+from kizuna.platform.background import BackgroundProcess
 from kizuna.platform.database import Database, DatabaseUnavailable
 from kizuna.platform.dev_clients import dev_client_secret, dev_system_client
 from kizuna.platform.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, ErrorCode, error_entry
@@ -62,7 +63,7 @@ def create_app(
     """Kizuna's ASGI app. With no `issuers` (development only) the embedded development
     IdP signs people in; `dev_key` is its signing key (default: the data directory's).
     With `sealer_url` (the administrative URL) it seals the audit chains in a process of its
-    own (platform/audit_seal.py `SealerProcess`); requests never use that connection. With
+    own (platform/audit_seal.py `sealer_process`); requests never use that connection. With
     `stats_url` (the same) and `settings.stats_refresh_seconds`, it refreshes the prefecture's
     figures in another (schema/stats/refresh.py)."""
     if not issuers and not settings.development:
@@ -166,16 +167,14 @@ def create_app(
     )
 
 
-def _background_processes(
-    settings: Settings, sealer_url: str | None, stats_url: str | None
-) -> list[audit_seal.SealerProcess | stats_refresh.RefreshProcess]:
+def _background_processes(settings: Settings, sealer_url: str | None, stats_url: str | None) -> list[BackgroundProcess]:
     """The jobs that run beside the server, each in a process of its own."""
-    processes: list[audit_seal.SealerProcess | stats_refresh.RefreshProcess] = []
+    processes: list[BackgroundProcess] = []
     if sealer_url is not None:
-        processes.append(audit_seal.SealerProcess(sealer_url))
+        processes.append(audit_seal.sealer_process(sealer_url))
     if stats_url is not None and settings.stats_refresh_seconds:
         processes.append(
-            stats_refresh.RefreshProcess(
+            stats_refresh.refresh_process(
                 stats_url,
                 interval=settings.stats_refresh_seconds,
                 job=functools.partial(refresh.refresh, k=settings.stats_k),

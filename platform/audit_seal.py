@@ -39,15 +39,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
-import multiprocessing
-import os
-import signal
 from collections.abc import AsyncIterator
 
 import asyncpg
 
 from kizuna.platform import audit
+from kizuna.platform.background import BackgroundProcess
 from kizuna.platform.ids import uuid7
 from kizuna.platform.urls import asyncpg_dsn
 
@@ -228,57 +227,11 @@ async def seal_in_background(admin_url: str, *, interval: float = SEAL_INTERVAL)
             await conn.close()
 
 
-class SealerProcess:
+def sealer_process(admin_url: str, *, interval: float = SEAL_INTERVAL) -> BackgroundProcess:
     """`seal_in_background` in a process of its own, started and stopped with the server.
 
     Sealing hashes every event the requests write: in the server's own event loop, when a
     page of 50 cases wrote 100 events (before migration 0023; now 2), it took about a sixth
     of the server's CPU from the requests.
-    The process is spawned (no inherited sockets or connections), gets the administrative
-    URL through its arguments' pipe (never on a command line), ignores Ctrl+C (the server
-    stops it) and closes its connection on SIGTERM.
     """
-
-    def __init__(self, admin_url: str, *, interval: float = SEAL_INTERVAL) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._process = context.Process(
-            target=_run_sealer, args=(admin_url, interval, os.getpid()), name="kizuna-audit-sealer", daemon=True
-        )
-
-    def start(self) -> None:
-        self._process.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then wait for a clean stop (its round ends, its connection closes)."""
-        if self._process.pid is None:
-            return
-        self._process.terminate()
-        self._process.join(timeout)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
-
-
-def _run_sealer(admin_url: str, interval: float, server_pid: int) -> None:
-    """The sealer process's body: seal until SIGTERM, or until the server is gone (killed
-    outright, it could not stop us: an orphan would hold the database and the server's
-    output open)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-    async def seal_until_terminated() -> None:
-        sealing = asyncio.ensure_future(seal_in_background(admin_url, interval=interval))
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, sealing.cancel)
-        watching = asyncio.ensure_future(_cancel_when_orphaned(sealing, server_pid))
-        with contextlib.suppress(asyncio.CancelledError):
-            await sealing
-        watching.cancel()
-
-    asyncio.run(seal_until_terminated())
-
-
-async def _cancel_when_orphaned(task: asyncio.Future[None], server_pid: int) -> None:
-    # Polled: a parent's death is signalled to nothing an event loop can wait on.
-    while os.getppid() == server_pid:  # noqa: ASYNC110
-        await asyncio.sleep(0.5)
-    task.cancel()
+    return BackgroundProcess("kizuna-audit-sealer", functools.partial(seal_in_background, admin_url, interval=interval))

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import multiprocessing
-import os
-import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 
+from kizuna.platform.background import BackgroundProcess
 from kizuna.platform.urls import asyncpg_dsn
 
 log = logging.getLogger(__name__)
@@ -65,47 +64,7 @@ async def refresh_in_background(admin_url: str, *, interval: float, job: Job) ->
         await asyncio.sleep(interval)
 
 
-class RefreshProcess:
-    """`refresh_in_background` in a process of its own, started and stopped with the server
-    (spawned: no inherited sockets; the URL through its arguments' pipe, never a command
-    line), as the audit sealer is (platform/audit_seal.py `SealerProcess`)."""
-
-    def __init__(self, admin_url: str, *, interval: float, job: Job) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._process = context.Process(
-            target=_run, args=(admin_url, interval, job, os.getpid()), name="kizuna-stats-refresh", daemon=True
-        )
-
-    def start(self) -> None:
-        self._process.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._process.pid is None:
-            return
-        self._process.terminate()
-        self._process.join(timeout)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
-
-
-def _run(admin_url: str, interval: float, job: Job, server_pid: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-    async def until_terminated() -> None:
-        refreshing = asyncio.ensure_future(refresh_in_background(admin_url, interval=interval, job=job))
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, refreshing.cancel)
-        watching = asyncio.ensure_future(_cancel_when_orphaned(refreshing, server_pid))
-        with contextlib.suppress(asyncio.CancelledError):
-            await refreshing
-        watching.cancel()
-
-    asyncio.run(until_terminated())
-
-
-async def _cancel_when_orphaned(task: asyncio.Future[None], server_pid: int) -> None:
-    # A server killed outright cannot stop us; polled, as nothing signals a parent's death.
-    while os.getppid() == server_pid:  # noqa: ASYNC110
-        await asyncio.sleep(0.5)
-    task.cancel()
+def refresh_process(admin_url: str, *, interval: float, job: Job) -> BackgroundProcess:
+    """`refresh_in_background` in a process of its own, started and stopped with the server."""
+    work = functools.partial(refresh_in_background, admin_url, interval=interval, job=job)
+    return BackgroundProcess("kizuna-stats-refresh", work)
