@@ -35,12 +35,19 @@ class Authenticator:
         self.idle = idle_seconds
         self.absolute = absolute_seconds
 
-    async def caller(self, request: Request, directory: MembershipDirectory) -> Caller:
+    async def caller(self, request: Request, directory: MembershipDirectory, *, page: bool = False) -> Caller:
         """The caller and the membership it acts through.
 
         InvalidToken without valid credentials; CrossSite for a cookie request from
         elsewhere; BadSelection for a malformed header; Forbidden without a membership
         to act through. Nothing of the tenant has been read when any of them is raised.
+
+        `page`: the request asks for one of Kizuna's pages, which a browser may open from
+        anywhere (a link, the IdP's redirect after sign-in): a top-level GET navigation
+        with the session cookie is accepted whatever site it came from. Its answer goes to
+        the user's own window, which no other site can read or frame (the pages'
+        `frame-ancestors 'none'`), and it changes nothing: every form a page posts still
+        proves that it comes from Kizuna.
         """
         header = request.headers.get("authorization")
         municipality = request.headers.get(MUNICIPALITY_HEADER)
@@ -53,7 +60,8 @@ class Authenticator:
             signed_in = self.signed_in(request)
             if signed_in is None:
                 raise InvalidToken(TokenProblem.MISSING)
-            if not session.is_same_origin(request, require_proof=request.method != "GET"):
+            navigation = page and request.method == "GET" and session.is_navigation(request)
+            if not navigation and not session.is_same_origin(request, require_proof=request.method != "GET"):
                 raise CrossSite
             identity, issuer = signed_in
             municipality = municipality or session.chosen_municipality(request)

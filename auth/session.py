@@ -151,3 +151,12 @@ def is_same_origin(connection: HTTPConnection, *, require_proof: bool) -> bool:
     if site is not None:
         return site in ("same-origin", "none")
     return not require_proof
+
+
+def is_navigation(connection: HTTPConnection) -> bool:
+    """Whether the browser says that the request opens a page in its own window (a link,
+    a typed address, a redirect), not a fetch, a frame or an image another page embeds."""
+    return connection.headers.get("sec-fetch-mode") == "navigate" and connection.headers.get("sec-fetch-dest") in (
+        "document",
+        None,
+    )

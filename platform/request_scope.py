@@ -45,15 +45,15 @@ class RequestScopes:
         self.authenticator = authenticator
         self.provided = {MembershipDirectory: directory, **provided}
 
-    async def caller(self, request: Request, request_id: str) -> Caller:
+    async def caller(self, request: Request, request_id: str, *, page: bool = False) -> Caller:
         """The caller and the membership it acts through, or the coded refusal: 401
         without valid credentials, 400 for a malformed choice, 403 without a membership to
         act through or for a cross-site cookie request, 503 when the memberships cannot
         be read. Refusals are logged with the request id and the client address, never
-        with the credentials."""
+        with the credentials. `page`: see `Authenticator.caller`."""
         client = request.client.host if request.client else "-"
         try:
-            return await self.authenticator.caller(request, self.directory)
+            return await self.authenticator.caller(request, self.directory, page=page)
         except DatabaseUnavailable as exc:  # the memberships could not be read
             raise _unavailable(request_id, exc) from None
         except InvalidToken as exc:

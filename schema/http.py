@@ -46,6 +46,33 @@ class GraphQLRequest:
     operation_name: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a GraphQL request produced; `executed` is False when its document did not
+    parse or validate (nothing was read)."""
+
+    result: ExecutionResult
+    request_id: str
+    executed: bool
+    cost: dict[str, int] | None = None
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """The errors as the client receives them: coded, with the request id, an
+        unexpected exception logged and reduced to INTERNAL."""
+        return [_format_error(e, self.request_id) for e in self.result.errors or ()]
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.result.errors:
+            body["errors"] = self.errors
+        if self.executed:
+            body["data"] = self.result.data
+        if self.cost is not None:
+            body["extensions"] = {"cost": self.cost}
+        return body
+
+
 def _media_type(request: Request) -> str:
     """The response type the client accepts, preferring the specification's own."""
     accept = request.headers.get("accept", "")
@@ -159,31 +186,7 @@ class GraphQLEndpoint:
         try:
             media_type = _media_type(request)
             gql = await _read_request(request, self.client_timeout)
-            scopes: RequestScopes = request.app.state.scopes
-            caller = await scopes.caller(request, request_id)
-            prepared = self.executor.prepare(gql.query)
-            operation = prepared.operation(gql.operation_name)
-            if request.method == "GET" and operation is not None and operation.operation is not OperationType.QUERY:
-                raise RequestRefused(405, ErrorCode.BAD_USER_INPUT, "Use POST for mutations.", {"allow": "POST"})
-            if prepared.errors or prepared.document is None:  # did not parse or validate: nothing is read
-                return self._result(ExecutionResult(None, list(prepared.errors)), media_type, headers, executed=False)
-            if operation is None:
-                raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "The document has no such operation.")
-            if operation.operation is OperationType.SUBSCRIPTION:
-                raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "Subscriptions are not supported.")
-            cost = await self._admit(prepared.document, operation, gql.variables, caller)
-            mutation = operation.operation is OperationType.MUTATION
-            # Read-write for queries too: the audit events of what a query read are written
-            # in its own transaction, just before its COMMIT (audit.record_reads).
-            async with scopes.open(request, caller, request_id, readonly=False) as scope:
-                result = await self.executor.execute(
-                    prepared.document,
-                    context=scope,
-                    variables=gql.variables,
-                    operation_name=gql.operation_name,
-                )
-                if mutation and result.errors:
-                    scope.roll_back()
+            answer = await self.run(request, gql, request_id)
         except RequestRefused as exc:
             body = {"errors": [error_entry(exc.code, exc.message, request_id, **exc.extensions)]}
             return self._respond(exc.status, body, media_type, headers | exc.headers)
@@ -193,7 +196,41 @@ class GraphQLEndpoint:
             log.exception("request %s failed", request_id)
             body = {"errors": [error_entry(ErrorCode.INTERNAL, "Internal error.", request_id)]}
             return self._respond(500, body, media_type, headers)
-        return self._result(result, media_type, headers, executed=True, cost=cost)
+        return self._result(answer, media_type, headers)
+
+    async def run(self, request: Request, gql: GraphQLRequest, request_id: str, *, page: bool = False) -> Answer:
+        """Run one GraphQL request for `request`'s caller: authenticate, parse and validate,
+        admit its cost, open the tenant transaction, execute, commit. Every page and export
+        runs its documents through here too, so they are authorised, limited, audited and
+        answered exactly as the API is (`page`: a browser's top-level navigation, see
+        `RequestScopes.caller`). A refusal is a `RequestRefused`, raised before anything of
+        the tenant was read."""
+        scopes: RequestScopes = request.app.state.scopes
+        caller = await scopes.caller(request, request_id, page=page)
+        prepared = self.executor.prepare(gql.query)
+        operation = prepared.operation(gql.operation_name)
+        if request.method == "GET" and operation is not None and operation.operation is not OperationType.QUERY:
+            raise RequestRefused(405, ErrorCode.BAD_USER_INPUT, "Use POST for mutations.", {"allow": "POST"})
+        if prepared.errors or prepared.document is None:  # did not parse or validate: nothing is read
+            return Answer(ExecutionResult(None, list(prepared.errors)), request_id, executed=False)
+        if operation is None:
+            raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "The document has no such operation.")
+        if operation.operation is OperationType.SUBSCRIPTION:
+            raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "Subscriptions are not supported.")
+        cost = await self._admit(prepared.document, operation, gql.variables, caller)
+        mutation = operation.operation is OperationType.MUTATION
+        # Read-write for queries too: the audit events of what a query read are written
+        # in its own transaction, just before its COMMIT (audit.record_reads).
+        async with scopes.open(request, caller, request_id, readonly=False) as scope:
+            result = await self.executor.execute(
+                prepared.document,
+                context=scope,
+                variables=gql.variables,
+                operation_name=gql.operation_name,
+            )
+            if mutation and result.errors:
+                scope.roll_back()
+        return Answer(result, request_id, executed=True, cost=cost)
 
     async def _admit(
         self,
@@ -229,26 +266,11 @@ class GraphQLEndpoint:
             )
         return reported | {"remaining": self.rate_limiter.remaining(user)}
 
-    def _result(
-        self,
-        result: ExecutionResult,
-        media_type: str,
-        headers: dict[str, str],
-        *,
-        executed: bool,
-        cost: dict[str, int] | None = None,
-    ) -> Response:
-        request_id = headers["x-request-id"]
-        body: dict[str, Any] = {}
-        if result.errors:
-            body["errors"] = [_format_error(e, request_id) for e in result.errors]
-        if executed:
-            body["data"] = result.data
-        if cost is not None:
-            body["extensions"] = {"cost": cost}
+    def _result(self, answer: Answer, media_type: str, headers: dict[str, str]) -> Response:
+        body = answer.body()
         # The specification's media type says a request error (the document did not
         # parse or validate, so nothing executed) with 400; plain JSON keeps 200.
-        status = 400 if media_type == GRAPHQL_RESPONSE and not executed else 200
+        status = 400 if media_type == GRAPHQL_RESPONSE and not answer.executed else 200
         return self._respond(status, body, media_type, headers)
 
     @staticmethod
