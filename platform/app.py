@@ -41,6 +41,7 @@ from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.ide import npm
 from kizuna.schema.ide.pages import IDE
 from kizuna.schema.memberships.service import TrustedIssuers
+from kizuna.schema.pages.exports import Exports
 from kizuna.schema.root import build_schema
 from kizuna.schema.stats import refresh
 from kizuna.tenants import demo_users
@@ -147,6 +148,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *browser.routes(),
+        *Exports(endpoint).routes(),
         *(ide.routes() if ide is not None else []),
     ]
     middleware = [
