@@ -36,19 +36,16 @@ head, to be kept outside the database (docs/security-model.md).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import functools
 import logging
-from collections.abc import AsyncIterator
 
 import asyncpg
 
 from kizuna.platform import audit
-from kizuna.platform.background import BackgroundProcess
+from kizuna.platform.background import BackgroundProcess, as_role, repeat
 from kizuna.platform.ids import uuid7
-from kizuna.platform.urls import asyncpg_dsn
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +57,6 @@ PAGE_SIZE = 5000
 """Events the verifier reads per statement."""
 
 _SEAL_LOCK_CLASS = 0x4B5A_0A02
-AS_AUDITOR_SQL = "SET LOCAL ROLE kizuna_auditor"
 # The one statement that reads every shard on Citus: which tenants have work. Background only.
 PENDING_TENANTS_SQL = "SELECT DISTINCT municipality_code FROM kizuna.audit_event WHERE seq IS NULL ORDER BY 1"
 ALL_TENANTS_SQL = """
@@ -104,17 +100,13 @@ WHERE e.municipality_code = $1 AND e.id = v.id AND e.seq IS NULL
 """
 
 
-@contextlib.asynccontextmanager
-async def as_auditor(conn: asyncpg.Connection, *, readonly: bool = False) -> AsyncIterator[asyncpg.Connection]:
-    """A transaction on the administrative connection `conn` as `kizuna_auditor`.
-
-    Read-only ones are REPEATABLE READ: the verifier sees one tenant's events and heads as
-    of one moment (a tenant lives on one shard on Citus, so that moment is one node's).
-    """
-    isolation = "repeatable_read" if readonly else "read_committed"
-    async with conn.transaction(isolation=isolation, readonly=readonly):
-        await conn.execute(AS_AUDITOR_SQL)
-        yield conn
+def as_auditor(
+    conn: asyncpg.Connection, *, readonly: bool = False
+) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
+    """A transaction on the administrative connection `conn` as `kizuna_auditor`. A
+    read-only one sees one tenant's events and heads as of one moment (a tenant lives on
+    one shard on Citus, so that moment is one node's)."""
+    return as_role(conn, "kizuna_auditor", readonly=readonly)
 
 
 async def seal_tenant(conn: asyncpg.Connection, municipality_code: str) -> int:
@@ -200,31 +192,9 @@ async def verify_all(conn: asyncpg.Connection) -> list[ChainReport]:
 
 
 async def seal_in_background(admin_url: str, *, interval: float = SEAL_INTERVAL) -> None:
-    """Seal every tenant's new events every `interval` seconds, until cancelled.
-
-    One connection of its own, opened again after a failure; a database that is away is
-    logged once, when it goes, and sealing resumes when it is back.
-    """
-    conn: asyncpg.Connection | None = None
-    failing = False
-    try:
-        while True:
-            try:
-                if conn is None or conn.is_closed():
-                    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-                await seal_pending(conn)
-                failing = False
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, SealConflict) as exc:
-                if not failing:
-                    log.warning("audit sealer: %s: %s (retrying every %s s)", type(exc).__name__, exc, interval)
-                failing = True
-                if conn is not None:
-                    conn.terminate()
-                    conn = None
-            await asyncio.sleep(interval)
-    finally:
-        if conn is not None:
-            await conn.close()
+    """Seal every tenant's new events every `interval` seconds, until cancelled; a database
+    that is away is logged once, and sealing resumes when it is back."""
+    await repeat(admin_url, seal_pending, interval=interval, name="audit sealer", failures=(SealConflict,))
 
 
 def sealer_process(admin_url: str, *, interval: float = SEAL_INTERVAL) -> BackgroundProcess:

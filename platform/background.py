@@ -1,6 +1,8 @@
 """Work that runs beside the server in a process of its own: the audit sealer
 (platform/audit_seal.py) and the stats refresh (platform/stats_refresh.py), whose CPU the
-requests would otherwise lose.
+requests would otherwise lose. Both work over the administrative connection, which no
+request holds, in transactions switched to a role of their own (`as_role`), and are
+repeated on a schedule that outlives a database restart (`repeat`).
 
 The process is spawned (no inherited sockets or connections) and gets its work through the
 spawn's pipe, never on a command line (the administrative URL it carries holds a password).
@@ -17,12 +19,69 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, Literal
+
+import asyncpg
+
+from kizuna.platform.urls import asyncpg_dsn
+
+log = logging.getLogger(__name__)
 
 Work = Callable[[], Coroutine[Any, Any, None]]
 """What the process runs until it is stopped: a top-level coroutine function, or a
 `functools.partial` of one (it is pickled into the spawned process)."""
+
+
+JobRole = Literal["kizuna_auditor", "kizuna_stats"]
+"""The roles a job switches to (migrations 0019 and 0025); never one a request acts as."""
+
+
+@contextlib.asynccontextmanager
+async def as_role(
+    conn: asyncpg.Connection, role: JobRole, *, readonly: bool = False
+) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction on the administrative connection `conn` as `role`. A read-only one is
+    REPEATABLE READ: one snapshot (on Citus, of each node) for everything it reads."""
+    isolation = "repeatable_read" if readonly else "read_committed"
+    async with conn.transaction(isolation=isolation, readonly=readonly):
+        await conn.execute(f"SET LOCAL ROLE {role}")  # a name from JobRole, never from input
+        yield conn
+
+
+async def repeat(
+    admin_url: str,
+    work: Callable[[asyncpg.Connection], Awaitable[object]],
+    *,
+    interval: float,
+    name: str,
+    failures: tuple[type[Exception], ...] = (),
+) -> None:
+    """`work` every `interval` seconds on one administrative connection, until cancelled.
+
+    The connection is opened again after a failure (a database that is away, or one of
+    `failures`); a failure is logged once, when it starts, and the work resumes by itself.
+    """
+    conn: asyncpg.Connection | None = None
+    failing = False
+    try:
+        while True:
+            try:
+                if conn is None or conn.is_closed():
+                    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+                await work(conn)
+                failing = False
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, *failures) as exc:
+                if not failing:
+                    log.warning("%s: %s: %s (retrying every %s s)", name, type(exc).__name__, exc, interval)
+                failing = True
+                if conn is not None:
+                    conn.terminate()
+                    conn = None
+            await asyncio.sleep(interval)
+    finally:
+        if conn is not None:
+            await conn.close()
 
 
 class BackgroundProcess:

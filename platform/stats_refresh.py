@@ -17,51 +17,33 @@ suppression and its audit take CPU the requests need); `kizuna stats refresh` ru
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from kizuna.platform.background import BackgroundProcess
-from kizuna.platform.urls import asyncpg_dsn
+from kizuna.platform.background import BackgroundProcess, as_role, repeat
 
 log = logging.getLogger(__name__)
 
-AS_STATS_SQL = "SET LOCAL ROLE kizuna_stats"
 Job = Callable[[asyncpg.Connection], Awaitable[object]]
 """A refresh over the administrative connection (a top-level function, or a partial of one:
 the process that runs it is spawned)."""
 
 
-@contextlib.asynccontextmanager
-async def as_stats(conn: asyncpg.Connection, *, readonly: bool = False) -> AsyncIterator[asyncpg.Connection]:
+def as_stats(
+    conn: asyncpg.Connection, *, readonly: bool = False
+) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
     """A transaction on the administrative connection `conn` as `kizuna_stats`; a read-only
     one is REPEATABLE READ, one snapshot of every tenant (on Citus, of each node)."""
-    isolation = "repeatable_read" if readonly else "read_committed"
-    async with conn.transaction(isolation=isolation, readonly=readonly):
-        await conn.execute(AS_STATS_SQL)
-        yield conn
+    return as_role(conn, "kizuna_stats", readonly=readonly)
 
 
 async def refresh_in_background(admin_url: str, *, interval: float, job: Job) -> None:
     """Run `job` every `interval` seconds, until cancelled; a failure is logged once and retried."""
-    failing = False
-    while True:
-        try:
-            conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-            try:
-                await job(conn)
-            finally:
-                await conn.close()
-            failing = False
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            if not failing:
-                log.warning("stats refresh: %s: %s (retrying every %s s)", type(exc).__name__, exc, interval)
-            failing = True
-        await asyncio.sleep(interval)
+    await repeat(admin_url, job, interval=interval, name="stats refresh")
 
 
 def refresh_process(admin_url: str, *, interval: float, job: Job) -> BackgroundProcess:

@@ -243,7 +243,7 @@ async def test_readers_see_the_old_figures_or_the_new_never_a_mix(
     writing = writer.transaction()
     try:
         await writing.start()
-        await writer.execute(stats_refresh.AS_STATS_SQL)
+        await writer.execute("SET LOCAL ROLE kizuna_stats")
         await writer.execute("DELETE FROM stats.published_count")
         await writer.execute("UPDATE stats.publication SET computed_at = now()")
         async with as_user(AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE) as conn:
