@@ -39,15 +39,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import logging
 
 import asyncpg
 
 from kizuna.platform import audit
 from kizuna.platform.background import BackgroundProcess, as_role, repeat
 from kizuna.platform.ids import uuid7
-
-log = logging.getLogger(__name__)
 
 SEAL_INTERVAL = 1.0
 """Seconds between the background sealer's rounds in `kizuna serve`."""

@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from kizuna.platform.background import BackgroundProcess, as_role, repeat
-
-log = logging.getLogger(__name__)
 
 Job = Callable[[asyncpg.Connection], Awaitable[object]]
 """A refresh over the administrative connection (a top-level function, or a partial of one:
