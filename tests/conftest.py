@@ -39,6 +39,7 @@ from kizuna.platform.settings import DEFAULT_DEV_ISSUER, Settings
 from kizuna.platform.urls import app_url, asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants import demo, demo_users
+from kizuna.tests import accessibility
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -423,3 +424,9 @@ async def fresh(admin_conn: asyncpg.Connection, tidy: Tidy) -> AsyncIterator[Non
             await admin_conn.execute(
                 f"DELETE FROM kizuna.{table} WHERE municipality_code = ANY($1) AND id = ANY($2)", list(SEEDED), added
             )
+
+
+@pytest.fixture(scope="session")
+def axe(tmp_path_factory: pytest.TempPathFactory) -> accessibility.Axe:
+    """The accessibility check (tests/accessibility.py), axe-core installed once a session."""
+    return accessibility.install(tmp_path_factory.mktemp("axe"))

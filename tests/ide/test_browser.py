@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
+from kizuna.tests.accessibility import Axe
+
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
     "--headless",
@@ -94,13 +96,22 @@ def browse(chromium: Browser) -> Iterator[tuple[Page, Seen]]:
     context.close()
 
 
-def sign_in(page: Page, server_url: str) -> None:
-    """From the home page through the development IdP's page, as the caseworker of さいたま市."""
+def sign_in(page: Page, server_url: str, axe: Axe | None = None) -> None:
+    """From the home page through the development IdP's page, as the caseworker of さいたま市;
+    with `axe`, each page on the way is checked for accessibility."""
     page.goto(f"{server_url}/")
+    if axe is not None:
+        assert axe.violations(page) == [], "the signed-out home page"
     page.locator('a[href="/auth/login"]').click()
-    page.locator(f'button[name="subject"][value="{CASEWORKER}"]').click()
+    subject = page.locator(f'button[name="subject"][value="{CASEWORKER}"]')
+    if axe is not None:
+        expect(subject).to_be_visible()
+        assert axe.violations(page) == [], "the development IdP's sign-in page"
+    subject.click()
     page.wait_for_url(f"{server_url}/")
     expect(page.locator('form[action="/auth/logout"]')).to_be_visible()
+    if axe is not None:
+        assert axe.violations(page) == [], "the signed-in home page"
 
 
 def go_home(page: Page, server_url: str) -> None:
@@ -124,12 +135,13 @@ def assert_stayed_offline_and_clean(seen: Seen, server_url: str) -> None:
 
 
 def test_own_page_runs_a_query_offline(
-    browse: tuple[Page, Seen], server: Any, capsys: pytest.CaptureFixture[str]
+    browse: tuple[Page, Seen], server: Any, axe: Axe, capsys: pytest.CaptureFixture[str]
 ) -> None:
     page, seen = browse
-    sign_in(page, server.url)
+    sign_in(page, server.url, axe)
     page.goto(f"{server.url}/graphql")
     expect(page.locator(".note")).to_contain_text("uv run kizuna graphiql install")
+    assert axe.violations(page) == [], "the query page"
     page.locator("#variables").fill("{ not json")
     page.locator("#run").click()
     expect(page.locator("#status")).to_have_text("変数が JSON ではありません。")
@@ -166,3 +178,12 @@ def test_graphiql_runs_a_query_offline(
     keep_screenshot(page, "graphiql.png", capsys)
     go_home(page, graphiql_server.url)
     assert_stayed_offline_and_clean(seen, graphiql_server.url)
+
+
+def test_the_accessibility_check_finds_a_violation(browse: tuple[Page, Seen], axe: Axe) -> None:
+    """The check can fail: a button without a name is one of axe's critical violations."""
+    page, _ = browse
+    page.set_content(
+        '<!doctype html><html lang="ja"><head><title>t</title></head><body><main><button></button></main></body></html>'
+    )
+    assert [v.split(" ")[0] for v in axe.violations(page)] == ["button-name"]
