@@ -29,8 +29,7 @@ from kizuna.auth.tokens import InvalidToken, TrustedIssuer, identity_from_claims
 from kizuna.platform.caller import Membership
 from kizuna.platform.database import Database
 from kizuna.platform.i18n import Language, Message, negotiate
-from kizuna.platform.vocabulary import AppRole
-from kizuna.tenants.registry import by_code, for_prefecture
+from kizuna.tenants.registry import by_code
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +45,6 @@ _HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     "vary": "Accept-Language",
 }
-# Set in the session when a sign-out is complete; the home page says so once.
-_SIGNED_OUT = "signed_out"
 
 
 def _language(request: Request) -> Language:
@@ -66,23 +63,6 @@ def _refusal(language: Language, message: Message, status: int) -> HTMLResponse:
     return _page(language, f"<p>{_text(language, message)}</p>", status)
 
 
-def _municipality_label(code: str) -> str:
-    government = by_code(code)
-    return html.escape(code if government is None else f"{government.name}（{code}）")
-
-
-def _role_label(language: Language, role: AppRole) -> str:
-    # The vocabulary's labels are Japanese; an English reader gets the role's identifier.
-    return html.escape(role.label if language is Language.JA else role.value)
-
-
-def _switch_form(language: Language, field: str) -> str:
-    return (
-        '<form method="post" action="/auth/municipality" style="display:inline">'
-        f"{field}<button>{_text(language, Message.WORK_IN_MUNICIPALITY)}</button></form>"
-    )
-
-
 class BrowserSignIn:
     def __init__(self, authenticator: Authenticator) -> None:
         self.authenticator = authenticator
@@ -90,7 +70,6 @@ class BrowserSignIn:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/", self.home, methods=["GET"]),
             Route("/auth/login", self.choose_issuer, methods=["GET"]),
             Route("/auth/login/{issuer}", self.login, methods=["GET"]),
             Route("/auth/callback/{issuer}", self.callback, methods=["GET"]),
@@ -103,52 +82,6 @@ class BrowserSignIn:
     def _directory(self, request: Request) -> MembershipDirectory:
         directory: MembershipDirectory = request.app.state.memberships
         return directory
-
-    async def home(self, request: Request) -> Response:
-        language = _language(request)
-        signed_out = request.session.pop(_SIGNED_OUT, False)
-        signed_in = self.authenticator.signed_in(request)
-        if signed_in is None:
-            notice = f'<p role="status">{_text(language, Message.SIGNED_OUT)}</p>' if signed_out else ""
-            sign_in = f'<p><a href="/auth/login">{_text(language, Message.SIGN_IN)}</a></p>'
-            return _page(language, f"<h1>Kizuna 絆</h1>{notice}{sign_in}")
-        identity, _ = signed_in
-        usable = await self._usable(request, *signed_in)
-        current = session.chosen_municipality(request)
-        rows = "".join(
-            f"<li>{_municipality_label(m.municipality_code)} · {_role_label(language, m.role)}"
-            + (_text(language, Message.CURRENT_MUNICIPALITY) if m.municipality_code == current else "")
-            + _switch_form(
-                language, f'<input type="hidden" name="municipality" value="{html.escape(m.municipality_code)}">'
-            )
-            + "</li>"
-            for m in usable
-        )
-        # A platform administrator's membership serves every municipality of the prefecture.
-        served = sorted(
-            {
-                g.code
-                for m in usable
-                if m.role is AppRole.PLATFORM_ADMIN
-                for g in for_prefecture(m.municipality_code[:2])
-            }
-        )
-        if served:
-            options = "".join(
-                f'<option value="{code}"{" selected" if code == current else ""}>{_municipality_label(code)}</option>'
-                for code in served
-            )
-            select = f'<select name="municipality">{options}</select>'
-            administered = _text(language, Message.ADMINISTERED_MUNICIPALITIES)
-            rows += f"<li>{administered} {_switch_form(language, select)}</li>"
-        name = html.escape(identity.display_name or identity.subject)
-        return _page(
-            language,
-            f"<h1>Kizuna 絆</h1><p>{name}</p><ul>{rows}</ul>"
-            f'<p><a href="/graphql">{_text(language, Message.OPEN_GRAPHQL)}</a></p>'
-            '<form method="post" action="/auth/logout">'
-            f"<button>{_text(language, Message.SIGN_OUT)}</button></form>",
-        )
 
     async def choose_issuer(self, request: Request) -> Response:
         names = self.trust.names
@@ -246,7 +179,7 @@ class BrowserSignIn:
 
     @staticmethod
     def _home_after_sign_out(request: Request) -> Response:
-        request.session[_SIGNED_OUT] = True
+        session.note_signed_out(request)
         return RedirectResponse("/", status_code=303)
 
     async def switch_municipality(self, request: Request) -> Response:

@@ -111,6 +111,9 @@ def session_identity(connection: HTTPConnection, *, idle_seconds: int, absolute_
     )
 
 
+_SIGNED_OUT = "signed_out"
+
+
 def session_issuer_name(connection: HTTPConnection) -> str | None:
     data = connection.session.get(_KEY) if "session" in connection.scope else None
     return None if data is None else str(data["via"])
@@ -123,6 +126,15 @@ def chosen_municipality(connection: HTTPConnection) -> str | None:
 
 def choose_municipality(request: Request, code: str) -> None:
     request.session["municipality"] = code
+
+
+def note_signed_out(request: Request) -> None:
+    """Remember, in the now empty session, that a sign-out is complete: `/` says so once."""
+    request.session[_SIGNED_OUT] = True
+
+
+def take_signed_out_note(request: Request) -> bool:
+    return bool(request.session.pop(_SIGNED_OUT, False))
 
 
 def sign_out(request: Request) -> str | None:

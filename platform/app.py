@@ -42,6 +42,7 @@ from kizuna.schema.ide import npm
 from kizuna.schema.ide.pages import IDE
 from kizuna.schema.memberships.service import TrustedIssuers
 from kizuna.schema.pages.exports import Exports
+from kizuna.schema.pages.home import Pages
 from kizuna.schema.root import build_schema
 from kizuna.schema.stats import refresh
 from kizuna.tenants import demo_users
@@ -147,6 +148,7 @@ def create_app(
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        *Pages(endpoint).routes(),
         *browser.routes(),
         *Exports(endpoint).routes(),
         *(ide.routes() if ide is not None else []),

@@ -115,6 +115,24 @@ class Message(enum.Enum):
     NO_SUCH_MUNICIPALITY = Text("指定された団体はありません。", "No such municipality.")
     NO_MEMBERSHIP_THERE = Text("その団体を利用する権限がありません。", "No membership in that municipality.")
 
+    # Kizuna's pages (schema/pages/)
+    SKIP_TO_MAIN = Text("本文へ移動", "Skip to the content")
+    SIGNED_IN_AS = Text("サインイン中", "Signed in")
+    PAGE_SIGN_IN_NEEDED = Text("このページを見るにはサインインしてください。", "Sign in to see this page.")
+    PAGE_NOT_AVAILABLE = Text(
+        "このページは表示できません。所属と役割をご確認ください。",
+        "This page cannot be shown. Check the membership you work in.",
+    )
+    PAGE_BAD_REQUEST = Text(
+        "ページの指定が正しくありません。ホームからもう一度お試しください。",
+        "The page's address is not valid. Start again from the home page.",
+    )
+    PAGE_RATE_LIMITED = Text(
+        "短い時間に多くの操作がありました。少し待ってから、もう一度お試しください。",
+        "Too many requests in a short time. Wait a moment and try again.",
+    )
+    BACK_HOME = Text("ホームへ戻る", "Back to the home page")
+
     # The page a browser gets when a request fails (platform/app.py)
     SERVICE_UNAVAILABLE = Text(
         "ただいま利用できません。しばらくしてから、もう一度お試しください。",

@@ -1,0 +1,344 @@
+"""The dashboard at `/` for prefecture staff (issue 16, item 8): the indicators against
+their targets, every municipality at a glance, the trends by fiscal year, the tables with
+their exports, freshness and the submissions waiting for the prefecture.
+
+Everything shown comes from one registered document (`documents/dashboard.graphql`) run
+as the visitor: an analyst gets every municipality of the prefecture, suppressed; a
+municipal supervisor gets its own municipality, unsuppressed, exactly as `prefectureStats`
+answers each. This module only shapes that answer for `templates/dashboard.html`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kizuna.platform.vocabulary import AppRole, SubmissionStatus, SubmittedFigures
+from kizuna.schema.pages import charts
+from kizuna.schema.permissions import Operation, allowed
+from kizuna.schema.stats import fiscal_years
+
+ROLES = allowed(Operation.PREFECTURE_STATS) & allowed(Operation.INDICATORS) & allowed(Operation.SUBMISSIONS)
+"""Who gets the dashboard at `/`: whoever may read everything it shows."""
+DOCUMENT = "dashboard"
+JAPAN = ZoneInfo("Asia/Tokyo")
+SUPPRESSED = "秘匿"
+NOT_REPORTED = "報告なし"
+TOO_FEW = "非表示"
+_GAPS = {"SUPPRESSED": SUPPRESSED, "NOT_REPORTED": NOT_REPORTED, "TOO_FEW": TOO_FEW}
+# The state of a submission, as the prefecture reads it: a submitted one waits for it.
+SUBMISSION_STATES = {
+    SubmissionStatus.DRAFT: "作成中",
+    SubmissionStatus.SUBMITTED: "承認待ち",
+    SubmissionStatus.ACCEPTED: "承認済み",
+    SubmissionStatus.RETURNED: "差戻し",
+}
+NOT_SUBMITTED = "未提出"
+# A municipality's tile: its 体制整備 (seed 001's progress table) in the chosen year.
+TILE_STATUSES = {
+    "both": "窓口とチームの両方",
+    "window": "窓口のみ",
+    "team": "チームのみ",
+    "none": "どちらも未設置",
+    "unreported": NOT_REPORTED,
+}
+# The trend of each table: the total of a row, or one column of it where the row has no
+# total (the status table counts municipalities per kind of provision).
+TRENDS: dict[str, str | None] = {
+    "CASES_BY_CATEGORY": None,
+    "REFERRALS_BY_SOURCE": None,
+    "CLOSURES": None,
+    "HELPER_VISITS": None,
+    "MUNICIPALITY_STATUS": "window_or_team",
+}
+_UNITS = {"MUNICIPALITY_STATUS": "団体"}
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str
+    withheld: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    area: str
+    cells: tuple[Cell, ...]
+    total: Cell | None
+    is_total: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    figure: str
+    label: str
+    columns: tuple[str, ...]
+    has_total: bool
+    rows: tuple[Row, ...]
+    csv: str
+    xlsx: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorLine:
+    key: str
+    name: str
+    unit: str
+    baseline: str | None
+    baseline_year: str | None
+    target: str
+    target_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    code: str
+    name: str
+    status: str
+    status_label: str
+    submissions: tuple[tuple[str, str, str], ...]
+    """(what was submitted, its state's key, its state) for each kind of figures."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    municipality: str
+    fiscal_year: str
+    figures: str
+    submitted_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class YearChoice:
+    year: int
+    label: str
+    selected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    area: str
+    unsuppressed: bool
+    threshold: int | None
+    computed_at: str | None
+    years: tuple[YearChoice, ...]
+    year: int | None
+    year_label: str
+    indicators: tuple[IndicatorLine, ...]
+    tiles: tuple[Tile, ...]
+    accepted: int
+    charts: tuple[charts.BarChart, ...]
+    tables: tuple[Table, ...]
+    pending: tuple[Pending, ...]
+
+
+class UnknownFiscalYear(ValueError):
+    """The page was asked for a fiscal year it has no figures for."""
+
+
+def year_label(year: int) -> str:
+    """2024年度（令和6年度）"""
+    return f"{fiscal_years.western_label(year)}（{fiscal_years.japanese_label(year)}）"
+
+
+def timestamp_label(value: str) -> str:
+    """An answer's DateTime in Japan's time: 2026年4月2日 12:00."""
+    moment = dt.datetime.fromisoformat(value).astimezone(JAPAN)
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def decimal_label(value: str) -> str:
+    number = Decimal(value)
+    return f"{number:,.0f}" if number == number.to_integral_value() else f"{number.normalize():,}"
+
+
+def chosen_year(years: list[int], asked: str | None) -> int | None:
+    """The fiscal year the tables show: the one asked for (`?fiscalYear=`), else the latest."""
+    if asked is None:
+        return max(years, default=None)
+    if not asked.isascii() or not asked.isdigit() or int(asked) not in years:
+        raise UnknownFiscalYear(asked)
+    return int(asked)
+
+
+def _withheld(row: dict[str, Any]) -> dict[int | None, str]:
+    return {w["column"]: w["status"] for w in row["withheld"]}
+
+
+def _cell(value: int | float | None, status: str | None) -> Cell:
+    if value is None:
+        return Cell(_GAPS.get(status or "", NOT_REPORTED), withheld=True)
+    return Cell(charts.number(value))
+
+
+def _table(table: dict[str, Any], names: dict[str, str], area_name: str) -> Table:
+    has_total = any(r["total"] is not None or None in _withheld(r) for r in table["rows"])
+    rows = []
+    for row in table["rows"]:
+        why = _withheld(row)
+        code = row["municipalityCode"]
+        rows.append(
+            Row(
+                area=area_name if code is None else names.get(code, code),
+                cells=tuple(_cell(v, why.get(i)) for i, v in enumerate(row["values"])),
+                total=_cell(row["total"], why.get(None)) if has_total else None,
+                is_total=code is None,
+            )
+        )
+    figure = table["figure"].lower()
+    year = table["fiscalYear"]["year"]
+    return Table(
+        figure=figure,
+        label=table["label"],
+        columns=tuple(c["label"] for c in table["columns"]),
+        has_total=has_total,
+        rows=tuple(rows),
+        csv=f"/exports/stats/{figure}.csv?fiscalYear={year}",
+        xlsx=f"/exports/stats/{figure}.xlsx?fiscalYear={year}",
+    )
+
+
+def _trend_value(table: dict[str, Any], column: str | None) -> tuple[float | None, str | None]:
+    """The value a trend shows for one year: the area's row (the total row for the
+    analyst, the municipality's own row for its supervisor), or why there is none."""
+    rows = table["rows"]
+    row = next((r for r in rows if r["municipalityCode"] is None), rows[0] if len(rows) == 1 else None)
+    if row is None:
+        return None, NOT_REPORTED
+    why = _withheld(row)
+    if column is None:
+        value, status = row["total"], why.get(None)
+    else:
+        index = [c["category"] for c in table["columns"]].index(column)
+        value, status = row["values"][index], why.get(index)
+    return value, None if value is not None else _GAPS.get(status or "", NOT_REPORTED)
+
+
+def _charts(stats: dict[str, Any]) -> tuple[charts.BarChart, ...]:
+    by_figure: dict[str, dict[int, dict[str, Any]]] = {}
+    for table in stats["tables"]:
+        by_figure.setdefault(table["figure"], {})[table["fiscalYear"]["year"]] = table
+    drawn = []
+    for figure, column in TRENDS.items():
+        tables = by_figure.get(figure)
+        if not tables:
+            continue
+        label = next(iter(tables.values()))["label"]
+        points = []
+        for year in stats["fiscalYears"]:
+            table = tables.get(year["year"])
+            value, gap = _trend_value(table, column) if table is not None else (None, NOT_REPORTED)
+            points.append(charts.YearValue(year["western"], year["japanese"], value, gap))
+        title = label if column is None else f"{label}：{_column_label(tables, column)}"
+        drawn.append(charts.bar_chart(title, _UNITS.get(figure, "件"), points))
+    return tuple(drawn)
+
+
+def _column_label(tables: dict[int, dict[str, Any]], column: str) -> str:
+    columns = next(iter(tables.values()))["columns"]
+    return str(next(c["label"] for c in columns if c["category"] == column))
+
+
+def _status(table: dict[str, Any] | None, code: str) -> str:
+    if table is None:
+        return "unreported"
+    row = next((r for r in table["rows"] if r["municipalityCode"] == code), None)
+    if row is None:
+        return "unreported"
+    values = dict(zip((c["category"] for c in table["columns"]), row["values"], strict=True))
+    if values["window_and_team"] is None:
+        return "unreported"
+    if values["window_and_team"]:
+        return "both"
+    if values["window_only"]:
+        return "window"
+    return "team" if values["team_only"] else "none"
+
+
+def _tiles(
+    codes: list[str], names: dict[str, str], status_table: dict[str, Any] | None, submissions: list[dict[str, Any]]
+) -> tuple[Tile, ...]:
+    states = {(s["municipality"]["code"], s["figures"]): SubmissionStatus[s["state"]] for s in submissions}
+    tiles = []
+    for code in codes:
+        status = _status(status_table, code)
+        submitted = []
+        for figures in SubmittedFigures:
+            state = states.get((code, figures.name))
+            key = "missing" if state is None else state.value
+            submitted.append((figures.label, key, NOT_SUBMITTED if state is None else SUBMISSION_STATES[state]))
+        tiles.append(Tile(code, names[code], status, TILE_STATUSES[status], tuple(submitted)))
+    return tuple(tiles)
+
+
+def _indicator(row: dict[str, Any]) -> IndicatorLine:
+    target_by = None
+    if row["targetDate"] is not None:
+        day = dt.date.fromisoformat(row["targetDate"])
+        target_by = f"{day.year}年{day.month}月{day.day}日"
+    elif row["targetFiscalYear"] is not None:
+        target_by = f"{year_label(row['targetFiscalYear'])}末"
+    return IndicatorLine(
+        key=row["key"],
+        name=row["name"],
+        unit=row["unit"],
+        baseline=None if row["baseline"] is None else decimal_label(row["baseline"]),
+        baseline_year=None if row["baselineFiscalYear"] is None else year_label(row["baselineFiscalYear"]),
+        target=decimal_label(row["target"]),
+        target_by=target_by,
+    )
+
+
+def dashboard(data: dict[str, Any], asked_year: str | None) -> Dashboard:
+    """The page's content from the answer to the `Dashboard` document; UnknownFiscalYear
+    when `asked_year` is not a year the figures cover."""
+    stats = data["prefectureStats"]
+    viewer = data["viewer"]
+    names = {m["code"]: m["name"] for m in data["municipalities"]}
+    unsuppressed = bool(stats["unsuppressed"])
+    year = chosen_year([y["year"] for y in stats["fiscalYears"]], asked_year)
+    analyst = viewer["role"] == AppRole.PREFECTURE_ANALYST.name
+    # The analyst's prefecture (its total row), or the supervisor's own municipality.
+    area_name = viewer["municipality"]["name"]
+    in_year = [t for t in stats["tables"] if t["fiscalYear"]["year"] == year]
+    status_table = next((t for t in in_year if t["figure"] == "MUNICIPALITY_STATUS"), None)
+    codes = (
+        [m["code"] for m in data["municipalities"] if m["kind"] != "PREFECTURE"]
+        if analyst
+        else [viewer["municipality"]["code"]]
+    )
+    of_year = [s for s in data["submissions"] if s["fiscalYear"] == year]
+    tiles = _tiles(codes, names, status_table, of_year)
+    accepted = sum(
+        1
+        for s in of_year
+        if s["figures"] == SubmittedFigures.MUNICIPALITY_STATUS.name and s["state"] == SubmissionStatus.ACCEPTED.name
+    )
+    pending = tuple(
+        Pending(
+            municipality=s["municipality"]["name"],
+            fiscal_year=year_label(s["fiscalYear"]),
+            figures=SubmittedFigures[s["figures"]].label,
+            submitted_at=timestamp_label(s["submittedAt"]) if s["submittedAt"] else "",
+        )
+        for s in data["submissions"]
+        if s["state"] == SubmissionStatus.SUBMITTED.name
+    )
+    return Dashboard(
+        area=area_name,
+        unsuppressed=unsuppressed,
+        threshold=stats["threshold"],
+        computed_at=None if stats["computedAt"] is None else timestamp_label(stats["computedAt"]),
+        years=tuple(YearChoice(y["year"], year_label(y["year"]), y["year"] == year) for y in stats["fiscalYears"]),
+        year=year,
+        year_label="" if year is None else year_label(year),
+        indicators=tuple(_indicator(i) for i in data["indicators"]),
+        tiles=tiles,
+        accepted=accepted,
+        charts=_charts(stats),
+        tables=tuple(_table(t, names, area_name) for t in in_year),
+        pending=pending,
+    )

@@ -1,0 +1,40 @@
+"""The pages' registered GraphQL documents and the files pages load: every document is
+one named operation that validates against the schema as it is exported, and the design
+tokens are the Digital Agency's file, unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+
+import graphql
+import pytest
+
+from kizuna.schema.pages import documents, rendering
+from kizuna.schema.root import build_schema
+
+# @digital-go-jp/design-tokens 1.1.9 (MIT), dist/tokens.css as npm ships it
+# (tarball integrity sha512-93zW/Gb4/pwb6…ph1DC0Crwp6bg==; `npm pack` it to compare).
+TOKENS_SHA256 = "ec3fb5b1e881d1bdf076feff29fe15a32269353c7a9cef40194f1eff0c3d7a90"
+
+
+def test_every_page_has_its_document() -> None:
+    assert documents.registered() == ["dashboard"]
+
+
+@pytest.mark.parametrize("name", documents.registered())
+def test_a_registered_document_is_one_operation_that_validates(name: str) -> None:
+    document = documents.document(name)
+    parsed = graphql.parse(document.text)
+    assert graphql.validate(build_schema()._schema, parsed) == []
+    (operation,) = [d for d in parsed.definitions if isinstance(d, graphql.OperationDefinitionNode)]
+    assert operation.operation is graphql.OperationType.QUERY
+    assert operation.name is not None
+    assert operation.name.value == document.operation
+
+
+def test_the_design_tokens_are_the_published_file() -> None:
+    tokens = (rendering.STATIC_DIR / "design-tokens" / "tokens.css").read_bytes()
+    assert hashlib.sha256(tokens).hexdigest() == TOKENS_SHA256
+    licence = (rendering.STATIC_DIR / "design-tokens" / "LICENSE").read_text()
+    assert "MIT License" in licence
+    assert "デジタル庁" in licence
