@@ -131,6 +131,7 @@ def assert_page_headers(response: httpx.Response) -> None:
     # Nothing inline for the policy to have to allow, and nothing from another origin.
     assert "<script" not in response.text
     assert " style=" not in response.text
+    assert re.search(r"<[^>]+ on[a-z]+=", response.text) is None
     assert re.findall(r'<link[^>]* href="([^"]+)"', response.text) == [
         "/assets/favicon.svg",
         "/assets/design-tokens/tokens.css",
