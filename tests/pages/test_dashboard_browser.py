@@ -1,8 +1,9 @@
 """The dashboard in headless Chromium with the network off: sign in through the development
 IdP's pages as the prefecture's analyst (and as a municipal supervisor), open `/`, and
 read on the rendered page the same figures that the registered document answers over
-GraphQL. Console errors, uncaught exceptions and Content-Security-Policy violations fail
-the test; a screenshot is kept in tests/artifacts/.
+GraphQL, with no serious or critical accessibility violation (axe-core). Console errors,
+uncaught exceptions and Content-Security-Policy violations fail the test; a screenshot is
+kept in tests/artifacts/.
 
 Debian's `chromium`, driven by playwright (`playwright install` is never run); skipped
 with the reason when it is missing (.ci/run installs it). The browser fixtures are
@@ -17,6 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from kizuna.schema.pages import documents
+from kizuna.tests.accessibility import Axe
 from kizuna.tests.ide.test_browser import Seen, assert_stayed_offline_and_clean, keep_screenshot
 
 pytestmark = pytest.mark.usefixtures("published")
@@ -86,7 +88,7 @@ def check_dashboard(page: Page, data: dict[str, Any]) -> None:
 
 
 def test_the_analyst_reads_the_figures_of_the_graphql_answer(
-    browse: tuple[Page, Seen], server: Any, capsys: pytest.CaptureFixture[str]
+    browse: tuple[Page, Seen], server: Any, axe: Axe, capsys: pytest.CaptureFixture[str]
 ) -> None:
     page, seen = browse
     page.set_viewport_size({"width": 1180, "height": 820})  # a school's or an office's tablet
@@ -95,11 +97,12 @@ def test_the_analyst_reads_the_figures_of_the_graphql_answer(
     expect(page.locator(".tile")).to_have_count(63)
     keep_screenshot(page, "dashboard.png", capsys)  # as it opens: the tables folded
     check_dashboard(page, data)
+    assert axe.violations(page) == []  # every table open
     assert_stayed_offline_and_clean(seen, server.url)
 
 
 def test_a_supervisor_reads_its_own_municipality(
-    browse: tuple[Page, Seen], server: Any, capsys: pytest.CaptureFixture[str]
+    browse: tuple[Page, Seen], server: Any, axe: Axe, capsys: pytest.CaptureFixture[str]
 ) -> None:
     page, seen = browse
     page.set_viewport_size({"width": 820, "height": 1180})
@@ -108,5 +111,6 @@ def test_a_supervisor_reads_its_own_municipality(
     assert data["prefectureStats"]["unsuppressed"] is True
     expect(page.locator(".tile")).to_have_count(1)
     check_dashboard(page, data)
+    assert axe.violations(page) == []
     keep_screenshot(page, "dashboard-supervisor.png", capsys)  # its tables opened
     assert_stayed_offline_and_clean(seen, server.url)
