@@ -163,6 +163,10 @@ class TestTheAnalyst:
             assert f'href="/exports/stats/{figure}.xlsx?fiscalYear={year}"' in page.text
         for indicator in data["indicators"]:
             assert html.escape(indicator["name"]) in page.text
+        # The export buttons lead to the exports (schema/pages/exports.py), with the same session.
+        download = client.get(f"/exports/stats/cases_by_category.csv?fiscalYear={year}")
+        assert download.status_code == 200, download.text
+        assert download.content.startswith(b"\xef\xbb\xbf")
 
     def test_another_fiscal_year_and_a_bad_one(self, browser_as: Callable[[str], httpx.Client]) -> None:
         client = browser_as(ANALYST)
