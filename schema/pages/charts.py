@@ -80,7 +80,8 @@ def number(value: float) -> str:
 
 def bar_chart(title: str, unit: str, years: list[YearValue]) -> BarChart:
     shown = [y.value for y in years if y.value is not None]
-    top = nice_ceiling(max(shown, default=0))
+    # At least one unit per tick: a count's axis never reads 0.5.
+    top = max(nice_ceiling(max(shown, default=0)), TICKS)
     plot_height = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT - RIGHT) / max(len(years), 1)
     width = min(slot * 0.6, 56.0)

@@ -46,7 +46,8 @@ TILE_STATUSES = {
     "unreported": NOT_REPORTED,
 }
 # The trend of each table: the total of a row, or one column of it where the row has no
-# total (the status table counts municipalities per kind of provision).
+# total (the status table counts municipalities per kind of provision). Not the cases by
+# stage (the same cases as by category), nor the programmes (their columns do not add up).
 TRENDS: dict[str, str | None] = {
     "CASES_BY_CATEGORY": None,
     "REFERRALS_BY_SOURCE": None,
@@ -201,6 +202,33 @@ def _table(table: dict[str, Any], names: dict[str, str], area_name: str) -> Tabl
     )
 
 
+MEDIANS_LABEL = "相談受理から最初のケース検討会議までの日数（中央値）"
+
+
+def _medians(medians: dict[str, Any], names: dict[str, str], area_name: str, year: int) -> Table:
+    """The year's medians as a one-column table (a median is shown only over k cases or more)."""
+    rows = tuple(
+        Row(
+            area=area_name
+            if m["municipalityCode"] is None
+            else names.get(m["municipalityCode"], m["municipalityCode"]),
+            cells=(_cell(m["days"], m["status"]),),
+            total=None,
+            is_total=m["municipalityCode"] is None,
+        )
+        for m in medians["medians"]
+    )
+    return Table(
+        figure="medians",
+        label=MEDIANS_LABEL,
+        columns=("日数",),
+        has_total=False,
+        rows=rows,
+        csv=f"/exports/medians.csv?fiscalYear={year}",
+        xlsx=f"/exports/medians.xlsx?fiscalYear={year}",
+    )
+
+
 def _trend_value(table: dict[str, Any], column: str | None) -> tuple[float | None, str | None]:
     """The value a trend shows for one year: the area's row (the total row for the
     analyst, the municipality's own row for its supervisor), or why there is none."""
@@ -339,6 +367,9 @@ def dashboard(data: dict[str, Any], asked_year: str | None) -> Dashboard:
         tiles=tiles,
         accepted=accepted,
         charts=_charts(stats),
-        tables=tuple(_table(t, names, area_name) for t in in_year),
+        tables=(
+            *(_table(t, names, area_name) for t in in_year),
+            *(_medians(m, names, area_name, year) for m in stats["medians"] if m["fiscalYear"]["year"] == year),
+        ),
         pending=pending,
     )

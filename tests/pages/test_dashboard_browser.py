@@ -80,6 +80,12 @@ def check_dashboard(page: Page, data: dict[str, Any]) -> None:
     assert tables
     for table in tables:
         assert shown_rows(page, table["figure"].lower()) == expected_rows(data, table), table["figure"]
+    names = {m["code"]: m["name"] for m in data["municipalities"]}
+    (medians,) = [m for m in stats["medians"] if m["fiscalYear"]["year"] == year]
+    assert [row[0] for row in shown_rows(page, "medians")] == [
+        data["viewer"]["municipality"]["name"] if m["municipalityCode"] is None else names[m["municipalityCode"]]
+        for m in medians["medians"]
+    ]
     expect(page.locator(".indicator")).to_have_count(len(data["indicators"]))
     expect(page.locator("svg.chart__svg")).not_to_have_count(0)
     # The charts label every fiscal year in both calendars.

@@ -95,7 +95,18 @@ def expected_tables(data: dict[str, Any], year: int) -> dict[str, list[list[str]
             code = row["municipalityCode"]
             rows.append([area if code is None else names[code], *cells, *total])
         expected[table["figure"].lower()] = rows
+    for of_year in data["prefectureStats"]["medians"]:
+        if of_year["fiscalYear"]["year"] == year:
+            expected["medians"] = [
+                [area if m["municipalityCode"] is None else names[m["municipalityCode"]], days(m["days"], m["status"])]
+                for m in of_year["medians"]
+            ]
     return expected
+
+
+def days(value: float | None, status: str) -> str:
+    """A median in days as a person reads it: whole days without a fraction."""
+    return GAPS[status] if value is None else (f"{value:,.0f}" if value == int(value) else f"{value:,.1f}")
 
 
 def graphql_answer(client: httpx.Client) -> dict[str, Any]:
@@ -158,9 +169,12 @@ class TestTheAnalyst:
         tables = tables_of(page.text)
         assert tables == expected_tables(data, year)
         assert "秘匿" in str(tables)  # the seeded tenants' small counts are suppressed
-        for figure in tables:
+        assert "medians" in tables
+        for figure in set(tables) - {"medians"}:
             assert f'href="/exports/stats/{figure}.csv?fiscalYear={year}"' in page.text
             assert f'href="/exports/stats/{figure}.xlsx?fiscalYear={year}"' in page.text
+        assert f'href="/exports/medians.xlsx?fiscalYear={year}"' in page.text
+        assert 'href="/exports/indicators.csv"' in page.text
         for indicator in data["indicators"]:
             assert html.escape(indicator["name"]) in page.text
         # The export buttons lead to the exports (schema/pages/exports.py), with the same session.
