@@ -75,7 +75,9 @@ def nice_ceiling(value: float) -> float:
 
 def number(value: float) -> str:
     """A count as Japanese tables write it: thousands separated, a fraction only if any."""
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+    if isinstance(value, int):  # most figures: the fast way
+        return f"{value:,}"
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
 
 
 def bar_chart(title: str, unit: str, years: list[YearValue]) -> BarChart:

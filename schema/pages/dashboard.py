@@ -156,13 +156,22 @@ def decimal_label(value: str) -> str:
     return f"{number:,.0f}" if number == number.to_integral_value() else f"{number.normalize():,}"
 
 
-def chosen_year(years: list[int], asked: str | None) -> int | None:
-    """The fiscal year the tables show: the one asked for (`?fiscalYear=`), else the latest."""
+def asked_year(asked: str | None) -> int | None:
+    """The fiscal year `?fiscalYear=` asks for, checked before anything is read."""
     if asked is None:
-        return max(years, default=None)
-    if not asked.isascii() or not asked.isdigit() or int(asked) not in years:
+        return None
+    if not asked.isascii() or not asked.isdigit() or len(asked) != 4:
         raise UnknownFiscalYear(asked)
     return int(asked)
+
+
+def chosen_year(years: list[int], asked: int | None) -> int | None:
+    """The fiscal year the tables show: the one asked for, else the latest."""
+    if asked is None:
+        return max(years, default=None)
+    if asked not in years:
+        raise UnknownFiscalYear(str(asked))
+    return asked
 
 
 def _withheld(row: dict[str, Any]) -> dict[int | None, str]:
@@ -320,14 +329,14 @@ def _indicator(row: dict[str, Any]) -> IndicatorLine:
     )
 
 
-def dashboard(data: dict[str, Any], asked_year: str | None) -> Dashboard:
+def dashboard(data: dict[str, Any], asked: int | None) -> Dashboard:
     """The page's content from the answer to the `Dashboard` document; UnknownFiscalYear
-    when `asked_year` is not a year the figures cover."""
+    when `asked` is not a year the figures cover."""
     stats = data["prefectureStats"]
     viewer = data["viewer"]
     names = {m["code"]: m["name"] for m in data["municipalities"]}
     unsuppressed = bool(stats["unsuppressed"])
-    year = chosen_year([y["year"] for y in stats["fiscalYears"]], asked_year)
+    year = chosen_year([y["year"] for y in stats["fiscalYears"]], asked)
     analyst = viewer["role"] == AppRole.PREFECTURE_ANALYST.name
     # The analyst's prefecture (its total row), or the supervisor's own municipality.
     area_name = viewer["municipality"]["name"]
@@ -369,7 +378,11 @@ def dashboard(data: dict[str, Any], asked_year: str | None) -> Dashboard:
         charts=_charts(stats),
         tables=(
             *(_table(t, names, area_name) for t in in_year),
-            *(_medians(m, names, area_name, year) for m in stats["medians"] if m["fiscalYear"]["year"] == year),
+            *(
+                _medians(m, names, area_name, m["fiscalYear"]["year"])
+                for m in stats["medians"]
+                if m["fiscalYear"]["year"] == year
+            ),
         ),
         pending=pending,
     )

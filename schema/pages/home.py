@@ -51,8 +51,9 @@ class Pages:
         """In Japanese whatever the browser prefers: the figures' labels are Japanese."""
         request_id = uuid.uuid4().hex
         try:
+            asked = dashboard.asked_year(request.query_params.get("fiscalYear"))
             data = await documents.run(self.endpoint, request, dashboard.DOCUMENT, request_id)
-            content = dashboard.dashboard(data, request.query_params.get("fiscalYear"))
+            content = dashboard.dashboard(data, asked)
         except PageRefused as refused:
             return refusal(request, Language.JA, who, refused)
         except dashboard.UnknownFiscalYear:
