@@ -200,7 +200,8 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.SUBMISSIONS: _STAFF | _ANALYST,
         Operation.ACCEPT_SUBMISSION: _ANALYST,
         Operation.RETURN_SUBMISSION: _ANALYST,
-        # Their own prefecture's (row security on the prefecture code for writes).
+        # Their own prefecture's (row security on the prefecture code for writes). A supervisor
+        # reads the plan's values too, not which other municipalities are missing (0026).
         Operation.INDICATORS: _ANALYST | {R.SUPERVISOR},
         Operation.ADD_INDICATOR: _ANALYST,
         Operation.RETIRE_INDICATOR: _ANALYST,
@@ -282,7 +283,10 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.SUBMISSIONS: "list submissions and their state (the analyst: its prefecture's municipalities)",
         Operation.ACCEPT_SUBMISSION: "accept a municipality's submitted figures (they count from then on)",
         Operation.RETURN_SUBMISSION: "send a municipality's figures back with the reason (also accepted ones)",
-        Operation.INDICATORS: "read the prefecture's indicators (baseline, target), retired ones if asked",
+        Operation.INDICATORS: (
+            "read the prefecture's indicators (baseline, target, computed values and progress;"
+            " which municipalities are missing: the analyst only), retired ones if asked"
+        ),
         Operation.ADD_INDICATOR: "add an indicator to one's own prefecture",
         Operation.RETIRE_INDICATOR: "retire an indicator of one's own prefecture (never deleted)",
         Operation.PREFECTURE_STATS: "read the prefecture's figures, suppressed (a supervisor: its own, unsuppressed)",

@@ -37,7 +37,7 @@ FROM unnest(ARRAY['kizuna.municipality', 'kizuna.organisation', 'kizuna.indicato
 SELECT create_reference_table(t)
 FROM unnest(ARRAY[
     'stats.publication', 'stats.published_count', 'stats.published_table', 'stats.published_median',
-    'stats.raw_count', 'stats.raw_median'
+    'stats.raw_count', 'stats.raw_median', 'stats.indicator_value'
 ]::regclass[]) AS t;
 
 -- Co-located on municipality_code, parents first.

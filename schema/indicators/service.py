@@ -20,7 +20,7 @@ import asyncpg
 from kizuna.platform import audit
 from kizuna.platform.i18n import Message
 from kizuna.platform.scope import Scope
-from kizuna.platform.vocabulary import IndicatorFigure
+from kizuna.platform.vocabulary import AppRole, IndicatorFigure
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.submissions.service import check_fiscal_year
@@ -63,6 +63,18 @@ RETURNING code
 """
 
 
+# The values the stats refresh computed (schema/stats/indicator_values.py), with when; $1 is
+# the caller's tenant. A supervisor is not granted which other municipalities are missing.
+_VALUES = """
+SELECT v.indicator_code, v.fiscal_year::int AS fiscal_year, v.value, v.reported, v.municipalities, {not_reported},
+       p.computed_at
+FROM stats.indicator_value v JOIN stats.publication p ON p.prefecture_code = v.prefecture_code
+WHERE v.prefecture_code = left($1, 2)
+ORDER BY v.indicator_code, v.fiscal_year"""
+VALUES_FOR_ANALYST = _VALUES.format(not_reported="v.not_reported")
+VALUES_FOR_SUPERVISOR = _VALUES.format(not_reported="NULL::text[] AS not_reported")
+
+
 @dataclass(frozen=True, slots=True)
 class NewIndicator:
     code: str
@@ -99,6 +111,16 @@ def prefecture_of(scope: Scope) -> str:
 
 async def indicators(scope: Scope, *, include_retired: bool) -> list[asyncpg.Record]:
     return await scope.tx.fetch_global(INDICATORS, prefecture_of(scope), include_retired)
+
+
+async def values(scope: Scope) -> dict[str, list[asyncpg.Record]]:
+    """The computed values of the caller's prefecture's indicators by key, oldest year first
+    (none for an indicator retired, or added since the last refresh)."""
+    sql = VALUES_FOR_ANALYST if scope.role is AppRole.PREFECTURE_ANALYST else VALUES_FOR_SUPERVISOR
+    by_key: dict[str, list[asyncpg.Record]] = {}
+    for row in await scope.tx.fetch(sql):
+        by_key.setdefault(row["indicator_code"], []).append(row)
+    return by_key
 
 
 async def access_indicator(scope: Scope, code: str) -> asyncpg.Record:

@@ -25,7 +25,7 @@ import os
 import asyncpg
 
 from kizuna.platform.stats_refresh import as_stats
-from kizuna.schema.stats import disclosure, publish, sources
+from kizuna.schema.stats import disclosure, indicator_values, publish, sources
 
 _REFRESH_LOCK_CLASS = 0x4B5A_0A16
 LOCK_PREFECTURE_SQL = f"SELECT pg_advisory_xact_lock({_REFRESH_LOCK_CLASS}, $1::text::integer)"
@@ -47,6 +47,7 @@ async def refresh(conn: asyncpg.Connection, *, k: int) -> list[Refreshed]:
     async with as_stats(conn, readonly=True):
         computed_at: dt.datetime = await conn.fetchval("SELECT now()")
         raw = await sources.read_every_tenant(conn)
+        for_indicators = await sources.read_for_indicators(conn)
     done = []
     for prefecture, figures in publish.by_prefecture(raw).items():
         async with as_stats(conn):
@@ -65,6 +66,8 @@ async def refresh(conn: asyncpg.Connection, *, k: int) -> list[Refreshed]:
                 tables.setdefault(task.fiscal_year, []).extend(protected)
             publication = publish.assemble(prefecture, figures, k=k, tables=tables)
             await publish.write(conn, publication, computed_at=computed_at, k=k)
+            values = indicator_values.compute(prefecture, figures, for_indicators)
+            await indicator_values.write(conn, prefecture, values)
         done.append(Refreshed(prefecture, computed_at, len(publication.cells), len(tasks)))
     return done
 

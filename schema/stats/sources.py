@@ -52,7 +52,7 @@ GROUP BY c.municipality_code, c.id, c.opened_at"""
 # Only figures the prefecture accepted count (issue 16, item 2).
 STATUSES = """
 SELECT municipality_code, fiscal_year::int AS fiscal_year, one_stop_window, complex_case_team,
-       jusoteki::text AS jusoteki, carer_salons, childrens_places
+       jusoteki::text AS jusoteki, carer_salons, childrens_places, kodomo_katei_center
 FROM kizuna.municipality_status WHERE submission = 'accepted'"""
 # A municipality's programme figures count once the prefecture accepted that fiscal year's
 # submission (0024); the prefecture's own programmes (a code NN000C) are its own to count.
@@ -64,6 +64,21 @@ LEFT JOIN kizuna.programme_submission s ON s.municipality_code = a.municipality_
 WHERE a.kind <> 'awareness_survey'
   AND (s.submission = 'accepted' OR a.municipality_code ~ '^[0-9]{2}000[0-9]$')
 GROUP BY 1, 2, 3"""
+
+
+# What the indicators need besides (schema/stats/indicator_values.py): the indicators in
+# force, the fiscal years whose programme figures the prefecture accepted (who reported),
+# and the prefecture's own awareness surveys (a percent by age group; NN000C).
+INDICATORS = """
+SELECT prefecture_code, code, figure::text AS figure, counted_from_fiscal_year::int AS counted_from_fiscal_year
+FROM kizuna.indicator WHERE retired_at IS NULL"""
+ACCEPTED_PROGRAMME_YEARS = """
+SELECT municipality_code, fiscal_year::int AS fiscal_year FROM kizuna.programme_submission
+WHERE submission = 'accepted'"""
+PREFECTURE_SURVEYS = """
+SELECT left(municipality_code, 2) AS prefecture_code, fiscal_year::int AS fiscal_year, age_group, percent
+FROM kizuna.programme_activity
+WHERE kind = 'awareness_survey' AND municipality_code ~ '^[0-9]{2}000[0-9]$'"""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -96,3 +111,19 @@ async def read_every_tenant(conn: asyncpg.Connection) -> RawFigures:
     ]
     days = [(r["municipality_code"], r["fiscal_year"], r["days"]) for r in await conn.fetch(DAYS_TO_FIRST_CONFERENCE)]
     return RawFigures(counts, days, await conn.fetch(STATUSES), await conn.fetch(PROGRAMMES))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IndicatorSources:
+    """What the indicators read besides the statuses and programmes of `RawFigures`."""
+
+    indicators: list[asyncpg.Record]
+    accepted_programme_years: list[asyncpg.Record]
+    surveys: list[asyncpg.Record]
+
+
+async def read_for_indicators(conn: asyncpg.Connection) -> IndicatorSources:
+    """In the same transaction as `read_every_tenant` (the same snapshot)."""
+    return IndicatorSources(
+        await conn.fetch(INDICATORS), await conn.fetch(ACCEPTED_PROGRAMME_YEARS), await conn.fetch(PREFECTURE_SURVEYS)
+    )
