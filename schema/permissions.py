@@ -191,10 +191,12 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.MUNICIPALITY_STATUS: _CASE_READERS,
         Operation.SAVE_MUNICIPALITY_STATUS: _DRAFTERS,
         Operation.SUBMIT_MUNICIPALITY_STATUS: frozenset({R.SUPERVISOR}),
-        Operation.PROGRAMME_ACTIVITIES: _CASE_READERS,
-        Operation.NODE_PROGRAMME_ACTIVITY: _CASE_READERS,
-        Operation.RECORD_PROGRAMME_ACTIVITY: _DRAFTERS,
-        Operation.REMOVE_PROGRAMME_ACTIVITY: _DRAFTERS,
+        # The prefecture's analyst keeps the prefecture's own programmes in its own tenant
+        # (NN000C, where its membership is held: 0005), which it never submits (0026).
+        Operation.PROGRAMME_ACTIVITIES: _CASE_READERS | _ANALYST,
+        Operation.NODE_PROGRAMME_ACTIVITY: _CASE_READERS | _ANALYST,
+        Operation.RECORD_PROGRAMME_ACTIVITY: _DRAFTERS | _ANALYST,
+        Operation.REMOVE_PROGRAMME_ACTIVITY: _DRAFTERS | _ANALYST,
         Operation.SUBMIT_PROGRAMME_FIGURES: frozenset({R.SUPERVISOR}),
         # The analyst: its prefecture's municipalities'; municipal staff: their own.
         Operation.SUBMISSIONS: _STAFF | _ANALYST,
@@ -275,10 +277,16 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.MUNICIPALITY_STATUS: "read the municipality's status (体制整備) of a fiscal year",
         Operation.SAVE_MUNICIPALITY_STATUS: "enter or correct the year's status while a draft or returned",
         Operation.SUBMIT_MUNICIPALITY_STATUS: "submit the year's status to the prefecture",
-        Operation.PROGRAMME_ACTIVITIES: "list the municipality's programme figures of a fiscal year",
+        Operation.PROGRAMME_ACTIVITIES: (
+            "list the tenant's programme figures of a fiscal year (the prefecture's own, in its tenant)"
+        ),
         Operation.NODE_PROGRAMME_ACTIVITY: "read a programme activity by id",
-        Operation.RECORD_PROGRAMME_ACTIVITY: "record a programme's figures while the year is a draft or returned",
-        Operation.REMOVE_PROGRAMME_ACTIVITY: "remove a programme's figures while the year is a draft or returned",
+        Operation.RECORD_PROGRAMME_ACTIVITY: (
+            "record a programme's figures while the year is a draft or returned (the prefecture's own: always)"
+        ),
+        Operation.REMOVE_PROGRAMME_ACTIVITY: (
+            "remove a programme's figures while the year is a draft or returned (the prefecture's own: always)"
+        ),
         Operation.SUBMIT_PROGRAMME_FIGURES: "submit the year's programme figures to the prefecture",
         Operation.SUBMISSIONS: "list submissions and their state (the analyst: its prefecture's municipalities)",
         Operation.ACCEPT_SUBMISSION: "accept a municipality's submitted figures (they count from then on)",

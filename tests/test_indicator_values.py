@@ -253,7 +253,8 @@ class TestThroughGraphQL:
         by_key = {i["key"]: i for i in body["data"]["indicators"]}
         window = by_key["one_stop_window"]
         current = window["currentValue"]
-        assert (current["fiscalYear"], Decimal(current["value"])) == ({"year": YEAR, "japanese": "令和12年度"}, 1)
+        assert current["fiscalYear"] == {"year": YEAR, "japanese": "令和12年度"}
+        assert Decimal(current["value"]) == 1
         # seed 001: 26 municipalities in FY2020, all 63 by 2027-04-01: (1 − 26) / (63 − 26)
         assert Decimal(current["progress"]) == ((Decimal(1) - 26) / (63 - 26) * 100).quantize(Decimal("0.1"))
         assert current["targetReached"] is False
@@ -319,3 +320,98 @@ class TestInSql:
         async with as_user(role, home) as conn:
             with pytest.raises(REFUSED):
                 await conn.fetch("SELECT value FROM stats.indicator_value")
+
+
+OWN_YEAR = 2031
+RECORD = """
+mutation($input: RecordProgrammeActivityInput!) {
+  recordProgrammeActivity(input: $input) { programmeActivity { id participants } userErrors { field code } }
+}"""
+REMOVE = """
+mutation($input: RemoveProgrammeActivityInput!) {
+  removeProgrammeActivity(input: $input) { removedId userErrors { code } }
+}"""
+ADD = """
+mutation($input: AddIndicatorInput!) { addIndicator(input: $input) { indicator { key } userErrors { code } } }
+"""
+LIST = f"{{ programmeActivities(fiscalYear: {OWN_YEAR}) {{ id participants }} }}"
+
+
+@pytest.fixture
+async def own_programmes_removed(admin_conn: asyncpg.Connection, tidy: Any) -> AsyncIterator[None]:
+    """Afterwards, as the superuser: FY2031's programmes, the indicator added, the figures."""
+    yield
+    await _empty_stats(admin_conn)
+    await admin_conn.execute("DELETE FROM kizuna.indicator WHERE code = 'staff_from_2031'")
+    await admin_conn.execute("DELETE FROM kizuna.programme_activity WHERE fiscal_year = $1", OWN_YEAR)
+
+
+@pytest.mark.usefixtures("own_programmes_removed")
+async def test_the_prefectures_staff_enter_its_own_programmes_and_they_count(
+    graphql: Callable[..., dict[str, Any]], admin_conn: asyncpg.Connection
+) -> None:
+    """DESIGN section 1: prefecture staff enter the prefecture's programmes, in its own
+    tenant (110001), with nothing to submit; the refresh counts them as they are. A
+    municipality never sees them, and removing one takes it out."""
+
+    def analyst(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return graphql(query, AppRole.PREFECTURE_ANALYST, PREFECTURE, variables)
+
+    training = {"fiscalYear": OWN_YEAR, "kind": "SUPPORT_STAFF_TRAINING", "title": "県の研修", "participants": 77}
+    recorded = analyst(RECORD, {"input": training})["data"]["recordProgrammeActivity"]
+    assert recorded["userErrors"] == []
+    seminar = training | {
+        "kind": "BUSINESS_CARER_SEMINAR",
+        "title": "県のセミナー",
+        "participants": 40,
+        "companies": 25,
+    }
+    other = analyst(RECORD, {"input": seminar})["data"]["recordProgrammeActivity"]["programmeActivity"]
+    listed = analyst(LIST, {})["data"]["programmeActivities"]
+    assert sorted(a["participants"] for a in listed) == [40, 77]
+    assert graphql(LIST, AppRole.SUPERVISOR, SAITAMA_CITY, {})["data"]["programmeActivities"] == []
+    removed = analyst(REMOVE, {"input": {"id": other["id"]}})["data"]["removeProgrammeActivity"]
+    assert removed == {"removedId": other["id"], "userErrors": []}
+    new = {
+        "key": "staff_from_2031",
+        "name": "研修の受講者数（令和13年度から）",
+        "unit": "人",
+        "figure": "SUPPORT_STAFF_TRAINED",
+        "target": "100",
+        "targetFiscalYear": OWN_YEAR,
+        "countedFromFiscalYear": OWN_YEAR,
+    }
+    assert analyst(ADD, {"input": new})["data"]["addIndicator"]["userErrors"] == []
+    await _empty_stats(admin_conn)
+    await refresh.refresh(admin_conn, k=5)
+    assert await admin_conn.fetchval(
+        "SELECT value FROM stats.indicator_value WHERE indicator_code = 'staff_from_2031' AND fiscal_year = $1",
+        OWN_YEAR,
+    ) == Decimal(77)
+
+
+async def test_the_analyst_writes_no_municipalitys_programmes_in_sql(
+    as_user: Callable[..., Any], admin_conn: asyncpg.Connection
+) -> None:
+    """Its INSERT, UPDATE and DELETE reach its own tenant's rows only (`tenant_isolation`);
+    it reads its municipalities' (`prefecture_reads`), and changes none."""
+    theirs = await admin_conn.fetchval(
+        "SELECT count(*) FROM kizuna.programme_activity WHERE municipality_code = $1", SAITAMA_CITY
+    )
+    assert theirs
+    async with as_user(AppRole.PREFECTURE_ANALYST, PREFECTURE) as conn:
+        assert await conn.fetchval(
+            "SELECT count(*) FROM kizuna.programme_activity WHERE municipality_code = $1", SAITAMA_CITY
+        )
+        for statement in (
+            "DELETE FROM kizuna.programme_activity WHERE municipality_code = $1",
+            "UPDATE kizuna.programme_activity SET participants = 0 WHERE municipality_code = $1",
+        ):
+            assert await conn.execute(statement, SAITAMA_CITY) in ("DELETE 0", "UPDATE 0")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(
+                "INSERT INTO kizuna.programme_activity (municipality_code, id, fiscal_year, kind, title, participants)"
+                " VALUES ($1, $2, 2031, 'outreach_lecture', '試験', 1)",
+                SAITAMA_CITY,
+                uuid7(),
+            )

@@ -6,9 +6,10 @@ the refresh job (schema/stats/refresh.py), over the administrative connection sw
 `kizuna_stats`, never on a request's path; `tests/test_lint_tenancy.py` allows this module
 by name and no other, and keeps every tenant table out of the modules that answer requests.
 
-The role may read only the columns below (column grants, migration 0025): no name, no birth
-date, no free text. Rows come back grouped, except the days from intake to the first case
-conference, one number per case with no id, from which the job computes medians.
+The role may read only the columns below (column grants, migrations 0025 and 0026): no
+name, no birth date, no free text. Rows come back grouped, except the days from intake to
+the first case conference, one number per case with no id, from which the job computes
+medians, and the prefecture's own survey answers (a percent per age group).
 Fiscal years run April to March, in Japan's time.
 """
 

@@ -9,6 +9,11 @@ the stats refresh from the figures it already reads, published in `stats.indicat
   prefecture, indicator and fiscal year, the value, and for a figure of municipalities'
   figures how many municipalities' accepted figures it holds, of how many, and which are
   missing.
+- The prefecture's own programmes (DESIGN section 1: prefecture staff enter the LINE
+  consultation, salons, trainings): its analyst, who held INSERT and UPDATE on
+  `programme_activity` since 0002 under `tenant_isolation` (its own tenant, NN000C, the only
+  one a prefecture role is held in: 0005), may now DELETE there too, to correct a record
+  as municipal staff do (remove, record again). The prefecture submits nothing.
 - The prefecture's analysts read their own prefecture's rows; a municipality's supervisors
   read their prefecture's rows too (the indicators of the plan their municipality works to),
   but not which other municipalities are missing (column grants). Nobody else reads them.
@@ -46,6 +51,8 @@ def upgrade() -> None:
     op.execute("GRANT SELECT (kodomo_katei_center) ON kizuna.municipality_status TO kizuna_stats")
     op.execute("GRANT SELECT (age_group, percent) ON kizuna.programme_activity TO kizuna_stats")
 
+    op.execute("GRANT DELETE ON kizuna.programme_activity TO kizuna_prefecture_analyst")
+
     op.execute("SET LOCAL ROLE kizuna_stats")
     op.execute(TABLE)
     op.execute("RESET ROLE")
@@ -60,6 +67,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE stats.indicator_value")
+    op.execute("REVOKE DELETE ON kizuna.programme_activity FROM kizuna_prefecture_analyst")
     op.execute("REVOKE SELECT (age_group, percent) ON kizuna.programme_activity FROM kizuna_stats")
     op.execute("REVOKE SELECT (kodomo_katei_center) ON kizuna.municipality_status FROM kizuna_stats")
     op.execute("REVOKE SELECT ON kizuna.indicator FROM kizuna_stats")
