@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from kizuna.platform import stats_refresh
@@ -24,6 +25,7 @@ from kizuna.platform.ids import uuid7
 from kizuna.platform.vocabulary import AppRole, IndicatorFigure
 from kizuna.schema.stats import indicator_values, publish, refresh, sources
 from kizuna.tenants.registry import for_prefecture
+from kizuna.tests.test_exports import get, open_csv, open_xlsx
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -289,6 +291,31 @@ class TestThroughGraphQL:
         body = graphql(VALUES_QUERY, role, SAITAMA_CITY, {"all": False})
         assert body["data"]["indicators"] is None
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.usefixtures("refreshed")
+def test_the_export_carries_the_current_values(
+    http: httpx.Client, token: Callable[..., str], graphql: Callable[..., dict[str, Any]]
+) -> None:
+    """The indicators' CSV and xlsx (schema/pages/exports.py) say what `currentValue` says."""
+    answer = graphql(VALUES_QUERY, AppRole.PREFECTURE_ANALYST, PREFECTURE, {"all": False})["data"]["indicators"]
+    current = {i["key"]: i["currentValue"] for i in answer}
+    as_csv = get(http, token, "/exports/indicators.csv", AppRole.PREFECTURE_ANALYST, PREFECTURE)
+    header, *rows = open_csv(as_csv.content)
+    xlsx = {row[0].value: [c.value for c in row] for row in open_xlsx(
+        get(http, token, "/exports/indicators.xlsx", AppRole.PREFECTURE_ANALYST, PREFECTURE).content
+    )}  # fmt: skip
+    assert header[9:15] == ["現在値", "現在値の年度", "承認済みの市町村数", "市町村数", "進捗率（%）", "目標達成"]
+    assert len(rows) == len(current) == 8
+    for row in rows:
+        value = current[row[0]]
+        coverage = value["coverage"] or {"reported": "", "municipalities": ""}
+        expected = [value["fiscalYear"]["japanese"], str(coverage["reported"]), str(coverage["municipalities"])]
+        assert row[10:13] == expected, row[0]
+        assert Decimal(row[9]) == Decimal(value["value"])
+        assert Decimal(row[13]) == Decimal(value["progress"])
+        assert row[14] == ("はい" if value["targetReached"] else "いいえ")
+        assert Decimal(str(xlsx[row[0]][9])) == Decimal(value["value"])
 
 
 @pytest.mark.usefixtures("refreshed")

@@ -7,7 +7,7 @@ not. The file is that answer laid out as a table (`spreadsheets.py` neutralises 
 
     GET /exports/stats/{figure}.{csv|xlsx}[?fiscalYear=2024…]   one figure, every year asked
     GET /exports/medians.{csv|xlsx}[?fiscalYear=…]              days to the first conference
-    GET /exports/indicators.{csv|xlsx}                          the indicators and targets
+    GET /exports/indicators.{csv|xlsx}                          the indicators, targets, current values and progress
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ INDICATORS_DOCUMENT = """
 query ExportIndicators {
   indicators {
     key name unit baseline baselineFiscalYear target targetDate targetFiscalYear countedFromFiscalYear
+    deadlinePassed
+    currentValue { fiscalYear { japanese } value progress targetReached coverage { reported municipalities } }
   }
 }
 """
@@ -207,7 +209,10 @@ def _number(text: str | None) -> Value:
 
 
 def _indicators_sheet(data: dict[str, Any]) -> Sheet:
-    header = ["キー", "指標", "単位", "基準値", "基準年度", "目標値", "目標の期日", "目標年度", "累計の開始年度"]
+    header = [
+        *("キー", "指標", "単位", "基準値", "基準年度", "目標値", "目標の期日", "目標年度", "累計の開始年度"),
+        *("現在値", "現在値の年度", "承認済みの市町村数", "市町村数", "進捗率（%）", "目標達成", "期日経過"),
+    ]
     rows: list[list[Value]] = [
         [
             i["key"],
@@ -219,7 +224,30 @@ def _indicators_sheet(data: dict[str, Any]) -> Sheet:
             i["targetDate"],
             i["targetFiscalYear"],
             i["countedFromFiscalYear"],
+            *_current_value(i["currentValue"]),
+            _yes_no(i["deadlinePassed"]),
         ]
         for i in data["indicators"] or ()
     ]
     return Sheet("指標", header, rows)
+
+
+def _current_value(current: dict[str, Any] | None) -> list[Value]:
+    """The value, its year, how many municipalities it holds of how many (empty for the
+    prefecture's own survey), progress and whether the target is reached; empty cells
+    when not computed yet."""
+    if current is None:
+        return [None] * 6
+    coverage = current["coverage"] or {"reported": None, "municipalities": None}
+    return [
+        _number(current["value"]),
+        current["fiscalYear"]["japanese"],
+        coverage["reported"],
+        coverage["municipalities"],
+        _number(current["progress"]),
+        _yes_no(current["targetReached"]),
+    ]
+
+
+def _yes_no(flag: bool) -> str:
+    return "はい" if flag else "いいえ"
