@@ -9,10 +9,11 @@ municipal supervisor (without them); nobody else, in GraphQL or in SQL.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import statistics
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,8 @@ import pytest
 
 from kizuna.platform import stats_refresh
 from kizuna.platform.ids import uuid7
+from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole, IndicatorFigure
 from kizuna.schema.stats import indicator_values, publish, refresh, sources
 from kizuna.tenants.registry import for_prefecture
@@ -91,41 +94,70 @@ async def _empty_stats(admin_conn: asyncpg.Connection) -> None:
         await admin_conn.execute(f"DELETE FROM stats.{table}")
 
 
-@pytest.fixture
-async def refreshed(admin_conn: asyncpg.Connection) -> AsyncIterator[None]:
+SEEDED = [SAITAMA_CITY, KAWAGOE, PREFECTURE]
+ROWS = [
+    (STATUS, SAITAMA_CITY, YEAR, False, True, 2, 31, True, "accepted", WHEN, None),
+    (STATUS, KAWAGOE, YEAR, True, False, 4, 9, True, "returned", WHEN, "確認してください"),
+    (PROGRAMMES, SAITAMA_CITY, YEAR, "accepted", WHEN, WHEN),
+    (PROGRAMMES, KAWAGOE, YEAR, "submitted", WHEN, None),
+    (ACTIVITY, SAITAMA_CITY, YEAR, "support_staff_training", 50, None, None, None),
+    (ACTIVITY, SAITAMA_CITY, YEAR, "business_carer_seminar", 20, 12, None, None),
+    (ACTIVITY, KAWAGOE, YEAR, "support_staff_training", 70, None, None, None),
+    (ACTIVITY, KAWAGOE, YEAR, "business_carer_seminar", 15, 9, None, None),
+    (ACTIVITY, PREFECTURE, YEAR, "support_staff_training", 100, None, None, None),
+    (ACTIVITY, PREFECTURE, YEAR, "business_carer_seminar", 45, 30, None, None),
+    (ACTIVITY, PREFECTURE, YEAR, "awareness_survey", None, None, "30代", Decimal("60.0")),
+    (ACTIVITY, PREFECTURE, YEAR, "awareness_survey", None, None, "40代", Decimal("64.0")),
+]
+INDICATORS = [
+    ("staff_from_2030", "support_staff_trained", Decimal(1000), None, YEAR, YEAR, None),
+    ("retired_one", "municipalities_with_window_or_team", Decimal(63), dt.date(2021, 4, 1), None, None, WHEN),
+]
+
+
+async def _remove(admin_conn: asyncpg.Connection, year: int, codes: Sequence[str]) -> None:
+    """The stats, the indicators `codes` and the seeded tenants' figures of `year` (named by
+    tenant: on Citus, a DELETE without one is a two-phase commit over every shard)."""
+    await _empty_stats(admin_conn)
+    await admin_conn.execute("DELETE FROM kizuna.indicator WHERE prefecture_code = '11' AND code = ANY($1)", codes)
+    for table in ("programme_activity", "programme_submission", "municipality_status"):
+        await admin_conn.execute(
+            f"DELETE FROM kizuna.{table} WHERE municipality_code = ANY($1) AND fiscal_year = $2", SEEDED, year
+        )
+
+
+@pytest.fixture(scope="module")
+def refreshed(urls: DatabaseUrls) -> Iterator[None]:
     """FY2030's figures, as the superuser, committed (the refresh reads committed rows):
     さいたま市's status and programmes accepted; 川越市's status returned and its programmes
     submitted, not yet accepted; the prefecture's own training, seminar and a survey that
     asked two of its three age groups. Two indicators more: one counted from FY2030, one
-    retired. Then one refresh; all of it removed afterwards."""
-    rows = [
-        (STATUS, SAITAMA_CITY, uuid7(), YEAR, False, True, 2, 31, True, "accepted", WHEN, None),
-        (STATUS, KAWAGOE, uuid7(), YEAR, True, False, 4, 9, True, "returned", WHEN, "確認してください"),
-        (PROGRAMMES, SAITAMA_CITY, uuid7(), YEAR, "accepted", WHEN, WHEN),
-        (PROGRAMMES, KAWAGOE, uuid7(), YEAR, "submitted", WHEN, None),
-        (ACTIVITY, SAITAMA_CITY, uuid7(), YEAR, "support_staff_training", 50, None, None, None),
-        (ACTIVITY, SAITAMA_CITY, uuid7(), YEAR, "business_carer_seminar", 20, 12, None, None),
-        (ACTIVITY, KAWAGOE, uuid7(), YEAR, "support_staff_training", 70, None, None, None),
-        (ACTIVITY, KAWAGOE, uuid7(), YEAR, "business_carer_seminar", 15, 9, None, None),
-        (ACTIVITY, PREFECTURE, uuid7(), YEAR, "support_staff_training", 100, None, None, None),
-        (ACTIVITY, PREFECTURE, uuid7(), YEAR, "business_carer_seminar", 45, 30, None, None),
-        (ACTIVITY, PREFECTURE, uuid7(), YEAR, "awareness_survey", None, None, "30代", Decimal("60.0")),
-        (ACTIVITY, PREFECTURE, uuid7(), YEAR, "awareness_survey", None, None, "40代", Decimal("64.0")),
-        (INDICATOR, "staff_from_2030", "support_staff_trained", Decimal(1000), None, YEAR, YEAR, None),
-        (INDICATOR, "retired_one", "municipalities_with_window_or_team", Decimal(63), dt.date(2021, 4, 1), None, None,
-         WHEN),
-    ]  # fmt: skip
-    for sql, *args in rows:
-        await admin_conn.execute(sql, *args)
-    await _empty_stats(admin_conn)
+    retired. Then one refresh for the module; all of it removed afterwards."""
+
+    async def insert_and_refresh() -> None:
+        conn = await asyncpg.connect(asyncpg_dsn(urls.admin))
+        try:
+            for sql, code, *args in ROWS:
+                await conn.execute(sql, code, uuid7(), *args)
+            for row in INDICATORS:
+                await conn.execute(INDICATOR, *row)
+            await _empty_stats(conn)
+            await refresh.refresh(conn, k=5)
+        finally:
+            await conn.close()
+
+    async def remove() -> None:
+        conn = await asyncpg.connect(asyncpg_dsn(urls.admin))
+        try:
+            await _remove(conn, YEAR, [code for code, *_ in INDICATORS])
+        finally:
+            await conn.close()
+
     try:
-        await refresh.refresh(admin_conn, k=5)
+        asyncio.run(insert_and_refresh())
         yield
     finally:
-        await _empty_stats(admin_conn)
-        await admin_conn.execute("DELETE FROM kizuna.indicator WHERE code IN ('staff_from_2030', 'retired_one')")
-        for table in ("programme_activity", "programme_submission", "municipality_status"):
-            await admin_conn.execute(f"DELETE FROM kizuna.{table} WHERE fiscal_year = $1", YEAR)
+        asyncio.run(remove())
 
 
 async def _published(admin_conn: asyncpg.Connection) -> dict[tuple[str, int], asyncpg.Record]:
@@ -334,6 +366,7 @@ class TestInSql:
     ) -> None:
         await admin_conn.execute(
             "INSERT INTO stats.indicator_value VALUES ('39', 'kodomo_katei_support_hubs', 2030, 20, 20, 34, '{}')"
+            " ON CONFLICT DO NOTHING"
         )
         async with as_user(role, home) as conn:
             found = await conn.fetch("SELECT DISTINCT prefecture_code FROM stats.indicator_value")
@@ -368,9 +401,7 @@ LIST = f"{{ programmeActivities(fiscalYear: {OWN_YEAR}) {{ id participants }} }}
 async def own_programmes_removed(admin_conn: asyncpg.Connection, tidy: Any) -> AsyncIterator[None]:
     """Afterwards, as the superuser: FY2031's programmes, the indicator added, the figures."""
     yield
-    await _empty_stats(admin_conn)
-    await admin_conn.execute("DELETE FROM kizuna.indicator WHERE code = 'staff_from_2031'")
-    await admin_conn.execute("DELETE FROM kizuna.programme_activity WHERE fiscal_year = $1", OWN_YEAR)
+    await _remove(admin_conn, OWN_YEAR, ["staff_from_2031"])
 
 
 @pytest.mark.usefixtures("own_programmes_removed")
@@ -409,7 +440,6 @@ async def test_the_prefectures_staff_enter_its_own_programmes_and_they_count(
         "countedFromFiscalYear": OWN_YEAR,
     }
     assert analyst(ADD, {"input": new})["data"]["addIndicator"]["userErrors"] == []
-    await _empty_stats(admin_conn)
     await refresh.refresh(admin_conn, k=5)
     assert await admin_conn.fetchval(
         "SELECT value FROM stats.indicator_value WHERE indicator_code = 'staff_from_2031' AND fiscal_year = $1",
