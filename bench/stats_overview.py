@@ -105,7 +105,6 @@ def summary(latencies: list[float]) -> dict[str, float]:
 
 
 def refreshes_with_a_writer(settings: Settings, admin: str, app: str, caller: Caller, count: int) -> dict[str, Any]:
-    # Not a daemon pool: the refresh starts processes of its own.
     pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
     async def run() -> dict[str, Any]:

@@ -120,8 +120,7 @@ def plan(
 
 
 def protect(task: Task, k: int) -> list[disclosure.PublishedTable]:
-    """One group through the disclosure control (a top-level function: the refresh runs the
-    groups in processes of their own)."""
+    """One group through the disclosure control."""
     return disclosure.protect(task.tables, k=k, previous=task.previous)
 
 
