@@ -61,7 +61,15 @@ WRITE = "UPDATE kizuna.carer_case SET risk_level = $2::kizuna.risk_level WHERE m
 SOME_CASE = "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 ORDER BY id LIMIT 1"
 
 
-STATS_TABLES = ("publication", "published_count", "published_table", "published_median", "raw_count", "raw_median")
+STATS_TABLES = (
+    "publication",
+    "published_count",
+    "published_table",
+    "published_edition",
+    "published_median",
+    "raw_count",
+    "raw_median",
+)
 
 
 def timed_refresh(admin_url: str, k: int, full: bool) -> tuple[float, int, int]:
@@ -105,7 +113,6 @@ def summary(latencies: list[float]) -> dict[str, float]:
 
 
 def refreshes_with_a_writer(settings: Settings, admin: str, app: str, caller: Caller, count: int) -> dict[str, Any]:
-    # Not a daemon pool: the refresh starts processes of its own.
     pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
     async def run() -> dict[str, Any]:

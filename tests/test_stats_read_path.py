@@ -31,7 +31,15 @@ SAITAMA_PREFECTURE = "110001"
 KOCHI_CITY = "392014"
 REFUSED = asyncpg.InsufficientPrivilegeError
 COMPUTED_AT = dt.datetime(2026, 4, 2, 3, 0, tzinfo=dt.UTC)
-STATS_TABLES = ("publication", "published_count", "published_table", "published_median", "raw_count", "raw_median")
+STATS_TABLES = (
+    "publication",
+    "published_count",
+    "published_table",
+    "published_edition",
+    "published_median",
+    "raw_count",
+    "raw_median",
+)
 # What the superuser writes: さいたま市's young carers shown, 川越市's suppressed (a count of
 # 3), 川越市's young adult carers 0 (shown as 0), the total; and a figure of Kochi's.
 PUBLISHED = [
@@ -135,6 +143,12 @@ class TestTheAnalystInSql:
         assert readable["membership"] <= {SAITAMA_PREFECTURE}
         assert all(code.startswith("11") for codes in readable.values() for code in codes)
 
+    @pytest.mark.parametrize("table", ["published_table", "published_edition"])
+    async def test_cannot_read_what_only_the_refresh_reads(self, as_user: Callable[..., Any], table: str) -> None:
+        async with as_user(AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE) as conn:
+            with pytest.raises(REFUSED):
+                await conn.fetch(f"SELECT * FROM stats.{table}")
+
     @pytest.mark.parametrize(
         "statement",
         [
@@ -161,7 +175,7 @@ class TestTheSupervisorInSql:
         assert kawagoe == []
         assert [r["municipality_code"] for r in medians] == [SAITAMA_CITY]
 
-    @pytest.mark.parametrize("table", ["published_count", "published_median"])
+    @pytest.mark.parametrize("table", ["published_count", "published_median", "published_edition"])
     async def test_cannot_read_the_published_figures(self, as_user: Callable[..., Any], table: str) -> None:
         async with as_user(AppRole.SUPERVISOR, SAITAMA_CITY) as conn:
             with pytest.raises(REFUSED):

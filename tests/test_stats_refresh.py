@@ -36,6 +36,7 @@ STATS_TABLES = (
     "publication",
     "published_count",
     "published_table",
+    "published_edition",
     "published_median",
     "raw_count",
     "raw_median",
@@ -168,7 +169,7 @@ async def test_a_changed_count_is_a_new_edition_safe_against_the_first(
     async with stats_refresh.as_stats(admin_conn, readonly=True):
         raw = publish.by_prefecture(await sources.read_every_tenant(admin_conn))["11"]
         second = await publish.read_published(admin_conn, "11")
-    (referrals,) = [t for t in second[year] if t.name == "referrals_by_source"]
+    (referrals,) = [t for t in second[year] if t.name == "referrals_by_source" and t.edition == 2]
     (counts,) = [t for t in publish.count_tables(year, referrals.rows, raw.counts) if t.name == referrals.name]
     (before,) = [t for t in first[year] if t.name == referrals.name]
     assert disclosure.audit([counts], [referrals], k=K, previous=[before]) == []
@@ -299,3 +300,26 @@ def test_serve_refreshes_on_its_schedule(
         assert asyncio.run(publications()) == after
     finally:
         asyncio.run(empty())
+
+
+async def test_every_edition_is_kept_and_a_new_one_is_safe_against_them_all(
+    refreshed: list[refresh.Refreshed], one_more_referral: int, admin_conn: asyncpg.Connection
+) -> None:
+    """A referral comes (edition 2) and goes (edition 3, the counts of edition 1 again):
+    the refresh keeps the three editions and protects the third against the first two, so
+    that an attacker holding every edition cannot narrow any figure or change beyond the rule."""
+    year = one_more_referral
+    await refresh.refresh(admin_conn, k=K)
+    await admin_conn.execute(
+        "DELETE FROM kizuna.referral WHERE municipality_code = $1 AND received_at = '2025-10-01 10:00+09'"
+        " AND noticed = '試験のための相談'",
+        SAITAMA_CITY,
+    )
+    await refresh.refresh(admin_conn, k=K)
+    async with stats_refresh.as_stats(admin_conn, readonly=True):
+        raw = publish.by_prefecture(await sources.read_every_tenant(admin_conn))["11"]
+        kept = await publish.read_published(admin_conn, "11")
+    editions = sorted((t for t in kept[year] if t.name == "referrals_by_source"), key=lambda t: t.edition)
+    assert [t.edition for t in editions] == [1, 2, 3]
+    (counts,) = [t for t in publish.count_tables(year, editions[0].rows, raw.counts) if t.name == editions[0].name]
+    assert disclosure.audit([counts], [editions[2]], k=K, previous=editions[:2]) == []

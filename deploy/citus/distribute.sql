@@ -39,6 +39,8 @@ FROM unnest(ARRAY[
     'stats.publication', 'stats.published_count', 'stats.published_table', 'stats.published_median',
     'stats.raw_count', 'stats.raw_median', 'stats.indicator_value'
 ]::regclass[]) AS t;
+-- Every edition of the protected tables (migration 0027), which only the refresh reads.
+SELECT create_reference_table('stats.published_edition');
 
 -- Co-located on municipality_code, parents first.
 SELECT create_distributed_table('kizuna.household', 'municipality_code');

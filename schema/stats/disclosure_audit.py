@@ -18,6 +18,7 @@ from typing import Generic, Literal, NamedTuple, Protocol, TypeVar
 import highspy
 import numpy
 import numpy.typing
+from highspy._core import _Highs
 
 FigureKey = tuple[str, str | None, str | None]
 Axis = Literal["rows", "columns"]
@@ -367,7 +368,10 @@ class _Solver:
         lp.a_matrix_.value_ = [coefficient for column in terms for _, coefficient in column]
         if integer:
             lp.integrality_ = [highspy.HighsVarType.kInteger] * count
-        self._highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's Python class has an unannotated __init__
+        # HiGHS's own class, not highspy's `Highs` wrapper: the wrapper's constructor registers
+        # its Python callbacks (unused here), a first call that prints the banner on stdout
+        # before `output_flag` can be set. The option must come before any other call.
+        self._highs = _Highs()
         self._highs.setOptionValue("output_flag", False)
         # Each solve starts from the last basis: presolving anew every time costs more than
         # it saves, and ends at other vertices, which settle fewer figures (measured).

@@ -3,8 +3,9 @@ disclosure control (schema/stats/disclosure.py), written to `stats` as `kizuna_s
 
 The tables of one fiscal year that share the municipality margin (cases by category and by
 stage count the same cases) are protected together (`figures.PROTECTED_TOGETHER`), so
-that nothing published with a cell recomputes it; the edition published before is passed
-along, so that a refresh does not reveal a change by difference. A group whose counts are
+that nothing published with a cell recomputes it; every edition published before is passed
+along (all are kept, in `stats.published_edition`), so that no two editions reveal a
+change by difference. A group whose counts are
 the ones it was last protected with is published again as it was: the same figures tell
 nothing new, and the exact audit, the refresh's costly part, is not run again. Medians are
 published only where k cases or more lie behind them. The municipality status and the
@@ -18,6 +19,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import json
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -86,7 +88,7 @@ def by_prefecture(raw: RawFigures) -> dict[str, RawFigures]:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Task:
-    """One fiscal year's group of tables to protect, with its edition published before."""
+    """One fiscal year's group of tables to protect, with every edition of them published before."""
 
     fiscal_year: int
     tables: list[disclosure.CountTable]
@@ -100,8 +102,9 @@ def plan(
     previous: Mapping[int, Sequence[disclosure.PublishedTable]],
     last_counts: Iterable[Count],
 ) -> tuple[list[Task], dict[int, list[disclosure.PublishedTable]]]:
-    """What must be protected anew, and what is published again as it was (each group whose
-    counts equal `last_counts`, the true counts of the publication in force)."""
+    """What must be protected anew, against every edition in `previous`, and what is
+    published again as it was (each group whose counts equal `last_counts`, the true counts
+    of the publication in force: its last edition)."""
     rows = _rows(prefecture_code)
     last = _by_table(last_counts)
     now = _by_table(raw.counts)
@@ -109,19 +112,19 @@ def plan(
     unchanged: dict[int, list[disclosure.PublishedTable]] = collections.defaultdict(list)
     for year in _years(raw):
         tables = {t.name: t for t in count_tables(year, rows, raw.counts)}
-        before = {t.name: t for t in previous.get(year, ()) if t.rows == rows}
+        editions = sorted((t for t in previous.get(year, ()) if t.rows == rows), key=lambda t: t.edition)
+        in_force = {t.name: t for t in editions}  # the last edition of each
         for group in PROTECTED_TOGETHER:
             names = [f.value for f in group]
-            if all(n in before and now.get((year, n), {}) == last.get((year, n), {}) for n in names):
-                unchanged[year] += [before[n] for n in names]
+            if all(n in in_force and now.get((year, n), {}) == last.get((year, n), {}) for n in names):
+                unchanged[year] += [in_force[n] for n in names]
             else:
-                tasks.append(Task(year, [tables[n] for n in names], [before[n] for n in names if n in before]))
+                tasks.append(Task(year, [tables[n] for n in names], [t for t in editions if t.name in names]))
     return tasks, dict(unchanged)
 
 
 def protect(task: Task, k: int) -> list[disclosure.PublishedTable]:
-    """One group through the disclosure control (a top-level function: the refresh runs the
-    groups in processes of their own)."""
+    """One group through the disclosure control."""
     return disclosure.protect(task.tables, k=k, previous=task.previous)
 
 
@@ -172,16 +175,20 @@ def _cells(table: disclosure.PublishedTable, year: int) -> list[Cell]:
     """Every figure of the table, its margins as the `total` area and category. A suppressed
     figure says only that it is suppressed, never why: "a small count" would tell a reader
     that it lies between 1 and k-1, which is what suppressing it hides."""
-    figures = [
-        *(((area, category), value) for (area, category), value in table.cells.items()),
-        *(((area, TOTAL), value) for area, value in table.row_totals.items()),
-        *(((TOTAL, category), value) for category, value in table.column_totals.items()),
-        ((TOTAL, TOTAL), table.total),
-    ]
     return [
         Cell(Figure(table.name), year, area, category, value, "shown" if value is not None else "suppressed")
-        for (area, category), value in figures
+        for (area, category), value in _figures(table).items()
     ]
+
+
+def _figures(table: disclosure.PublishedTable) -> dict[tuple[str, str], int | None]:
+    """Every figure of the table by (area, category), its margins as the `total` area and category."""
+    return {
+        **table.cells,
+        **{(area, TOTAL): value for area, value in table.row_totals.items()},
+        **{(TOTAL, category): value for category, value in table.column_totals.items()},
+        (TOTAL, TOTAL): table.total,
+    }
 
 
 def _statuses(rows: Iterable[asyncpg.Record]) -> list[Cell]:
@@ -286,13 +293,18 @@ LAST_COUNTS_SQL = """
 SELECT municipality_code, figure, fiscal_year::int AS fiscal_year, category, value
 FROM stats.raw_count WHERE left(municipality_code, 2) = $1 AND figure = ANY($2::text[])
 """
-PUBLISHED_TABLES_SQL = """
-SELECT fiscal_year::int AS fiscal_year, figure, edition, shared_margins, shares_total_with
-FROM stats.published_table WHERE prefecture_code = $1
+# Every edition is kept: an edition already stored (a group published again as it was) stays as it is.
+INSERT_EDITIONS_SQL = """
+INSERT INTO stats.published_edition
+    (prefecture_code, fiscal_year, figure, edition, figures, shared_margins, shares_total_with)
+SELECT $1, t.fiscal_year, t.figure, t.edition, t.figures::jsonb, t.shared_margins, t.shares_total_with
+FROM unnest($2::smallint[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::text[])
+    AS t (fiscal_year, figure, edition, shared_margins, shares_total_with, figures)
+ON CONFLICT (prefecture_code, fiscal_year, figure, edition) DO NOTHING
 """
-PUBLISHED_FIGURES_SQL = """
-SELECT fiscal_year::int AS fiscal_year, figure, area, category, value
-FROM stats.published_count WHERE prefecture_code = $1 AND figure = ANY($2::text[])
+PUBLISHED_EDITIONS_SQL = """
+SELECT fiscal_year::int AS fiscal_year, figure, edition, figures::text AS figures, shared_margins, shares_total_with
+FROM stats.published_edition WHERE prefecture_code = $1 ORDER BY fiscal_year, figure, edition
 """
 
 
@@ -309,12 +321,21 @@ async def write(conn: asyncpg.Connection, publication: Publication, *, computed_
     await conn.execute(INSERT_CELLS_SQL, p, *_columns(cells, 6))
     # The links as one text each (a comma-separated list of `axis:table:other_axis` for the
     # shared margins, of names for the grand totals): unnest cannot take an array of arrays.
+    # Each table's figures as a JSON array of [area, category, value] for its edition kept.
     tables = [
-        (year, t.name, t.edition, ",".join(map(_margin_text, t.shared_margins)), ",".join(t.shares_total_with))
+        (
+            year,
+            t.name,
+            t.edition,
+            ",".join(map(_margin_text, t.shared_margins)),
+            ",".join(t.shares_total_with),
+            json.dumps([[area, category, value] for (area, category), value in _figures(t).items()]),
+        )
         for year, published in publication.tables.items()
         for t in published
     ]
-    await conn.execute(INSERT_TABLES_SQL, p, *_columns(tables, 5))
+    await conn.execute(INSERT_TABLES_SQL, p, *_columns([table[:5] for table in tables], 5))
+    await conn.execute(INSERT_EDITIONS_SQL, p, *_columns(tables, 6))
     medians = [(m.fiscal_year, m.area, m.days, m.status) for m in publication.medians]
     await conn.execute(INSERT_MEDIANS_SQL, p, *_columns(medians, 4))
     raw = [(c.municipality_code, c.figure.value, c.fiscal_year, c.category, c.value) for c in publication.raw]
@@ -332,26 +353,22 @@ async def read_last_counts(conn: asyncpg.Connection, prefecture_code: str) -> li
 
 
 async def read_published(conn: asyncpg.Connection, prefecture_code: str) -> dict[int, list[disclosure.PublishedTable]]:
-    """The protected tables as they were published last, by fiscal year (the `previous`
-    edition of the next refresh), with the registry's municipalities as their rows."""
+    """Every edition of the protected tables ever published, by fiscal year (the `previous`
+    of the next refresh), with the registry's municipalities as their rows."""
     rows = _rows(prefecture_code)
-    names = [f.value for f in PROTECTED]
-    found = {
-        (r["fiscal_year"], r["figure"], r["area"], r["category"]): r["value"]
-        for r in await conn.fetch(PUBLISHED_FIGURES_SQL, prefecture_code, names)
-    }
     editions: dict[int, list[disclosure.PublishedTable]] = collections.defaultdict(list)
-    for t in await conn.fetch(PUBLISHED_TABLES_SQL, prefecture_code):
+    for t in await conn.fetch(PUBLISHED_EDITIONS_SQL, prefecture_code):
         year, name, columns = t["fiscal_year"], t["figure"], tuple(CATEGORIES[Figure(t["figure"])])
+        found = {(area, category): value for area, category, value in json.loads(t["figures"])}
         editions[year].append(
             disclosure.PublishedTable(
                 name=name,
                 rows=rows,
                 columns=columns,
-                cells={(r, c): found.get((year, name, r, c)) for r in rows for c in columns},
-                row_totals={r: found.get((year, name, r, TOTAL)) for r in rows},
-                column_totals={c: found.get((year, name, TOTAL, c)) for c in columns},
-                total=found.get((year, name, TOTAL, TOTAL)),
+                cells={(r, c): found.get((r, c)) for r in rows for c in columns},
+                row_totals={r: found.get((r, TOTAL)) for r in rows},
+                column_totals={c: found.get((TOTAL, c)) for c in columns},
+                total=found.get((TOTAL, TOTAL)),
                 edition=t["edition"],
                 shared_margins=tuple(_margin(text) for text in _names(t["shared_margins"])),
                 shares_total_with=_names(t["shares_total_with"]),

@@ -4,8 +4,8 @@ role switch and the schedule).
 
 Never blocking writers. Reading takes no lock a writer waits for: one REPEATABLE READ,
 READ ONLY transaction reads every tenant (one snapshot). The groups of tables whose counts
-changed go through the disclosure control, in processes of their own when there is enough
-work (the others are published again as they were: schema/stats/publish.py). Each
+changed go through the disclosure control (the others are published again as they were:
+schema/stats/publish.py). Each
 prefecture's publication is then replaced in one transaction of its own on `stats` only
 (delete and insert, under a lock of that prefecture's publication that only refreshes
 take), so a reader sees the old figures or the new ones, never a mix. A refresh whose
@@ -16,11 +16,8 @@ in time.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import datetime as dt
-import multiprocessing
-import os
 
 import asyncpg
 
@@ -72,25 +69,9 @@ async def refresh(conn: asyncpg.Connection, *, k: int) -> list[Refreshed]:
     return done
 
 
-PARALLEL_FROM = 200
-"""Small counts (1 to k-1) across the groups to protect from which processes pay for their
-start (about a second each): the exact audit's work grows with the figures it suppresses."""
-
-
 async def _protect(tasks: list[publish.Task], k: int) -> list[list[disclosure.PublishedTable]]:
-    """The groups through the disclosure control (CPU-bound: Python and HiGHS), the largest
-    first in processes of their own when there is enough work and this process may have
-    children (the one `kizuna serve` starts is a daemon, and protects one group after the
-    other)."""
-    small = sum(1 for task in tasks for table in task.tables for n in table.cells.values() if 0 < n < k)
-    if len(tasks) <= 1 or small < PARALLEL_FROM or multiprocessing.current_process().daemon:
-        return [await asyncio.to_thread(publish.protect, task, k) for task in tasks]
-    loop = asyncio.get_running_loop()
-    workers = min(len(tasks), os.cpu_count() or 1)
-    by_size = sorted(range(len(tasks)), key=lambda i: -sum(len(t.rows) * len(t.columns) for t in tasks[i].tables))
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        done = await asyncio.gather(*(loop.run_in_executor(pool, publish.protect, tasks[i], k) for i in by_size))
-    results: list[list[disclosure.PublishedTable]] = [[] for _ in tasks]
-    for i, protected in zip(by_size, done, strict=True):
-        results[i] = protected
-    return results
+    """The groups through the disclosure control, one after the other in a thread (CPU-bound:
+    Python and HiGHS; the event loop stays free). Processes of their own do not pay: at
+    scale 20 every group of every year takes under a second in all, less than starting
+    and importing into two processes (docs/benchmarks.md)."""
+    return [await asyncio.to_thread(publish.protect, task, k) for task in tasks]

@@ -17,7 +17,16 @@ from kizuna.platform.urls import asyncpg_dsn
 from kizuna.schema.stats import refresh
 from kizuna.tests.ide.test_browser import browse, chromium, playwright  # noqa: F401  (Chromium, for the pages too)
 
-STATS_TABLES = ("publication", "published_count", "published_table", "published_median", "raw_count", "raw_median")
+STATS_TABLES = (
+    "publication",
+    "published_count",
+    "published_table",
+    "published_edition",
+    "published_median",
+    "raw_count",
+    "raw_median",
+    "indicator_value",
+)
 K = 5
 
 
