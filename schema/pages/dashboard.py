@@ -92,6 +92,24 @@ class IndicatorLine:
     baseline_year: str | None
     target: str
     target_by: str | None
+    current: CurrentValue | None
+    deadline_passed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentValue:
+    """An indicator's latest value and its progress toward the target."""
+
+    value: str
+    year: str
+    progress: float | None  # percent, as the API computes it (may pass 100 or fall below 0)
+    reached: bool
+    coverage: str | None  # "承認済み 40 / 63 市町村"; None for the prefecture's own surveys
+
+    @property
+    def bar(self) -> float:
+        """The progress bar's filling: the progress held within 0–100."""
+        return 0.0 if self.progress is None else min(max(self.progress, 0.0), 100.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +344,21 @@ def _indicator(row: dict[str, Any]) -> IndicatorLine:
         baseline_year=None if row["baselineFiscalYear"] is None else year_label(row["baselineFiscalYear"]),
         target=decimal_label(row["target"]),
         target_by=target_by,
+        current=_current(row["currentValue"]),
+        deadline_passed=bool(row["deadlinePassed"]),
+    )
+
+
+def _current(value: dict[str, Any] | None) -> CurrentValue | None:
+    if value is None:
+        return None
+    coverage = value["coverage"]
+    return CurrentValue(
+        value=decimal_label(value["value"]),
+        year=year_label(value["fiscalYear"]["year"]),
+        progress=None if value["progress"] is None else float(value["progress"]),
+        reached=bool(value["targetReached"]),
+        coverage=None if coverage is None else f"承認済み {coverage['reported']} / {coverage['municipalities']} 市町村",
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
@@ -129,6 +130,25 @@ def graphql_answer(client: httpx.Client) -> dict[str, Any]:
     return data
 
 
+def assert_indicator_values(page: str, indicators: list[dict[str, Any]]) -> None:
+    """Each indicator's current value and progress bar on the page are the answer's."""
+    with_value = [i for i in indicators if i["currentValue"] is not None]
+    assert with_value, "the demo's accepted figures give some indicator a value"
+    for indicator in indicators:
+        item = page.split(f'id="indicator-{indicator["key"]}"', 1)[1].split("</li>", 1)[0]
+        current = indicator["currentValue"]
+        if current is None:
+            assert "現在値はまだありません" in item
+            continue
+        value = Decimal(current["value"])
+        shown = f"{value:,.0f}" if value == value.to_integral_value() else f"{value.normalize():,}"
+        assert f"現在値 <strong>{shown}{html.escape(indicator['unit'])}</strong>" in item
+        progress = 0.0 if current["progress"] is None else min(max(float(current["progress"]), 0.0), 100.0)
+        bar = re.search(r'<progress id="progress-[^"]+" value="([^"]+)" max="100"', item)
+        assert bar is not None
+        assert float(bar.group(1)) == progress
+
+
 def tiles_of(page: str) -> list[str]:
     return re.findall(r'<li class="tile tile--[a-z]+" data-code="([0-9]{6})">', page)
 
@@ -177,6 +197,7 @@ class TestTheAnalyst:
         assert 'href="/exports/indicators.csv"' in page.text
         for indicator in data["indicators"]:
             assert html.escape(indicator["name"]) in page.text
+        assert_indicator_values(page.text, data["indicators"])
         # The export buttons lead to the exports (schema/pages/exports.py), with the same session.
         download = client.get(f"/exports/stats/cases_by_category.csv?fiscalYear={year}")
         assert download.status_code == 200, download.text
