@@ -70,7 +70,7 @@ def japanese_date_time(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ReferralLine:
-    """A referral as the list and its status page show it."""
+    """A referral as the list shows it: its status and, once decided, when and why."""
 
     id: str
     href: str
@@ -81,7 +81,6 @@ class ReferralLine:
     received_at: str
     decided_at: str | None
     decision_reason: str | None
-    details: Mapping[str, Any]
 
     @classmethod
     def of(cls, node: Mapping[str, Any]) -> ReferralLine:
@@ -95,24 +94,35 @@ class ReferralLine:
             received_at=japanese_date_time(node["receivedAt"]),
             decided_at=None if node["decidedAt"] is None else japanese_date_time(node["decidedAt"]),
             decision_reason=node["decisionReason"],
-            details=node,
         )
 
     @property
     def may_revoke(self) -> bool:
         return self.status == ReferralStatus.SUBMITTED.name
 
-    @property
-    def source_label(self) -> str:
-        return ReferralSource[self.details["source"]].label
 
-    @property
-    def care_task_labels(self) -> list[str]:
-        return [CareTask[task].label for task in self.details["careTasks"]]
+@dataclass(frozen=True, slots=True)
+class ReferralSheet:
+    """A referral as its status page shows it: the list's line and what was sent."""
 
-    @property
-    def family_aware_label(self) -> str:
-        return FAMILY_AWARE_LABELS[self.details["familyAware"]]
+    line: ReferralLine
+    organization: str | None
+    source_label: str
+    noticed: str
+    care_task_labels: list[str]
+    family_aware_label: str
+
+    @classmethod
+    def of(cls, node: Mapping[str, Any]) -> ReferralSheet:
+        organization = node["referrerOrganization"]
+        return cls(
+            line=ReferralLine.of(node),
+            organization=None if organization is None else organization["name"],
+            source_label=ReferralSource[node["source"]].label,
+            noticed=node["noticed"],
+            care_task_labels=[CareTask[task].label for task in node["careTasks"]],
+            family_aware_label=FAMILY_AWARE_LABELS[node["familyAware"]],
+        )
 
 
 @dataclass(slots=True)
@@ -121,7 +131,7 @@ class ConcernForm:
     ("" for the form as a whole)."""
 
     idempotency_key: str
-    source: str
+    source: str = ""
     child_display_name: str = ""
     noticed: str = ""
     urgency: str = ""
@@ -226,9 +236,7 @@ class SchoolPages:
             who = await self._sender(request)
         except PageRefused as refused:
             return home.refusal(request, Language.JA, None, refused)
-        sources = sources_of(who.caller.role) if who.caller else []
-        form = ConcernForm(idempotency_key=uuid.uuid4().hex, source=sources[0].name)
-        return await self._form(request, who, form)
+        return await self._form(request, who, ConcernForm(idempotency_key=uuid.uuid4().hex))
 
     async def _form(self, request: Request, who: Visitor, form: ConcernForm, *, status: int = 200) -> Response:
         try:
@@ -236,6 +244,8 @@ class SchoolPages:
         except PageRefused as refused:
             return home.refusal(request, Language.JA, who, refused)
         organization = data["viewer"]["organization"]
+        sources = sources_of(AppRole[data["viewer"]["role"]])
+        form.source = form.source or sources[0].name  # a new form: the first it may send from
         return rendering.render(
             request,
             "school/new_referral.html",
@@ -244,7 +254,7 @@ class SchoolPages:
                 "visitor": who,
                 "organization": None if organization is None else organization["name"],
                 "form": form,
-                "sources": sources_of(AppRole[data["viewer"]["role"]]),
+                "sources": sources,
                 "urgencies": list(Urgency),
                 "care_tasks": list(CareTask),
                 "family_aware": [(key, FAMILY_AWARE_LABELS[value]) for key, value in FAMILY_AWARE.items()],
@@ -292,7 +302,7 @@ class SchoolPages:
             request,
             "school/referral.html",
             Language.JA,
-            {"visitor": who, "referral": ReferralLine.of(data["node"]), "problem": problem},
+            {"visitor": who, "sheet": ReferralSheet.of(data["node"]), "problem": problem},
             status=status,
         )
 
@@ -312,5 +322,7 @@ class SchoolPages:
             (error, *_) = payload["userErrors"]
             if error["code"] == "NOT_FOUND":
                 return home.refusal(request, Language.JA, who, _not_available(request_id))
-            return await self.referral(request, problem=error["message"], status=409)
+            # A colleague's referral (FORBIDDEN) or one decided meanwhile (CONFLICT).
+            status = 403 if error["code"] == "FORBIDDEN" else 409
+            return await self.referral(request, problem=error["message"], status=status)
         return RedirectResponse(f"/referrals/{quote(referral_id, safe='')}", status_code=303)
