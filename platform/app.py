@@ -43,6 +43,7 @@ from kizuna.schema.ide.pages import IDE
 from kizuna.schema.memberships.service import TrustedIssuers
 from kizuna.schema.pages.exports import Exports
 from kizuna.schema.pages.home import Pages
+from kizuna.schema.pages.school import SchoolPages
 from kizuna.schema.root import build_schema
 from kizuna.schema.stats import refresh
 from kizuna.tenants import demo_users
@@ -149,6 +150,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *Pages(endpoint).routes(),
+        *SchoolPages(endpoint).routes(),
         *browser.routes(),
         *Exports(endpoint).routes(),
         *(ide.routes() if ide is not None else []),

@@ -133,6 +133,9 @@ class Message(enum.Enum):
     )
     BACK_HOME = Text("ホームへ戻る", "Back to the home page")
 
+    # The pages of those who send referrals (schema/pages/school.py)
+    SCHOOL_URGENCY_NEEDED = Text("緊急度を選んでください。", "Choose the urgency.")
+
     # The page a browser gets when a request fails (platform/app.py)
     SERVICE_UNAVAILABLE = Text(
         "ただいま利用できません。しばらくしてから、もう一度お試しください。",
