@@ -41,6 +41,7 @@ from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.ide import npm
 from kizuna.schema.ide.pages import IDE
 from kizuna.schema.memberships.service import TrustedIssuers
+from kizuna.schema.pages.case import CasePages
 from kizuna.schema.pages.exports import Exports
 from kizuna.schema.pages.home import Pages
 from kizuna.schema.pages.school import SchoolPages
@@ -153,6 +154,7 @@ def create_app(
         *SchoolPages(endpoint).routes(),
         *browser.routes(),
         *Exports(endpoint).routes(),
+        *CasePages(endpoint).routes(),
         *(ide.routes() if ide is not None else []),
     ]
     middleware = [

@@ -136,6 +136,12 @@ class Message(enum.Enum):
     # The pages of those who send referrals (schema/pages/school.py)
     SCHOOL_URGENCY_NEEDED = Text("緊急度を選んでください。", "Choose the urgency.")
 
+    # The case page's forms (schema/pages/case.py, issue 17 pages-case)
+    CASE_PAGE_CHOOSE = Text("選択肢から選んでください。", "Choose one of the options.")
+    CASE_PAGE_DATE = Text("日付を入力してください。", "Enter a date.")
+    CASE_PAGE_DATE_TIME = Text("日付と時刻を入力してください。", "Enter a date and a time.")
+    CASE_PAGE_MINUTES = Text("時間を分の数（半角数字）で入力してください。", "Enter the minutes as a number.")
+
     # The page a browser gets when a request fails (platform/app.py)
     SERVICE_UNAVAILABLE = Text(
         "ただいま利用できません。しばらくしてから、もう一度お試しください。",

@@ -1,0 +1,170 @@
+"""`/cases/{id}` over real HTTP with real sessions from the development IdP: a caseworker
+reads its case and works on it through the page's forms; everyone else, another tenant's
+case and an id that is nobody's get one and the same refusal page; a cross-site form
+changes nothing; a form sent twice records once; bad input is named beside its field and
+writes nothing.
+
+The cases are opened through GraphQL (tests/test_case_records.py's `case_in`) and removed
+afterwards with their records (`records_fresh`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from kizuna.schema.relay import decode_global_id, encode_global_id
+from kizuna.tests.test_case_records import case_in, records_fresh  # noqa: F401  (fixtures)
+
+CASEWORKER = "demo:caseworker:111007"
+COORDINATOR = "demo:coordinator:111007"
+SCHOOL = "demo:school_staff:111007"
+WELFARE = "demo:welfare_worker:111007"
+KAWAGOE = "112011"
+LOGS = "SELECT count(*) FROM kizuna.contact_log WHERE municipality_code = '111007' AND case_id = $1"
+STAGE = "SELECT stage FROM kizuna.carer_case WHERE municipality_code = '111007' AND id = $1"
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")
+
+pytestmark = pytest.mark.usefixtures("records_fresh")
+
+
+def posted(client: httpx.Client, server_url: str, path: str, fields: dict[str, Any]) -> httpx.Response:
+    """A form posted as a browser posts it from Kizuna's own page (its `Origin`)."""
+    return client.post(path, data=fields, headers={"origin": server_url, "sec-fetch-mode": "navigate"})
+
+
+def form_of(page: str, forms: Callable[[str], list[dict[str, Any]]], form_id: str) -> dict[str, Any]:
+    (form,) = [f for f in forms(page) if f["id"] == form_id]
+    return form
+
+
+def error_beside(page: str, field_id: str) -> str:
+    found = re.search(rf'<p class="field-error" id="{field_id}-error">([^<]*)</p>', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+async def test_a_caseworker_and_a_coordinator_read_the_case(
+    case_in: Callable[..., Any],  # noqa: F811  (the fixture imported above)
+    browser_as: Callable[[str], httpx.Client],
+) -> None:
+    case = await case_in("CONFERENCE")
+    for subject in (CASEWORKER, COORDINATOR):
+        page = browser_as(subject).get(f"/cases/{case}")
+        assert page.status_code == 200, page.text
+        assert page.headers["cache-control"] == "no-store"
+        assert "<script" not in page.text
+        assert "style=" not in page.text
+        assert '<dd id="case-stage">ケース検討会議</dd>' in page.text
+        # The allowed next stages only: from the conference, the multi-agency meeting or support.
+        assert re.findall(r'name="toStage" value="(\w+)"', page.text) == ["MULTI_AGENCY_MEETING", "SUPPORT"]
+        assert "相談受理 → 情報共有" in page.text  # the history
+
+
+async def test_whoever_may_not_see_the_case_gets_the_page_of_a_missing_case(
+    case_in: Callable[..., Any],  # noqa: F811  (the fixture imported above)
+    browser_as: Callable[[str], httpx.Client],
+) -> None:
+    ours = await case_in()
+    theirs = await case_in(municipality=KAWAGOE)
+    nobodys = encode_global_id("Case", uuid.uuid4())
+    a_person = encode_global_id("Person", uuid.uuid4())
+    refusals = [
+        browser_as(CASEWORKER).get(f"/cases/{theirs}"),
+        browser_as(CASEWORKER).get(f"/cases/{nobodys}"),
+        browser_as(CASEWORKER).get(f"/cases/{a_person}"),
+        browser_as(SCHOOL).get(f"/cases/{ours}"),
+        browser_as(WELFARE).get(f"/cases/{ours}"),
+    ]
+    assert {r.status_code for r in refusals} == {403}
+    assert "このページは表示できません" in refusals[0].text
+    # The header names who is signed in; the rest of the page, request id aside, is one page.
+    bodies = {REQUEST_ID.sub("…", r.text.split("</header>")[1]) for r in refusals}
+    assert len(bodies) == 1, bodies
+
+
+async def test_a_cross_site_form_changes_nothing(
+    case_in: Callable[..., Any],  # noqa: F811  (the fixture imported above)
+    browser_as: Callable[[str], httpx.Client],
+    forms: Callable[[str], list[dict[str, Any]]],
+    admin_conn: asyncpg.Connection,
+) -> None:
+    case = await case_in()
+    key = decode_global_id(case)[1]
+    client = browser_as(CASEWORKER)
+    contact = form_of(client.get(f"/cases/{case}").text, forms, "contact-form")
+    fields = contact["fields"] | {"kind": "PHONE", "contactedAt": "2026-11-01T10:00", "summary": "電話で様子を聞いた"}
+    stage = {"toStage": "SHARING", "reason": "共有する"}
+    for headers in ({"origin": "https://elsewhere.example"}, {"sec-fetch-site": "cross-site"}):
+        refused = client.post(f"/cases/{case}/contact", data=fields, headers=headers)
+        assert refused.status_code == 403, refused.text
+        assert "このページは表示できません" in refused.text
+        assert client.post(f"/cases/{case}/stage", data=stage, headers=headers).status_code == 403
+    assert await admin_conn.fetchval(LOGS, key) == 0
+    assert await admin_conn.fetchval(STAGE, key) == "intake"
+
+
+async def test_a_contact_sent_twice_is_recorded_once_and_the_stage_moves(
+    case_in: Callable[..., Any],  # noqa: F811  (the fixture imported above)
+    browser_as: Callable[[str], httpx.Client],
+    forms: Callable[[str], list[dict[str, Any]]],
+    server: Any,
+    admin_conn: asyncpg.Connection,
+) -> None:
+    case = await case_in()
+    key = decode_global_id(case)[1]
+    client = browser_as(CASEWORKER)
+    contact = form_of(client.get(f"/cases/{case}").text, forms, "contact-form")
+    assert contact["types"]["idempotencyKey"] == "hidden"
+    assert contact["fields"]["idempotencyKey"]
+    fields = contact["fields"] | {"kind": "HOME_VISIT", "contactedAt": "2026-11-02T15:30", "summary": "家庭訪問した"}
+    for _ in range(2):
+        sent = posted(client, server.url, f"/cases/{case}/contact", fields)
+        assert (sent.status_code, sent.headers["location"]) == (303, f"/cases/{case}#contacts")
+    assert await admin_conn.fetchval(LOGS, key) == 1
+    page = client.get(f"/cases/{case}").text
+    assert page.count("家庭訪問した") == 1
+    assert "2026年11月2日（令和8年） 15:30" in page  # typed in Japan's time, shown in both calendars
+
+    moved = posted(client, server.url, f"/cases/{case}/stage", {"toStage": "SHARING", "reason": "学校と共有する"})
+    assert (moved.status_code, moved.headers["location"]) == (303, f"/cases/{case}#stage")
+    assert await admin_conn.fetchval(STAGE, key) == "sharing"
+
+
+async def test_bad_input_is_named_beside_its_field_and_writes_nothing(
+    case_in: Callable[..., Any],  # noqa: F811  (the fixture imported above)
+    browser_as: Callable[[str], httpx.Client],
+    forms: Callable[[str], list[dict[str, Any]]],
+    server: Any,
+    admin_conn: asyncpg.Connection,
+) -> None:
+    case = await case_in()
+    key = decode_global_id(case)[1]
+    client = browser_as(CASEWORKER)
+    contact = form_of(client.get(f"/cases/{case}").text, forms, "contact-form")
+    good = contact["fields"] | {"kind": "INTERVIEW", "contactedAt": "2026-11-03T09:00", "summary": "面談した"}
+
+    # Checked at the edge: not a date and time.
+    page = posted(client, server.url, f"/cases/{case}/contact", good | {"contactedAt": "昨日"})
+    assert page.status_code == 400
+    assert error_beside(page.text, "contact-at") == "日付と時刻を入力してください。"
+    assert 'value="昨日"' in page.text  # what was typed is kept
+    assert "面談した" in page.text
+    # Refused by the API: its own message, beside the field its userError names.
+    page = posted(client, server.url, f"/cases/{case}/contact", good | {"contactedAt": "2099-01-01T09:00"})
+    assert page.status_code == 400
+    assert error_beside(page.text, "contact-at") == "未来の日付・日時は記録できません。"
+    page = posted(client, server.url, f"/cases/{case}/contact", good | {"summary": "あ" * 4001})
+    assert error_beside(page.text, "contact-summary") == "1〜4000文字で入力してください。"
+    # A move the workflow refuses: its message beside the stage's choice.
+    page = posted(client, server.url, f"/cases/{case}/stage", {"toStage": "CLOSED", "reason": "終える"})
+    assert page.status_code == 400
+    assert error_beside(page.text, "stage-to") == "ケースは今の段階から指定された段階へは進められません。"
+    assert await admin_conn.fetchval(LOGS, key) == 0
+    assert await admin_conn.fetchval(STAGE, key) == "intake"
