@@ -221,8 +221,13 @@ def visit_input(case_id: str, data: FormData, form: Form, language: Language) ->
 
 def approval_input(case_id: str, data: FormData, form: Form, language: Language) -> dict[str, Any]:
     subject = _choice(form, data, "subject", ApprovalSubject, Message.CASE_PAGE_CHOOSE.in_(language))
+    # The form names the latest plan; only a plan's approval is about a plan.
     plan = str(data.get("supportPlanId") or "") or None
-    return {"caseId": case_id, "subject": subject, "supportPlanId": plan}
+    return {
+        "caseId": case_id,
+        "subject": subject,
+        "supportPlanId": plan if subject == ApprovalSubject.SUPPORT_PLAN.name else None,
+    }
 
 
 INPUTS = {"stage": stage_input, "contact": contact_input, "visit": visit_input, "approval": approval_input}
