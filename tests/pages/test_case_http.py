@@ -21,6 +21,7 @@ import pytest
 
 from kizuna.schema.relay import decode_global_id, encode_global_id
 from kizuna.tests.test_case_records import case_in, records_fresh  # noqa: F401  (fixtures)
+from kizuna.tests.test_helper_dispatch import START, Desk, desk, provider  # noqa: F401  (fixtures)
 
 CASEWORKER = "demo:caseworker:111007"
 COORDINATOR = "demo:coordinator:111007"
@@ -28,6 +29,7 @@ SCHOOL = "demo:school_staff:111007"
 WELFARE = "demo:welfare_worker:111007"
 KAWAGOE = "112011"
 LOGS = "SELECT count(*) FROM kizuna.contact_log WHERE municipality_code = '111007' AND case_id = $1"
+VISITS = "SELECT count(*) FROM kizuna.helper_visit WHERE municipality_code = '111007' AND dispatch_id = $1"
 STAGE = "SELECT stage FROM kizuna.carer_case WHERE municipality_code = '111007' AND id = $1"
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -168,3 +170,33 @@ async def test_bad_input_is_named_beside_its_field_and_writes_nothing(
     assert error_beside(page.text, "stage-to") == "ケースは今の段階から指定された段階へは進められません。"
     assert await admin_conn.fetchval(LOGS, key) == 0
     assert await admin_conn.fetchval(STAGE, key) == "intake"
+
+
+async def test_a_helper_visit_sent_twice_is_recorded_once_and_a_refused_one_is_named(
+    desk: Desk,  # noqa: F811  (the fixture imported above)
+    browser_as: Callable[[str], httpx.Client],
+    forms: Callable[[str], list[dict[str, Any]]],
+    server: Any,
+    admin_conn: asyncpg.Connection,
+) -> None:
+    case = desk.new_case()
+    dispatch = desk.dispatch("decided", case=case)
+    client = browser_as(CASEWORKER)
+    visit = form_of(client.get(f"/cases/{case}").text, forms, "visit-form")
+    assert visit["fields"]["dispatchId"] == dispatch
+    fields = visit["fields"] | {"visitedOn": START.isoformat(), "minutes": "90", "tasks": ["HOUSEWORK", "SIBLING_CARE"]}
+    for _ in range(2):
+        sent = posted(client, server.url, f"/cases/{case}/visit", fields)
+        assert (sent.status_code, sent.headers["location"]) == (303, f"/cases/{case}#dispatches")
+    assert await admin_conn.fetchval(VISITS, decode_global_id(dispatch)[1]) == 1
+    assert "2025年12月8日（令和7年） 90分：家事、きょうだいの世話" in client.get(f"/cases/{case}").text
+
+    # The next visit, on the form as the page now renders it (a new key).
+    visit = form_of(client.get(f"/cases/{case}").text, forms, "visit-form")
+    again = visit["fields"] | {"visitedOn": START.isoformat(), "tasks": ["HOUSEWORK"]}
+    page = posted(client, server.url, f"/cases/{case}/visit", again | {"minutes": "九十"})
+    assert error_beside(page.text, "visit-minutes") == "時間を分の数（半角数字）で入力してください。"
+    page = posted(client, server.url, f"/cases/{case}/visit", again | {"minutes": "121"})
+    assert page.status_code == 400
+    assert "120" in error_beside(page.text, "visit-minutes")
+    assert await admin_conn.fetchval(VISITS, decode_global_id(dispatch)[1]) == 1
