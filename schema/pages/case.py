@@ -314,7 +314,8 @@ class CasePages:
         name = request.path_params["form"]
         spec = FORMS.get(name)
         if spec is None:
-            return Response(status_code=404)
+            nothing = PageRefused(404, Message.PAGE_NOT_AVAILABLE, request_id=uuid.uuid4().hex)
+            return refusal(request, Language.JA, await visitor(request, Language.JA), nothing)
         case_id = request.path_params["id"]
         data = await request.form()
         form = Form()

@@ -72,6 +72,8 @@ async def test_a_caseworker_and_a_coordinator_read_the_case(
 async def test_whoever_may_not_see_the_case_gets_the_page_of_a_missing_case(
     case_in: Callable[..., Any],  # noqa: F811  (the fixture imported above)
     browser_as: Callable[[str], httpx.Client],
+    server: Any,
+    admin_conn: asyncpg.Connection,
 ) -> None:
     ours = await case_in()
     theirs = await case_in(municipality=KAWAGOE)
@@ -83,12 +85,15 @@ async def test_whoever_may_not_see_the_case_gets_the_page_of_a_missing_case(
         browser_as(CASEWORKER).get(f"/cases/{a_person}"),
         browser_as(SCHOOL).get(f"/cases/{ours}"),
         browser_as(WELFARE).get(f"/cases/{ours}"),
+        posted(browser_as(SCHOOL), server.url, f"/cases/{ours}/stage", {"toStage": "SHARING", "reason": "共有"}),
+        posted(browser_as(CASEWORKER), server.url, f"/cases/{theirs}/stage", {"toStage": "SHARING", "reason": "共有"}),
     ]
     assert {r.status_code for r in refusals} == {403}
     assert "このページは表示できません" in refusals[0].text
     # The header names who is signed in; the rest of the page, request id aside, is one page.
     bodies = {REQUEST_ID.sub("…", r.text.split("</header>")[1]) for r in refusals}
     assert len(bodies) == 1, bodies
+    assert await admin_conn.fetchval(STAGE, decode_global_id(ours)[1]) == "intake"
 
 
 async def test_a_cross_site_form_changes_nothing(
