@@ -20,6 +20,11 @@ TOKENS_SHA256 = "ec3fb5b1e881d1bdf076feff29fe15a32269353c7a9cef40194f1eff0c3d7a9
 def test_every_page_has_its_document() -> None:
     assert documents.registered() == [
         "dashboard",
+        "inbox",
+        "inbox_accept_referral",
+        "inbox_create_person",
+        "inbox_decline_referral",
+        "inbox_merge_referral",
         "school_create_referral",
         "school_referral",
         "school_referral_form",
