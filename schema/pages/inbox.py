@@ -334,10 +334,8 @@ class InboxPages:
         }
         answer = await documents.run(self.endpoint, request, "inbox_create_person", request_id, {"input": person})
         created = answer["createPerson"]
-        if created["userErrors"]:
-            state.errors = _user_errors(created["userErrors"])
-            return None
-        if created["person"] is None:
+        if created["duplicates"]:
+            # The API's own message names its input flag; the form says it with its checkbox.
             state.candidates = tuple(
                 Candidate(
                     c["id"],
@@ -348,6 +346,9 @@ class InboxPages:
                 for c in created["duplicates"]
             )
             state.errors = {"personId": "同じ氏名と生年月日の人が登録されています。同じ人なら選んでください。"}
+            return None
+        if created["userErrors"] or created["person"] is None:
+            state.errors = _user_errors(created["userErrors"])
             return None
         person_id: str = created["person"]["id"]
         return person_id

@@ -190,3 +190,33 @@ def test_a_cross_site_post_without_origin_changes_nothing(browser_as: Clients) -
     )
     assert answer.status_code == 403
     assert status_of(client, referral_id) == ("SUBMITTED", None)
+
+
+def test_a_person_already_known_is_offered_as_a_candidate_and_picked(browser_as: Clients) -> None:
+    client = browser_as(CASEWORKER)
+    school = browser_as(SCHOOL)
+    family = f"候補{uuid.uuid4().hex[:6]}"
+    person = {
+        "into": "new",
+        "familyName": family,
+        "givenName": "健",
+        "familyNameKana": "こうほ",
+        "givenNameKana": "けん",
+        "birthDate": "2013-01-10",
+        "householdName": f"{family}家",
+        "category": "YOUNG_CARER",
+    }
+    first = refer(school, "中学1年 候補さん")
+    done = post(client, "/inbox/accept", person | {"id": first, "idempotencyKey": uuid.uuid4().hex})
+    assert done.status_code == 303
+    second = refer(school, "中学1年 候補さん（再）")
+    offered = post(client, "/inbox/accept", person | {"id": second, "idempotencyKey": uuid.uuid4().hex})
+    assert offered.status_code == 200
+    (known,) = re.findall(r'name="personId" value="([^"]+)"', offered.text)
+    assert "同じ氏名と生年月日の人が登録されています" in offered.text
+    assert status_of(client, second) == ("SUBMITTED", None)
+    picked = post(client, "/inbox/accept", {"id": second, "into": "new", "personId": known, "category": "YOUNG_CARER"})
+    assert picked.status_code == 303
+    assert status_of(client, second) == ("ACCEPTED", None)
+    people = graphql(client, "query($s: String!) { people(search: $s) { totalCount } }", {"s": family})
+    assert people["people"]["totalCount"] == 1
