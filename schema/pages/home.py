@@ -2,6 +2,7 @@
 
 - signed out: the sign-in link (and, once, that the sign-out is complete);
 - prefecture staff, and a municipal supervisor for its own municipality: the dashboard;
+- a caseworker or coordinator: the inbox (`inbox.py`);
 - everyone else, and whoever must first choose a municipality or role: who is signed in,
   their memberships with the switch, and the link to GraphQL.
 
@@ -20,7 +21,7 @@ from starlette.routing import Route
 from kizuna.auth import session
 from kizuna.platform.i18n import Language, negotiate
 from kizuna.schema.http import GraphQLEndpoint
-from kizuna.schema.pages import dashboard, documents, rendering
+from kizuna.schema.pages import dashboard, documents, inbox, rendering
 from kizuna.schema.pages.documents import PageRefused
 from kizuna.schema.pages.visitor import Visitor, visitor
 
@@ -30,11 +31,13 @@ class Pages:
 
     def __init__(self, endpoint: GraphQLEndpoint) -> None:
         self.endpoint = endpoint
+        self.inbox = inbox.InboxPages(endpoint)
 
     def routes(self) -> list[Route]:
         return [
             Route("/", self.home, methods=["GET"]),
             Route(f"{rendering.ASSETS}/{{path:path}}", rendering.asset, methods=["GET"]),
+            *self.inbox.routes(),
         ]
 
     async def home(self, request: Request) -> Response:
@@ -45,6 +48,8 @@ class Pages:
             return rendering.render(request, "signed_out.html", language, {"visitor": None, "signed_out": signed_out})
         if who.caller is not None and who.caller.role in dashboard.ROLES:
             return await self.dashboard(request, who)
+        if who.caller is not None and who.caller.role in inbox.ROLES:
+            return await self.inbox.page(request, who)
         return rendering.render(request, "home.html", language, {"visitor": who})
 
     async def dashboard(self, request: Request, who: Visitor) -> Response:

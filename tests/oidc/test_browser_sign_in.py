@@ -143,12 +143,13 @@ class TestLanguage:
         assert "Accept-Language" in japanese.headers["vary"]
 
     def test_home_signed_in(self, browser: httpx.Client, forms: Forms) -> None:
-        sign_in(browser, forms)
+        # A welfare worker's `/` is the home page (a caseworker's is the inbox, in Japanese).
+        sign_in(browser, forms, f"demo:welfare_worker:{SAITAMA_CITY}")
         japanese = browser.get("/")
-        assert_page(japanese, 200, "ja", "ケースワーカー", "この団体で作業する", ">サインアウト<")
+        assert_page(japanese, 200, "ja", "福祉関係機関職員", "この団体で作業する", ">サインアウト<")
         assert "Sign out" not in japanese.text
         english = browser.get("/", headers=ENGLISH)
-        assert_page(english, 200, "en", "caseworker", "Work in this municipality", ">Sign out<")
+        assert_page(english, 200, "en", "welfare_worker", "Work in this municipality", ">Sign out<")
         assert "サインアウト" not in english.text
 
     def test_unknown_identity_provider(self, browser: httpx.Client) -> None:

@@ -18,7 +18,6 @@ from kizuna.schema.pages import documents
 
 ANALYST = "demo:prefecture_analyst:110001"
 SUPERVISOR = "demo:supervisor:112011"
-CASEWORKER = "demo:caseworker:111007"
 SCHOOL = "demo:school_staff:111007"
 KAWAGOE = "112011"
 # Written out, not imported: a looser policy in the code must fail here. The development
@@ -232,7 +231,8 @@ def test_a_supervisor_sees_its_own_municipality_unsuppressed(browser_as: Callabl
     assert "秘匿" not in str(tables)
 
 
-@pytest.mark.parametrize("subject", [CASEWORKER, SCHOOL])
+# A caseworker starts at the inbox (tests/pages/test_inbox_http.py).
+@pytest.mark.parametrize("subject", ["demo:welfare_worker:111007", SCHOOL])
 def test_other_roles_get_their_home_page_and_no_figure(browser_as: Callable[[str], httpx.Client], subject: str) -> None:
     page = browser_as(subject).get("/", params={"fiscalYear": "2024"})
     assert page.status_code == 200

@@ -1,0 +1,222 @@
+"""`/inbox` over real HTTP with real sessions from the development IdP: a caseworker's and a
+coordinator's start page, nobody else's; its forms run the API's mutations only from
+Kizuna's own origin, once for a double submit, and refuse another tenant's referral
+exactly as a missing one, changing nothing."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from kizuna.schema.relay import encode_global_id
+
+CASEWORKER = "demo:caseworker:111007"
+COORDINATOR = "demo:coordinator:111007"
+SCHOOL = "demo:school_staff:111007"
+WELFARE = "demo:welfare_worker:111007"
+ANALYST = "demo:prefecture_analyst:110001"
+KAWAGOE_SCHOOL = "demo:school_staff:112011"
+KAWAGOE_CASEWORKER = "demo:caseworker:112011"
+REFUSED = "このページは表示できません"
+
+# The analyst's home is the dashboard, which needs the published figures.
+pytestmark = pytest.mark.usefixtures("published")
+
+Clients = Callable[[str], httpx.Client]
+
+
+def graphql(client: httpx.Client, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An API client's request with the same session (the custom header proves its origin)."""
+    answer = client.post("/graphql", json={"query": query, "variables": variables}, headers={"kizuna-csrf": "1"})
+    body: dict[str, Any] = answer.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def refer(client: httpx.Client, child: str) -> str:
+    data = graphql(
+        client,
+        "mutation($input: CreateReferralInput!) { createReferral(input: $input) { referral { id } } }",
+        {
+            "input": {
+                "source": "SCHOOL",
+                "childDisplayName": child,
+                "noticed": "弟の送迎で遅刻が続く。",
+                "urgency": "SOON",
+            }
+        },
+    )
+    referral_id: str = data["createReferral"]["referral"]["id"]
+    return referral_id
+
+
+def status_of(client: httpx.Client, referral_id: str) -> tuple[str, str | None] | None:
+    nodes = graphql(client, "{ referrals(first: 100) { nodes { id status decisionReason } } }")["referrals"]["nodes"]
+    return next(((n["status"], n["decisionReason"]) for n in nodes if n["id"] == referral_id), None)
+
+
+def post(client: httpx.Client, path: str, fields: dict[str, str], **headers: str) -> httpx.Response:
+    """A form's POST as a browser sends it from Kizuna's page (its Origin), unless told otherwise."""
+    sent = {"origin": str(client.base_url).rstrip("/"), "sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate"}
+    return client.post(path, data=fields, headers=sent | headers)
+
+
+def main_text(page: str) -> str:
+    """What the page says, without the request id that makes each answer unique."""
+    (main,) = re.findall(r"<main.*?</main>", page, re.S)
+    return re.sub(r"[0-9a-f]{32}", "…", main)
+
+
+@pytest.mark.parametrize("subject", [SCHOOL, WELFARE, ANALYST])
+def test_other_roles_get_their_own_home_and_the_refusal_page_never_the_inbox(browser_as: Clients, subject: str) -> None:
+    client = browser_as(subject)
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "受付箱" not in home.text
+    refused = client.get("/inbox")
+    assert refused.status_code == 403
+    assert REFUSED in refused.text
+    assert "受付待ち" not in refused.text
+    # Their POST is refused before anything is sent.
+    assert post(client, "/inbox/decline", {"id": "x", "reason": "r"}).status_code == 403
+
+
+@pytest.mark.parametrize("subject", [CASEWORKER, COORDINATOR])
+def test_a_caseworker_and_a_coordinator_start_at_the_inbox(browser_as: Clients, subject: str) -> None:
+    client = browser_as(subject)
+    referral_id = refer(browser_as(SCHOOL), f"中学1年 {subject[-6:]}さん")
+    for path in ("/", "/inbox"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "<h1>受付箱</h1>" in page.text
+        assert f'name="id" value="{referral_id}"' in page.text
+        assert page.headers["cache-control"] == "no-store"
+        assert "script-src" not in page.headers["content-security-policy"]
+        assert "<script" not in page.text
+        assert " style=" not in page.text
+
+
+def test_a_double_submit_accepts_once_into_one_new_case(browser_as: Clients, forms: Any) -> None:
+    client = browser_as(CASEWORKER)
+    referral_id = refer(browser_as(SCHOOL), "小学5年 受理さん")
+    family = f"受理{uuid.uuid4().hex[:6]}"
+    (form,) = [
+        f for f in forms(client.get("/inbox").text) if f["fields"].get("id") == referral_id and "accept" in f["action"]
+    ]
+    assert form["fields"]["idempotencyKey"]
+    fields = form["fields"] | {
+        "into": "new",
+        "familyName": family,
+        "givenName": "花子",
+        "familyNameKana": "じゅり",
+        "givenNameKana": "はなこ",
+        "birthDate": "2015-05-05",
+        "householdName": f"{family}家",
+        "category": "YOUNG_CARER",
+    }
+    cases_before = graphql(client, "{ cases { totalCount } }")["cases"]["totalCount"]
+    first = post(client, form["action"], fields)
+    assert (first.status_code, first.headers["location"]) == (303, "/inbox")
+    again = post(client, form["action"], fields)
+    # The form again, with the API's userError: nothing more is created.
+    assert again.status_code == 200
+    assert 'class="field-error"' in again.text
+    assert status_of(client, referral_id) == ("ACCEPTED", None)
+    people = graphql(client, "query($s: String!) { people(search: $s) { totalCount } }", {"s": family})
+    assert people["people"]["totalCount"] == 1
+    assert graphql(client, "{ cases { totalCount } }")["cases"]["totalCount"] == cases_before + 1
+    # It left the inbox: no form acts on it any more (it is now a merge target).
+    assert f'name="id" value="{referral_id}"' not in client.get("/inbox").text
+
+
+def test_a_decline_needs_its_reason_beside_the_field_then_leaves_the_inbox(browser_as: Clients) -> None:
+    client = browser_as(CASEWORKER)
+    referral_id = refer(browser_as(SCHOOL), "中学3年 不受理さん")
+    empty = post(client, "/inbox/decline", {"id": referral_id, "reason": "  "})
+    assert empty.status_code == 200
+    assert re.search(r'aria-invalid="true" aria-describedby="referral-\d+-reason-error"', empty.text)
+    assert status_of(client, referral_id) == ("SUBMITTED", None)
+    done = post(client, "/inbox/decline", {"id": referral_id, "reason": "市外に転居済みのため"})
+    assert (done.status_code, done.headers["location"]) == (303, "/inbox")
+    assert status_of(browser_as(SCHOOL), referral_id) == ("DECLINED", "市外に転居済みのため")
+
+
+def test_another_tenants_referral_is_refused_as_a_missing_one_and_stays_unchanged(browser_as: Clients) -> None:
+    client = browser_as(CASEWORKER)
+    theirs = refer(browser_as(KAWAGOE_SCHOOL), "川越 中学2年さん")
+    missing = encode_global_id("Referral", uuid.uuid4())
+    answers = {
+        referral_id: (
+            post(client, "/inbox/decline", {"id": referral_id, "reason": "理由"}),
+            post(client, "/inbox/merge", {"id": referral_id, "intoId": referral_id}),
+            post(client, "/inbox/accept", {"id": referral_id, "into": "existing", "caseId": referral_id}),
+        )
+        for referral_id in (theirs, missing)
+    }
+    for theirs_answer, missing_answer in zip(answers[theirs], answers[missing], strict=True):
+        assert theirs_answer.status_code == missing_answer.status_code != 303
+        assert main_text(theirs_answer.text) == main_text(missing_answer.text)
+        assert "川越" not in theirs_answer.text
+    assert status_of(browser_as(KAWAGOE_CASEWORKER), theirs) == ("SUBMITTED", None)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"origin": "https://evil.example"}, {"origin": "null"}],
+    ids=["other-origin", "opaque-origin"],
+)
+def test_a_cross_site_post_changes_nothing(browser_as: Clients, headers: dict[str, str]) -> None:
+    client = browser_as(CASEWORKER)
+    referral_id = refer(browser_as(SCHOOL), "小学6年 越境さん")
+    answer = post(
+        client, "/inbox/decline", {"id": referral_id, "reason": "越境"}, **headers, **{"sec-fetch-site": "cross-site"}
+    )
+    assert answer.status_code == 403
+    assert REFUSED in answer.text
+    assert status_of(client, referral_id) == ("SUBMITTED", None)
+
+
+def test_a_cross_site_post_without_origin_changes_nothing(browser_as: Clients) -> None:
+    client = browser_as(CASEWORKER)
+    referral_id = refer(browser_as(SCHOOL), "小学4年 無印さん")
+    answer = client.post(
+        "/inbox/decline", data={"id": referral_id, "reason": "越境"}, headers={"sec-fetch-site": "cross-site"}
+    )
+    assert answer.status_code == 403
+    assert status_of(client, referral_id) == ("SUBMITTED", None)
+
+
+def test_a_person_already_known_is_offered_as_a_candidate_and_picked(browser_as: Clients) -> None:
+    client = browser_as(CASEWORKER)
+    school = browser_as(SCHOOL)
+    family = f"候補{uuid.uuid4().hex[:6]}"
+    person = {
+        "into": "new",
+        "familyName": family,
+        "givenName": "健",
+        "familyNameKana": "こうほ",
+        "givenNameKana": "けん",
+        "birthDate": "2013-01-10",
+        "householdName": f"{family}家",
+        "category": "YOUNG_CARER",
+    }
+    first = refer(school, "中学1年 候補さん")
+    done = post(client, "/inbox/accept", person | {"id": first, "idempotencyKey": uuid.uuid4().hex})
+    assert done.status_code == 303
+    second = refer(school, "中学1年 候補さん（再）")
+    offered = post(client, "/inbox/accept", person | {"id": second, "idempotencyKey": uuid.uuid4().hex})
+    assert offered.status_code == 200
+    (known,) = re.findall(r'name="personId" value="([^"]+)"', offered.text)
+    assert "同じ氏名と生年月日の人が登録されています" in offered.text
+    assert status_of(client, second) == ("SUBMITTED", None)
+    picked = post(client, "/inbox/accept", {"id": second, "into": "new", "personId": known, "category": "YOUNG_CARER"})
+    assert picked.status_code == 303
+    assert status_of(client, second) == ("ACCEPTED", None)
+    people = graphql(client, "query($s: String!) { people(search: $s) { totalCount } }", {"s": family})
+    assert people["people"]["totalCount"] == 1
