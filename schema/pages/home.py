@@ -22,6 +22,7 @@ from kizuna.platform.i18n import Language, negotiate
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.pages import dashboard, documents, rendering
 from kizuna.schema.pages.documents import PageRefused
+from kizuna.schema.pages.supervisor import SupervisorDesk
 from kizuna.schema.pages.visitor import Visitor, visitor
 
 
@@ -35,6 +36,7 @@ class Pages:
         return [
             Route("/", self.home, methods=["GET"]),
             Route(f"{rendering.ASSETS}/{{path:path}}", rendering.asset, methods=["GET"]),
+            *SupervisorDesk(self.endpoint).routes(),
         ]
 
     async def home(self, request: Request) -> Response:
