@@ -33,6 +33,7 @@ PLAN = f"""mutation($input: CreateSupportPlanInput!) {{ createSupportPlan(input:
   supportPlan {{ id }} {ERRORS} }} }}"""
 REQUEST = f"""mutation($input: RequestApprovalInput!) {{ requestApproval(input: $input) {{
   approval {{ id }} {ERRORS} }} }}"""
+PEOPLE = "{ people(first: 1) { nodes { id } } }"
 APPROVALS = "{ approvals(first: 100) { nodes { id status comment } } }"
 APPROVAL_ROWS = "SELECT a.*::text FROM kizuna.approval a WHERE municipality_code = $1 ORDER BY id"
 
@@ -45,20 +46,15 @@ def _payload(body: dict[str, Any], field: str) -> dict[str, Any]:
     return payload
 
 
-async def waiting_approval(
-    graphql: Callable[..., Any],
-    admin_conn: asyncpg.Connection,
-    municipality: str = KAWAGOE,
-    requester: AppRole = AppRole.CASEWORKER,
+def waiting_approval(
+    graphql: Callable[..., Any], municipality: str = KAWAGOE, requester: AppRole = AppRole.CASEWORKER
 ) -> str:
     """A support plan's approval requested by `requester`: a school's referral accepted
     into a case, moved to the conference, its plan written. The approval's id."""
-    person = await admin_conn.fetchval(
-        "SELECT id FROM kizuna.person WHERE municipality_code = $1 ORDER BY id LIMIT 1", municipality
-    )
+    person = graphql(PEOPLE, AppRole.CASEWORKER, municipality)["data"]["people"]["nodes"][0]["id"]
     concern = {"source": "SCHOOL", "childDisplayName": "中学1年 試験さん", "noticed": "欠席が続く", "urgency": "SOON"}
     sent = _payload(graphql(SEND, AppRole.SCHOOL_STAFF, municipality, {"input": concern}), "createReferral")
-    into = {"id": sent["referral"]["id"], "personId": encode_global_id("Person", person), "category": "YOUNG_CARER"}
+    into = {"id": sent["referral"]["id"], "personId": person, "category": "YOUNG_CARER"}
     case = _payload(graphql(ACCEPT, AppRole.CASEWORKER, municipality, {"input": into}), "acceptReferral")["case"]["id"]
     for stage in ("SHARING", "GATHERING", "CONFERENCE"):
         moved = {"id": case, "toStage": stage, "reason": "試験"}
@@ -106,10 +102,10 @@ def test_only_a_supervisor_gets_the_desk_and_the_audit_log(browser_as: Callable[
         assert (refused.status_code, NOT_AVAILABLE in refused.text) == (403, True), subject
 
 
-async def test_a_supervisor_approves_one_request_and_rejects_another_with_a_reason(
-    browser_as: Callable[[str], httpx.Client], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+def test_a_supervisor_approves_one_request_and_rejects_another_with_a_reason(
+    browser_as: Callable[[str], httpx.Client], graphql: Callable[..., Any]
 ) -> None:
-    approved, rejected = [await waiting_approval(graphql, admin_conn) for _ in range(2)]
+    approved, rejected = [waiting_approval(graphql) for _ in range(2)]
     client = browser_as(SUPERVISOR)
     desk = client.get("/desk").text
     assert f'id="approval-{approved}"' in desk
@@ -136,10 +132,10 @@ async def test_a_supervisor_approves_one_request_and_rejects_another_with_a_reas
     assert f'id="approval-{rejected}"' not in after
 
 
-async def test_a_supervisor_cannot_approve_their_own_request_and_reads_why(
-    browser_as: Callable[[str], httpx.Client], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+def test_a_supervisor_cannot_approve_their_own_request_and_reads_why(
+    browser_as: Callable[[str], httpx.Client], graphql: Callable[..., Any]
 ) -> None:
-    own = await waiting_approval(graphql, admin_conn, requester=AppRole.SUPERVISOR)
+    own = waiting_approval(graphql, requester=AppRole.SUPERVISOR)
     selfish = post(browser_as(SUPERVISOR), "/desk/approvals", {"id": own, "decision": "approve"})
     assert selfish.status_code == 400
     section = selfish.text.split(f'id="approval-{own}"')[1].split("</li>")[0]
@@ -150,7 +146,7 @@ async def test_a_supervisor_cannot_approve_their_own_request_and_reads_why(
 async def test_another_tenants_approval_is_refused_like_a_missing_one_and_nothing_changes(
     browser_as: Callable[[str], httpx.Client], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
 ) -> None:
-    theirs = await waiting_approval(graphql, admin_conn, SAITAMA_CITY)
+    theirs = waiting_approval(graphql, SAITAMA_CITY)
     before = await admin_conn.fetch(APPROVAL_ROWS, SAITAMA_CITY)
     client = browser_as(SUPERVISOR)
     crossed = post(client, "/desk/approvals", {"id": theirs, "decision": "approve"})
@@ -167,13 +163,12 @@ async def test_another_tenants_approval_is_refused_like_a_missing_one_and_nothin
     [{"origin": "https://elsewhere.example", "sec-fetch-site": "cross-site"}, {"sec-fetch-site": "cross-site"}],
     ids=["another-origin", "no-origin-cross-site"],
 )
-async def test_a_cross_site_post_changes_nothing(
+def test_a_cross_site_post_changes_nothing(
     browser_as: Callable[[str], httpx.Client],
     graphql: Callable[..., Any],
-    admin_conn: asyncpg.Connection,
     headers: dict[str, str],
 ) -> None:
-    approval = await waiting_approval(graphql, admin_conn)
+    approval = waiting_approval(graphql)
     client = browser_as(SUPERVISOR)
     forged = client.post("/desk/approvals", data={"id": approval, "decision": "approve"}, headers=headers)
     assert (forged.status_code, NOT_AVAILABLE in forged.text) == (403, True)
@@ -193,13 +188,12 @@ def test_the_audit_logs_filters_are_checked_before_anything_is_read(
     assert (backwards.status_code, '<p id="to-error" class="field-error">' in backwards.text) == (400, True)
 
 
-async def test_the_audit_log_shows_what_the_api_answers_for_the_filters(
+def test_the_audit_log_shows_what_the_api_answers_for_the_filters(
     browser_as: Callable[[str], httpx.Client],
     graphql: Callable[..., Any],
-    admin_conn: asyncpg.Connection,
     user: Callable[[AppRole, str], Any],
 ) -> None:
-    approval = await waiting_approval(graphql, admin_conn)
+    approval = waiting_approval(graphql)
     client = browser_as(SUPERVISOR)
     assert post(client, "/desk/approvals", {"id": approval, "decision": "approve"}).status_code == 303
     page = client.get("/desk/audit", params={"action": "approval.decide", "object": approval})
