@@ -17,8 +17,11 @@ import asyncpg
 import httpx
 import pytest
 
+from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.relay import encode_global_id
+from kizuna.tenants import demo_users
+from kizuna.tests.conftest import Tidy
 
 SUPERVISOR = "demo:supervisor:112011"
 REFUSED_ROLES = ("demo:caseworker:112011", "demo:school_staff:112011", "demo:prefecture_analyst:110001")
@@ -205,3 +208,31 @@ def test_the_audit_log_shows_what_the_api_answers_for_the_filters(
     assert user(AppRole.SUPERVISOR, KAWAGOE).display_name in rows[0]  # who, by the membership's name
     nothing = client.get("/desk/audit", params={"action": "no.such.action"})
     assert "条件に合う記録はありません" in nothing.text
+
+
+GRANT = f"""mutation($input: GrantMembershipInput!) {{
+  grantMembership(input: $input) {{ membership {{ id }} {ERRORS} }} }}"""
+MEMBERSHIPS = "{ memberships(first: 100, includeRevoked: true) { nodes { id active } } }"
+
+
+def test_a_supervisor_revokes_a_membership_from_the_desk(
+    browser_as: Callable[[str], httpx.Client], graphql: Callable[..., Any], settings: Settings, tidy: Tidy
+) -> None:
+    organisation = encode_global_id("Organization", demo_users.organisation_id(KAWAGOE, "department"))
+    granted = {
+        "issuer": settings.issuer,
+        "subject": tidy.subject(),
+        "displayName": "試験 職員",
+        "role": "CASEWORKER",
+        "organizationId": organisation,
+    }
+    made = _payload(graphql(GRANT, AppRole.SUPERVISOR, KAWAGOE, {"input": granted}), "grantMembership")
+    membership = made["membership"]["id"]
+    client = browser_as(SUPERVISOR)
+    assert f'id="membership-{membership}"' in client.get("/desk").text
+
+    done = post(client, "/desk/memberships/revoke", {"id": membership})
+    assert (done.status_code, done.headers["location"]) == (303, "/desk")
+    nodes = graphql(MEMBERSHIPS, AppRole.SUPERVISOR, KAWAGOE)["data"]["memberships"]["nodes"]
+    assert {"id": membership, "active": False} in nodes
+    assert f'id="membership-{membership}"' not in client.get("/desk").text
