@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass
 from html import unescape
 from pathlib import Path
 
@@ -76,7 +77,16 @@ def read_cases(url: str, token: str, times: int) -> None:
             client.post(f"{url}/graphql", json=BODY).raise_for_status()
 
 
-def measure(client: httpx.Client, path: str, *, requests: int, warmup: int) -> dict[str, float]:
+@dataclass(frozen=True)
+class Timing:
+    requests: int
+    p50_ms: float
+    p90_ms: float
+    max_ms: float
+    bytes: int
+
+
+def measure(client: httpx.Client, path: str, *, requests: int, warmup: int) -> Timing:
     latencies = []
     for number in range(warmup + requests):
         started = time.perf_counter()
@@ -86,13 +96,9 @@ def measure(client: httpx.Client, path: str, *, requests: int, warmup: int) -> d
             raise SystemExit(f"{path}: {response.status_code}\n{response.text[:500]}")
         if number >= warmup:
             latencies.append(elapsed * 1e3)
-    return {
-        "requests": requests,
-        "p50_ms": statistics.median(latencies),
-        "p90_ms": percentile(latencies, 90),
-        "max_ms": max(latencies),
-        "bytes": len(response.content),
-    }
+    return Timing(
+        requests, statistics.median(latencies), percentile(latencies, 90), max(latencies), len(response.content)
+    )
 
 
 def main() -> None:
@@ -120,10 +126,10 @@ def main() -> None:
                 sign_in(client, subject)
                 for path in paths:
                     figures = measure(client, path, requests=args.requests, warmup=args.warmup)
-                    pages.append({"role": role, "path": path} | figures)
+                    pages.append({"role": role, "path": path} | asdict(figures))
                     print(
-                        f"{role:20} {path:14} p50 {figures['p50_ms']:7.1f} ms  p90 {figures['p90_ms']:7.1f} ms"
-                        f"  max {figures['max_ms']:7.1f} ms  {figures['bytes']:>8} bytes",
+                        f"{role:20} {path:14} p50 {figures.p50_ms:7.1f} ms  p90 {figures.p90_ms:7.1f} ms"
+                        f"  max {figures.max_ms:7.1f} ms  {figures.bytes:>8} bytes",
                         flush=True,
                     )
     finally:
@@ -143,9 +149,9 @@ def main() -> None:
         "pages": pages,
         "load_average": os.getloadavg(),
     }
-    path = RESULTS / f"pages-{stamp}.json"
-    path.write_text(json.dumps(result, indent=2))
-    print(f"wrote {path.relative_to(ROOT)}")
+    written = RESULTS / f"pages-{stamp}.json"
+    written.write_text(json.dumps(result, indent=2))
+    print(f"wrote {written.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ def test_a_supervisor_approves_rejects_with_a_reason_and_reads_the_audit_log(
 
     page.get_by_role("link", name="監査記録を見る").click()
     expect(page.locator("h1")).to_have_text("監査記録")
-    page.get_by_label("操作（例: case.update）").fill("approval.decide")
+    page.get_by_label("操作（例: case.move）").fill("approval.decide")
     page.get_by_label("対象のID").fill(rejected)
     page.get_by_role("button", name="絞り込む").click()
     rows = page.locator(".audit-table tbody tr")
