@@ -78,15 +78,22 @@ def _refused(code: str, request_id: str) -> PageRefused:
 
 
 async def run(
-    endpoint: GraphQLEndpoint, request: Request, name: str, request_id: str, variables: dict[str, Any] | None = None
+    endpoint: GraphQLEndpoint,
+    request: Request,
+    name: str,
+    request_id: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    page: bool = True,
 ) -> dict[str, Any]:
-    """The data of the registered document `name` run for `request`'s visitor (a top-level
-    navigation: `page=True`); PageRefused when the API refuses the request or any part of
-    the answer. A page shows all of its answer or none of it."""
+    """The data of the registered document `name` run for `request`'s visitor (by default a
+    top-level navigation, `page=True`; a form's POST passes `page=False`, so that the
+    session's same-origin proof is required); PageRefused when the API refuses the request
+    or any part of the answer. A page shows all of its answer or none of it."""
     registered_document = document(name)
     gql = GraphQLRequest(registered_document.text, variables, registered_document.operation)
     try:
-        answer = await endpoint.run(request, gql, request_id, page=True)
+        answer = await endpoint.run(request, gql, request_id, page=page)
     except RequestRefused as exc:
         raise _refused(exc.code, request_id) from None
     if not answer.executed:  # a registered document that does not validate is a defect

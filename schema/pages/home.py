@@ -23,6 +23,7 @@ from kizuna.platform.i18n import Language, negotiate
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.pages import dashboard, documents, inbox, rendering
 from kizuna.schema.pages.documents import PageRefused
+from kizuna.schema.pages.supervisor import SupervisorDesk
 from kizuna.schema.pages.visitor import Visitor, visitor
 
 
@@ -38,6 +39,7 @@ class Pages:
             Route("/", self.home, methods=["GET"]),
             Route(f"{rendering.ASSETS}/{{path:path}}", rendering.asset, methods=["GET"]),
             *self.inbox.routes(),
+            *SupervisorDesk(self.endpoint).routes(),
         ]
 
     async def home(self, request: Request) -> Response:

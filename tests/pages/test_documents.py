@@ -35,6 +35,10 @@ def test_every_page_has_its_document() -> None:
         "school_referral_form",
         "school_referrals",
         "school_revoke_referral",
+        "supervisor_audit",
+        "supervisor_decide_approval",
+        "supervisor_desk",
+        "supervisor_revoke_membership",
     ]
 
 

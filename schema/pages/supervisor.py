@@ -1,0 +1,285 @@
+"""The municipal supervisor's desk (issue 17, item 3).
+
+- `GET /desk`: the approvals waiting (support plans and closures), each with approve and
+  reject (with a reason); the emergency accesses ("break the glass") to review; the
+  tenant's memberships, each with revoke.
+- `POST /desk/approvals`, `POST /desk/memberships/revoke`: the API's mutations, with the
+  session's same-origin proof (`page=False`); a `userError` is shown beside its field on the
+  desk, success answers 303 back to it (post/redirect/get).
+- `GET /desk/audit`: the tenant's audit log, filtered by who, action, object and dates,
+  paged by the API's cursor.
+
+Who may decide what is the API's own rule (separation of duties: nobody decides their own
+request); the pages only show its answer. Every other role gets the refusal page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from japanera import ERA_DATA_GENERAL
+from starlette.datastructures import FormData, QueryParams
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from kizuna.platform.i18n import Language, Message
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.errors import CodedError
+from kizuna.schema.http import GraphQLEndpoint
+from kizuna.schema.pages import documents, rendering
+from kizuna.schema.pages.documents import PageRefused
+from kizuna.schema.pages.visitor import Visitor, visitor
+from kizuna.schema.relay import decode_global_id
+
+ROLES = frozenset({AppRole.SUPERVISOR})
+AUDIT_PAGE_SIZE = 50
+JAPAN = ZoneInfo("Asia/Tokyo")
+SUBJECTS = {"SUPPORT_PLAN": "支援計画", "CLOSURE": "終結"}
+
+
+def shown_time(value: str) -> str:
+    """An instant of the API (ISO 8601) as a person in Japan reads it, in both calendars:
+    `2026年11月30日（令和8年）21:05`."""
+    local = dt.datetime.fromisoformat(value).astimezone(JAPAN)
+    era = next(era for era in ERA_DATA_GENERAL if local.date() in era)
+    year = era.absolute_year_to_relative_year(local.year)
+    return f"{local.year}年{local.month}月{local.day}日（{era.kanji}{'元' if year == 1 else year}年）{local:%H:%M}"
+
+
+def role_label(name: str) -> str:
+    return AppRole[name].label
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """An id an event names; `case` when it is a case's (linked to its page)."""
+
+    id: str
+    case: bool
+
+
+def named(global_id: str) -> Named:
+    try:
+        type_name, _ = decode_global_id(global_id)
+    except CodedError:
+        return Named(global_id, case=False)
+    return Named(global_id, case=type_name == "Case")
+
+
+@dataclass
+class Problems:
+    """The userErrors of one form: by the field they concern; `None` for the whole form."""
+
+    target: str = ""
+    by_field: dict[str | None, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    who: str
+    action: str
+    entity: str
+    object_id: str
+    since: dt.date | None
+    until: dt.date | None
+
+    def variables(self) -> dict[str, Any]:
+        """The API's arguments: dates are whole days in Japan (`until` included)."""
+        issuer, _, subject = self.who.partition(" ")
+
+        def midnight(day: dt.date) -> str:
+            return dt.datetime.combine(day, dt.time(), JAPAN).isoformat()
+
+        return {
+            "actor": {"issuer": issuer, "subject": subject} if self.who else None,
+            "action": self.action or None,
+            "entity": self.entity or None,
+            "objectId": self.object_id or None,
+            "since": midnight(self.since) if self.since else None,
+            "before": midnight(self.until + dt.timedelta(days=1)) if self.until else None,
+        }
+
+    def query(self, after: str) -> str:
+        """The address of the next page with the same filters."""
+        values = {
+            "who": self.who,
+            "action": self.action,
+            "entity": self.entity,
+            "object": self.object_id,
+            "from": self.since.isoformat() if self.since else "",
+            "to": self.until.isoformat() if self.until else "",
+            "after": after,
+        }
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+def audit_filters(params: QueryParams) -> tuple[AuditFilters, dict[str, str]]:
+    """The filters the address asks for, and a message per field that is not valid."""
+    problems: dict[str, str] = {}
+
+    def day(name: str) -> dt.date | None:
+        text = params.get(name, "").strip()
+        if not text:
+            return None
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            problems[name] = "日付は 2026-04-01 の形で入力してください。"
+            return None
+
+    since, until = day("from"), day("to")
+    if since and until and until < since:
+        problems["to"] = "終わりの日は、始まりの日と同じか、それより後にしてください。"
+    object_id = params.get("object", "").strip()
+    if object_id:
+        try:
+            decode_global_id(object_id)
+        except CodedError:
+            problems["object"] = "対象のIDが正しくありません（画面に表示されたIDを貼り付けてください）。"
+    who = params.get("who", "").strip()
+    if who and " " not in who:
+        problems["who"] = "操作した人を一覧から選んでください。"
+    filters = AuditFilters(
+        who, params.get("action", "").strip(), params.get("entity", "").strip(), object_id, since, until
+    )
+    return filters, problems
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+class SupervisorDesk:
+    """The desk's routes; `endpoint` runs their documents."""
+
+    def __init__(self, endpoint: GraphQLEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/desk", self.desk, methods=["GET"]),
+            Route("/desk/approvals", self.decide, methods=["POST"]),
+            Route("/desk/memberships/revoke", self.revoke, methods=["POST"]),
+            Route("/desk/audit", self.audit, methods=["GET"]),
+        ]
+
+    async def _supervisor(self, request: Request, request_id: str) -> Visitor:
+        """The visitor, if the API acts for them as a supervisor now; PageRefused otherwise
+        (the same page as the API's own refusal of the desk's documents)."""
+        who = await visitor(request, Language.JA)
+        if who is None:
+            raise PageRefused(401, Message.PAGE_SIGN_IN_NEEDED, request_id=request_id, sign_in=True)
+        if who.caller is None or who.caller.role not in ROLES:
+            raise PageRefused(403, Message.PAGE_NOT_AVAILABLE, request_id=request_id)
+        return who
+
+    async def desk(self, request: Request) -> Response:
+        return await self._desk(request, Problems(), status=200)
+
+    async def _desk(self, request: Request, problems: Problems, *, status: int) -> Response:
+        request_id = uuid.uuid4().hex
+        who = None
+        try:
+            who = await self._supervisor(request, request_id)
+            data = await documents.run(
+                self.endpoint, request, "supervisor_desk", request_id, page=request.method == "GET"
+            )
+        except PageRefused as refused:
+            return _refusal(request, who, refused)
+        approvals = data["approvals"]["nodes"]
+        listed = {approval["id"] for approval in approvals} | {m["id"] for m in data["memberships"]["nodes"]}
+        context = {
+            "visitor": who,
+            "approvals": approvals,
+            "accesses": data["emergencyAccesses"] or [],
+            "memberships": data["memberships"]["nodes"],
+            "problems": problems,
+            # A problem with an id not on the desk (gone meanwhile, or never the tenant's)
+            # is said above the lists: there is no form to show it beside.
+            "unlisted": problems.by_field and problems.target not in listed,
+            "subjects": SUBJECTS,
+            "role_label": role_label,
+            "shown_time": shown_time,
+        }
+        return rendering.render(request, "supervisor/desk.html", Language.JA, context, status=status)
+
+    async def decide(self, request: Request) -> Response:
+        form = await request.form()
+        decision = _text(form, "decision")
+        variables = {
+            "input": {
+                "id": _text(form, "id"),
+                "approve": decision == "approve",
+                "comment": _text(form, "comment") or None,
+            }
+        }
+        if decision not in ("approve", "reject"):
+            return _refusal(request, None, PageRefused.bad_request(uuid.uuid4().hex))
+        return await self._mutate(request, "supervisor_decide_approval", "decideApproval", variables)
+
+    async def revoke(self, request: Request) -> Response:
+        form = await request.form()
+        variables = {"input": {"id": _text(form, "id")}}
+        return await self._mutate(request, "supervisor_revoke_membership", "revokeMembership", variables)
+
+    async def _mutate(self, request: Request, document: str, payload: str, variables: dict[str, Any]) -> Response:
+        """Run a form's mutation; 303 to the desk when done, the desk with the userErrors
+        beside their fields when not."""
+        request_id = uuid.uuid4().hex
+        who = None
+        try:
+            who = await self._supervisor(request, request_id)
+            data = await documents.run(self.endpoint, request, document, request_id, variables, page=False)
+        except PageRefused as refused:
+            return _refusal(request, who, refused)
+        errors = data[payload]["userErrors"]
+        if not errors:
+            return RedirectResponse("/desk", status_code=303)
+        problems = Problems(variables["input"]["id"], {error["field"]: error["message"] for error in errors})
+        return await self._desk(request, problems, status=400)
+
+    async def audit(self, request: Request) -> Response:
+        request_id = uuid.uuid4().hex
+        who = None
+        filters, problems = audit_filters(request.query_params)
+        after = request.query_params.get("after") or None
+        try:
+            who = await self._supervisor(request, request_id)
+            variables: dict[str, Any] = {"first": AUDIT_PAGE_SIZE, "after": after}
+            if not problems:
+                variables |= filters.variables()
+            else:  # the filters are shown with their messages; nothing is filtered yet
+                variables |= {"first": 0, "after": None}
+            data = await documents.run(self.endpoint, request, "supervisor_audit", request_id, variables)
+        except PageRefused as refused:
+            return _refusal(request, who, refused)
+        members = data["memberships"]["nodes"]
+        names = {(m["issuer"], m["subject"]): m["displayName"] for m in members}
+        events = data["auditEvents"]
+        context = {
+            "visitor": who,
+            "filters": filters,
+            "problems": problems,
+            "members": sorted({(m["displayName"], f"{m['issuer']} {m['subject']}") for m in members}),
+            "events": events["nodes"],
+            "names": names,
+            "named": named,
+            "role_label": role_label,
+            "shown_time": shown_time,
+            "next_page": filters.query(events["pageInfo"]["endCursor"]) if events["pageInfo"]["hasNextPage"] else None,
+            "paged": after is not None,
+        }
+        return rendering.render(request, "supervisor/audit.html", Language.JA, context, status=400 if problems else 200)
+
+
+def _refusal(request: Request, who: Visitor | None, refused: PageRefused) -> Response:
+    return rendering.render(
+        request, "refused.html", Language.JA, {"visitor": who, "refused": refused}, status=refused.status
+    )

@@ -1,0 +1,115 @@
+"""The supervisor's desk in headless Chromium with the network off: a supervisor signs in
+through the development IdP's pages, follows the header's link to the desk, approves one
+request, tries to reject another without a reason (the API's message beside the field),
+rejects it with one, and filters the audit log down to its own decisions. axe-core on each
+page (no serious or critical violation); console errors, uncaught exceptions and policy
+violations fail the test; screenshots in tests/artifacts/.
+
+The approvals are requested over GraphQL by the test (`waiting_approval`) and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import asyncpg
+import pytest
+from playwright.sync_api import Page, expect
+
+from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.urls import asyncpg_dsn
+from kizuna.tests.accessibility import Axe
+from kizuna.tests.conftest import CASE_WORK_TABLES, SEEDED, _rewind_audit, _sealed_seq
+from kizuna.tests.ide.test_browser import Seen, assert_stayed_offline_and_clean, keep_screenshot
+from kizuna.tests.pages.test_supervisor_http import SUPERVISOR, status_of, waiting_approval
+
+pytestmark = pytest.mark.usefixtures("case_work_removed", "published")
+IDS = "SELECT id FROM kizuna.{} WHERE municipality_code = ANY($1)"
+Snapshot = tuple[dict[str, set[Any]], dict[str, int]]
+
+
+async def _snapshot(admin_url: str) -> Snapshot:
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        rows = {t: {r["id"] for r in await conn.fetch(IDS.format(t), list(SEEDED))} for t in CASE_WORK_TABLES}
+        return rows, {code: await _sealed_seq(conn, code) for code in SEEDED}
+    finally:
+        await conn.close()
+
+
+async def _remove_since(admin_url: str, snapshot: Snapshot) -> None:
+    rows, seqs = snapshot
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        for table in CASE_WORK_TABLES:
+            added = [r["id"] for r in await conn.fetch(IDS.format(table), list(SEEDED)) if r["id"] not in rows[table]]
+            await conn.execute(f"DELETE FROM kizuna.{table} WHERE id = ANY($1)", added)
+        for code, seq in seqs.items():
+            await _rewind_audit(conn, code, seq)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def case_work_removed(urls: DatabaseUrls) -> Iterator[None]:
+    """What `fresh` and `tidy` (tests/conftest.py) do, for a test that drives Chromium: the
+    browser's sync API runs an event loop in this thread, so the database work runs in another."""
+    with ThreadPoolExecutor(1) as pool:
+        snapshot = pool.submit(asyncio.run, _snapshot(urls.admin)).result()
+        yield
+        pool.submit(asyncio.run, _remove_since(urls.admin, snapshot)).result()
+
+
+def test_a_supervisor_approves_rejects_with_a_reason_and_reads_the_audit_log(
+    browse: tuple[Page, Seen],
+    server: Any,
+    axe: Axe,
+    graphql: Callable[..., Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    approved, rejected = waiting_approval(graphql), waiting_approval(graphql)
+    page, seen = browse
+    page.set_viewport_size({"width": 820, "height": 1180})  # a tablet, upright
+    page.goto(f"{server.url}/")
+    page.locator('a[href="/auth/login"]').click()
+    page.locator(f'button[name="subject"][value="{SUPERVISOR}"]').click()
+    page.wait_for_url(f"{server.url}/")
+    page.locator('.site-header__nav a[href="/desk"]').click()
+    expect(page.locator("h1")).to_have_text("スーパーバイザーの確認")
+    keep_screenshot(page, "supervisor-desk.png", capsys)
+    assert axe.violations(page) == [], "the desk"
+
+    page.locator(f"#approval-{approved}").get_by_role("button", name="承認する").click()
+    expect(page.locator(f"#approval-{approved}")).to_have_count(0)
+    assert status_of(graphql, approved) == ("APPROVED", None)
+
+    item = page.locator(f"#approval-{rejected}")
+    item.get_by_role("button", name="差し戻す").click()
+    reason_field = page.locator(f"#approval-{rejected}").get_by_label("所見・差戻しの理由（差戻しでは必須）")
+    expect(reason_field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#approval-{rejected} .field-error")).not_to_be_empty()
+    keep_screenshot(page, "supervisor-desk-error.png", capsys)
+    # Answered 400 (nothing was decided), which Chromium reports; the only error expected.
+    assert seen.errors == ["console: Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    seen.errors.clear()
+    assert axe.violations(page) == [], "the desk with a field's message"
+    reason_field.fill("目標を具体的に書いてください。")
+    page.locator(f"#approval-{rejected}").get_by_role("button", name="差し戻す").click()
+    expect(page.locator(f"#approval-{rejected}")).to_have_count(0)
+    assert status_of(graphql, rejected) == ("REJECTED", "目標を具体的に書いてください。")
+
+    page.get_by_role("link", name="監査記録を見る").click()
+    expect(page.locator("h1")).to_have_text("監査記録")
+    page.get_by_label("操作（例: case.move）").fill("approval.decide")
+    page.get_by_label("対象のID").fill(rejected)
+    page.get_by_role("button", name="絞り込む").click()
+    rows = page.locator(".audit-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("approval.decide")
+    expect(rows.first).to_contain_text(rejected)
+    keep_screenshot(page, "supervisor-audit.png", capsys)
+    assert axe.violations(page) == [], "the audit log"
+    assert_stayed_offline_and_clean(seen, server.url)
