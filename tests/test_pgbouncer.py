@@ -107,7 +107,10 @@ def server_via_pgbouncer(settings: Settings, pgbouncer_dsn: str, signing_key: An
     )
     app = create_app(settings, pgbouncer_dsn, dev_key=signing_key)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # Keep-alive longer than the client's waits: under load a pooled connection can sit idle past
+    # uvicorn's default 5 s, and a request sent as the server closes it fails with ReadError.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=120)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
