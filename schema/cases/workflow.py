@@ -21,8 +21,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
-from zoneinfo import ZoneInfo
 
+from kizuna.platform import wareki
 from kizuna.platform.i18n import Message
 from kizuna.platform.vocabulary import ApprovalSubject, CarerCategory, CaseEventKind, CaseStage
 
@@ -128,7 +128,7 @@ def check_transition(
 
 # --- the carer category: no gap at 18 (seed 003) -------------------------------------
 
-JAPAN: Final = ZoneInfo("Asia/Tokyo")
+JAPAN: Final = wareki.JAPAN
 """Birthdays, and so categories, change at midnight in Japan, whatever the server's zone."""
 ADULT_AGE: Final = 18
 """A young carer (ヤングケアラー) is under 18; from that birthday a young adult carer."""

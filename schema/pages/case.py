@@ -16,14 +16,13 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from japanera import ERA_DATA_GENERAL
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from kizuna.platform import wareki
 from kizuna.platform.i18n import Language, Message
 from kizuna.platform.vocabulary import (
     ApprovalStatus,
@@ -47,33 +46,24 @@ from kizuna.schema.pages.documents import PageRefused
 from kizuna.schema.pages.home import refusal
 from kizuna.schema.pages.visitor import visitor
 
-JAPAN = ZoneInfo("Asia/Tokyo")
 DOCUMENT = "case_page"
 # A dispatch whose helpers visit: the API refuses a visit outside its period anyway.
 VISITING = frozenset({DispatchStatus.DECIDED.name, DispatchStatus.IN_SERVICE.name, DispatchStatus.MONITORING.name})
-
-
-def japanese_year(day: dt.date) -> str:
-    """令和8年 (元年 for an era's first year), from japanera's table of eras."""
-    era = next(era for era in ERA_DATA_GENERAL if day in era)
-    year = era.absolute_year_to_relative_year(day.year)
-    return f"{era.kanji}{'元' if year == 1 else year}年"
 
 
 def date_label(value: str | None) -> str:
     """An answer's Date as a person reads it: 2026年12月1日（令和8年）."""
     if value is None:
         return ""
-    day = dt.date.fromisoformat(value)
-    return f"{day.year}年{day.month}月{day.day}日（{japanese_year(day)}）"
+    return wareki.date_label(dt.date.fromisoformat(value))
 
 
 def moment_label(value: str | None) -> str:
     """An answer's DateTime in Japan's time: 2026年12月1日（令和8年） 14:30."""
     if value is None:
         return ""
-    moment = dt.datetime.fromisoformat(value).astimezone(JAPAN)
-    return f"{date_label(moment.date().isoformat())} {moment:%H:%M}"
+    moment = wareki.in_japan(value)
+    return f"{wareki.date_label(moment.date())} {moment:%H:%M}"
 
 
 # The vocabularies whose values the page shows, by their GraphQL enum's name.
@@ -181,7 +171,7 @@ def contact_input(case_id: str, data: FormData, form: Form, language: Language) 
     contacted_at = None
     try:
         # A datetime-local field has no zone: the person typed Japan's time.
-        contacted_at = dt.datetime.fromisoformat(typed).replace(tzinfo=JAPAN).isoformat()
+        contacted_at = dt.datetime.fromisoformat(typed).replace(tzinfo=wareki.JAPAN).isoformat()
     except ValueError:
         form.error("contactedAt", Message.CASE_PAGE_DATE_TIME.in_(language))
     summary = _text(form, data, "summary") or ""

@@ -14,8 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from kizuna.platform import wareki
 from kizuna.platform.vocabulary import AppRole, SubmissionStatus, SubmittedFigures
 from kizuna.schema.pages import charts
 from kizuna.schema.permissions import Operation, allowed
@@ -24,7 +24,6 @@ from kizuna.schema.stats import fiscal_years
 ROLES = allowed(Operation.PREFECTURE_STATS) & allowed(Operation.INDICATORS) & allowed(Operation.SUBMISSIONS)
 """Who gets the dashboard at `/`: whoever may read everything it shows."""
 DOCUMENT = "dashboard"
-JAPAN = ZoneInfo("Asia/Tokyo")
 SUPPRESSED = "秘匿"
 NOT_REPORTED = "報告なし"
 TOO_FEW = "非表示"
@@ -165,7 +164,7 @@ def year_label(year: int) -> str:
 
 def timestamp_label(value: str) -> str:
     """An answer's DateTime in Japan's time: 2026年4月2日 12:00."""
-    moment = dt.datetime.fromisoformat(value).astimezone(JAPAN)
+    moment = wareki.in_japan(value)
     return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 

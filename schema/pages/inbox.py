@@ -16,14 +16,13 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from japanera import ERA_DATA_GENERAL
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from kizuna.platform import wareki
 from kizuna.platform.i18n import Language, Message
 from kizuna.platform.vocabulary import AppRole, CarerCategory, CareTask, CaseStage, ReferralSource, Urgency
 from kizuna.schema.http import GraphQLEndpoint
@@ -33,19 +32,11 @@ from kizuna.schema.pages.visitor import Visitor, visitor
 
 # The API lets a supervisor take referrals in too; a supervisor's start is the desk
 # (pages-supervisor). The inbox is the caseworker's and the coordinator's page.
-JAPAN = ZoneInfo("Asia/Tokyo")  # the day and week a caseworker means
 ROLES = frozenset({AppRole.CASEWORKER, AppRole.COORDINATOR})
 PATH = "/inbox"
 # What a person must give to be recorded (CreatePersonInput), in the form's order.
 PERSON_FIELDS = ("familyName", "givenName", "familyNameKana", "givenNameKana", "birthDate", "householdName")
 NEW, EXISTING = "new", "existing"
-
-
-def date_label(value: dt.date) -> str:
-    """`2026年11月30日（令和8年）`: the date in 西暦, with its year in 和暦."""
-    era = next(era for era in ERA_DATA_GENERAL if value in era)
-    year = era.absolute_year_to_relative_year(value.year)
-    return f"{value.year}年{value.month}月{value.day}日（{era.kanji}{'元' if year == 1 else year}年）"
 
 
 def _date(value: str) -> dt.date:
@@ -149,7 +140,7 @@ def shape(data: dict[str, Any], today: dt.date) -> Inbox:
             stage=CaseStage[node["stage"]].label,
             category=CarerCategory[node["category"]].label,
             worker=(node["assignedWorker"] or {}).get("displayName"),
-            opened=date_label(_date(node["openedAt"])),
+            opened=wareki.date_label(_date(node["openedAt"])),
         )
         for node in data["cases"]["nodes"]
     ]
@@ -169,17 +160,17 @@ def shape(data: dict[str, Any], today: dt.date) -> Inbox:
         stages=stages,
         cases=tuple(cases),
         total_cases=data["cases"]["totalCount"] or 0,
-        reviews=tuple(ReviewLine(by_id[case_id], date_label(day), day < today) for day, case_id in due),
+        reviews=tuple(ReviewLine(by_id[case_id], wareki.date_label(day), day < today) for day, case_id in due),
         visits=tuple(
             VisitLine(
                 visit["caseId"],
                 by_id[visit["caseId"]].person if visit["caseId"] in by_id else "",
-                date_label(_date(visit["visitedOn"])),
+                wareki.date_label(_date(visit["visitedOn"])),
                 visit["minutes"],
             )
             for visit in data["helperVisits"] or ()
         ),
-        week=f"{date_label(monday)}〜{date_label(sunday)}",
+        week=f"{wareki.date_label(monday)}〜{wareki.date_label(sunday)}",
         categories=tuple((category.name, category.label) for category in CarerCategory),
         accepted=tuple(_referral(node) for node in data["referrals"]["nodes"] if node["status"] == "ACCEPTED"),
         open_cases=tuple(
@@ -192,7 +183,7 @@ def _referral(node: dict[str, Any]) -> ReferralLine:
     aware = node["familyAware"]
     return ReferralLine(
         id=node["id"],
-        received=date_label(_date(node["receivedAt"])),
+        received=wareki.date_label(_date(node["receivedAt"])),
         urgency=Urgency[node["urgency"]].label,
         urgent=node["urgency"] == Urgency.URGENT.name,
         source=ReferralSource[node["source"]].label,
@@ -249,7 +240,7 @@ class InboxPages:
         request_id = uuid.uuid4().hex
         try:
             self._allowed(who, request_id)
-            today = dt.datetime.now(JAPAN).date()
+            today = dt.datetime.now(wareki.JAPAN).date()  # the day and week a caseworker means
             monday, sunday = week_of(today)
             variables = {"from": monday.isoformat(), "to": sunday.isoformat()}
             content = shape(await documents.run(self.endpoint, request, "inbox", request_id, variables), today)
@@ -341,7 +332,7 @@ class InboxPages:
                     c["id"],
                     f"{c['familyName']} {c['givenName']}",
                     f"{c['familyNameKana']} {c['givenNameKana']}",
-                    date_label(_date(c["birthDate"])),
+                    wareki.date_label(_date(c["birthDate"])),
                 )
                 for c in created["duplicates"]
             )

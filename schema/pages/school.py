@@ -13,21 +13,19 @@ also send a referral (a phone call, a LINE consultation): they do it from their 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
-from japanera import ERA_DATA_GENERAL
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from kizuna.platform import wareki
 from kizuna.platform.i18n import Language, Message
 from kizuna.platform.vocabulary import AppRole, CareTask, ReferralSource, ReferralStatus, Urgency
 from kizuna.schema.http import GraphQLEndpoint
@@ -39,7 +37,6 @@ from kizuna.schema.referrals.service import SOURCES
 
 # Those who send referrals and may take their own back: not municipal staff, who decide them.
 ROLES = allowed(Operation.CREATE_REFERRAL) & allowed(Operation.REVOKE_REFERRAL)
-JST = ZoneInfo("Asia/Tokyo")
 # base.html shows these roles the links to their pages.
 rendering.templates.env.globals["REFERRAL_SENDERS"] = ROLES
 # Whether the family knows, as the form asks it and as the API takes it (None: unknown).
@@ -62,10 +59,8 @@ class BadForm(Exception):
 
 def japanese_date_time(value: str) -> str:
     """An API timestamp as a person reads it, in Japan's time: 2026年4月1日（令和8年）9:05."""
-    at = dt.datetime.fromisoformat(value).astimezone(JST)
-    era = next(era for era in ERA_DATA_GENERAL if at.date() in era)
-    year = era.absolute_year_to_relative_year(at.year)
-    return f"{at.year}年{at.month}月{at.day}日（{era.kanji}{'元' if year == 1 else year}年）{at.hour}:{at.minute:02d}"
+    at = wareki.in_japan(value)
+    return f"{wareki.date_label(at.date())}{at.hour}:{at.minute:02d}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,14 +20,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from japanera import ERA_DATA_GENERAL
 from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from kizuna.platform import wareki
 from kizuna.platform.i18n import Language, Message
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.errors import CodedError
@@ -39,17 +38,14 @@ from kizuna.schema.relay import decode_global_id
 
 ROLES = frozenset({AppRole.SUPERVISOR})
 AUDIT_PAGE_SIZE = 50
-JAPAN = ZoneInfo("Asia/Tokyo")
 SUBJECTS = {"SUPPORT_PLAN": "支援計画", "CLOSURE": "終結"}
 
 
 def shown_time(value: str) -> str:
     """An instant of the API (ISO 8601) as a person in Japan reads it, in both calendars:
     `2026年11月30日（令和8年）21:05`."""
-    local = dt.datetime.fromisoformat(value).astimezone(JAPAN)
-    era = next(era for era in ERA_DATA_GENERAL if local.date() in era)
-    year = era.absolute_year_to_relative_year(local.year)
-    return f"{local.year}年{local.month}月{local.day}日（{era.kanji}{'元' if year == 1 else year}年）{local:%H:%M}"
+    local = wareki.in_japan(value)
+    return f"{wareki.date_label(local.date())}{local:%H:%M}"
 
 
 def role_label(name: str) -> str:
@@ -94,7 +90,7 @@ class AuditFilters:
         issuer, _, subject = self.who.partition(" ")
 
         def midnight(day: dt.date) -> str:
-            return dt.datetime.combine(day, dt.time(), JAPAN).isoformat()
+            return dt.datetime.combine(day, dt.time(), wareki.JAPAN).isoformat()
 
         return {
             "actor": {"issuer": issuer, "subject": subject} if self.who else None,

@@ -1,7 +1,6 @@
 """Fiscal years (April to March) in 西暦 and 和暦: FY2024 is 令和6年度.
 
-The era comes from japanera (its table of eras is maintained upstream, so a new era needs
-an upgrade, not a change here). A fiscal year takes the era in force on its last day and is
+The era comes from japanera (`platform/wareki.py`). A fiscal year takes the era in force on its last day and is
 numbered by the year it began in: FY2019, which began under 平成 on 1 April 2019, is
 令和元年度, as the government names it.
 """
@@ -10,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from japanera import ERA_DATA_GENERAL
+from kizuna.platform.wareki import era_year
 
 
 def western_label(fiscal_year: int) -> str:
@@ -18,7 +17,4 @@ def western_label(fiscal_year: int) -> str:
 
 
 def japanese_label(fiscal_year: int) -> str:
-    last_day = dt.date(fiscal_year + 1, 3, 31)
-    era = next(era for era in ERA_DATA_GENERAL if last_day in era)
-    year = era.absolute_year_to_relative_year(fiscal_year)
-    return f"{era.kanji}{'元' if year == 1 else year}年度"
+    return f"{era_year(dt.date(fiscal_year + 1, 3, 31), fiscal_year)}度"
