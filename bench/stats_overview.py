@@ -46,6 +46,7 @@ from kizuna.platform.runtime import prepare
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.stats import refresh
+from kizuna.schema.stats.publish import STATS_TABLES
 from kizuna.tenants import demo, demo_users
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,17 +60,6 @@ TRENDS = f"{{ prefectureStats {{ computedAt fiscalYears {{ year western japanese
 # One write of the request path: a supervisor changes a case's risk level.
 WRITE = "UPDATE kizuna.carer_case SET risk_level = $2::kizuna.risk_level WHERE municipality_code = $1 AND id = $3"
 SOME_CASE = "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 ORDER BY id LIMIT 1"
-
-
-STATS_TABLES = (
-    "publication",
-    "published_count",
-    "published_table",
-    "published_edition",
-    "published_median",
-    "raw_count",
-    "raw_median",
-)
 
 
 def timed_refresh(admin_url: str, k: int, full: bool) -> tuple[float, int, int]:

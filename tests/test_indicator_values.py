@@ -27,6 +27,7 @@ from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole, IndicatorFigure
 from kizuna.schema.stats import indicator_values, publish, refresh, sources
+from kizuna.schema.stats.publish import STATS_TABLES
 from kizuna.tenants.registry import for_prefecture
 from kizuna.tests.test_exports import get, open_csv, open_xlsx
 
@@ -36,15 +37,6 @@ PREFECTURE = "110001"
 YEAR = 2030
 """A fiscal year the demo leaves empty: the latest any figure stands for."""
 REFUSED = asyncpg.InsufficientPrivilegeError
-STATS_TABLES = (
-    "publication",
-    "published_count",
-    "published_table",
-    "published_median",
-    "raw_count",
-    "raw_median",
-    "indicator_value",
-)
 WHEN = dt.datetime(2031, 5, 20, 10, tzinfo=dt.UTC)
 STATUS = """
 INSERT INTO kizuna.municipality_status

@@ -27,21 +27,12 @@ from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.stats import disclosure, publish, refresh, sources
 from kizuna.schema.stats.figures import PROTECTED
+from kizuna.schema.stats.publish import STATS_TABLES
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
 SAITAMA_PREFECTURE = "110001"
 K = 5
-STATS_TABLES = (
-    "publication",
-    "published_count",
-    "published_table",
-    "published_edition",
-    "published_median",
-    "raw_count",
-    "raw_median",
-    "indicator_value",
-)
 # The truth, read by the superuser past row security: new cases by category, by fiscal year.
 TRUE_CASES_BY_CATEGORY = """
 SELECT municipality_code, extract(year FROM (opened_at AT TIME ZONE 'Asia/Tokyo') - interval '3 months')::int AS year,

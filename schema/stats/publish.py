@@ -35,6 +35,17 @@ from kizuna.tenants.registry import for_prefecture
 
 TOTAL = "total"
 """The area of a prefecture's totals, and the category of a municipality's row total."""
+STATS_TABLES = (
+    "publication",
+    "published_count",
+    "published_table",
+    "published_edition",
+    "published_median",
+    "raw_count",
+    "raw_median",
+    "indicator_value",
+)
+"""Every table of the `stats` schema (migrations 0025 to 0027), which the refresh alone writes."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

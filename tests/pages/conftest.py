@@ -15,18 +15,9 @@ import pytest
 from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.urls import asyncpg_dsn
 from kizuna.schema.stats import refresh
+from kizuna.schema.stats.publish import STATS_TABLES
 from kizuna.tests.ide.test_browser import browse, chromium, playwright  # noqa: F401  (Chromium, for the pages too)
 
-STATS_TABLES = (
-    "publication",
-    "published_count",
-    "published_table",
-    "published_edition",
-    "published_median",
-    "raw_count",
-    "raw_median",
-    "indicator_value",
-)
 K = 5
 
 
