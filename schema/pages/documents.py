@@ -83,17 +83,16 @@ async def run(
     name: str,
     request_id: str,
     variables: dict[str, Any] | None = None,
-    *,
-    page: bool = True,
 ) -> dict[str, Any]:
-    """The data of the registered document `name` run for `request`'s visitor (by default a
-    top-level navigation, `page=True`; a form's POST passes `page=False`, so that the
-    session's same-origin proof is required); PageRefused when the API refuses the request
-    or any part of the answer. A page shows all of its answer or none of it."""
+    """The data of the registered document `name` run for `request`'s visitor; PageRefused
+    when the API refuses the request or any part of the answer. A page shows all of its
+    answer or none of it. A page's GET may come from another site (a link, the IdP's
+    redirect); a form's POST needs the session's same-origin proof, as every POST does
+    (`Authenticator.caller`)."""
     registered_document = document(name)
     gql = GraphQLRequest(registered_document.text, variables, registered_document.operation)
     try:
-        answer = await endpoint.run(request, gql, request_id, page=page)
+        answer = await endpoint.run(request, gql, request_id, page=True)
     except RequestRefused as exc:
         raise _refused(exc.code, request_id) from None
     if not answer.executed:  # a registered document that does not validate is a defect

@@ -4,7 +4,7 @@
   reject (with a reason); the emergency accesses ("break the glass") to review; the
   tenant's memberships, each with revoke.
 - `POST /desk/approvals`, `POST /desk/memberships/revoke`: the API's mutations, with the
-  session's same-origin proof (`page=False`); a `userError` is shown beside its field on the
+  session's same-origin proof (every POST needs it); a `userError` is shown beside its field on the
   desk, success answers 303 back to it (post/redirect/get).
 - `GET /desk/audit`: the tenant's audit log, filtered by who, action, object and dates,
   paged by the API's cursor.
@@ -184,9 +184,7 @@ class SupervisorDesk:
         who = None
         try:
             who = await self._supervisor(request, request_id)
-            data = await documents.run(
-                self.endpoint, request, "supervisor_desk", request_id, page=request.method == "GET"
-            )
+            data = await documents.run(self.endpoint, request, "supervisor_desk", request_id)
         except PageRefused as refused:
             return _refusal(request, who, refused)
         approvals = data["approvals"]["nodes"]
@@ -232,7 +230,7 @@ class SupervisorDesk:
         who = None
         try:
             who = await self._supervisor(request, request_id)
-            data = await documents.run(self.endpoint, request, document, request_id, variables, page=False)
+            data = await documents.run(self.endpoint, request, document, request_id, variables)
         except PageRefused as refused:
             return _refusal(request, who, refused)
         errors = data[payload]["userErrors"]
