@@ -13,6 +13,9 @@ visitor signs in through the development IdP's own pages, so the pages run with 
 session cookie, exactly as a browser's; then each of its pages is requested one at a time
 (a person waits for a page before the next), after a few discarded warm-up requests. A
 page that does not answer 200 stops the run: a refusal is fast and would flatter the figures.
+The machine may be shared: each visitor's reference request (`{ viewer { role } }` sent to
+`/graphql` with the same session: the request path alone) is measured in the same run, and
+each page is also printed as a multiple of it.
 
 A page of another part of issue 17 is measured by adding its path to `PAGES`.
 """
@@ -86,11 +89,17 @@ class Timing:
     bytes: int
 
 
+REFERENCE = {"query": "{ viewer { role } }"}
+# A script's request with the session: the proof that it comes from Kizuna's own pages.
+SAME_ORIGIN = {"kizuna-csrf": "1", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty", "sec-fetch-site": "same-origin"}
+
+
 def measure(client: httpx.Client, path: str, *, requests: int, warmup: int) -> Timing:
     latencies = []
     for number in range(warmup + requests):
         started = time.perf_counter()
-        response = client.get(path)
+        # The reference is the only POST; every page is a GET.
+        response = client.post(path, json=REFERENCE, headers=SAME_ORIGIN) if path == "/graphql" else client.get(path)
         elapsed = time.perf_counter() - started
         if response.status_code != 200:
             raise SystemExit(f"{path}: {response.status_code}\n{response.text[:500]}")
@@ -98,6 +107,15 @@ def measure(client: httpx.Client, path: str, *, requests: int, warmup: int) -> T
             latencies.append(elapsed * 1e3)
     return Timing(
         requests, statistics.median(latencies), percentile(latencies, 90), max(latencies), len(response.content)
+    )
+
+
+def report(role: str, path: str, figures: Timing, reference: Timing) -> None:
+    print(
+        f"{role:20} {path:14} p50 {figures.p50_ms:7.1f} ms  p90 {figures.p90_ms:7.1f} ms"
+        f"  max {figures.max_ms:7.1f} ms  {figures.bytes:>8} bytes"
+        f"  {figures.p50_ms / reference.p50_ms:5.1f}x the reference  load {os.getloadavg()[0]:.1f}",
+        flush=True,
     )
 
 
@@ -124,14 +142,13 @@ def main() -> None:
             navigation = {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document", "sec-fetch-site": "none"}
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers=navigation) as client:
                 sign_in(client, subject)
+                reference = measure(client, "/graphql", requests=args.requests, warmup=args.warmup)
+                pages.append({"role": role, "path": "/graphql"} | asdict(reference))
+                report(role, "/graphql", reference, reference)
                 for path in paths:
                     figures = measure(client, path, requests=args.requests, warmup=args.warmup)
                     pages.append({"role": role, "path": path} | asdict(figures))
-                    print(
-                        f"{role:20} {path:14} p50 {figures.p50_ms:7.1f} ms  p90 {figures.p90_ms:7.1f} ms"
-                        f"  max {figures.max_ms:7.1f} ms  {figures.bytes:>8} bytes",
-                        flush=True,
-                    )
+                    report(role, path, figures, reference)
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)

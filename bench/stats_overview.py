@@ -15,7 +15,10 @@ of its own, then:
   beside those of the same writer alone: a refresh that made writers wait would show there;
 - `prefectureStats` as the prefecture's analyst over HTTP (`kizuna serve`, its own refresh
   switched off), one client, one request after the other: the overview (the latest fiscal
-  year, every figure of every municipality and the total) and the trends (every fiscal year).
+  year, every figure of every municipality and the total) and the trends (`trends`: each
+  figure's total row of every fiscal year). The machine may be shared: a reference request
+  (`{ viewer { role } }`, the request path alone: token, transaction, audit) is measured
+  in the same run, and each figure is also printed as a multiple of it.
 
     uv run python bench/stats_overview.py [--scale 20] [--requests 300] [--refreshes 2]
 """
@@ -56,7 +59,10 @@ TABLES = """tables { figure fiscalYear { year japanese } columns { category labe
   rows { municipalityCode values total withheld { column status } } }
   medians { fiscalYear { year } medians { municipalityCode days status } }"""
 OVERVIEW = f"query($years: [Int!]) {{ prefectureStats(fiscalYears: $years) {{ computedAt threshold {TABLES} }} }}"
-TRENDS = f"{{ prefectureStats {{ computedAt fiscalYears {{ year western japanese }} {TABLES} }} }}"
+TRENDS = """{ prefectureStats { computedAt fiscalYears { year western japanese }
+  trends { figure label columns { category label }
+           years { fiscalYear { year western japanese } values total withheld { column status } } } } }"""
+REFERENCE = "{ viewer { role } }"
 # One write of the request path: a supervisor changes a case's risk level.
 WRITE = "UPDATE kizuna.carer_case SET risk_level = $2::kizuna.risk_level WHERE municipality_code = $1 AND id = $3"
 SOME_CASE = "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 ORDER BY id LIMIT 1"
@@ -161,6 +167,14 @@ def measure(http: httpx.Client, body: dict[str, Any], requests: int) -> dict[str
     }
 
 
+def report(name: str, measured: dict[str, float], reference: dict[str, float]) -> None:
+    print(
+        f"{name}: p50 {measured['p50_ms']:.1f} ms ({measured['p50_ms'] / reference['p50_ms']:.1f}x the reference),"
+        f" p99 {measured['p99_ms']:.1f} ms, {measured['bytes']} bytes, load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=20)
@@ -208,13 +222,15 @@ def main() -> None:
         ) as http:
             years = http.post("/graphql", json={"query": "{ prefectureStats { fiscalYears { year } } }"}).json()
             latest = max(y["year"] for y in years["data"]["prefectureStats"]["fiscalYears"])
+            reference = measure(http, {"query": REFERENCE}, args.requests)
+            print(f"reference {REFERENCE}: p50 {reference['p50_ms']:.1f} ms", flush=True)
             overview = measure(http, {"query": OVERVIEW, "variables": {"years": [latest]}}, args.requests)
+            report(f"overview (FY{latest})", overview, reference)
             trends = measure(http, {"query": TRENDS}, args.requests)
+            report("trends (every FY)", trends, reference)
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)
-    for name, m in ((f"overview (FY{latest})", overview), ("trends (every FY)", trends)):
-        print(f"{name}: p50 {m['p50_ms']:.1f} ms, p99 {m['p99_ms']:.1f} ms, {m['bytes']} bytes", flush=True)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -224,6 +240,7 @@ def main() -> None:
         "full_refresh_s": refreshing["refreshes"][0][0],
         "unchanged_refresh_s": [s for s, _, _ in refreshing["refreshes"][1:]],
         "writer": {"alone": refreshing["alone"], "during_refresh": refreshing["during"]},
+        "reference": reference,
         "overview": overview,
         "trends": trends,
         "load_average": os.getloadavg(),

@@ -13,6 +13,7 @@ tests/test_stats_refresh.py runs the real refresh.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -21,8 +22,13 @@ import graphql
 import pytest
 from strawberry.printer import print_schema
 
+from kizuna.platform.caller import Caller
+from kizuna.platform.database import Database
 from kizuna.platform.models import TENANT_TABLES
+from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.scope import open_scope
 from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.execution import Executor
 from kizuna.schema.root import build_schema
 from kizuna.schema.stats.publish import STATS_TABLES
 
@@ -64,6 +70,16 @@ query($figures: [Figure!], $years: [Int!]) {
     medians { fiscalYear { year } medians { municipalityCode days status } }
   }
 }"""
+TRENDS = """
+query($years: [Int!], $latest: Boolean! = false) {
+  prefectureStats(figures: [CASES_BY_CATEGORY], fiscalYears: $years, latestFiscalYear: $latest) {
+    fiscalYears { year }
+    tables { fiscalYear { year } rows { municipalityCode values total withheld { column status } } }
+    medians { fiscalYear { year } }
+    trends { figure label columns { category label }
+             years { fiscalYear { year japanese } values total withheld { column status } } }
+  }
+}"""
 
 
 def statuses(row: dict[str, Any]) -> list[str]:
@@ -98,6 +114,15 @@ async def figures(admin_conn: asyncpg.Connection) -> AsyncIterator[None]:
     await admin_conn.executemany("INSERT INTO stats.raw_median VALUES ($1, $2, $3, $4)", RAW_MEDIANS)
     yield
     await _empty_stats(admin_conn)
+
+
+@pytest.fixture
+async def an_earlier_year(figures: None, admin_conn: asyncpg.Connection) -> None:
+    """FY2023 as well: the total of the young carers, and a median (what lists a year)."""
+    await admin_conn.execute(
+        "INSERT INTO stats.published_count VALUES ('11', 'cases_by_category', 2023, 'total', 'young_carer', 9, 'shown')"
+    )
+    await admin_conn.execute(f"INSERT INTO stats.published_median VALUES ('11', 2023, '{SAITAMA_CITY}', 20, 'shown')")
 
 
 @pytest.mark.usefixtures("figures")
@@ -289,11 +314,103 @@ class TestThroughGraphQL:
         assert row["total"] == 3
         assert stats["medians"][0]["medians"] == [{"municipalityCode": KAWAGOE, "days": 30.0, "status": "SHOWN"}]
 
+    @pytest.mark.parametrize(
+        ("role", "tenant", "area"),
+        [(AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE, None), (AppRole.SUPERVISOR, KAWAGOE, KAWAGOE)],
+        ids=["analyst", "supervisor"],
+    )
+    def test_a_trend_is_each_years_total_row_as_its_table_has_it(
+        self, graphql: Callable[..., dict[str, Any]], role: AppRole, tenant: str, area: str | None
+    ) -> None:
+        """The analyst's trend is the prefecture's total row of every year's table (the same
+        gaps, for the same reasons: nothing more is sent); the supervisor's its own row."""
+        stats = graphql(TRENDS, role, tenant)["data"]["prefectureStats"]
+        (trend,) = stats["trends"]
+        assert (trend["figure"], trend["label"]) == ("CASES_BY_CATEGORY", "新規ケース数（ケアラー区分別）")
+        assert [y["fiscalYear"] for y in trend["years"]] == [{"year": 2024, "japanese": "令和6年度"}]
+        rows = {
+            t["fiscalYear"]["year"]: next(r for r in t["rows"] if r["municipalityCode"] == area)
+            for t in stats["tables"]
+        }
+        for year in trend["years"]:
+            row = rows[year["fiscalYear"]["year"]]
+            assert (year["values"], year["total"], year["withheld"]) == (row["values"], row["total"], row["withheld"])
+        (year,) = trend["years"]
+        columns = [c["category"] for c in trend["columns"]]
+        if role is AppRole.PREFECTURE_ANALYST:
+            # A count the total row does not publish is a gap with its reason, never 0.
+            assert dict(zip(columns, statuses(year), strict=True))["young_adult_carer"] == "NOT_REPORTED"
+            assert (year["values"][columns.index("young_carer")], year["total"], total_status(year)) == (
+                15,
+                None,
+                "NOT_REPORTED",
+            )
+        else:
+            assert (year["values"][columns.index("young_carer")], year["total"], year["withheld"]) == (3, 3, [])
+
+    @pytest.mark.usefixtures("an_earlier_year")
+    def test_the_tables_of_the_latest_year_and_the_trend_of_every_year(
+        self, graphql: Callable[..., dict[str, Any]]
+    ) -> None:
+        stats = graphql(TRENDS, AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE, {"latest": True})["data"]
+        stats = stats["prefectureStats"]
+        assert [y["fiscalYear"]["year"] for y in stats["trends"][0]["years"]] == [2023, 2024]
+        assert [t["fiscalYear"]["year"] for t in stats["tables"]] == [2024]
+        assert [m["fiscalYear"]["year"] for m in stats["medians"]] == [2024]
+        # Every year with figures is listed whatever the tables' years; a year without is none.
+        asked = {"years": [2023, 2031], "latest": True}
+        stats = graphql(TRENDS, AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE, asked)["data"]["prefectureStats"]
+        assert stats["fiscalYears"] == [{"year": 2023}, {"year": 2024}]
+        assert [t["fiscalYear"]["year"] for t in stats["tables"]] == [2023]
+        stats = graphql(TRENDS, AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE, {"years": [2031]})["data"]
+        assert (stats["prefectureStats"]["tables"], stats["prefectureStats"]["medians"]) == ([], [])
+        assert len(stats["prefectureStats"]["trends"][0]["years"]) == 2
+
     @pytest.mark.parametrize("role", OTHER_ROLES, ids=str)
     def test_every_other_role_is_refused(self, graphql: Callable[..., dict[str, Any]], role: AppRole) -> None:
         body = graphql(QUERY, role, home_of(role))
         assert body["data"]["prefectureStats"] is None
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def statements_for(urls: DatabaseUrls, analyst: Any, query: str) -> list[str]:
+    """The statements the analyst's `query` sends to `stats`."""
+    seen: list[str] = []
+    database = await Database.connect(urls.app, size=1, on_statement=seen.append)
+    caller = Caller(
+        analyst.user_id,
+        "https://idp.example/",
+        analyst.subject,
+        analyst.role,
+        SAITAMA_PREFECTURE,
+        analyst.organisation_id,
+    )
+    executor = Executor(build_schema(), introspection=False)
+    prepared = executor.prepare(query)
+    assert prepared.document is not None
+    try:
+        async with open_scope(database, caller, request_id=uuid.uuid4().hex, readonly=True) as scope:
+            result = await executor.execute(prepared.document, variables=None, context=scope, operation_name=None)
+        assert result.errors is None, result.errors
+    finally:
+        await database.close()
+    return [s for s in seen if "stats." in s]
+
+
+@pytest.mark.usefixtures("figures")
+async def test_only_the_parts_selected_are_read(urls: DatabaseUrls, user: Callable[..., Any]) -> None:
+    analyst = user(AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE)
+    # The publication and the years, always; then one statement for each part selected.
+    years = await statements_for(urls, analyst, "{ prefectureStats { computedAt fiscalYears { year } } }")
+    assert len(years) == 2
+    everything = "{ prefectureStats { tables { label } medians { medians { days } } trends { label } } }"
+    read = await statements_for(urls, analyst, everything)
+    assert read[:2] == years
+    assert [("stats.published_count" in s, "area = 'total'" in s, "published_median" in s) for s in read[2:]] == [
+        (True, False, False),
+        (False, False, True),
+        (True, True, False),
+    ]
 
 
 # Fields that would name or point at a person, a case or a row, in any type the figures reach.
@@ -346,6 +463,8 @@ def test_nothing_the_figures_reach_names_a_person_or_a_row() -> None:
         "Figure",
         "StatsMedian",
         "StatsMedians",
+        "StatsTrend",
+        "StatsTrendYear",
         "DateTime",
         "String",
         "Int",

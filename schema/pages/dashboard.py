@@ -173,6 +173,11 @@ def decimal_label(value: str) -> str:
     return f"{number:,.0f}" if number == number.to_integral_value() else f"{number.normalize():,}"
 
 
+def variables(asked: int | None) -> dict[str, Any]:
+    """The document's variables: the tables of the year asked for (else the latest)."""
+    return {"fiscalYears": None if asked is None else [asked]}
+
+
 def asked_year(asked: str | None) -> int | None:
     """The fiscal year `?fiscalYear=` asks for, checked before anything is read."""
     if asked is None:
@@ -255,45 +260,35 @@ def _medians(medians: dict[str, Any], names: dict[str, str], area_name: str, yea
     )
 
 
-def _trend_value(table: dict[str, Any], column: str | None) -> tuple[float | None, str | None]:
-    """The value a trend shows for one year: the area's row (the total row for the
-    analyst, the municipality's own row for its supervisor), or why there is none."""
-    rows = table["rows"]
-    row = next((r for r in rows if r["municipalityCode"] is None), rows[0] if len(rows) == 1 else None)
-    if row is None:
-        return None, NOT_REPORTED
-    why = _withheld(row)
+def _trend_value(year: dict[str, Any], columns: list[str], column: str | None) -> tuple[float | None, str | None]:
+    """The value a trend shows for one year (its total, or one column where the row has no
+    total), or why there is none."""
+    why = _withheld(year)
     if column is None:
-        value, status = row["total"], why.get(None)
+        value, status = year["total"], why.get(None)
     else:
-        index = [c["category"] for c in table["columns"]].index(column)
-        value, status = row["values"][index], why.get(index)
+        index = columns.index(column)
+        value, status = year["values"][index], why.get(index)
     return value, None if value is not None else _GAPS.get(status or "", NOT_REPORTED)
 
 
-def _charts(stats: dict[str, Any]) -> tuple[charts.BarChart, ...]:
-    by_figure: dict[str, dict[int, dict[str, Any]]] = {}
-    for table in stats["tables"]:
-        by_figure.setdefault(table["figure"], {})[table["fiscalYear"]["year"]] = table
+def _charts(trends: list[dict[str, Any]]) -> tuple[charts.BarChart, ...]:
+    by_figure = {trend["figure"]: trend for trend in trends}
     drawn = []
     for figure, column in TRENDS.items():
-        tables = by_figure.get(figure)
-        if not tables:
+        trend = by_figure.get(figure)
+        if trend is None or not trend["years"]:
             continue
-        label = next(iter(tables.values()))["label"]
+        columns = [c["category"] for c in trend["columns"]]
         points = []
-        for year in stats["fiscalYears"]:
-            table = tables.get(year["year"])
-            value, gap = _trend_value(table, column) if table is not None else (None, NOT_REPORTED)
-            points.append(charts.YearValue(year["western"], year["japanese"], value, gap))
-        title = label if column is None else f"{label}：{_column_label(tables, column)}"
+        for year in trend["years"]:
+            value, gap = _trend_value(year, columns, column)
+            points.append(charts.YearValue(year["fiscalYear"]["western"], year["fiscalYear"]["japanese"], value, gap))
+        title = trend["label"]
+        if column is not None:
+            title += "：" + next(c["label"] for c in trend["columns"] if c["category"] == column)
         drawn.append(charts.bar_chart(title, _UNITS.get(figure, "件"), points))
     return tuple(drawn)
-
-
-def _column_label(tables: dict[int, dict[str, Any]], column: str) -> str:
-    columns = next(iter(tables.values()))["columns"]
-    return str(next(c["label"] for c in columns if c["category"] == column))
 
 
 def _status(table: dict[str, Any] | None, code: str) -> str:
@@ -372,8 +367,8 @@ def dashboard(data: dict[str, Any], asked: int | None) -> Dashboard:
     analyst = viewer["role"] == AppRole.PREFECTURE_ANALYST.name
     # The analyst's prefecture (its total row), or the supervisor's own municipality.
     area_name = viewer["municipality"]["name"]
-    in_year = [t for t in stats["tables"] if t["fiscalYear"]["year"] == year]
-    status_table = next((t for t in in_year if t["figure"] == "MUNICIPALITY_STATUS"), None)
+    # The answer holds the tables and medians of that year only (`latestFiscalYear`).
+    status_table = next((t for t in stats["tables"] if t["figure"] == "MUNICIPALITY_STATUS"), None)
     codes = (
         [m["code"] for m in data["municipalities"] if m["kind"] != "PREFECTURE"]
         if analyst
@@ -407,14 +402,10 @@ def dashboard(data: dict[str, Any], asked: int | None) -> Dashboard:
         indicators=tuple(_indicator(i) for i in data["indicators"]),
         tiles=tiles,
         accepted=accepted,
-        charts=_charts(stats),
+        charts=_charts(stats["trends"]),
         tables=(
-            *(_table(t, names, area_name) for t in in_year),
-            *(
-                _medians(m, names, area_name, m["fiscalYear"]["year"])
-                for m in stats["medians"]
-                if m["fiscalYear"]["year"] == year
-            ),
+            *(_table(t, names, area_name) for t in stats["tables"]),
+            *(_medians(m, names, area_name, m["fiscalYear"]["year"]) for m in stats["medians"]),
         ),
         pending=pending,
     )

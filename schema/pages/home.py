@@ -59,7 +59,9 @@ class Pages:
         request_id = uuid.uuid4().hex
         try:
             asked = dashboard.asked_year(request.query_params.get("fiscalYear"))
-            data = await documents.run(self.endpoint, request, dashboard.DOCUMENT, request_id)
+            data = await documents.run(
+                self.endpoint, request, dashboard.DOCUMENT, request_id, dashboard.variables(asked)
+            )
             content = dashboard.dashboard(data, asked)
         except PageRefused as refused:
             return refusal(request, Language.JA, who, refused)

@@ -8,6 +8,7 @@ numbered by the year it began in: FY2019, which began under 平成 on 1 April 20
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from kizuna.platform.wareki import era_year
 
@@ -16,5 +17,7 @@ def western_label(fiscal_year: int) -> str:
     return f"{fiscal_year}年度"
 
 
+# Every FiscalYear of an answer asks for it (each table's, each trend year's): the era lookup once a year.
+@functools.lru_cache(maxsize=128)  # bounded: a year may come from a request
 def japanese_label(fiscal_year: int) -> str:
     return f"{era_year(dt.date(fiscal_year + 1, 3, 31), fiscal_year)}度"

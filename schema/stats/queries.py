@@ -1,15 +1,17 @@
-"""`prefectureStats(figures:, fiscalYears:)`: the figures across every municipality for a
-prefecture's analyst, suppressed; a municipality's own, unsuppressed, for its supervisor."""
+"""`prefectureStats(figures:, fiscalYears:, latestFiscalYear:)`: the figures across every
+municipality for a prefecture's analyst, suppressed; a municipality's own, unsuppressed,
+for its supervisor. Only the parts selected (tables, medians, trends) are read."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
 from kizuna.schema.permissions import Operation, require
+from kizuna.schema.selection import selected_names
 from kizuna.schema.stats import service
 from kizuna.schema.stats.figures import CATEGORIES, Figure
 from kizuna.schema.stats.types import (
@@ -20,12 +22,22 @@ from kizuna.schema.stats.types import (
     StatsMedians,
     StatsRow,
     StatsTable,
+    StatsTrend,
+    StatsTrendYear,
     StatsWithheld,
 )
 
 
 def _area(code: str) -> str | None:
     return None if code == service.TOTAL else code
+
+
+def _withheld(row: service.Row) -> list[StatsWithheld]:
+    return [StatsWithheld(column=column, status=status) for column, status in row.withheld]
+
+
+def _columns(figure: Figure) -> list[StatsColumn]:
+    return [StatsColumn(category=c, label=label) for c, label in CATEGORIES[figure].items()]
 
 
 def to_stats(found: service.Overview) -> PrefectureStats:
@@ -39,14 +51,9 @@ def to_stats(found: service.Overview) -> PrefectureStats:
                 figure=t.figure,
                 label=t.figure.label,
                 fiscal_year=FiscalYear(year=t.fiscal_year),
-                columns=[StatsColumn(category=c, label=label) for c, label in CATEGORIES[t.figure].items()],
+                columns=_columns(t.figure),
                 rows=[
-                    StatsRow(
-                        municipality_code=_area(r.area),
-                        values=r.values,
-                        total=r.total,
-                        withheld=[StatsWithheld(column=column, status=status) for column, status in r.withheld],
-                    )
+                    StatsRow(municipality_code=_area(r.area), values=r.values, total=r.total, withheld=_withheld(r))
                     for r in t.rows
                 ],
             )
@@ -64,6 +71,20 @@ def to_stats(found: service.Overview) -> PrefectureStats:
             )
             for year, cells in found.medians.items()
         ],
+        trends=[
+            StatsTrend(
+                figure=t.figure,
+                label=t.figure.label,
+                columns=_columns(t.figure),
+                years=[
+                    StatsTrendYear(
+                        fiscal_year=FiscalYear(year=year), values=r.values, total=r.total, withheld=_withheld(r)
+                    )
+                    for year, r in t.years
+                ],
+            )
+            for t in found.trends
+        ],
     )
 
 
@@ -76,9 +97,22 @@ class StatsQueries:
         self,
         info: Info[Scope, Any],
         figures: list[Figure] | None = None,
-        fiscal_years: list[int] | None = None,
+        fiscal_years: Annotated[
+            list[int] | None, strawberry.argument(description="集計表と中央値の年度（省略ならすべて）")
+        ] = None,
+        latest_fiscal_year: Annotated[
+            bool, strawberry.argument(description="true なら集計表と中央値はその中の最新の年度だけ")
+        ] = False,
     ) -> PrefectureStats | None:
         scope = info.context
         require(scope.caller, Operation.PREFECTURE_STATS)
-        found = await service.overview(scope.tx, scope.role, figures or list(Figure), fiscal_years)
-        return to_stats(found)
+        selected = selected_names(info)
+        asked = service.Asked(
+            figures=figures or list(Figure),
+            fiscal_years=fiscal_years,
+            latest=latest_fiscal_year,
+            tables="tables" in selected,
+            medians="medians" in selected,
+            trends="trends" in selected,
+        )
+        return to_stats(await service.overview(scope.tx, scope.role, asked))

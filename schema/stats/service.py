@@ -2,7 +2,8 @@
 (tests/test_lint_tenancy.py). A prefecture's analyst reads the published figures of every
 municipality of its own prefecture (row security: `prefecture_code`); a municipality's
 supervisor reads its own municipality's figures unsuppressed (row security:
-`municipality_code`). Three statements whatever the number of tables asked for."""
+`municipality_code`). At most five statements whatever the number of tables asked for, and
+none for a part the query does not select."""
 
 from __future__ import annotations
 
@@ -33,10 +34,20 @@ WHERE prefecture_code = left($1, 2) AND fiscal_year = ANY($2::int[])
 PUBLISHED_YEARS_SQL = (
     "SELECT DISTINCT fiscal_year::int AS fiscal_year FROM stats.published_median WHERE prefecture_code = left($1, 2)"
 )
+# A trend is the total row of each year's table: the total's cells only, every fiscal year.
+PUBLISHED_TOTALS_SQL = """
+SELECT figure, fiscal_year::int AS fiscal_year, area, category, value, status FROM stats.published_count
+WHERE prefecture_code = left($1, 2) AND figure = ANY($2::text[]) AND area = 'total'
+"""
 RAW_SQL = """
 SELECT figure, fiscal_year::int AS fiscal_year, municipality_code AS area, category, value, 'shown' AS status
 FROM stats.raw_count
 WHERE municipality_code = $1 AND figure = ANY($2::text[]) AND fiscal_year = ANY($3::int[])
+"""
+RAW_TOTALS_SQL = """
+SELECT figure, fiscal_year::int AS fiscal_year, municipality_code AS area, category, value, 'shown' AS status
+FROM stats.raw_count
+WHERE municipality_code = $1 AND figure = ANY($2::text[])
 """
 RAW_MEDIANS_SQL = """
 SELECT fiscal_year::int AS fiscal_year, municipality_code AS area, days, 'shown' AS status FROM stats.raw_median
@@ -74,50 +85,92 @@ class MedianCell:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Trend:
+    """A figure over every fiscal year: each year's total row (the prefecture's total for
+    the analyst, the municipality's own row for its supervisor), as its table has it."""
+
+    figure: Figure
+    years: list[tuple[int, Row]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Asked:
+    """What a query asks of the figures; a part not selected is not read."""
+
+    figures: Sequence[Figure]
+    fiscal_years: Sequence[int] | None
+    """The years of the tables and medians; None for every year."""
+    latest: bool = False
+    """Only the latest of those years."""
+    tables: bool = True
+    medians: bool = True
+    trends: bool = True
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Overview:
     computed_at: dt.datetime | None
     k: int | None
     unsuppressed: bool
     """A supervisor's own municipality: nothing suppressed, no total."""
     fiscal_years: list[int]
+    """Every fiscal year with figures, whatever the tables' years."""
     tables: list[Table]
     medians: dict[int, list[MedianCell]]
+    trends: list[Trend]
 
 
-async def overview(
-    tx: TenantTransaction, role: AppRole, figures: Sequence[Figure], fiscal_years: Sequence[int] | None
-) -> Overview:
+async def overview(tx: TenantTransaction, role: AppRole, asked: Asked) -> Overview:
     """The analyst's (published) or the supervisor's (own, raw) figures; the caller's role
     was checked against the matrix before."""
     unsuppressed = role is not AppRole.PREFECTURE_ANALYST
     publication = await tx.fetchrow(PUBLICATION_SQL)
     known = sorted(r["fiscal_year"] for r in await tx.fetch(RAW_YEARS_SQL if unsuppressed else PUBLISHED_YEARS_SQL))
-    years = known if fiscal_years is None else sorted(set(fiscal_years) & set(known))
+    years = known if asked.fiscal_years is None else sorted(set(asked.fiscal_years) & set(known))
+    if asked.latest:
+        years = years[-1:]
+    figures = asked.figures
     names = [f.value for f in figures]
-    cells = await tx.fetch(RAW_SQL if unsuppressed else PUBLISHED_SQL, names, years)
-    medians = await tx.fetch(RAW_MEDIANS_SQL if unsuppressed else PUBLISHED_MEDIANS_SQL, years)
-    found = {(r["figure"], r["fiscal_year"], r["area"], r["category"]): r for r in cells}
-    # Every municipality of the prefecture, and any other area with figures (the prefecture's
-    # own programmes); a supervisor's own municipality only.
-    registry = {g.code for g in for_prefecture(tx.municipality_code[:2]) if not g.is_prefecture}
-    areas = [tx.municipality_code] if unsuppressed else sorted(registry | {r["area"] for r in cells} - {TOTAL})
-    totals = [] if unsuppressed else [TOTAL]
-    tables = [
-        Table(figure, year, [_row(found, figure, year, area, unsuppressed) for area in (*areas, *totals)])
-        for year in years
-        for figure in figures
-    ]
-    by_year: dict[int, list[MedianCell]] = {year: [] for year in years}
-    for r in medians:
-        by_year[r["fiscal_year"]].append(MedianCell(r["area"], r["days"], CellStatus(r["status"])))
+    tables: list[Table] = []
+    if asked.tables and years:
+        cells = await tx.fetch(RAW_SQL if unsuppressed else PUBLISHED_SQL, names, years)
+        found = _by_key(cells)
+        # Every municipality of the prefecture, and any other area with figures (the prefecture's
+        # own programmes); a supervisor's own municipality only.
+        registry = {g.code for g in for_prefecture(tx.municipality_code[:2]) if not g.is_prefecture}
+        areas = [tx.municipality_code] if unsuppressed else sorted(registry | {r["area"] for r in cells} - {TOTAL})
+        totals = [] if unsuppressed else [TOTAL]
+        tables = [
+            Table(figure, year, [_row(found, figure, year, area, unsuppressed) for area in (*areas, *totals)])
+            for year in years
+            for figure in figures
+        ]
+    by_year: dict[int, list[MedianCell]] = {}
+    if asked.medians and years:
+        by_year = {year: [] for year in years}
+        for r in await tx.fetch(RAW_MEDIANS_SQL if unsuppressed else PUBLISHED_MEDIANS_SQL, years):
+            by_year[r["fiscal_year"]].append(MedianCell(r["area"], r["days"], CellStatus(r["status"])))
+    trends: list[Trend] = []
+    if asked.trends and known:
+        totals_found = _by_key(await tx.fetch(RAW_TOTALS_SQL if unsuppressed else PUBLISHED_TOTALS_SQL, names))
+        area = tx.municipality_code if unsuppressed else TOTAL
+        trends = [
+            Trend(figure, [(year, _row(totals_found, figure, year, area, unsuppressed)) for year in known])
+            for figure in figures
+        ]
     return Overview(
         None if publication is None else publication["computed_at"],
         None if publication is None or unsuppressed else publication["k"],
         unsuppressed,
-        years,
+        known,
         tables,
         by_year,
+        trends,
     )
+
+
+def _by_key(cells: Sequence[asyncpg.Record]) -> dict[tuple[str, int, str, str], asyncpg.Record]:
+    return {(r["figure"], r["fiscal_year"], r["area"], r["category"]): r for r in cells}
 
 
 COUNTED_WHEN_ABSENT = frozenset({Figure.PROGRAMMES})

@@ -4,7 +4,8 @@ Nothing here is about a person: no ID of any tenant object, no name, no row-leve
 (tests/test_stats_graphql.py walks these types in the SDL). A table is its columns and one
 row per municipality (and the total), each row's values in the columns' order, and why
 each missing value is missing: lists of scalars, so that a whole prefecture's table costs
-few resolved fields.
+few resolved fields. A trend is each year's total row only: a chart over every year need
+not resolve every row of every year.
 """
 
 from __future__ import annotations
@@ -76,11 +77,32 @@ class StatsMedians:
     medians: list[StatsMedian]
 
 
+@strawberry.type(
+    description="推移の一年度：その年度の集計表の合計の行（県の担当者は県全体の合計、市町村のスーパーバイザーは自団体の行）"
+)
+class StatsTrendYear:
+    fiscal_year: FiscalYear
+    values: list[int | None] = strawberry.field(description="列の順の合計（秘匿・未報告は null。0 は 0）")
+    total: int | None = strawberry.field(description="合計の行の合計（秘匿のとき、また合計のない表では null）")
+    withheld: list[StatsWithheld] = strawberry.field(description="表示しない値（null の値と合計）とその理由")
+
+
+@strawberry.type(description="集計表の年度別の推移：各年度の表の合計の行だけ（表と同じ値、同じ秘匿）")
+class StatsTrend:
+    figure: Figure
+    label: str = strawberry.field(description="集計表の名称")
+    columns: list[StatsColumn]
+    years: list[StatsTrendYear] = strawberry.field(description="集計のある年度ごと（古い順）")
+
+
 @strawberry.type(description="県全体の集計（個人を特定する情報は含まない）")
 class PrefectureStats:
     computed_at: dt.datetime | None = strawberry.field(description="集計した日時（未集計なら null）")
     threshold: int | None = strawberry.field(description="秘匿の基準 k（1〜k-1 件は秘匿。秘匿のない閲覧では null）")
     unsuppressed: bool = strawberry.field(description="秘匿なし（市町村のスーパーバイザーが自団体を見るとき）")
-    fiscal_years: list[FiscalYear] = strawberry.field(description="集計のある年度（推移の軸）")
-    tables: list[StatsTable]
-    medians: list[StatsMedians]
+    fiscal_years: list[FiscalYear] = strawberry.field(
+        description="集計のある年度（推移の軸。引数 fiscalYears・latestFiscalYear によらずすべて）"
+    )
+    tables: list[StatsTable] = strawberry.field(description="引数の年度の集計表")
+    medians: list[StatsMedians] = strawberry.field(description="引数の年度の中央値")
+    trends: list[StatsTrend] = strawberry.field(description="集計表ごとの推移（集計のあるすべての年度の合計の行）")

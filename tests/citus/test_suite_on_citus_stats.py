@@ -12,6 +12,7 @@ from kizuna.tests.test_stats_read_path import (  # noqa: F401
     TestTheStatsRole,
     TestTheSupervisorInSql,
     TestThroughGraphQL,
+    an_earlier_year,
     figures,
 )
 from kizuna.tests.test_stats_refresh import (  # noqa: F401

@@ -26,6 +26,14 @@ POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 GAPS = {"SUPPRESSED": "秘匿", "NOT_REPORTED": "報告なし", "TOO_FEW": "非表示"}
+# The trend charts, in the page's order: the figure, its unit, and the column drawn where not the total.
+CHARTS = [
+    ("CASES_BY_CATEGORY", "件", None),
+    ("REFERRALS_BY_SOURCE", "件", None),
+    ("CLOSURES", "件", None),
+    ("HELPER_VISITS", "件", None),
+    ("MUNICIPALITY_STATUS", "団体", "window_or_team"),
+]
 
 pytestmark = pytest.mark.usefixtures("published")
 
@@ -109,12 +117,12 @@ def days(value: float | None, status: str) -> str:
     return GAPS[status] if value is None else (f"{value:,.0f}" if value == int(value) else f"{value:,.1f}")
 
 
-def graphql_answer(client: httpx.Client) -> dict[str, Any]:
+def graphql_answer(client: httpx.Client, variables: dict[str, Any] | None = None) -> dict[str, Any]:
     """The dashboard's registered document, sent to /graphql with the same session."""
     document = documents.document("dashboard")
     response = client.post(
         "/graphql",
-        json={"query": document.text, "operationName": document.operation},
+        json={"query": document.text, "operationName": document.operation, "variables": variables},
         headers={
             "kizuna-csrf": "1",
             "sec-fetch-mode": "cors",
@@ -146,6 +154,31 @@ def assert_indicator_values(page: str, indicators: list[dict[str, Any]]) -> None
         bar = re.search(r'<progress id="progress-[^"]+" value="([^"]+)" max="100"', item)
         assert bar is not None
         assert float(bar.group(1)) == progress
+
+
+def charts_of(page: str) -> list[str]:
+    """Each trend chart in words (its SVG's <desc>), as a screen reader reads it."""
+    return [html.unescape(d) for d in re.findall(r'<desc id="chart-[0-9]+-desc">([^<]*)</desc>', page)]
+
+
+def expected_charts(data: dict[str, Any]) -> list[str]:
+    """The charts the answer's trends make: the total of every year (the status table: the
+    municipalities with a window or a team), or why there is none."""
+    trends = {t["figure"]: t for t in data["prefectureStats"]["trends"]}
+    described = []
+    for figure, unit, column in CHARTS:
+        words = []
+        for year in trends[figure]["years"]:
+            why = {w["column"]: w["status"] for w in year["withheld"]}
+            if column is None:
+                value, status = year["total"], why.get(None)
+            else:
+                index = [c["category"] for c in trends[figure]["columns"]].index(column)
+                value, status = year["values"][index], why.get(index)
+            shown = GAPS[status or "NOT_REPORTED"] if value is None else f"{value:,}{unit}"
+            words.append(f"{year['fiscalYear']['western']}（{year['fiscalYear']['japanese']}）: {shown}")
+        described.append("、".join(words))
+    return described
 
 
 def tiles_of(page: str) -> list[str]:
@@ -188,6 +221,10 @@ class TestTheAnalyst:
         tables = tables_of(page.text)
         assert tables == expected_tables(data, year)
         assert "秘匿" in str(tables)  # the seeded tenants' small counts are suppressed
+        # Only the year's tables are sent; the charts are the trends of every year.
+        assert {t["fiscalYear"]["year"] for t in stats["tables"]} == {year}
+        assert charts_of(page.text) == expected_charts(data)
+        assert [len(t["years"]) for t in stats["trends"]] == [len(stats["fiscalYears"])] * len(stats["trends"])
         assert "medians" in tables
         for figure in set(tables) - {"medians"}:
             assert f'href="/exports/stats/{figure}.csv?fiscalYear={year}"' in page.text
@@ -204,10 +241,12 @@ class TestTheAnalyst:
 
     def test_another_fiscal_year_and_a_bad_one(self, browser_as: Callable[[str], httpx.Client]) -> None:
         client = browser_as(ANALYST)
-        data = graphql_answer(client)
-        earliest = min(y["year"] for y in data["prefectureStats"]["fiscalYears"])
+        earliest = min(y["year"] for y in graphql_answer(client)["prefectureStats"]["fiscalYears"])
         page = client.get("/", params={"fiscalYear": earliest})
+        data = graphql_answer(client, {"fiscalYears": [earliest]})
+        assert {t["fiscalYear"]["year"] for t in data["prefectureStats"]["tables"]} == {earliest}
         assert tables_of(page.text) == expected_tables(data, earliest)
+        assert charts_of(page.text) == expected_charts(data)
         for bad in ("1999", "2024; DROP", "٢٠٢٤", ""):
             refused = client.get("/", params={"fiscalYear": bad})
             assert refused.status_code == 400
@@ -227,6 +266,7 @@ def test_a_supervisor_sees_its_own_municipality_unsuppressed(browser_as: Callabl
     year = max(y["year"] for y in data["prefectureStats"]["fiscalYears"])
     tables = tables_of(page.text)
     assert tables == expected_tables(data, year)
+    assert charts_of(page.text) == expected_charts(data)
     assert {row[0] for rows in tables.values() for row in rows} == {"川越市"}
     assert "秘匿" not in str(tables)
 
