@@ -12,6 +12,7 @@ from strawberry.types import Info
 from kizuna.platform import audit
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import ConsentGiver, MeetingKind, OrganisationKind
+from kizuna.schema.cost import ListSize
 from kizuna.schema.errors import not_found
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import decode_global_id, encode_global_id, register_node
@@ -28,6 +29,7 @@ from kizuna.schema.tenants.types import Organization
 
 # Row security gives an agency only its shared cases' rows (0022); the explicit condition
 # says so here too and lets the planner use the case index. 1,000 rows bound the answer.
+SHARED_CASES_ASSUMED = 50
 SHARED_MEETINGS = """
 SELECT case_id, kind, held_on, decisions, next_review_on FROM kizuna.meeting
 WHERE municipality_code = $1 AND case_id = ANY (kizuna.shared_cases())
@@ -111,25 +113,37 @@ def _case_key(case_id: strawberry.ID) -> uuid.UUID:
 
 @strawberry.type
 class SharingQueries:
-    @strawberry.field(description="ケースに参加する機関")
+    @strawberry.field(
+        description="ケースに参加する機関（最大100件）", directives=[ListSize(assumed_size=service.MAX_LISTED)]
+    )
     async def case_participants(self, info: Info[Scope, Any], case_id: strawberry.ID) -> list[CaseParticipant] | None:
         scope = info.context
         require(scope.caller, Operation.CASE_PARTICIPANTS)
         return [to_participant(r) for r in await scope.tx.fetch(service.PARTICIPANTS_OF_CASE, _case_key(case_id))]
 
-    @strawberry.field(description="ケースの同意（撤回されたものも含む、新しい順）")
+    @strawberry.field(
+        description="ケースの同意（撤回されたものも含む、新しい順、最大100件）",
+        directives=[ListSize(assumed_size=service.MAX_LISTED)],
+    )
     async def consents(self, info: Info[Scope, Any], case_id: strawberry.ID) -> list[Consent] | None:
         scope = info.context
         require(scope.caller, Operation.CONSENTS)
         return [to_consent(scope, r) for r in await scope.tx.fetch(service.CONSENTS_OF_CASE, _case_key(case_id))]
 
-    @strawberry.field(description="緊急時の閲覧（新しい順、最大100件）。スーパーバイザーが確認する")
+    @strawberry.field(
+        description="緊急時の閲覧（新しい順、最大100件）。スーパーバイザーが確認する",
+        directives=[ListSize(assumed_size=service.MAX_LISTED)],
+    )
     async def emergency_accesses(self, info: Info[Scope, Any]) -> list[EmergencyAccess] | None:
         scope = info.context
         require(scope.caller, Operation.EMERGENCY_ACCESSES)
         return [to_access(r) for r in await scope.tx.fetch(service.RECENT_ACCESSES)]
 
-    @strawberry.field(description="所属機関に共有されたケース（会議の決定事項と計画の目標のみ）")
+    @strawberry.field(
+        description="所属機関に共有されたケース（会議の決定事項と計画の目標のみ）",
+        # Not capped by itself: the cases of the 1,000 meetings and 1,000 plans read at most.
+        directives=[ListSize(assumed_size=SHARED_CASES_ASSUMED)],
+    )
     async def shared_cases(self, info: Info[Scope, Any]) -> list[SharedCase] | None:
         scope = info.context
         require(scope.caller, Operation.SHARED_CASES)
