@@ -24,6 +24,8 @@ from kizuna.schema.relay import Keyset, Node, PageInfo, decode_global_id, encode
 from kizuna.schema.tenants.types import Organization
 from kizuna.schema.writes import Payload
 
+# A person's care relationships are the family's: not capped, so an estimate for the cost
+# (docs/security-model.md, "Query cost").
 CARE_RELATIONSHIPS_ASSUMED = 10
 
 
@@ -103,7 +105,6 @@ class Person(Node):
 
     @strawberry.field(
         description="ケアの関係：この人がケアをしている相手と、この人をケアしている人（carer がこの人なら前者）",
-        # The family's: not capped, so an estimate (docs/security-model.md, "Query cost").
         directives=[ListSize(assumed_size=CARE_RELATIONSHIPS_ASSUMED)],
     )
     async def care_relationships(self, info: Info[Scope, Any]) -> list[CareRelationship]:

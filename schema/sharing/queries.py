@@ -29,7 +29,6 @@ from kizuna.schema.tenants.types import Organization
 
 # Row security gives an agency only its shared cases' rows (0022); the explicit condition
 # says so here too and lets the planner use the case index. 1,000 rows bound the answer.
-SHARED_CASES_ASSUMED = 50
 SHARED_MEETINGS = """
 SELECT case_id, kind, held_on, decisions, next_review_on FROM kizuna.meeting
 WHERE municipality_code = $1 AND case_id = ANY (kizuna.shared_cases())
@@ -38,6 +37,9 @@ SHARED_PLANS = """
 SELECT case_id, version, goals, period_start, period_end FROM kizuna.support_plan
 WHERE municipality_code = $1 AND case_id = ANY (kizuna.shared_cases())
 ORDER BY case_id, version DESC LIMIT 1000"""
+# How many cases an agency is shared: not capped by itself (the cases of the 1,000 meetings
+# and 1,000 plans read at most), so an estimate for the cost.
+SHARED_CASES_ASSUMED = 50
 
 
 def to_participant(row: asyncpg.Record) -> CaseParticipant:
@@ -141,7 +143,6 @@ class SharingQueries:
 
     @strawberry.field(
         description="所属機関に共有されたケース（会議の決定事項と計画の目標のみ）",
-        # Not capped by itself: the cases of the 1,000 meetings and 1,000 plans read at most.
         directives=[ListSize(assumed_size=SHARED_CASES_ASSUMED)],
     )
     async def shared_cases(self, info: Info[Scope, Any]) -> list[SharedCase] | None:
