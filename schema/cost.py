@@ -56,8 +56,9 @@ from strawberry.schema_directive import Location
 
 from kizuna.schema.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-# Kizuna's heaviest documents: the prefecture's dashboard (every figure of ten years for
-# 180 municipalities: about 2,000), the case page and the inbox (about 1,100 each);
+# Kizuna's heaviest documents: the prefecture's dashboard (about 2,000, most of it the
+# submissions of 180 municipalities for ten years), the case page and the inbox (about
+# 1,100 each);
 # docs/security-model.md, "Query cost".
 MAX_COST = 3000
 COUNT_COST = 100
