@@ -72,7 +72,7 @@ class Settings:
             idp_file=Path(env["KIZUNA_IDP_FILE"]) if env.get("KIZUNA_IDP_FILE") else None,
             session_idle_seconds=_int(env, "KIZUNA_SESSION_IDLE", 30 * 60),
             session_absolute_seconds=_int(env, "KIZUNA_SESSION_MAX", 8 * 3600),
-            rate_limit=_positive(env, "KIZUNA_RATE_LIMIT", 10_000),
+            rate_limit=_positive(env, "KIZUNA_RATE_LIMIT", 100_000),
             rate_limit_processes=_positive(env, "KIZUNA_RATE_LIMIT_PROCESSES", 1),
             client_timeout_seconds=_positive(env, "KIZUNA_CLIENT_TIMEOUT", 10),
             stats_k=_at_least(env, "KIZUNA_STATS_K", 5, 2),

@@ -251,7 +251,7 @@ class GraphQLEndpoint:
         reported = {"requested": cost, "limit": MAX_COST}
         if cost > MAX_COST:
             message = (
-                f"This document could fetch up to {cost} rows and counts (its cost); the limit is {MAX_COST}"
+                f"This document could fetch up to {cost} objects and counts (its cost); the limit is {MAX_COST}"
                 " a request. Ask for smaller pages (`first`), fewer aliases or fewer `totalCount`."
             )
             raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, message, extensions={"cost": reported})

@@ -5,8 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from kizuna.platform.i18n import Language
+from kizuna.schema.cost import ListSize
 from kizuna.schema.enums import UserErrorCode
 from kizuna.schema.errors import Refused
+
+# A refused mutation answers one user error (`Payload.refused`), a done one none.
+ONE_USER_ERROR = ListSize(assumed_size=1)
 
 
 @strawberry.type(description="受け付けなかった入力と、その理由")

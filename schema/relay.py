@@ -108,12 +108,13 @@ def decode_global_id(global_id: str) -> tuple[str, uuid.UUID]:
     return found.name, uuid.UUID(bytes=raw[1:])
 
 
-def page_size(first: int | None) -> int:
-    """The validated page size; it is written into the SQL as a literal (see cases/service)."""
+def page_size(first: int | None, *, argument: str = "first") -> int:
+    """The validated page size (of `first`, or the list's own `argument`); it is written
+    into the SQL as a literal (see cases/service)."""
     if first is None:
         return DEFAULT_PAGE_SIZE
     if not 0 <= first <= MAX_PAGE_SIZE:
-        raise bad_input(f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
+        raise bad_input(f"`{argument}` must be between 0 and {MAX_PAGE_SIZE}.")
     return first
 
 

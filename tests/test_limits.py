@@ -27,8 +27,8 @@ SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
 # The attack review's document: 30 aliases (the alias limit) of a full page with a count.
 HEAVIEST = "{ " + " ".join(f"a{i}: cases(first: 100) {{ totalCount }}" for i in range(30)) + " }"
-# The heaviest document the cost limit admits: five full pages, each counted.
-HEAVY_ADMITTED = "{ " + " ".join(f"a{i}: cases(first: 100) {{ totalCount }}" for i in range(5)) + " }"
+# The heaviest document the cost limit admits: fifteen full pages, each counted.
+HEAVY_ADMITTED = "{ " + " ".join(f"a{i}: cases(first: 100) {{ totalCount }}" for i in range(15)) + " }"
 SMALL = "{ viewer { role } }"
 GRANT = """mutation($input: GrantMembershipInput!) {
   grantMembership(input: $input) { userErrors { code } }
@@ -46,7 +46,7 @@ class TestCost:
         ("query", "variables", "cost"),
         [
             (SMALL, None, 1),
-            ("{ cases(first: 10) { edges { node { id person { familyName } } } } }", None, 10),
+            ("{ cases(first: 10) { edges { node { id person { familyName } } } } }", None, 10 + 10),
             ("{ cases(first: 10) { totalCount edges { node { id } } } viewer { role } }", None, 10 + COUNT_COST + 1),
             ("{ cases { edges { node { id } } } }", None, 50),  # the default page size
             ("query($n: Int = 100) { referrals(first: $n) { edges { node { id } } } }", None, 100),
@@ -99,7 +99,7 @@ class TestRateLimit:
 
     @pytest.fixture
     def limited(self, data_dir: Any, urls: Any, signing_key: Any, serve: Any) -> Iterator[httpx.Client]:
-        settings = Settings.from_env({"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_RATE_LIMIT": "1200"})
+        settings = Settings.from_env({"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_RATE_LIMIT": "3600"})
         app = create_app(settings, urls.app, dev_key=signing_key)
         with serve(app) as running, httpx.Client(base_url=running.url, timeout=30) as client:
             yield client

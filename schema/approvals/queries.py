@@ -14,6 +14,7 @@ from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import ApprovalStatus, ApprovalSubject
 from kizuna.schema.approvals import service
 from kizuna.schema.approvals.types import Approval, ApprovalConnection, ApprovalEdge
+from kizuna.schema.cost import CONNECTION_SIZE
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
 
@@ -41,7 +42,9 @@ def _connection(rows: list[asyncpg.Record], size: int, keyset: Keyset | None, at
 
 @strawberry.type
 class ApprovalQueries:
-    @strawberry.field(description="このテナントの承認依頼（新しい順）。status: REQUESTED で判断待ち")
+    @strawberry.field(
+        description="このテナントの承認依頼（新しい順）。status: REQUESTED で判断待ち", directives=[CONNECTION_SIZE]
+    )
     async def approvals(
         self,
         info: Info[Scope, Any],
@@ -55,7 +58,7 @@ class ApprovalQueries:
         rows = await service.approval_page(scope.tx, first=size, after=keyset, status=status)
         return _connection(rows, size, keyset, "requested_at")
 
-    @strawberry.field(description="自分が依頼した承認の判断（承認・差戻し、新しい順）")
+    @strawberry.field(description="自分が依頼した承認の判断（承認・差戻し、新しい順）", directives=[CONNECTION_SIZE])
     async def notifications(
         self, info: Info[Scope, Any], first: int | None = None, after: str | None = None
     ) -> ApprovalConnection | None:

@@ -8,7 +8,7 @@ import strawberry
 
 from kizuna.schema.cases.types import Case
 from kizuna.schema.enums import ApprovalStatus, ApprovalSubject, CaseStage
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.writes import Payload
 
@@ -54,7 +54,7 @@ class MoveCaseStageInput:
 @strawberry.type
 class MoveCaseStagePayload(Payload):
     case: Case | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.input(description="支援計画か終結の承認をスーパーバイザーに依頼する")
@@ -74,4 +74,4 @@ class DecideApprovalInput:
 @strawberry.type
 class ApprovalPayload(Payload):
     approval: Approval | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

@@ -15,6 +15,7 @@ from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.audit import service
 from kizuna.schema.audit.types import AuditActor, AuditActorInput, AuditEvent, AuditEventConnection, AuditEventEdge
+from kizuna.schema.cost import CONNECTION_SIZE
 from kizuna.schema.errors import bad_input
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import (
@@ -53,7 +54,7 @@ def to_event(row: asyncpg.Record) -> AuditEvent:
 
 @strawberry.type
 class AuditQueries:
-    @strawberry.field(description="この団体の監査記録（新しい順。スーパーバイザーのみ）")
+    @strawberry.field(description="この団体の監査記録（新しい順。スーパーバイザーのみ）", directives=[CONNECTION_SIZE])
     async def audit_events(
         self,
         info: Info[Scope, Any],

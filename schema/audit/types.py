@@ -6,8 +6,12 @@ import datetime as dt
 
 import strawberry
 
+from kizuna.schema.cost import MAX_COST, ListSize
 from kizuna.schema.enums import AppRole
 from kizuna.schema.relay import PageInfo
+
+# The columns of a table that an event names (a read event names the ones it showed).
+FIELDS_ASSUMED = 50
 
 
 @strawberry.type(description="操作した利用者")
@@ -30,9 +34,13 @@ class AuditEvent:
     entity: str = strawberry.field(description="対象の種類（例: membership）")
     entity_id: strawberry.ID | None = strawberry.field(description="変更の対象のグローバルID（対象が Node のとき）")
     entity_ids: list[strawberry.ID] = strawberry.field(
-        description="閲覧の記録が挙げる対象のグローバルID（そのリクエストが読んだこの種類の対象すべて、各1回）"
+        description="閲覧の記録が挙げる対象のグローバルID（そのリクエストが読んだこの種類の対象すべて、各1回）",
+        # A request reads at most what its cost admitted.
+        directives=[ListSize(assumed_size=MAX_COST)],
     )
-    fields: list[str] = strawberry.field(description="変更・閲覧した項目")
+    fields: list[str] = strawberry.field(
+        description="変更・閲覧した項目", directives=[ListSize(assumed_size=FIELDS_ASSUMED)]
+    )
     role: AppRole = strawberry.field(description="操作したときの役割")
     actor: AuditActor | None = strawberry.field(description="操作した利用者")
     request_id: str = strawberry.field(description="リクエストID（エラー報告やログとの照合に使う）")

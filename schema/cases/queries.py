@@ -16,6 +16,7 @@ from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CarerCategory, CaseStage, RiskLevel
 from kizuna.schema.cases import service, workflow
 from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge, CaseStaff
+from kizuna.schema.cost import CONNECTION_SIZE
 from kizuna.schema.people.types import Person
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
@@ -73,7 +74,7 @@ def tenant_municipality(code: str) -> Municipality:
 
 @strawberry.type
 class CaseQueries:
-    @strawberry.field(description="このテナントのケース（新しい順）")
+    @strawberry.field(description="このテナントのケース（新しい順）", directives=[CONNECTION_SIZE])
     async def cases(
         self,
         info: Info[Scope, Any],

@@ -11,15 +11,18 @@ from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
 from kizuna.schema.cases import history
+from kizuna.schema.cost import CONNECTION_SIZE, ListSize
 from kizuna.schema.dispatches.loaders import DispatchLoaders
+from kizuna.schema.dispatches.service import MAX_DISPATCHES_LISTED
 from kizuna.schema.dispatches.types import HelperDispatch, to_dispatch
 from kizuna.schema.enums import CarerCategory, CaseEventKind, CaseStage, RiskLevel
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.people.types import Person
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.records import queries as records
+from kizuna.schema.records.service import MAX_RECORDS
 from kizuna.schema.records.types import Assessment, ContactLogConnection, Meeting
-from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
+from kizuna.schema.relay import DEFAULT_PAGE_SIZE, Keyset, Node, PageInfo, encode_cursor, page_size
 from kizuna.schema.tenants.types import Municipality, Organization
 from kizuna.schema.writes import Payload
 
@@ -55,9 +58,14 @@ class Case(Node):
     assigned_worker: CaseStaff | None = strawberry.field(description="担当者")
     coordinator: CaseStaff | None = strawberry.field(description="コーディネーター")
 
-    @strawberry.field(description="ケースの経過（開始・段階の移動・承認・担当・区分の変更、古い順）")
-    async def history(self, info: Info[Scope, Any]) -> list[CaseEvent]:
-        rows = await info.context.per_request(history.loader).load(self.key)
+    @strawberry.field(
+        description="ケースの経過（開始・段階の移動・承認・担当・区分の変更、古い順）。"
+        "last: 新しいほうから何件か（0〜100、既定50）",
+        directives=[ListSize(assumed_size=DEFAULT_PAGE_SIZE, slicing_arguments=["last"])],
+    )
+    async def history(self, info: Info[Scope, Any], last: int | None = None) -> list[CaseEvent]:
+        size = page_size(last, argument="last")
+        rows = await info.context.per_request(history.loader).load((self.key, size))
         return [
             CaseEvent(
                 kind=CaseEventKind(row["kind"]),
@@ -71,7 +79,10 @@ class Case(Node):
         ]
 
     # Loaded for every case of the page at once (one statement each), only when asked for.
-    @strawberry.field(description="ヘルパー派遣（新しい申請から）")
+    @strawberry.field(
+        description=f"ヘルパー派遣（新しい申請から、最大{MAX_DISPATCHES_LISTED}件）",
+        directives=[ListSize(assumed_size=MAX_DISPATCHES_LISTED)],
+    )
     async def dispatches(self, info: Info[Scope, Any]) -> list[HelperDispatch]:
         scope = info.context
         require(scope.caller, Operation.NODE_HELPER_DISPATCH)
@@ -86,11 +97,13 @@ class Case(Node):
         return None if row is None else to_dispatch(scope, row)
 
     # Each read for every case of the answer at once (schema/records/loaders.py).
-    @strawberry.field(description="アセスメント（新しい順、最大100件）")
+    @strawberry.field(
+        description="アセスメント（新しい順、最大100件）", directives=[ListSize(assumed_size=MAX_RECORDS)]
+    )
     async def assessments(self, info: Info[Scope, Any]) -> list[Assessment]:
         return await records.case_assessments(info.context, self.key)
 
-    @strawberry.field(description="会議（新しい順、最大100件）")
+    @strawberry.field(description="会議（新しい順、最大100件）", directives=[ListSize(assumed_size=MAX_RECORDS)])
     async def meetings(self, info: Info[Scope, Any]) -> list[Meeting]:
         return await records.case_meetings(info.context, self.key)
 
@@ -98,7 +111,7 @@ class Case(Node):
     async def latest_meeting(self, info: Info[Scope, Any]) -> Meeting | None:
         return await records.case_latest_meeting(info.context, self.key)
 
-    @strawberry.field(description="支援記録（新しい順）")
+    @strawberry.field(description="支援記録（新しい順）", directives=[CONNECTION_SIZE])
     async def contact_logs(
         self, info: Info[Scope, Any], first: int | None = None, after: str | None = None
     ) -> ContactLogConnection:
@@ -148,4 +161,4 @@ class AssignCaseInput:
 @strawberry.type
 class AssignCasePayload(Payload):
     case: Case | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
+from kizuna.schema.cost import ListSize
 from kizuna.schema.dispatches import service
 from kizuna.schema.dispatches.types import HelperDispatch, HelperVisit, to_dispatch, to_visit
 from kizuna.schema.errors import bad_input
@@ -19,7 +20,10 @@ from kizuna.schema.relay import register_node
 
 @strawberry.type
 class DispatchQueries:
-    @strawberry.field(description="この期間（1か月まで）のヘルパーの訪問（訪問日の順）。今週の訪問の確認などに")
+    @strawberry.field(
+        description=f"この期間（1か月まで）のヘルパーの訪問（訪問日の順、最大{service.MAX_VISITS_LISTED}件）。今週の訪問の確認などに",
+        directives=[ListSize(assumed_size=service.MAX_VISITS_LISTED)],
+    )
     async def helper_visits(
         self,
         info: Info[Scope, Any],

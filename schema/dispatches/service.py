@@ -38,10 +38,26 @@ MAX_VISIT_TEXT_LENGTH = 2000
 # "Helper visits this week" and the like: a month at most, so one request stays bounded.
 MAX_VISIT_RANGE = dt.timedelta(days=31)
 MAX_VISITS_LISTED = 500
+# What a case's `dispatches` and a dispatch's `visits` list, newest first: more than a case
+# has had in years (a period is 6 months; a visit a week) and a bound for the cost.
+MAX_DISPATCHES_LISTED = 10
+MAX_VISITS_OF_DISPATCH = 60
 # The rules that refuse because of what is recorded already, rather than the input itself.
 _CONFLICTS = frozenset(
     {Rule.DISPATCH_STEP_NOT_ALLOWED, Rule.SECOND_VISIT_IN_WEEK, Rule.DISPATCH_ALREADY_OPEN, Rule.CASE_CLOSED}
 )
+
+
+def _newest(rows: str, group: str, order: str, limit: int) -> str:
+    """The newest `limit` of `rows` in each `group`, in `order`: one statement for a page
+    (a window over the tenant's rows; on Citus one shard's)."""
+    return f"""
+SELECT * FROM (
+    SELECT page.*, row_number() OVER (PARTITION BY page.{group} ORDER BY {order}) AS n FROM ({rows}) page
+) newest
+WHERE n <= {int(limit)}
+ORDER BY {order}"""
+
 
 _COLUMNS = """
 SELECT d.id, d.case_id, d.status, d.applied_on, d.survey_visit_on, d.plan, d.decided_on,
@@ -51,7 +67,10 @@ FROM kizuna.helper_dispatch d
 LEFT JOIN kizuna.organisation o ON o.id = d.provider_organisation_id
 WHERE d.municipality_code = $1"""
 DISPATCH_BY_ID = f"{_COLUMNS} AND d.id = $2"
-DISPATCHES_OF_CASES = f"{_COLUMNS} AND d.case_id = ANY($2::uuid[]) ORDER BY d.applied_on DESC, d.id DESC"
+
+DISPATCHES_OF_CASES = _newest(
+    f"{_COLUMNS} AND d.case_id = ANY($2::uuid[])", "case_id", "applied_on DESC, id DESC", MAX_DISPATCHES_LISTED
+)
 OPEN_DISPATCHES_OF_CASES = f"{_COLUMNS} AND d.case_id = ANY($2::uuid[]) AND d.status <> 'ended'"
 DISPATCH_STATE = """
 SELECT id, case_id, status, applied_on, survey_visit_on, decided_on, period_start, period_end, extended_until,
@@ -94,7 +113,12 @@ FROM kizuna.helper_visit v
 JOIN kizuna.helper_dispatch d ON d.municipality_code = v.municipality_code AND d.id = v.dispatch_id
 WHERE v.municipality_code = $1"""
 VISIT_BY_ID = f"{_VISIT_COLUMNS} AND v.id = $2"
-VISITS_OF_DISPATCHES = f"{_VISIT_COLUMNS} AND v.dispatch_id = ANY($2::uuid[]) ORDER BY v.visited_on DESC, v.id DESC"
+VISITS_OF_DISPATCHES = _newest(
+    f"{_VISIT_COLUMNS} AND v.dispatch_id = ANY($2::uuid[])",
+    "dispatch_id",
+    "visited_on DESC, id DESC",
+    MAX_VISITS_OF_DISPATCH,
+)
 VISITS_BETWEEN = f"""{_VISIT_COLUMNS} AND v.visited_on BETWEEN $2 AND $3
 ORDER BY v.visited_on, v.id LIMIT {MAX_VISITS_LISTED}"""
 VISIT_DAYS = "SELECT visited_on FROM kizuna.helper_visit WHERE municipality_code = $1 AND dispatch_id = $2"

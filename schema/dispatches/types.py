@@ -13,9 +13,11 @@ from strawberry.types import Info
 
 from kizuna.platform import audit
 from kizuna.platform.scope import Scope
+from kizuna.schema.cost import ListSize
 from kizuna.schema.dispatches.loaders import DispatchLoaders
+from kizuna.schema.dispatches.service import MAX_VISITS_OF_DISPATCH
 from kizuna.schema.enums import CareTask, DispatchStatus
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.relay import Node, encode_global_id
 from kizuna.schema.tenants.types import Organization
 from kizuna.schema.writes import Payload
@@ -27,7 +29,9 @@ class HelperVisit(Node):
     case_id: strawberry.ID = strawberry.field(description="ケースのグローバルID")
     visited_on: dt.date = strawberry.field(description="訪問日")
     minutes: int = strawberry.field(description="訪問の時間（分、1〜120）")
-    tasks: list[CareTask] = strawberry.field(description="行った支援（家事・育児支援の範囲）")
+    tasks: list[CareTask] = strawberry.field(
+        description="行った支援（家事・育児支援の範囲）", directives=[ListSize(assumed_size=len(CareTask))]
+    )
     activities: str | None = strawberry.field(description="行った支援の内容（文章）")
     observations: str | None = strawberry.field(
         description="ヘルパーが気づいたこと（世帯の様子の変化、家族からの相談）"
@@ -50,7 +54,10 @@ class HelperDispatch(Node):
     extended_until: dt.date | None = strawberry.field(description="延長後の最終日（延長したとき）")
     key: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="訪問（新しい順）")
+    @strawberry.field(
+        description=f"訪問（新しい順、最大{MAX_VISITS_OF_DISPATCH}件）",
+        directives=[ListSize(assumed_size=MAX_VISITS_OF_DISPATCH)],
+    )
     async def visits(self, info: Info[Scope, Any]) -> list[HelperVisit]:
         scope = info.context
         rows = await scope.per_request(DispatchLoaders).visits_of_dispatch.load(self.key)
@@ -164,11 +171,11 @@ class RecordHelperVisitInput:
 @strawberry.type
 class HelperDispatchPayload(Payload):
     helper_dispatch: HelperDispatch | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.type
 class RecordHelperVisitPayload(Payload):
     helper_visit: HelperVisit | None = None
     helper_dispatch: HelperDispatch | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

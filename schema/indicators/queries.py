@@ -14,11 +14,14 @@ from strawberry.types import Info
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import IndicatorFigure
 from kizuna.schema.cases.workflow import today
+from kizuna.schema.cost import ListSize
 from kizuna.schema.indicators import service
 from kizuna.schema.indicators.types import Indicator, IndicatorCoverage, IndicatorValue
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.stats import indicator_values
 from kizuna.schema.stats.types import FiscalYear
+
+INDICATORS_ASSUMED = 50
 
 
 def to_value(indicator: asyncpg.Record, row: asyncpg.Record) -> IndicatorValue:
@@ -63,7 +66,10 @@ def to_indicator(row: asyncpg.Record, values: Sequence[asyncpg.Record] = ()) -> 
 
 @strawberry.type
 class IndicatorQueries:
-    @strawberry.field(description="県の計画の指標（追加順）。includeRetired: true で廃止したものも")
+    @strawberry.field(
+        description="県の計画の指標（追加順）。includeRetired: true で廃止したものも",
+        directives=[ListSize(assumed_size=INDICATORS_ASSUMED)],  # not capped: an estimate (a plan's)
+    )
     async def indicators(self, info: Info[Scope, Any], include_retired: bool = False) -> list[Indicator] | None:
         scope = info.context
         require(scope.caller, Operation.INDICATORS)

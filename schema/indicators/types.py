@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import strawberry
 
+from kizuna.schema.cost import ListSize
 from kizuna.schema.enums import IndicatorFigure
-from kizuna.schema.payloads import UserError
-from kizuna.schema.stats.types import FiscalYear
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
+from kizuna.schema.stats.types import FISCAL_YEARS_ASSUMED, FiscalYear
+from kizuna.schema.tenants.types import MOST_MUNICIPALITIES
 from kizuna.schema.writes import Payload
 
 
@@ -18,7 +20,8 @@ class IndicatorCoverage:
     reported: int = strawberry.field(description="その年度の数値が承認済みの市町村の数")
     municipalities: int = strawberry.field(description="県内の市町村の数（埼玉県は63、高知県は34）")
     not_reported: list[str] | None = strawberry.field(
-        description="未提出・未承認・差戻しの市町村の地方公共団体コード（県の担当者のみ。スーパーバイザーには null）"
+        description="未提出・未承認・差戻しの市町村の地方公共団体コード（県の担当者のみ。スーパーバイザーには null）",
+        directives=[ListSize(assumed_size=MOST_MUNICIPALITIES)],
     )
 
 
@@ -58,7 +61,10 @@ class Indicator:
     current_value: IndicatorValue | None = strawberry.field(
         description="現在値：値のある最新の年度の値。まだ集計していない指標、廃止した指標は null"
     )
-    values: list[IndicatorValue] = strawberry.field(description="年度別の値（古い順、推移）。廃止した指標は空")
+    values: list[IndicatorValue] = strawberry.field(
+        description="年度別の値（古い順、推移）。廃止した指標は空",
+        directives=[ListSize(assumed_size=FISCAL_YEARS_ASSUMED)],
+    )
 
 
 @strawberry.input(
@@ -85,4 +91,4 @@ class RetireIndicatorInput:
 @strawberry.type
 class IndicatorPayload(Payload):
     indicator: Indicator | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.cost import CONNECTION_SIZE
 from kizuna.schema.memberships import service
 from kizuna.schema.memberships.types import Grantor, Membership, MembershipConnection, MembershipEdge
 from kizuna.schema.permissions import Operation, require
@@ -42,7 +43,9 @@ def to_membership(row: asyncpg.Record) -> Membership:
 
 @strawberry.type
 class MembershipQueries:
-    @strawberry.field(description="この団体の所属（スーパーバイザーとプラットフォーム管理者のみ）")
+    @strawberry.field(
+        description="この団体の所属（スーパーバイザーとプラットフォーム管理者のみ）", directives=[CONNECTION_SIZE]
+    )
     async def memberships(
         self,
         info: Info[Scope, Any],

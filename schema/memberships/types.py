@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 
 from kizuna.schema.enums import AppRole
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.tenants.types import Organization
 from kizuna.schema.writes import Payload
@@ -73,7 +73,7 @@ class GrantMembershipInput:
 @strawberry.type
 class GrantMembershipPayload(Payload):
     membership: Membership | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.input(description="所属の取消し")
@@ -84,4 +84,4 @@ class RevokeMembershipInput:
 @strawberry.type
 class RevokeMembershipPayload(Payload):
     membership: Membership | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

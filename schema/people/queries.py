@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from kizuna.platform import audit
 from kizuna.platform.scope import Scope
+from kizuna.schema.cost import CONNECTION_SIZE
 from kizuna.schema.people import service
 from kizuna.schema.people.types import (
     CareRelationship,
@@ -32,7 +33,8 @@ from kizuna.schema.selection import selected_names, selected_names_under
 class PersonQueries:
     @strawberry.field(
         description="このテナントの人（新しい順）。search は氏名かふりがなの先頭一致（全角・半角、ひらがな・カタカナ、"
-        "旧字・異体字、空白の違いは同じとみなす）"
+        "旧字・異体字、空白の違いは同じとみなす）",
+        directives=[CONNECTION_SIZE],
     )
     async def people(
         self,

@@ -15,13 +15,18 @@ from strawberry.types import Info
 
 from kizuna.platform import audit
 from kizuna.platform.scope import Scope
+from kizuna.schema.cost import ListSize
 from kizuna.schema.enums import CaredForCondition, CareTask
 from kizuna.schema.errors import not_found
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.people import service
 from kizuna.schema.relay import Keyset, Node, PageInfo, decode_global_id, encode_cursor, encode_global_id
 from kizuna.schema.tenants.types import Organization
 from kizuna.schema.writes import Payload
+
+# A person's care relationships are the family's: not capped, so an estimate for the cost
+# (docs/security-model.md, "Query cost").
+CARE_RELATIONSHIPS_ASSUMED = 10
 
 
 @strawberry.type(description="世帯")
@@ -99,7 +104,8 @@ class Person(Node):
         return to_person(row)
 
     @strawberry.field(
-        description="ケアの関係：この人がケアをしている相手と、この人をケアしている人（carer がこの人なら前者）"
+        description="ケアの関係：この人がケアをしている相手と、この人をケアしている人（carer がこの人なら前者）",
+        directives=[ListSize(assumed_size=CARE_RELATIONSHIPS_ASSUMED)],
     )
     async def care_relationships(self, info: Info[Scope, Any]) -> list[CareRelationship]:
         if self.care is None:
@@ -136,8 +142,12 @@ class CareRelationship(Node):
     carer: Person = strawberry.field(description="ケアをしている人")
     cared_for: Person = strawberry.field(description="ケアを受けている人")
     relationship: str = strawberry.field(description="続柄（ケアをしている人から見た、ケアを受けている人。例：母）")
-    conditions: list[CaredForCondition] = strawberry.field(description="ケアを受けている人の状態")
-    tasks: list[CareTask] = strawberry.field(description="ケアの内容")
+    conditions: list[CaredForCondition] = strawberry.field(
+        description="ケアを受けている人の状態", directives=[ListSize(assumed_size=len(CaredForCondition))]
+    )
+    tasks: list[CareTask] = strawberry.field(
+        description="ケアの内容", directives=[ListSize(assumed_size=len(CareTask))]
+    )
     hours_per_week: float = strawberry.field(description="1週間のケアの時間（0〜168）")
 
 
@@ -232,8 +242,9 @@ class CreatePersonPayload(Payload):
     duplicates: list[Person] = strawberry.field(
         default_factory=list,
         description="同じ氏名（またはふりがな）と生年月日の、登録済みの人（このときは登録していない）",
+        directives=[ListSize(assumed_size=service.MAX_DUPLICATES)],
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.input(description="ケアの関係を登録する")
@@ -259,4 +270,4 @@ class CareRelationshipPayload(Payload):
     """What adding and removing a care relationship answer (removing: as it was)."""
 
     care_relationship: CareRelationship | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.people.types import Person
 from kizuna.schema.writes import Payload
 
@@ -30,4 +30,4 @@ class PersonMergePayload(Payload):
 
     kept: Person | None = strawberry.field(default=None, description="残す人")
     duplicate: Person | None = strawberry.field(default=None, description="重複の人")
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from kizuna.platform import audit
 from kizuna.platform.scope import Scope
+from kizuna.schema.cost import ListSize
 from kizuna.schema.errors import not_found
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.plans import service
@@ -34,7 +35,9 @@ def to_plan(scope: Scope, row: asyncpg.Record) -> SupportPlan:
 
 @strawberry.type
 class PlanQueries:
-    @strawberry.field(description="ケースの支援計画（新しい版から）")
+    @strawberry.field(
+        description="ケースの支援計画（新しい版から）", directives=[ListSize(assumed_size=service.MAX_PLANS_LISTED)]
+    )
     async def support_plans(self, info: Info[Scope, Any], case_id: strawberry.ID) -> list[SupportPlan] | None:
         scope = info.context
         require(scope.caller, Operation.SUPPORT_PLANS)

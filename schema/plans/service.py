@@ -28,7 +28,8 @@ SELECT id, case_id, version, goals, period_start, period_end, created_at FROM ki
 WHERE municipality_code = $1"""
 PLAN_BY_ID = f"{_COLUMNS} AND id = $2"
 # A case holds a few versions; 100 is far above any real case and bounds the answer.
-PLANS_OF_CASE = f"{_COLUMNS} AND case_id = $2 ORDER BY version DESC LIMIT 100"
+MAX_PLANS_LISTED = 100
+PLANS_OF_CASE = f"{_COLUMNS} AND case_id = $2 ORDER BY version DESC LIMIT {MAX_PLANS_LISTED}"
 
 
 async def plans_of_case(tx: TenantTransaction, case_id: uuid.UUID) -> list[asyncpg.Record]:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import strawberry
 
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.relay import Node
 from kizuna.schema.writes import Payload
 
@@ -32,4 +32,4 @@ class CreateSupportPlanInput:
 @strawberry.type
 class CreateSupportPlanPayload(Payload):
     support_plan: SupportPlan | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

@@ -12,9 +12,11 @@ from strawberry.types import Info
 
 from kizuna.platform import audit
 from kizuna.platform.scope import Scope
+from kizuna.schema.cost import ListSize
 from kizuna.schema.enums import ContactKind, MeetingKind
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.records.loaders import CaseRecords
+from kizuna.schema.records.service import MAX_PARTICIPANTS
 from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor, encode_global_id, page_info
 from kizuna.schema.tenants.types import Organization
 from kizuna.schema.writes import Payload
@@ -57,7 +59,7 @@ class Meeting(Node):
     next_review_on: dt.date | None = strawberry.field(description="次回の見直し日")
     key: strawberry.Private[uuid.UUID]
 
-    @strawberry.field(description="参加者")
+    @strawberry.field(description="参加者", directives=[ListSize(assumed_size=MAX_PARTICIPANTS)])
     async def participants(self, info: Info[Scope, Any]) -> list[MeetingParticipant]:
         rows = await info.context.per_request(CaseRecords).participants.load(self.key)
         return [
@@ -207,16 +209,16 @@ class RecordContactInput:
 @strawberry.type
 class RecordAssessmentPayload(Payload):
     assessment: Assessment | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.type
 class RecordMeetingPayload(Payload):
     meeting: Meeting | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.type
 class RecordContactPayload(Payload):
     contact_log: ContactLog | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

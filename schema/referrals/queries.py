@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CareTask, ReferralSource, ReferralStatus, Urgency
+from kizuna.schema.cost import CONNECTION_SIZE
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.referrals import service
 from kizuna.schema.referrals.types import Referral, ReferralConnection, ReferralEdge
@@ -39,7 +40,7 @@ def to_referral(row: asyncpg.Record) -> Referral:
 
 @strawberry.type
 class ReferralQueries:
-    @strawberry.field(description="気づき・相談（学校・機関は自機関の分だけ）")
+    @strawberry.field(description="気づき・相談（学校・機関は自機関の分だけ）", directives=[CONNECTION_SIZE])
     async def referrals(
         self, info: Info[Scope, Any], first: int | None = None, after: str | None = None
     ) -> ReferralConnection | None:

@@ -7,8 +7,9 @@ import datetime as dt
 import strawberry
 
 from kizuna.schema.cases.types import Case
+from kizuna.schema.cost import ListSize
 from kizuna.schema.enums import CarerCategory, CareTask, ReferralSource, ReferralStatus, Urgency
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.tenants.types import Organization
 from kizuna.schema.writes import Payload
@@ -24,7 +25,9 @@ class Referral(Node):
     received_at: dt.datetime
     decided_at: dt.datetime | None
     referrer_organization: Organization | None
-    care_tasks: list[CareTask] = strawberry.field(description="見られたケアの内容")
+    care_tasks: list[CareTask] = strawberry.field(
+        description="見られたケアの内容", directives=[ListSize(assumed_size=len(CareTask))]
+    )
     family_aware: bool | None = strawberry.field(description="家族は知っているか（null: わからない）")
     decision_reason: str | None = strawberry.field(description="不受理・取消しの理由（紹介元にも見える）")
 
@@ -67,7 +70,7 @@ class CreateReferralInput:
 @strawberry.type
 class CreateReferralPayload(Payload):
     referral: Referral | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.input(
@@ -84,7 +87,7 @@ class AcceptReferralInput:
 class AcceptReferralPayload(Payload):
     referral: Referral | None = None
     case: Case | None = strawberry.field(default=None, description="受理先のケース")
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.input(description="気づき・相談を受理しない（理由は紹介元に見える）")
@@ -115,4 +118,4 @@ class ReferralPayload(Payload):
     """What declining, merging, revoking and withdrawing answer."""
 
     referral: Referral | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

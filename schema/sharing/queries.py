@@ -12,6 +12,7 @@ from strawberry.types import Info
 from kizuna.platform import audit
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import ConsentGiver, MeetingKind, OrganisationKind
+from kizuna.schema.cost import ListSize
 from kizuna.schema.errors import not_found
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import decode_global_id, encode_global_id, register_node
@@ -36,6 +37,9 @@ SHARED_PLANS = """
 SELECT case_id, version, goals, period_start, period_end FROM kizuna.support_plan
 WHERE municipality_code = $1 AND case_id = ANY (kizuna.shared_cases())
 ORDER BY case_id, version DESC LIMIT 1000"""
+# How many cases an agency is shared: not capped by itself (the cases of the 1,000 meetings
+# and 1,000 plans read at most), so an estimate for the cost.
+SHARED_CASES_ASSUMED = 50
 
 
 def to_participant(row: asyncpg.Record) -> CaseParticipant:
@@ -111,25 +115,36 @@ def _case_key(case_id: strawberry.ID) -> uuid.UUID:
 
 @strawberry.type
 class SharingQueries:
-    @strawberry.field(description="ケースに参加する機関")
+    @strawberry.field(
+        description="ケースに参加する機関（最大100件）", directives=[ListSize(assumed_size=service.MAX_LISTED)]
+    )
     async def case_participants(self, info: Info[Scope, Any], case_id: strawberry.ID) -> list[CaseParticipant] | None:
         scope = info.context
         require(scope.caller, Operation.CASE_PARTICIPANTS)
         return [to_participant(r) for r in await scope.tx.fetch(service.PARTICIPANTS_OF_CASE, _case_key(case_id))]
 
-    @strawberry.field(description="ケースの同意（撤回されたものも含む、新しい順）")
+    @strawberry.field(
+        description="ケースの同意（撤回されたものも含む、新しい順、最大100件）",
+        directives=[ListSize(assumed_size=service.MAX_LISTED)],
+    )
     async def consents(self, info: Info[Scope, Any], case_id: strawberry.ID) -> list[Consent] | None:
         scope = info.context
         require(scope.caller, Operation.CONSENTS)
         return [to_consent(scope, r) for r in await scope.tx.fetch(service.CONSENTS_OF_CASE, _case_key(case_id))]
 
-    @strawberry.field(description="緊急時の閲覧（新しい順、最大100件）。スーパーバイザーが確認する")
+    @strawberry.field(
+        description="緊急時の閲覧（新しい順、最大100件）。スーパーバイザーが確認する",
+        directives=[ListSize(assumed_size=service.MAX_LISTED)],
+    )
     async def emergency_accesses(self, info: Info[Scope, Any]) -> list[EmergencyAccess] | None:
         scope = info.context
         require(scope.caller, Operation.EMERGENCY_ACCESSES)
         return [to_access(r) for r in await scope.tx.fetch(service.RECENT_ACCESSES)]
 
-    @strawberry.field(description="所属機関に共有されたケース（会議の決定事項と計画の目標のみ）")
+    @strawberry.field(
+        description="所属機関に共有されたケース（会議の決定事項と計画の目標のみ）",
+        directives=[ListSize(assumed_size=SHARED_CASES_ASSUMED)],
+    )
     async def shared_cases(self, info: Info[Scope, Any]) -> list[SharedCase] | None:
         scope = info.context
         require(scope.caller, Operation.SHARED_CASES)

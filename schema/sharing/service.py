@@ -154,7 +154,9 @@ WHERE p.municipality_code = $1"""
 PARTICIPANT_BY_ID = f"{_PARTICIPANT_COLUMNS} AND p.id = $2"
 PARTICIPANT_OF_CASE = f"{_PARTICIPANT_COLUMNS} AND p.case_id = $2 AND p.organisation_id = $3"
 # A case has a handful of participants; 100 bounds the answer.
-PARTICIPANTS_OF_CASE = f"{_PARTICIPANT_COLUMNS} AND p.case_id = $2 ORDER BY p.added_at, p.id LIMIT 100"
+# What a case's participants, consents and the emergency accesses list at most.
+MAX_LISTED = 100
+PARTICIPANTS_OF_CASE = f"{_PARTICIPANT_COLUMNS} AND p.case_id = $2 ORDER BY p.added_at, p.id LIMIT {MAX_LISTED}"
 DELETE_PARTICIPANT = "DELETE FROM kizuna.case_participant WHERE municipality_code = $1 AND id = $2"
 
 
@@ -233,7 +235,7 @@ FROM kizuna.consent WHERE municipality_code = $1"""
 CONSENT_BY_ID = f"{_CONSENT_COLUMNS} AND id = $2"
 CONSENT_BY_KEY = f"{_CONSENT_COLUMNS} AND idempotency_key = $2"
 # A case holds a few consents (renewed yearly); 100 bounds the answer.
-CONSENTS_OF_CASE = f"{_CONSENT_COLUMNS} AND case_id = $2 ORDER BY given_at DESC, id DESC LIMIT 100"
+CONSENTS_OF_CASE = f"{_CONSENT_COLUMNS} AND case_id = $2 ORDER BY given_at DESC, id DESC LIMIT {MAX_LISTED}"
 INSERT_CONSENT = """
 INSERT INTO kizuna.consent
     (municipality_code, id, person_id, case_id, given_by, guardian_name, purpose, shared_organisation_ids,
@@ -372,7 +374,7 @@ SELECT id, case_id, subject, reason, granted_at, expires_at FROM kizuna.emergenc
 WHERE municipality_code = $1"""
 ACCESS_BY_ID = f"{_ACCESS_COLUMNS} AND id = $2"
 # The newest 100: a supervisor reviews them as they come.
-RECENT_ACCESSES = f"{_ACCESS_COLUMNS} ORDER BY granted_at DESC, id DESC LIMIT 100"
+RECENT_ACCESSES = f"{_ACCESS_COLUMNS} ORDER BY granted_at DESC, id DESC LIMIT {MAX_LISTED}"
 
 
 async def do_open_emergency_access(scope: Scope, case_id: uuid.UUID, *, reason: str, hours: int) -> uuid.UUID:

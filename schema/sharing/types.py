@@ -9,9 +9,11 @@ import datetime as dt
 
 import strawberry
 
+from kizuna.schema.cost import ListSize
 from kizuna.schema.enums import ConsentGiver, MeetingKind, OrganisationKind
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.relay import Node
+from kizuna.schema.sharing.service import MAX_NAMED
 from kizuna.schema.tenants.types import Organization
 from kizuna.schema.writes import Payload
 
@@ -30,8 +32,12 @@ class Consent(Node):
     given_by: ConsentGiver
     guardian_name: str | None = strawberry.field(description="保護者の氏名（保護者による同意のとき）")
     purpose: str = strawberry.field(description="目的")
-    organization_ids: list[strawberry.ID] = strawberry.field(description="共有先の機関")
-    organization_kinds: list[OrganisationKind] = strawberry.field(description="共有先の機関の種別")
+    organization_ids: list[strawberry.ID] = strawberry.field(
+        description="共有先の機関", directives=[ListSize(assumed_size=MAX_NAMED)]
+    )
+    organization_kinds: list[OrganisationKind] = strawberry.field(
+        description="共有先の機関の種別", directives=[ListSize(assumed_size=len(OrganisationKind))]
+    )
     given_at: dt.datetime
     expires_on: dt.date | None = strawberry.field(description="有効期限（この日まで）")
     withdrawn_at: dt.datetime | None
@@ -68,8 +74,9 @@ class SharedPlanGoals:
 )
 class SharedCase:
     case_id: strawberry.ID = strawberry.field(description="ケースのグローバルID（緊急時の閲覧で指定する）")
-    meetings: list[SharedMeeting]
-    plan_goals: list[SharedPlanGoals]
+    # Estimates: 1,000 meetings and 1,000 plans in all are read, not a number per case.
+    meetings: list[SharedMeeting] = strawberry.field(directives=[ListSize(assumed_size=20)])
+    plan_goals: list[SharedPlanGoals] = strawberry.field(directives=[ListSize(assumed_size=10)])
 
 
 @strawberry.input(description="ケースに機関を加える")
@@ -87,7 +94,7 @@ class RemoveCaseParticipantInput:
 @strawberry.type
 class CaseParticipantPayload(Payload):
     participant: CaseParticipant | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.input(description="要保護児童対策地域協議会に登録する（理由を記録する）")
@@ -105,7 +112,7 @@ class DeregisterCaseFromYotaikyoInput:
 @strawberry.type
 class YotaikyoPayload(Payload):
     case_id: strawberry.ID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.input(description="同意を記録する（記録した同意は変更できない）")
@@ -129,7 +136,7 @@ class WithdrawConsentInput:
 @strawberry.type
 class ConsentPayload(Payload):
     consent: Consent | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.input(description="同意によらずに参加機関と共有する（スーパーバイザーのみ、理由を記録する）")
@@ -142,7 +149,7 @@ class ShareCaseWithoutConsentInput:
 @strawberry.type
 class ShareCaseWithoutConsentPayload(Payload):
     case_id: strawberry.ID | None = strawberry.field(default=None, description="共有したケースのグローバルID")
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.input(description="緊急時の閲覧を始める（理由は10文字以上、1〜24時間）")
@@ -155,4 +162,4 @@ class OpenEmergencyAccessInput:
 @strawberry.type
 class EmergencyAccessPayload(Payload):
     emergency_access: EmergencyAccess | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

@@ -13,11 +13,13 @@ from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import JusotekiStatus, ProgrammeKind, SubmissionStatus
+from kizuna.schema.cost import ListSize
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import encode_global_id, register_node
+from kizuna.schema.stats.types import FISCAL_YEARS_ASSUMED
 from kizuna.schema.submissions import activities, service
 from kizuna.schema.submissions.types import MunicipalityStatus, ProgrammeActivity, Submission
-from kizuna.schema.tenants.types import Municipality
+from kizuna.schema.tenants.types import MOST_MUNICIPALITIES, Municipality
 from kizuna.tenants.registry import by_code
 
 
@@ -77,7 +79,10 @@ class SubmissionQueries:
         row = await service.status_of_year(scope, fiscal_year)
         return None if row is None else to_status(row)
 
-    @strawberry.field(description="この市町村の年度の事業の実績（実施日順、500件まで）")
+    @strawberry.field(
+        description="この市町村の年度の事業の実績（実施日順、500件まで）",
+        directives=[ListSize(assumed_size=activities.MAX_ROWS_A_YEAR)],
+    )
     async def programme_activities(self, info: Info[Scope, Any], fiscal_year: int) -> list[ProgrammeActivity] | None:
         scope = info.context
         require(scope.caller, Operation.PROGRAMME_ACTIVITIES)
@@ -85,7 +90,9 @@ class SubmissionQueries:
 
     @strawberry.field(
         description="提出の状況（市町村・年度ごと）。県の担当者は県内の市町村、市町村の職員は自分の市町村。"
-        "state: SUBMITTED で承認待ち"
+        "state: SUBMITTED で承認待ち",
+        # One a municipality and year, not capped: the years are an estimate.
+        directives=[ListSize(assumed_size=MOST_MUNICIPALITIES * FISCAL_YEARS_ASSUMED)],
     )
     async def submissions(
         self,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from kizuna.schema.enums import JusotekiStatus, ProgrammeKind, SubmissionStatus, SubmittedFigures
-from kizuna.schema.payloads import UserError
+from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.relay import Node
 from kizuna.schema.tenants.types import Municipality
 from kizuna.schema.writes import Payload
@@ -115,22 +115,22 @@ class ReturnSubmissionInput:
 @strawberry.type
 class MunicipalityStatusPayload(Payload):
     municipality_status: MunicipalityStatus | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.type
 class ProgrammeActivityPayload(Payload):
     programme_activity: ProgrammeActivity | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.type
 class RemoveProgrammeActivityPayload(Payload):
     removed_id: strawberry.ID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 
 @strawberry.type
 class SubmissionPayload(Payload):
     submission: Submission | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])

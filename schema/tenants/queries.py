@@ -11,9 +11,12 @@ from strawberry.types import Info
 from kizuna.platform.scope import Scope
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import OrganisationKind
+from kizuna.schema.cost import ListSize
 from kizuna.schema.relay import register_node
 from kizuna.schema.tenants import service
-from kizuna.schema.tenants.types import Municipality, Organization, Viewer, ViewerMembership
+from kizuna.schema.tenants.types import MOST_MUNICIPALITIES, Municipality, Organization, Viewer, ViewerMembership
+
+ORGANISATIONS_ASSUMED = 500
 
 
 @strawberry.type
@@ -52,7 +55,11 @@ class TenantQueries:
             ],
         )
 
-    @strawberry.field(description="機関の名簿：その団体を担当する学校・関係機関・部署（個人は含まない）")
+    @strawberry.field(
+        description="機関の名簿：その団体を担当する学校・関係機関・部署（個人は含まない）",
+        # Not capped: an estimate (a city's schools, agencies and departments).
+        directives=[ListSize(assumed_size=ORGANISATIONS_ASSUMED)],
+    )
     async def organizations(
         self, info: Info[Scope, Any], municipality_code: str, kind: OrganisationKind | None = None
     ) -> list[Organization] | None:
@@ -62,7 +69,9 @@ class TenantQueries:
         rows = await service.organisations_serving(scope.tx, municipality_code, None if kind is None else kind.value)
         return [Organization.of(row["id"], row["name"], row["kind"]) for row in rows]
 
-    @strawberry.field(description="この環境の県と市町村（県そのものを含む）")
+    @strawberry.field(
+        description="この環境の県と市町村（県そのものを含む）", directives=[ListSize(assumed_size=MOST_MUNICIPALITIES)]
+    )
     def municipalities(self, info: Info[Scope, Any]) -> list[Municipality] | None:
         return [
             Municipality.from_registry(g) for g in service.deployment_registry(info.context.get(Settings).prefecture)

@@ -6,12 +6,17 @@ import uuid
 
 import strawberry
 
+from kizuna.schema.cost import ListSize, ObjectCost
 from kizuna.schema.enums import AppRole, MunicipalityKind, OrganisationKind
 from kizuna.schema.relay import Node, encode_global_id
 from kizuna.tenants.registry import LocalGovernment
 
+# 北海道: 179 municipalities and the prefecture itself, the most a deployment serves.
+MOST_MUNICIPALITIES = 180
 
-@strawberry.type(description="地方公共団体（市町村、または県そのもの）")
+
+# An entry of the registry in memory: nothing is read for it.
+@strawberry.type(description="地方公共団体（市町村、または県そのもの）", directives=[ObjectCost(weight=0)])
 class Municipality:
     code: str = strawberry.field(description="全国地方公共団体コード（6桁、検査数字付き）")
     name: str
@@ -52,6 +57,9 @@ class ViewerMembership:
     organization: Organization | None
 
 
+VIEWER_MEMBERSHIPS_ASSUMED = 20
+
+
 @strawberry.type(description="サインインしている利用者")
 class Viewer:
     subject: str
@@ -60,5 +68,6 @@ class Viewer:
     municipality: Municipality
     organization: Organization | None
     memberships: list[ViewerMembership] = strawberry.field(
-        description="この利用者が働ける団体・役割・機関（いま使っているものを含む）"
+        description="この利用者が働ける団体・役割・機関（いま使っているものを含む）",
+        directives=[ListSize(assumed_size=VIEWER_MEMBERSHIPS_ASSUMED)],  # not capped: an estimate
     )
