@@ -47,6 +47,18 @@ SAITAMA_PREFECTURE = "110001"
 SEEDED = (SAITAMA_CITY, KAWAGOE, SAITAMA_PREFECTURE)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def children_share_bytecode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The Python processes the tests start (`kizuna serve`, `kizuna db …`, scripts) cache
+    their compiled modules in one directory of the session: each would otherwise compile
+    every module it imports again (PYTHONDONTWRITEBYTECODE), seconds of CPU per process.
+    The checkout still gets no bytecode; this process is as it was started."""
+    with pytest.MonkeyPatch.context() as environment:
+        environment.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+        environment.setenv("PYTHONPYCACHEPREFIX", str(tmp_path_factory.mktemp("pycache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("kizuna")

@@ -1,8 +1,8 @@
 """`/cases/{id}`: a case as its caseworker or coordinator works on it (issue 17, item 2).
 
 The page reads one registered document (`documents/case_page.graphql`) and posts its
-forms through four more (`case_move_stage`, `case_record_contact`,
-`case_record_helper_visit`, `case_request_approval`), so every read and every change is
+forms through five more (`case_move_stage`, `case_record_contact`,
+`case_record_helper_visit`, `case_create_support_plan`, `case_request_approval`), so every read and every change is
 the API's own: its roles, its workflow rules, its audit. A form's values are checked and
 converted here only as far as the API's types need (a date, a number, a choice); the
 API's `userErrors` are shown beside the fields they name, and a success answers 303 back
@@ -122,6 +122,7 @@ FORMS = {
         frozenset({"visitedOn", "minutes", "tasks", "activities", "observations"}),
         "dispatches",
     ),
+    "plan": FormSpec("case_create_support_plan", frozenset({"goals", "periodStart", "periodEnd"}), "approvals"),
     "approval": FormSpec("case_request_approval", frozenset({"subject"}), "approvals"),
 }
 
@@ -209,6 +210,15 @@ def visit_input(case_id: str, data: FormData, form: Form, language: Language) ->
     }
 
 
+def plan_input(case_id: str, data: FormData, form: Form, language: Language) -> dict[str, Any]:
+    return {
+        "caseId": case_id,
+        "goals": _text(form, data, "goals") or "",
+        "periodStart": _date(form, data, "periodStart", Message.CASE_PAGE_DATE.in_(language)),
+        "periodEnd": _date(form, data, "periodEnd", Message.CASE_PAGE_DATE.in_(language)),
+    }
+
+
 def approval_input(case_id: str, data: FormData, form: Form, language: Language) -> dict[str, Any]:
     subject = _choice(form, data, "subject", ApprovalSubject, Message.CASE_PAGE_CHOOSE.in_(language))
     # The form names the latest plan; only a plan's approval is about a plan.
@@ -220,7 +230,13 @@ def approval_input(case_id: str, data: FormData, form: Form, language: Language)
     }
 
 
-INPUTS = {"stage": stage_input, "contact": contact_input, "visit": visit_input, "approval": approval_input}
+INPUTS = {
+    "stage": stage_input,
+    "contact": contact_input,
+    "visit": visit_input,
+    "plan": plan_input,
+    "approval": approval_input,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,9 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture
-def browse(chromium: Browser) -> Iterator[tuple[Page, Seen]]:
-    """A fresh browser context (no cookies) and what it does."""
+@contextmanager
+def browser_context(chromium: Browser) -> Iterator[tuple[Page, Seen]]:
+    """A fresh browser context (no cookies), its page and what it does; closed afterwards."""
     seen = Seen()
     context = chromium.new_context(locale="ja-JP")
     context.set_default_timeout(10_000)  # everything is on loopback: a wait this long has failed
@@ -92,8 +93,17 @@ def browse(chromium: Browser) -> Iterator[tuple[Page, Seen]]:
     page = context.new_page()
     page.on("console", seen.console)
     page.on("pageerror", lambda error: seen.errors.append(f"uncaught: {error}"))
-    yield page, seen
-    context.close()
+    try:
+        yield page, seen
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def browse(chromium: Browser) -> Iterator[tuple[Page, Seen]]:
+    """A fresh browser context (no cookies) and what it does."""
+    with browser_context(chromium) as opened:
+        yield opened
 
 
 def sign_in(page: Page, server_url: str, axe: Axe | None = None) -> None:

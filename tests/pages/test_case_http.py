@@ -30,6 +30,7 @@ WELFARE = "demo:welfare_worker:111007"
 KAWAGOE = "112011"
 LOGS = "SELECT count(*) FROM kizuna.contact_log WHERE municipality_code = '111007' AND case_id = $1"
 VISITS = "SELECT count(*) FROM kizuna.helper_visit WHERE municipality_code = '111007' AND dispatch_id = $1"
+PLANS = "SELECT count(*) FROM kizuna.support_plan WHERE municipality_code = '111007' AND case_id = $1"
 STAGE = "SELECT stage FROM kizuna.carer_case WHERE municipality_code = '111007' AND id = $1"
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -205,3 +206,40 @@ async def test_a_helper_visit_sent_twice_is_recorded_once_and_a_refused_one_is_n
     assert page.status_code == 400
     assert "120" in error_beside(page.text, "visit-minutes")
     assert await admin_conn.fetchval(VISITS, decode_global_id(dispatch)[1]) == 1
+
+
+async def test_a_support_plan_written_on_the_page_can_be_sent_for_approval(
+    case_in: Callable[..., Any],  # noqa: F811  (the fixture imported above)
+    browser_as: Callable[[str], httpx.Client],
+    forms: Callable[[str], list[dict[str, Any]]],
+    server: Any,
+    admin_conn: asyncpg.Connection,
+) -> None:
+    case = await case_in("CONFERENCE")
+    key = decode_global_id(case)[1]
+    client = browser_as(CASEWORKER)
+    assert form_of(client.get(f"/cases/{case}").text, forms, "plan-form")["action"] == f"/cases/{case}/plan"
+    plan = {"goals": "朝の送迎をヘルパーと分担する", "periodStart": "2026-12-01", "periodEnd": "2027-05-31"}
+
+    # Checked at the edge, then by the API: each message beside its field, nothing written.
+    page = posted(client, server.url, f"/cases/{case}/plan", plan | {"periodStart": "来月"})
+    assert page.status_code == 400
+    assert error_beside(page.text, "plan-start") == "日付を入力してください。"
+    assert "朝の送迎をヘルパーと分担する" in page.text  # what was typed is kept
+    page = posted(client, server.url, f"/cases/{case}/plan", plan | {"periodEnd": "2028-12-01"})
+    assert page.status_code == 400
+    assert error_beside(page.text, "plan-end") == "計画の期間は、開始日から1年以内の終了日にしてください。"
+    for headers in ({"origin": "https://elsewhere.example"}, {"sec-fetch-site": "cross-site"}):
+        assert client.post(f"/cases/{case}/plan", data=plan, headers=headers).status_code == 403
+    assert await admin_conn.fetchval(PLANS, key) == 0
+
+    sent = posted(client, server.url, f"/cases/{case}/plan", plan)
+    assert (sent.status_code, sent.headers["location"]) == (303, f"/cases/{case}#approvals")
+    assert await admin_conn.fetchval(PLANS, key) == 1
+    shown = client.get(f"/cases/{case}").text
+    assert "第1版（2026年12月1日（令和8年）〜2027年5月31日（令和9年））：朝の送迎をヘルパーと分担する" in shown
+    # The approval form now names that plan.
+    approval = form_of(shown, forms, "approval-form")
+    asked = posted(client, server.url, f"/cases/{case}/approval", approval["fields"] | {"subject": "SUPPORT_PLAN"})
+    assert asked.status_code == 303, asked.text
+    assert "支援計画：承認依頼中" in client.get(f"/cases/{case}").text

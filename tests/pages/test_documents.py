@@ -19,6 +19,7 @@ TOKENS_SHA256 = "ec3fb5b1e881d1bdf076feff29fe15a32269353c7a9cef40194f1eff0c3d7a9
 
 def test_every_page_has_its_document() -> None:
     assert documents.registered() == [
+        "case_create_support_plan",
         "case_move_stage",
         "case_page",
         "case_record_contact",
