@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
+from kizuna.platform.i18n import Language, Message
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.relay import encode_global_id
@@ -84,6 +85,15 @@ def post(client: httpx.Client, path: str, data: dict[str, str], **headers: str) 
     return client.post(path, data=data, headers=same_site | headers)
 
 
+def post_json(client: httpx.Client, body: dict[str, Any], **headers: str) -> dict[str, Any]:
+    """A GraphQL request from the desk's origin with the session cookie, as GraphiQL sends it."""
+    same_site = {"origin": str(client.base_url).rstrip("/"), "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors"}
+    answer = client.post("/graphql", json=body, headers=same_site | {"sec-fetch-dest": "empty"} | headers)
+    assert answer.status_code == 200, answer.text
+    decoded: dict[str, Any] = answer.json()
+    return decoded
+
+
 def without_request_id(page: str) -> str:
     return re.sub(r"[0-9a-f]{32}", "", page)
 
@@ -133,6 +143,26 @@ def test_a_supervisor_approves_one_request_and_rejects_another_with_a_reason(
     after = client.get("/desk").text
     assert f'id="approval-{approved}"' not in after
     assert f'id="approval-{rejected}"' not in after
+
+
+def test_a_browser_preferring_english_reads_the_apis_messages_in_japanese_on_the_pages_only(
+    browser_as: Callable[[str], httpx.Client], graphql: Callable[..., Any]
+) -> None:
+    approval = waiting_approval(graphql)
+    client = browser_as(SUPERVISOR)
+    english = {"accept-language": "en-US,en;q=0.9"}
+    bare = post(client, "/desk/approvals", {"id": approval, "decision": "reject"}, **english)
+    assert bare.status_code == 400
+    assert Message.REJECTION_NEEDS_REASON.in_(Language.JA) in bare.text
+    assert Message.REJECTION_NEEDS_REASON.in_(Language.EN) not in bare.text
+    # /graphql still answers in the language asked for, the same session's request too.
+    decide = "mutation($input: DecideApprovalInput!) { decideApproval(input: $input) { userErrors { message } } }"
+    variables = {"input": {"id": approval, "approve": False}}
+    answer = post_json(client, {"query": decide, "variables": variables}, **english)
+    assert answer["data"]["decideApproval"]["userErrors"] == [
+        {"message": Message.REJECTION_NEEDS_REASON.in_(Language.EN)}
+    ]
+    assert status_of(graphql, approval) == ("REQUESTED", None)
 
 
 def test_a_supervisor_cannot_approve_their_own_request_and_reads_why(
