@@ -3,10 +3,10 @@
 - `GET /desk`: the approvals waiting (support plans and closures), each with approve and
   reject (with a reason); the emergency accesses ("break the glass") to review; the
   tenant's memberships, each with revoke; a form to grant one.
-- `POST /desk/approvals`, `POST /desk/memberships/revoke`, `POST /desk/memberships`
-  (grant): the API's mutations, with the
-  session's same-origin proof (every POST needs it); a `userError` is shown beside its field on the
-  desk, success answers 303 back to it (post/redirect/get).
+- `POST /desk/approvals`, `POST /desk/memberships` (grant), `POST /desk/memberships/revoke`:
+  the API's mutations, with the session's same-origin proof (every POST needs it); a
+  `userError` is shown beside its field on the desk, success answers 303 back to it
+  (post/redirect/get).
 - `GET /desk/audit`: the tenant's audit log, filtered by who, action, object and dates,
   paged by the API's cursor.
 
