@@ -22,10 +22,15 @@ class Link:
     roles: frozenset[AppRole]
     within: tuple[str, ...] = ()
     """Addresses of other pages that belong to this link (prefixes)."""
+    aliases: tuple[str, ...] = ()
+    """Other addresses of the same page (`/` is a caseworker's inbox)."""
+
+    def opens(self, path: str) -> bool:
+        return path == self.href or path in self.aliases
 
     def closeness(self, path: str) -> int:
-        """How much of `path` this link covers (its own address most of all); 0 for none."""
-        if path == self.href:
+        """How much of `path` this link covers (its own page most of all); 0 for none."""
+        if self.opens(path):
             return len(path) + 1
         under = [p for p in (self.href.rstrip("/") + "/", *self.within) if p != "/" and path.startswith(p)]
         return max(map(len, under), default=0)
@@ -41,7 +46,7 @@ class Shown:
 
 LINKS = (
     Link("/", "集計ダッシュボード", dashboard.ROLES),
-    Link("/inbox", "受付箱", inbox.ROLES, within=("/cases/",)),
+    Link("/inbox", "受付箱", inbox.ROLES, within=("/cases/",), aliases=("/",)),
     Link("/referrals/new", "気づきシートを書く", school.ROLES),
     Link("/referrals", "送った気づき・相談", school.ROLES),
     Link("/desk", "スーパーバイザーの確認", supervisor.ROLES),
@@ -56,12 +61,10 @@ def links(who: Visitor | None, path: str) -> list[Shown]:
     role = who.caller.role
     mine = [link for link in LINKS if role in link.roles]
     closest = max(mine, key=lambda link: link.closeness(path), default=None)
-    if closest is not None and closest.closeness(path) == 0:
-        closest = None
 
     def current(link: Link) -> str | None:
-        if link is not closest:
+        if link is not closest or link.closeness(path) == 0:
             return None
-        return "page" if path == link.href else "true"
+        return "page" if link.opens(path) else "true"
 
     return [Shown(link.href, link.label, current(link)) for link in mine]

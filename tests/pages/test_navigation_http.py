@@ -31,6 +31,7 @@ def navigation(page: str) -> list[tuple[str, str | None]]:
         (f"demo:school_staff:{KAWAGOE}", "/referrals/new", [("/referrals/new", "page"), ("/referrals", None)]),
         (f"demo:school_staff:{KAWAGOE}", "/referrals", [("/referrals/new", None), ("/referrals", "page")]),
         (f"demo:caseworker:{KAWAGOE}", "/inbox", [("/inbox", "page")]),
+        (f"demo:caseworker:{KAWAGOE}", "/", [("/inbox", "page")]),  # a caseworker's home is the inbox
         ("demo:prefecture_analyst:110001", "/", [("/", "page")]),
     ],
 )
