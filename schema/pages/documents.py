@@ -83,7 +83,7 @@ def _asking_in_japanese(request: Request) -> Request:
     """`request` with `Accept-Language: ja` instead of the browser's: the API's messages
     are then in the pages' language, as a client asking in Japanese gets them."""
     headers = [(name, value) for name, value in request.scope["headers"] if name != b"accept-language"]
-    return Request(request.scope | {"headers": [*headers, (b"accept-language", b"ja")]}, request.receive)
+    return Request({**request.scope, "headers": [*headers, (b"accept-language", b"ja")]}, request.receive)
 
 
 async def run(

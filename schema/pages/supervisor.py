@@ -304,15 +304,19 @@ class SupervisorDesk:
         who = None
         try:
             who, municipality = await self._supervisor(request, request_id)
-            variables = {"municipality": municipality}
-            choices = await documents.run(self.endpoint, request, "supervisor_grant_choices", request_id, variables)
+            tenant = {"municipality": municipality}
+            choices = await documents.run(self.endpoint, request, "supervisor_grant_choices", request_id, tenant)
             if not grant.offered_by(choices):
                 raise PageRefused.bad_request(request_id)
         except PageRefused as refused:
             return _refusal(request, who, refused)
-        variables = {"input": grant.input()}
         return await self._mutate(
-            request, "supervisor_grant_membership", "grantMembership", variables, target=GRANT, grant=grant
+            request,
+            "supervisor_grant_membership",
+            "grantMembership",
+            {"input": grant.input()},
+            target=GRANT,
+            grant=grant,
         )
 
     async def _mutate(
