@@ -17,7 +17,10 @@ The machine may be shared: each visitor's reference request (`{ viewer { role } 
 `/graphql` with the same session: the request path alone) is measured in the same run, and
 each page is also printed as a multiple of it.
 
-A page of another part of issue 17 is measured by adding its path to `PAGES`.
+A page is measured by adding its path to `PAGES`. A page about one case or referral names
+a real one of the seeded data: `{case}` is the tenant's case with the longest history
+among its newest 50 (read through the API: the case that has come furthest has the most to show),
+`{referral}` the newest referral on the school teacher's own list.
 """
 
 from __future__ import annotations
@@ -49,7 +52,10 @@ PREFECTURE = "110001"
 PAGES: dict[str, list[str]] = {
     "prefecture_analyst": ["/"],
     "supervisor": ["/", "/desk", "/desk/audit"],
+    "school_staff": ["/referrals/new", "/referrals", "/referrals/{referral}"],
+    "caseworker": ["/inbox", "/cases/{case}"],
 }
+BUSIEST_CASE = "{ cases(first: 50) { nodes { id history { kind } } } }"
 
 
 def subject_of(role: str, tenant: str) -> str:
@@ -78,6 +84,23 @@ def read_cases(url: str, token: str, times: int) -> None:
     with httpx.Client(timeout=60, headers={"authorization": f"Bearer {token}"}) as client:
         for _ in range(times):
             client.post(f"{url}/graphql", json=BODY).raise_for_status()
+
+
+def busiest_case(url: str, token: str) -> str:
+    """The global id of the newest cases' one with the longest history."""
+    answer = httpx.post(
+        f"{url}/graphql", json={"query": BUSIEST_CASE}, headers={"authorization": f"Bearer {token}"}, timeout=60
+    )
+    nodes = answer.raise_for_status().json()["data"]["cases"]["nodes"]
+    return str(max(nodes, key=lambda case: len(case["history"]))["id"])
+
+
+def newest_referral(client: httpx.Client) -> str:
+    """The id of the first referral on the signed-in sender's list (newest first)."""
+    listed = re.search(r'<tr data-id="([^"]+)"', client.get("/referrals").text)
+    if listed is None:
+        raise SystemExit("the school teacher has no referral to open")
+    return unescape(listed[1])
 
 
 @dataclass(frozen=True)
@@ -112,7 +135,7 @@ def measure(client: httpx.Client, path: str, *, requests: int, warmup: int) -> T
 
 def report(role: str, path: str, figures: Timing, reference: Timing) -> None:
     print(
-        f"{role:20} {path:14} p50 {figures.p50_ms:7.1f} ms  p90 {figures.p90_ms:7.1f} ms"
+        f"{role:20} {path[:24]:24} p50 {figures.p50_ms:7.1f} ms  p90 {figures.p90_ms:7.1f} ms"
         f"  max {figures.max_ms:7.1f} ms  {figures.bytes:>8} bytes"
         f"  {figures.p50_ms / reference.p50_ms:5.1f}x the reference  load {os.getloadavg()[0]:.1f}",
         flush=True,
@@ -137,6 +160,7 @@ def main() -> None:
     pages: list[dict[str, object]] = []
     try:
         read_cases(f"http://127.0.0.1:{port}", target.token, args.reads)
+        case = busiest_case(f"http://127.0.0.1:{port}", target.token)
         for role, paths in PAGES.items():
             subject = subject_of(role, args.tenant)
             navigation = {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document", "sec-fetch-site": "none"}
@@ -145,7 +169,10 @@ def main() -> None:
                 reference = measure(client, "/graphql", requests=args.requests, warmup=args.warmup)
                 pages.append({"role": role, "path": "/graphql"} | asdict(reference))
                 report(role, "/graphql", reference, reference)
-                for path in paths:
+                ids = {"case": case}
+                if any("{referral}" in path for path in paths):
+                    ids["referral"] = newest_referral(client)
+                for path in (template.format_map(ids) for template in paths):
                     figures = measure(client, path, requests=args.requests, warmup=args.warmup)
                     pages.append({"role": role, "path": path} | asdict(figures))
                     report(role, path, figures, reference)

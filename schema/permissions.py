@@ -58,6 +58,7 @@ class Operation(enum.StrEnum):
     REVOKE_REFERRAL = "revokeReferral"
     WITHDRAW_REFERRAL = "withdrawReferral"
     MEMBERSHIPS = "memberships"
+    GRANTABLE_ROLES = "grantableRoles"
     GRANT_MEMBERSHIP = "grantMembership"
     REVOKE_MEMBERSHIP = "revokeMembership"
     AUDIT_EVENTS = "auditEvents"
@@ -154,6 +155,7 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
         Operation.REVOKE_REFERRAL: _REFERRERS,
         Operation.WITHDRAW_REFERRAL: frozenset({R.SUPERVISOR}),
         Operation.MEMBERSHIPS: _MANAGERS,
+        Operation.GRANTABLE_ROLES: _MANAGERS,
         Operation.GRANT_MEMBERSHIP: _MANAGERS,
         Operation.REVOKE_MEMBERSHIP: _MANAGERS,
         # Only supervisors are granted SELECT on the log.
@@ -247,6 +249,7 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.REVOKE_REFERRAL: "revoke one's own submitted referral",
         Operation.WITHDRAW_REFERRAL: "withdraw a submitted referral, with a reason",
         Operation.MEMBERSHIPS: "list the tenant's memberships",
+        Operation.GRANTABLE_ROLES: "list the roles one may grant in the tenant (a form's choices)",
         Operation.GRANT_MEMBERSHIP: "grant a membership (a supervisor: the working roles only)",
         Operation.REVOKE_MEMBERSHIP: "revoke a membership (never one's own)",
         Operation.AUDIT_EVENTS: "read the tenant's audit log",

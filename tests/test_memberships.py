@@ -166,6 +166,38 @@ class TestListMemberships:
         refused(call(LIST, AppRole.PREFECTURE_ANALYST, PREFECTURE, {"first": 10}))
 
 
+GRANTABLE = "{ grantableRoles }"
+MUNICIPAL_WORK = ["CASEWORKER", "COORDINATOR", "SCHOOL_STAFF", "SCHOOL_SOCIAL_WORKER", "WELFARE_WORKER"]
+
+
+class TestGrantableRoles:
+    async def test_a_supervisor_is_offered_exactly_the_roles_it_may_grant(
+        self, call: Any, settings: Settings, admin_conn: Any, tidy: Tidy
+    ) -> None:
+        roles = ok(call(GRANTABLE, AppRole.SUPERVISOR, SAITAMA_CITY))["grantableRoles"]
+        assert roles == [*MUNICIPAL_WORK, "MUNICIPAL_SYSTEM"]
+        for role in roles:  # each one is granted; the others are refused (the tests below)
+            variables = grant_input(settings, tidy.subject(role), AppRole[role], organisation(SAITAMA_CITY))
+            granted(call(GRANT, AppRole.SUPERVISOR, SAITAMA_CITY, variables))
+        assert await written(admin_conn, tidy) == {"users": 6, "memberships": 6, "audit": 6}
+
+    @pytest.mark.parametrize(
+        ("act_in", "expected"),
+        [
+            (PREFECTURE, ["PREFECTURE_ANALYST", "PLATFORM_ADMIN"]),
+            (KAWAGOE, ["CASEWORKER", "SUPERVISOR", *MUNICIPAL_WORK[1:], "MUNICIPAL_SYSTEM"]),
+        ],
+    )
+    def test_a_platform_admin_is_offered_the_roles_of_the_tenant_it_acts_in(
+        self, act_in: str, expected: list[str], call: Any
+    ) -> None:
+        roles = ok(call(GRANTABLE, AppRole.PLATFORM_ADMIN, PREFECTURE, act_in=act_in))["grantableRoles"]
+        assert sorted(roles) == sorted(expected)
+
+    def test_a_role_that_may_not_grant_is_refused(self, call: Any) -> None:
+        refused(call(GRANTABLE, AppRole.CASEWORKER, SAITAMA_CITY))
+
+
 class TestGrantMembership:
     async def test_caseworker_cannot_grant_and_nothing_is_written(
         self, call: Any, settings: Settings, admin_conn: Any, tidy: Tidy

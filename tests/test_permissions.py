@@ -61,6 +61,7 @@ def attempt(operation: Operation, role: AppRole) -> tuple[str, dict[str, Any]]:
         Operation.NOTIFICATIONS: (page % "notifications", {}),
         Operation.REFERRALS: (page % "referrals", {}),
         Operation.MEMBERSHIPS: (page % "memberships", {}),
+        Operation.GRANTABLE_ROLES: ("{ grantableRoles }", {}),
         Operation.AUDIT_EVENTS: (page % "auditEvents", {}),
         Operation.NODE_HELPER_DISPATCH: (by_id % "node(id: $id)", {"id": some("HelperDispatch")}),
         Operation.NODE_HELPER_VISIT: (by_id % "node(id: $id)", {"id": some("HelperVisit")}),

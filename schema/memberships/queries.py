@@ -71,6 +71,12 @@ class MembershipQueries:
             total_count=total,
         )
 
+    @strawberry.field(description="この団体で付与できる役割（grantMembership の role に使えるもの）")
+    def grantable_roles(self, info: Info[Scope, Any]) -> list[AppRole] | None:
+        caller = info.context.caller
+        require(caller, Operation.GRANTABLE_ROLES)
+        return service.grantable_roles(caller.role, caller.municipality_code)
+
 
 async def _membership_node(scope: Scope, key: uuid.UUID) -> Membership | None:
     require(scope.caller, Operation.MEMBERSHIPS)

@@ -161,18 +161,31 @@ def is_prefecture_tenant(code: str) -> bool:
     return PREFECTURE_TENANT.fullmatch(code) is not None
 
 
+def role_refusal(role: AppRole, *, actor: AppRole, tenant: str) -> Refused | None:
+    """Why `actor`, who may grant memberships, may not grant `role` in `tenant`; None if it may."""
+    if actor is AppRole.SUPERVISOR and role not in SUPERVISED_ROLES:
+        return Refused(UserErrorCode.FORBIDDEN, "role", Message.SUPERVISOR_MAY_NOT_GRANT)
+    if (role in PREFECTURE_ROLES) != is_prefecture_tenant(tenant):
+        held_in = Message.ROLE_ONLY_IN_PREFECTURE if role in PREFECTURE_ROLES else Message.ROLE_ONLY_IN_MUNICIPALITY
+        return Refused(UserErrorCode.BAD_USER_INPUT, "role", held_in)
+    return None
+
+
+def grantable_roles(actor: AppRole, tenant: str) -> list[AppRole]:
+    """The roles `actor` may grant in `tenant` (what `check_grant` lets through), in the
+    vocabulary's order; none for a role that may not grant at all."""
+    if not may(actor, Operation.GRANT_MEMBERSHIP):
+        return []
+    return [role for role in AppRole if role_refusal(role, actor=actor, tenant=tenant) is None]
+
+
 def check_grant(grant: Grant, *, actor: AppRole, tenant: str, trusted_issuers: Collection[str]) -> None:
     """The rules that need no database: raise `Refused` for the first one broken, who
     may grant what here before what the input says."""
     if not may(actor, Operation.GRANT_MEMBERSHIP):
         raise Refused(UserErrorCode.FORBIDDEN, None, Message.MAY_NOT_MANAGE_MEMBERSHIPS)
-    if actor is AppRole.SUPERVISOR and grant.role not in SUPERVISED_ROLES:
-        raise Refused(UserErrorCode.FORBIDDEN, "role", Message.SUPERVISOR_MAY_NOT_GRANT)
-    if (grant.role in PREFECTURE_ROLES) != is_prefecture_tenant(tenant):
-        held_in = (
-            Message.ROLE_ONLY_IN_PREFECTURE if grant.role in PREFECTURE_ROLES else Message.ROLE_ONLY_IN_MUNICIPALITY
-        )
-        raise Refused(UserErrorCode.BAD_USER_INPUT, "role", held_in)
+    if (refusal := role_refusal(grant.role, actor=actor, tenant=tenant)) is not None:
+        raise refusal
     if grant.issuer not in trusted_issuers:
         raise Refused(UserErrorCode.BAD_USER_INPUT, "issuer", Message.UNTRUSTED_ISSUER)
     if not 0 < len(grant.subject) <= MAX_SUBJECT_LENGTH or not grant.subject.isprintable():

@@ -5,6 +5,8 @@ holds `query Dashboard`): the same operation an API client could send, validated
 the schema by tests/pages/test_documents.py. A page never reads the database any other
 way: `run` sends its document through `GraphQLEndpoint.run`, so the page is authorised,
 cost-limited, rate-limited and read-audited exactly as the API is, and refused the same.
+The pages are in Japanese, so their requests ask the API for Japanese (`userErrors` are
+shown inside the page), whatever language the browser prefers.
 """
 
 from __future__ import annotations
@@ -77,6 +79,13 @@ def _refused(code: str, request_id: str) -> PageRefused:
     return PageRefused(status, message, request_id=request_id, sign_in=status == 401)
 
 
+def _asking_in_japanese(request: Request) -> Request:
+    """`request` with `Accept-Language: ja` instead of the browser's: the API's messages
+    are then in the pages' language, as a client asking in Japanese gets them."""
+    headers = [(name, value) for name, value in request.scope["headers"] if name != b"accept-language"]
+    return Request({**request.scope, "headers": [*headers, (b"accept-language", b"ja")]}, request.receive)
+
+
 async def run(
     endpoint: GraphQLEndpoint,
     request: Request,
@@ -92,7 +101,7 @@ async def run(
     registered_document = document(name)
     gql = GraphQLRequest(registered_document.text, variables, registered_document.operation)
     try:
-        answer = await endpoint.run(request, gql, request_id, page=True)
+        answer = await endpoint.run(_asking_in_japanese(request), gql, request_id, page=True)
     except RequestRefused as exc:
         raise _refused(exc.code, request_id) from None
     if not answer.executed:  # a registered document that does not validate is a defect

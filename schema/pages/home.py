@@ -21,10 +21,13 @@ from starlette.routing import Route
 from kizuna.auth import session
 from kizuna.platform.i18n import Language, negotiate
 from kizuna.schema.http import GraphQLEndpoint
-from kizuna.schema.pages import dashboard, documents, inbox, rendering
+from kizuna.schema.pages import dashboard, documents, inbox, navigation, rendering
 from kizuna.schema.pages.documents import PageRefused
 from kizuna.schema.pages.supervisor import SupervisorDesk
 from kizuna.schema.pages.visitor import Visitor, visitor
+
+# Every page's header links (base.html): navigation.py knows each page's roles.
+rendering.templates.env.globals["navigation"] = navigation.links
 
 
 class Pages:

@@ -37,8 +37,6 @@ from kizuna.schema.referrals.service import SOURCES
 
 # Those who send referrals and may take their own back: not municipal staff, who decide them.
 ROLES = allowed(Operation.CREATE_REFERRAL) & allowed(Operation.REVOKE_REFERRAL)
-# base.html shows these roles the links to their pages.
-rendering.templates.env.globals["REFERRAL_SENDERS"] = ROLES
 # Whether the family knows, as the form asks it and as the API takes it (None: unknown).
 FAMILY_AWARE: dict[str, bool | None] = {"yes": True, "no": False, "unknown": None}
 FAMILY_AWARE_LABELS = {True: "知っている", False: "知らない", None: "わからない"}

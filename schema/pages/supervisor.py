@@ -2,10 +2,11 @@
 
 - `GET /desk`: the approvals waiting (support plans and closures), each with approve and
   reject (with a reason); the emergency accesses ("break the glass") to review; the
-  tenant's memberships, each with revoke.
-- `POST /desk/approvals`, `POST /desk/memberships/revoke`: the API's mutations, with the
-  session's same-origin proof (every POST needs it); a `userError` is shown beside its field on the
-  desk, success answers 303 back to it (post/redirect/get).
+  tenant's memberships, each with revoke; a form to grant one.
+- `POST /desk/approvals`, `POST /desk/memberships` (grant), `POST /desk/memberships/revoke`:
+  the API's mutations, with the session's same-origin proof (every POST needs it); a
+  `userError` is shown beside its field on the desk, success answers 303 back to it
+  (post/redirect/get).
 - `GET /desk/audit`: the tenant's audit log, filtered by who, action, object and dates,
   paged by the API's cursor.
 
@@ -28,7 +29,7 @@ from starlette.routing import Route
 
 from kizuna.platform import wareki
 from kizuna.platform.i18n import Language, Message
-from kizuna.platform.vocabulary import AppRole
+from kizuna.platform.vocabulary import AppRole, OrganisationKind
 from kizuna.schema.errors import CodedError
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.pages import documents, rendering
@@ -66,6 +67,67 @@ def named(global_id: str) -> Named:
     except CodedError:
         return Named(global_id, case=False)
     return Named(global_id, case=type_name == "Case")
+
+
+@dataclass(frozen=True, slots=True)
+class GrantForm:
+    """The grant form's values as typed (kept when the API refuses them), and the
+    idempotency key made when the form was first shown: a double submit grants once."""
+
+    display_name: str = ""
+    subject: str = ""
+    issuer: str = ""
+    role: str = ""
+    organization_id: str = ""
+    idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @classmethod
+    def posted(cls, form: FormData) -> GrantForm:
+        return cls(
+            _text(form, "displayName"),
+            _text(form, "subject"),
+            _text(form, "issuer"),
+            _text(form, "role"),
+            _text(form, "organizationId"),
+            _text(form, "idempotencyKey"),
+        )
+
+    def input(self) -> dict[str, Any]:
+        """`GrantMembershipInput`; the API judges every value (an empty key is its error too)."""
+        return {
+            "displayName": self.display_name,
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "role": self.role,
+            "organizationId": self.organization_id,
+            "idempotencyKey": self.idempotency_key,
+        }
+
+    def unchosen(self) -> dict[str | None, str]:
+        """A message for each choice left at "選んでください" (the form's first option)."""
+        problems: dict[str | None, str] = {}
+        if not self.role:
+            problems["role"] = "役割を選んでください。"
+        if not self.organization_id:
+            problems["organizationId"] = "所属機関を選んでください。"
+        return problems
+
+    def offered_by(self, choices: dict[str, Any]) -> bool:
+        """Whether the role and the organisation are among the form's choices (the API's)."""
+        organisations = {organisation["id"] for organisation in choices["organizations"] or []}
+        return self.role in choices["grantableRoles"] and self.organization_id in organisations
+
+
+GRANT = "grant"  # the grant form's `Problems.target`
+GRANT_FIELDS = frozenset({"displayName", "subject", "issuer", "role", "organizationId"})
+
+
+def by_kind(organisations: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The organisations serving the tenant, grouped by kind in the vocabulary's order."""
+    groups: dict[OrganisationKind, list[dict[str, Any]]] = {}
+    for organisation in organisations:
+        groups.setdefault(OrganisationKind[organisation["kind"]], []).append(organisation)
+    return [(kind.label, groups[kind]) for kind in OrganisationKind if kind in groups]
 
 
 @dataclass
@@ -162,29 +224,34 @@ class SupervisorDesk:
         return [
             Route("/desk", self.desk, methods=["GET"]),
             Route("/desk/approvals", self.decide, methods=["POST"]),
+            Route("/desk/memberships", self.grant, methods=["POST"]),
             Route("/desk/memberships/revoke", self.revoke, methods=["POST"]),
             Route("/desk/audit", self.audit, methods=["GET"]),
         ]
 
-    async def _supervisor(self, request: Request, request_id: str) -> Visitor:
-        """The visitor, if the API acts for them as a supervisor now; PageRefused otherwise
-        (the same page as the API's own refusal of the desk's documents)."""
+    async def _supervisor(self, request: Request, request_id: str) -> tuple[Visitor, str]:
+        """The visitor and the municipality they work in, if the API acts for them as a
+        supervisor now; PageRefused otherwise (the same page as the API's own refusal of
+        the desk's documents)."""
         who = await visitor(request, Language.JA)
         if who is None:
             raise PageRefused(401, Message.PAGE_SIGN_IN_NEEDED, request_id=request_id, sign_in=True)
         if who.caller is None or who.caller.role not in ROLES:
             raise PageRefused(403, Message.PAGE_NOT_AVAILABLE, request_id=request_id)
-        return who
+        return who, who.caller.municipality_code
 
     async def desk(self, request: Request) -> Response:
         return await self._desk(request, Problems(), status=200)
 
-    async def _desk(self, request: Request, problems: Problems, *, status: int) -> Response:
+    async def _desk(
+        self, request: Request, problems: Problems, *, status: int, grant: GrantForm | None = None
+    ) -> Response:
         request_id = uuid.uuid4().hex
         who = None
         try:
-            who = await self._supervisor(request, request_id)
-            data = await documents.run(self.endpoint, request, "supervisor_desk", request_id)
+            who, municipality = await self._supervisor(request, request_id)
+            variables = {"municipality": municipality}
+            data = await documents.run(self.endpoint, request, "supervisor_desk", request_id, variables)
         except PageRefused as refused:
             return _refusal(request, who, refused)
         approvals = data["approvals"]["nodes"]
@@ -197,7 +264,11 @@ class SupervisorDesk:
             "problems": problems,
             # A problem with an id not on the desk (gone meanwhile, or never the tenant's)
             # is said above the lists: there is no form to show it beside.
-            "unlisted": problems.by_field and problems.target not in listed,
+            "unlisted": problems.by_field and problems.target not in listed | {GRANT},
+            "grant": grant or GrantForm(issuer=data["viewer"]["issuer"]),
+            "grant_fields": GRANT_FIELDS,
+            "roles": data["grantableRoles"],
+            "organisations": by_kind(data["organizations"] or []),
             "subjects": SUBJECTS,
             "role_label": role_label,
             "shown_time": shown_time,
@@ -223,21 +294,56 @@ class SupervisorDesk:
         variables = {"input": {"id": _text(form, "id")}}
         return await self._mutate(request, "supervisor_revoke_membership", "revokeMembership", variables)
 
-    async def _mutate(self, request: Request, document: str, payload: str, variables: dict[str, Any]) -> Response:
-        """Run a form's mutation; 303 to the desk when done, the desk with the userErrors
-        beside their fields when not."""
+    async def grant(self, request: Request) -> Response:
+        """Grant a membership; a role or organisation the form did not offer is the 400 page
+        and sends nothing (another tenant's organisation reads like a missing one)."""
+        grant = GrantForm.posted(await request.form())
+        if unchosen := grant.unchosen():
+            return await self._desk(request, Problems(GRANT, unchosen), status=400, grant=grant)
         request_id = uuid.uuid4().hex
         who = None
         try:
-            who = await self._supervisor(request, request_id)
+            who, municipality = await self._supervisor(request, request_id)
+            tenant = {"municipality": municipality}
+            choices = await documents.run(self.endpoint, request, "supervisor_grant_choices", request_id, tenant)
+            if not grant.offered_by(choices):
+                raise PageRefused.bad_request(request_id)
+        except PageRefused as refused:
+            return _refusal(request, who, refused)
+        return await self._mutate(
+            request,
+            "supervisor_grant_membership",
+            "grantMembership",
+            {"input": grant.input()},
+            target=GRANT,
+            grant=grant,
+        )
+
+    async def _mutate(
+        self,
+        request: Request,
+        document: str,
+        payload: str,
+        variables: dict[str, Any],
+        *,
+        target: str | None = None,
+        grant: GrantForm | None = None,
+    ) -> Response:
+        """Run a form's mutation; 303 to the desk when done, the desk with the userErrors
+        beside their fields when not (`target`: the form's, the input's id by default)."""
+        request_id = uuid.uuid4().hex
+        who = None
+        try:
+            who, _ = await self._supervisor(request, request_id)
             data = await documents.run(self.endpoint, request, document, request_id, variables)
         except PageRefused as refused:
             return _refusal(request, who, refused)
         errors = data[payload]["userErrors"]
         if not errors:
             return RedirectResponse("/desk", status_code=303)
-        problems = Problems(variables["input"]["id"], {error["field"]: error["message"] for error in errors})
-        return await self._desk(request, problems, status=400)
+        by_field = {error["field"]: error["message"] for error in errors}
+        problems = Problems(target or variables["input"]["id"], by_field)
+        return await self._desk(request, problems, status=400, grant=grant)
 
     async def audit(self, request: Request) -> Response:
         request_id = uuid.uuid4().hex
@@ -245,7 +351,7 @@ class SupervisorDesk:
         filters, problems = audit_filters(request.query_params)
         after = request.query_params.get("after") or None
         try:
-            who = await self._supervisor(request, request_id)
+            who, _ = await self._supervisor(request, request_id)
             variables: dict[str, Any] = {"first": AUDIT_PAGE_SIZE, "after": after}
             if not problems:
                 variables |= filters.variables()

@@ -39,6 +39,8 @@ def test_every_page_has_its_document() -> None:
         "supervisor_audit",
         "supervisor_decide_approval",
         "supervisor_desk",
+        "supervisor_grant_choices",
+        "supervisor_grant_membership",
         "supervisor_revoke_membership",
     ]
 

@@ -1,23 +1,26 @@
 """The supervisor's desk in headless Chromium with the network off: a supervisor signs in
 through the development IdP's pages, follows the header's link to the desk, approves one
 request, tries to reject another without a reason (the API's message beside the field),
-rejects it with one, and filters the audit log down to its own decisions. axe-core on each
+rejects it with one, filters the audit log down to its own decisions, and grants a
+teacher's membership with the desk's form. axe-core on each
 page (no serious or critical violation); console errors, uncaught exceptions and policy
 violations fail the test; screenshots in tests/artifacts/.
 
-The approvals are requested over GraphQL by the test (`waiting_approval`) and removed afterwards.
+The approvals are requested over GraphQL by the test (`waiting_approval`) and removed
+afterwards, with the user and membership the form granted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import asyncpg
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from kizuna.platform.runtime import DatabaseUrls
 from kizuna.platform.urls import asyncpg_dsn
@@ -28,6 +31,7 @@ from kizuna.tests.pages.test_supervisor_http import SUPERVISOR, status_of, waiti
 
 pytestmark = pytest.mark.usefixtures("case_work_removed", "published")
 IDS = "SELECT id FROM kizuna.{} WHERE municipality_code = ANY($1)"
+GRANTED = f"test-user:{uuid.uuid4()}:teacher"  # the user the form grants a membership to
 Snapshot = tuple[dict[str, set[Any]], dict[str, int]]
 
 
@@ -49,6 +53,10 @@ async def _remove_since(admin_url: str, snapshot: Snapshot) -> None:
             await conn.execute(f"DELETE FROM kizuna.{table} WHERE id = ANY($1)", added)
         for code, seq in seqs.items():
             await _rewind_audit(conn, code, seq)
+        await conn.execute(
+            "DELETE FROM kizuna.membership m USING kizuna.app_user u WHERE u.id = m.user_id AND u.subject = $1", GRANTED
+        )
+        await conn.execute("DELETE FROM kizuna.app_user WHERE subject = $1", GRANTED)
     finally:
         await conn.close()
 
@@ -61,6 +69,28 @@ def case_work_removed(urls: DatabaseUrls) -> Iterator[None]:
         snapshot = pool.submit(asyncio.run, _snapshot(urls.admin)).result()
         yield
         pool.submit(asyncio.run, _remove_since(urls.admin, snapshot)).result()
+
+
+def follow_by_keyboard(page: Page, link: Locator) -> None:
+    """Tab until `link` has the focus (it must be reachable), then Enter."""
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if link.evaluate("element => element === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+
+
+def grant_a_teacher(page: Page, capsys: pytest.CaptureFixture[str]) -> None:
+    """The desk's grant form, by its labels and the choices the API offers."""
+    form = page.locator(".grant-form")
+    form.get_by_label("氏名（一覧に表示する名前）").fill("試験 先生")
+    form.get_by_label("利用者ID（IdPの sub）").fill(GRANTED)
+    form.get_by_label("役割").select_option(label="学校教職員")
+    form.get_by_label("所属機関").select_option(index=1)
+    keep_screenshot(page, "supervisor-desk-grant.png", capsys)
+    form.get_by_role("button", name="付与する").click()
+    expect(page.locator("h1")).to_have_text("スーパーバイザーの確認")
+    expect(page.locator("#memberships-heading + table tbody")).to_contain_text(GRANTED)
 
 
 def test_a_supervisor_approves_rejects_with_a_reason_and_reads_the_audit_log(
@@ -77,8 +107,10 @@ def test_a_supervisor_approves_rejects_with_a_reason_and_reads_the_audit_log(
     page.locator('a[href="/auth/login"]').click()
     page.locator(f'button[name="subject"][value="{SUPERVISOR}"]').click()
     page.wait_for_url(f"{server.url}/")
-    page.locator('.site-header__nav a[href="/desk"]').click()
+    desk_link = page.locator('.site-nav a[href="/desk"]')
+    follow_by_keyboard(page, desk_link)
     expect(page.locator("h1")).to_have_text("スーパーバイザーの確認")
+    expect(desk_link).to_have_attribute("aria-current", "page")
     keep_screenshot(page, "supervisor-desk.png", capsys)
     assert axe.violations(page) == [], "the desk"
 
@@ -112,4 +144,7 @@ def test_a_supervisor_approves_rejects_with_a_reason_and_reads_the_audit_log(
     expect(rows.first).to_contain_text(rejected)
     keep_screenshot(page, "supervisor-audit.png", capsys)
     assert axe.violations(page) == [], "the audit log"
+
+    page.locator('.site-nav a[href="/desk"]').click()
+    grant_a_teacher(page, capsys)
     assert_stayed_offline_and_clean(seen, server.url)

@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
+from kizuna.platform.i18n import Language, Message
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.relay import encode_global_id
@@ -84,6 +85,15 @@ def post(client: httpx.Client, path: str, data: dict[str, str], **headers: str) 
     return client.post(path, data=data, headers=same_site | headers)
 
 
+def post_json(client: httpx.Client, body: dict[str, Any], **headers: str) -> dict[str, Any]:
+    """A GraphQL request from the desk's origin with the session cookie, as GraphiQL sends it."""
+    same_site = {"origin": str(client.base_url).rstrip("/"), "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors"}
+    answer = client.post("/graphql", json=body, headers=same_site | {"sec-fetch-dest": "empty"} | headers)
+    assert answer.status_code == 200, answer.text
+    decoded: dict[str, Any] = answer.json()
+    return decoded
+
+
 def without_request_id(page: str) -> str:
     return re.sub(r"[0-9a-f]{32}", "", page)
 
@@ -91,7 +101,7 @@ def without_request_id(page: str) -> str:
 def test_only_a_supervisor_gets_the_desk_and_the_audit_log(browser_as: Callable[[str], httpx.Client]) -> None:
     desk = browser_as(SUPERVISOR).get("/desk")
     assert desk.status_code == 200, desk.text
-    assert '<a href="/desk">' in desk.text  # the header's link
+    assert '<a class="site-nav__link" href="/desk" aria-current="page">' in desk.text  # the header's link
     assert desk.headers["cache-control"] == "no-store"
     audit = browser_as(SUPERVISOR).get("/desk/audit")
     assert (audit.status_code, "監査記録" in audit.text) == (200, True)
@@ -100,9 +110,12 @@ def test_only_a_supervisor_gets_the_desk_and_the_audit_log(browser_as: Callable[
         for path in ("/desk", "/desk/audit"):
             refused = client.get(path)
             assert (refused.status_code, NOT_AVAILABLE in refused.text) == (403, True), (subject, path)
-            assert '<a href="/desk">' not in refused.text
-        refused = post(client, "/desk/approvals", {"id": "x", "decision": "approve"})
-        assert (refused.status_code, NOT_AVAILABLE in refused.text) == (403, True), subject
+            assert 'href="/desk"' not in refused.text
+        for path in ("/desk/approvals", "/desk/memberships"):
+            refused = post(
+                client, path, {"id": "x", "decision": "approve", "role": "CASEWORKER", "organizationId": "x"}
+            )
+            assert (refused.status_code, NOT_AVAILABLE in refused.text) == (403, True), (subject, path)
 
 
 def test_a_supervisor_approves_one_request_and_rejects_another_with_a_reason(
@@ -133,6 +146,26 @@ def test_a_supervisor_approves_one_request_and_rejects_another_with_a_reason(
     after = client.get("/desk").text
     assert f'id="approval-{approved}"' not in after
     assert f'id="approval-{rejected}"' not in after
+
+
+def test_a_browser_preferring_english_reads_the_apis_messages_in_japanese_on_the_pages_only(
+    browser_as: Callable[[str], httpx.Client], graphql: Callable[..., Any]
+) -> None:
+    approval = waiting_approval(graphql)
+    client = browser_as(SUPERVISOR)
+    english = {"accept-language": "en-US,en;q=0.9"}
+    bare = post(client, "/desk/approvals", {"id": approval, "decision": "reject"}, **english)
+    assert bare.status_code == 400
+    assert Message.REJECTION_NEEDS_REASON.in_(Language.JA) in bare.text
+    assert Message.REJECTION_NEEDS_REASON.in_(Language.EN) not in bare.text
+    # /graphql still answers in the language asked for, the same session's request too.
+    decide = "mutation($input: DecideApprovalInput!) { decideApproval(input: $input) { userErrors { message } } }"
+    variables = {"input": {"id": approval, "approve": False}}
+    answer = post_json(client, {"query": decide, "variables": variables}, **english)
+    assert answer["data"]["decideApproval"]["userErrors"] == [
+        {"message": Message.REJECTION_NEEDS_REASON.in_(Language.EN)}
+    ]
+    assert status_of(graphql, approval) == ("REQUESTED", None)
 
 
 def test_a_supervisor_cannot_approve_their_own_request_and_reads_why(
@@ -169,6 +202,8 @@ async def test_another_tenants_approval_is_refused_like_a_missing_one_and_nothin
 def test_a_cross_site_post_changes_nothing(
     browser_as: Callable[[str], httpx.Client],
     graphql: Callable[..., Any],
+    settings: Settings,
+    tidy: Tidy,
     headers: dict[str, str],
 ) -> None:
     approval = waiting_approval(graphql)
@@ -176,6 +211,11 @@ def test_a_cross_site_post_changes_nothing(
     forged = client.post("/desk/approvals", data={"id": approval, "decision": "approve"}, headers=headers)
     assert (forged.status_code, NOT_AVAILABLE in forged.text) == (403, True)
     assert status_of(graphql, approval) == ("REQUESTED", None)
+    department = encode_global_id("Organization", demo_users.organisation_id(KAWAGOE, "department"))
+    grant = {"displayName": "偽", "subject": tidy.subject(), "issuer": settings.issuer, "role": "CASEWORKER"}
+    forged = client.post("/desk/memberships", data=grant | {"organizationId": department}, headers=headers)
+    assert (forged.status_code, NOT_AVAILABLE in forged.text) == (403, True)
+    assert memberships_of(graphql, tidy.subject()) == []
 
 
 def test_the_audit_logs_filters_are_checked_before_anything_is_read(
@@ -236,3 +276,106 @@ def test_a_supervisor_revokes_a_membership_from_the_desk(
     nodes = graphql(MEMBERSHIPS, AppRole.SUPERVISOR, KAWAGOE)["data"]["memberships"]["nodes"]
     assert {"id": membership, "active": False} in nodes
     assert f'id="membership-{membership}"' not in client.get("/desk").text
+
+
+CHOICES = "query($code: String!) { grantableRoles organizations(municipalityCode: $code) { id } }"
+
+
+def options(page: str, name: str) -> list[str]:
+    """The values a select of the page offers, but its "選んでください"."""
+    select = page.split(f'name="{name}"')[1].split("</select>", maxsplit=1)[0]
+    return [value for value in re.findall(r'<option value="([^"]*)"', select) if value]
+
+
+def grant_form(client: httpx.Client, forms: Callable[[str], list[dict[str, Any]]]) -> dict[str, str]:
+    """The grant form's fields as the desk renders them (its idempotency key, its IdP)."""
+    (form,) = [f for f in forms(client.get("/desk").text) if f["action"] == "/desk/memberships"]
+    fields: dict[str, str] = form["fields"]
+    return fields
+
+
+def memberships_of(graphql: Callable[..., Any], subject: str) -> list[dict[str, Any]]:
+    listed = "{ memberships(first: 100, includeRevoked: true) { nodes { id subject role organization { id } } } }"
+    nodes = graphql(listed, AppRole.SUPERVISOR, KAWAGOE)["data"]["memberships"]["nodes"]
+    return [node for node in nodes if node["subject"] == subject]
+
+
+def test_a_supervisor_grants_a_membership_once_from_the_choices_the_api_offers(
+    browser_as: Callable[[str], httpx.Client],
+    graphql: Callable[..., Any],
+    forms: Callable[[str], list[dict[str, Any]]],
+    settings: Settings,
+    tidy: Tidy,
+) -> None:
+    client = browser_as(SUPERVISOR)
+    desk = client.get("/desk").text
+    choices = graphql(CHOICES, AppRole.SUPERVISOR, KAWAGOE, {"code": KAWAGOE})["data"]
+    assert options(desk, "role") == choices["grantableRoles"]
+    assert sorted(options(desk, "organizationId")) == sorted(o["id"] for o in choices["organizations"])
+    fields = grant_form(client, forms)
+    assert fields["issuer"] == settings.issuer
+    assert len(fields["idempotencyKey"]) == 32
+
+    school = encode_global_id("Organization", demo_users.organisation_id(KAWAGOE, "junior_high_school/0"))
+    subject = tidy.subject()
+    sent = fields | {"displayName": "試験 先生", "subject": subject, "role": "SCHOOL_STAFF", "organizationId": school}
+    first, again = post(client, "/desk/memberships", sent), post(client, "/desk/memberships", sent)
+    assert [(r.status_code, r.headers["location"]) for r in (first, again)] == [(303, "/desk")] * 2
+    (granted,) = memberships_of(graphql, subject)  # the double submit granted once
+    assert (granted["role"], granted["organization"]["id"]) == ("SCHOOL_STAFF", school)
+    assert f'id="membership-{granted["id"]}"' in client.get("/desk").text
+
+
+def test_the_grant_forms_refusals_are_beside_their_fields_and_grant_nothing(
+    browser_as: Callable[[str], httpx.Client],
+    graphql: Callable[..., Any],
+    forms: Callable[[str], list[dict[str, Any]]],
+    tidy: Tidy,
+) -> None:
+    client = browser_as(SUPERVISOR)
+    fields = grant_form(client, forms)
+    department = encode_global_id("Organization", demo_users.organisation_id(KAWAGOE, "department"))
+    subject = tidy.subject()
+    sent = fields | {"displayName": "試験 職員", "subject": subject, "role": "CASEWORKER", "organizationId": department}
+
+    untrusted = post(client, "/desk/memberships", sent | {"issuer": "https://idp.example.org/evil"})
+    assert untrusted.status_code == 400
+    assert re.search(r'<p id="grant-issuer-error" class="field-error">[^<]+</p>', untrusted.text)
+    assert 'id="grant-issuer" name="issuer" type="text" autocomplete="off" value="https://idp.example.org/evil"' in (
+        untrusted.text
+    )
+    assert 'aria-invalid="true" aria-describedby="grant-issuer-error grant-issuer-hint"' in untrusted.text
+    kept = grant_form_of(untrusted.text, forms)
+    assert (kept["subject"], kept["idempotencyKey"]) == (subject, fields["idempotencyKey"])
+
+    unchosen = post(client, "/desk/memberships", sent | {"role": ""})
+    assert unchosen.status_code == 400
+    assert '<p id="grant-role-error" class="field-error">役割を選んでください。</p>' in unchosen.text
+    assert memberships_of(graphql, subject) == []
+
+
+def grant_form_of(page: str, forms: Callable[[str], list[dict[str, Any]]]) -> dict[str, str]:
+    (form,) = [f for f in forms(page) if f["action"] == "/desk/memberships"]
+    fields: dict[str, str] = form["fields"]
+    return fields
+
+
+async def test_another_tenants_organisation_is_refused_like_a_missing_one_and_grants_nothing(
+    browser_as: Callable[[str], httpx.Client],
+    forms: Callable[[str], list[dict[str, Any]]],
+    admin_conn: asyncpg.Connection,
+    tidy: Tidy,
+) -> None:
+    client = browser_as(SUPERVISOR)
+    sent = grant_form(client, forms) | {"displayName": "試験 職員", "subject": tidy.subject(), "role": "CASEWORKER"}
+    theirs = encode_global_id("Organization", demo_users.organisation_id(SAITAMA_CITY, "department"))
+    missing = encode_global_id("Organization", uuid.uuid4())
+    answers = [post(client, "/desk/memberships", sent | {"organizationId": org}) for org in (theirs, missing)]
+    assert [a.status_code for a in answers] == [400, 400]
+    assert without_request_id(answers[0].text) == without_request_id(answers[1].text)
+    assert Message.PAGE_BAD_REQUEST.in_(Language.JA) in answers[0].text
+    ours = encode_global_id("Organization", demo_users.organisation_id(KAWAGOE, "department"))
+    above = post(client, "/desk/memberships", sent | {"organizationId": ours, "role": "SUPERVISOR"})
+    assert without_request_id(above.text) == without_request_id(answers[1].text)  # a role not offered
+    users = "SELECT count(*) FROM kizuna.app_user WHERE subject LIKE $1"
+    assert await admin_conn.fetchval(users, tidy.prefix + "%") == 0
