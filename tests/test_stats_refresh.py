@@ -203,7 +203,8 @@ async def test_within_an_interval_readers_keep_the_edition_in_force(
     assert first.edition_at == first.computed_at
     assert first.next_edition_at == first.computed_at + INTERVAL
     editions = await _editions(admin_conn)
-    assert editions[year, "referrals_by_source"] == 1
+    # Edition 1, or a later one where the suite's earlier tests left referrals of this year.
+    in_force = editions[year, "referrals_by_source"]
 
     async def seen() -> tuple[list[tuple[Any, ...]], dt.datetime, int]:
         async with as_user(AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE) as conn:
@@ -230,7 +231,7 @@ async def test_within_an_interval_readers_keep_the_edition_in_force(
     assert (due.edition_at, due.next_edition_at) == (due.computed_at, due.computed_at + INTERVAL)
     after = await _editions(admin_conn)
     assert {key for key, edition in after.items() if edition != editions[key]} == {(year, "referrals_by_source")}
-    assert after[year, "referrals_by_source"] == 2
+    assert after[year, "referrals_by_source"] == in_force + 1
     assert (await seen())[1:] == (due.computed_at, before[2] + 6)
     raw, kept = await _truth(admin_conn)
     assert _safe_against_all_before(raw, [t for t in kept[year] if t.name == "referrals_by_source"], year)
@@ -244,6 +245,8 @@ async def test_every_edition_is_kept_and_a_new_one_is_safe_against_them_all(
     editions and protects the third against the first two, so that an attacker holding
     every edition cannot narrow any figure or change beyond the rule."""
     year = await referrals(1)
+    # None, or some where the suite's earlier tests left referrals of this year.
+    before = (await _editions(admin_conn)).get((year, "referrals_by_source"), 0)
     await refresh.refresh(admin_conn, k=K, interval=INTERVAL, force=True)
     await referrals(1)
     await refresh.refresh(admin_conn, k=K, interval=INTERVAL, force=True)
@@ -256,7 +259,7 @@ async def test_every_edition_is_kept_and_a_new_one_is_safe_against_them_all(
     await refresh.refresh(admin_conn, k=K, interval=INTERVAL, force=True)
     raw, kept = await _truth(admin_conn)
     editions = [t for t in kept[year] if t.name == "referrals_by_source"]
-    assert sorted(t.edition for t in editions) == [1, 2, 3]
+    assert sorted(t.edition for t in editions) == list(range(1, before + 4))
     assert _safe_against_all_before(raw, editions, year)
 
 
