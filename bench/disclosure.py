@@ -122,11 +122,11 @@ def main() -> None:
     rng = random.Random(args.seed)  # noqa: S311  (synthetic counts, not secrets)
     tables = prefecture(rng, args.cases_per_town)
     if args.months:
-        cases = [t for t in tables if t.name in ("cases_by_category", "cases_by_stage")]
+        group = [t for t in tables if t.name in ("cases_by_category", "cases_by_stage")]
         arrivals = new_cases(rng, args.months * args.cases_per_month)
-        print(f"{cases[0].figures()[cases[0].name, None, None]} cases at the first edition, k={args.k}")
-        series(cases, arrivals, args.cases_per_month, k=args.k, label="monthly", budget=args.budget)
-        series(cases, arrivals, args.new_cases, k=args.k, label="every refresh", budget=args.budget)
+        print(f"{group[0].figures()[group[0].name, None, None]} cases at the first edition, k={args.k}")
+        series(group, arrivals, args.cases_per_month, k=args.k, label="monthly", budget=args.budget)
+        series(group, arrivals, args.new_cases, k=args.k, label="every refresh", budget=args.budget)
         return
     cases = sum(table.figures()[table.name, None, None] for table in tables[:1])
     print(f"{cases} cases in {len(TOWNS)} municipalities, {len(tables)} tables, k={args.k}")
