@@ -74,10 +74,11 @@ async def refreshed(admin_conn: asyncpg.Connection) -> AsyncIterator[list[refres
 
 async def _interval_passes(admin_conn: asyncpg.Connection) -> None:
     """A publication interval passes. The refresh's clock is the database's (the time of its
-    snapshot), so the schedule it wrote moves back by an interval instead (by the superuser)."""
+    snapshot), so the schedule it wrote moves back by an interval instead (by the superuser;
+    the times computed here: Citus refuses a STABLE timestamptz - interval over a column)."""
+    edition_at, next_at = await admin_conn.fetchrow("SELECT edition_at, next_edition_at FROM stats.publication")
     await admin_conn.execute(
-        "UPDATE stats.publication SET edition_at = edition_at - $1::interval, next_edition_at = next_edition_at - $1",
-        INTERVAL,
+        "UPDATE stats.publication SET edition_at = $1, next_edition_at = $2", edition_at - INTERVAL, next_at - INTERVAL
     )
 
 
