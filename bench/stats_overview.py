@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import datetime as dt
 import json
 import multiprocessing
 import os
@@ -68,7 +69,7 @@ WRITE = "UPDATE kizuna.carer_case SET risk_level = $2::kizuna.risk_level WHERE m
 SOME_CASE = "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 ORDER BY id LIMIT 1"
 
 
-def timed_refresh(admin_url: str, k: int, full: bool) -> tuple[float, int, int]:
+def timed_refresh(admin_url: str, k: int, days: int, full: bool) -> tuple[float, int, int]:
     """One refresh in this (spawned) process: seconds, figures written, groups protected
     anew. `full`: the figures are removed first (by the superuser), so every group is."""
 
@@ -78,7 +79,7 @@ def timed_refresh(admin_url: str, k: int, full: bool) -> tuple[float, int, int]:
                 for table in STATS_TABLES:
                     await conn.execute(f"DELETE FROM stats.{table}")
             began = time.perf_counter()
-            done = await refresh.refresh(conn, k=k)
+            done = await refresh.refresh(conn, k=k, interval=dt.timedelta(days=days))
             return time.perf_counter() - began, sum(r.cells for r in done), sum(r.protected for r in done)
 
     return asyncio.run(run())
@@ -118,7 +119,9 @@ def refreshes_with_a_writer(settings: Settings, admin: str, app: str, caller: Ca
             alone = await write_until(database, caller, lambda: time.perf_counter() > quiet_until)
             durations, during = [], []
             for number in range(count + 1):
-                pending = pool.submit(timed_refresh, admin, settings.stats_k, number == 0)
+                pending = pool.submit(
+                    timed_refresh, admin, settings.stats_k, settings.stats_publication_days, number == 0
+                )
                 during += await write_until(database, caller, pending.done)
                 durations.append(pending.result())
             return {"alone": summary(alone), "during": summary(during), "refreshes": durations}

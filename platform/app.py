@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import functools
 import html
 import logging
@@ -185,7 +186,9 @@ def _background_processes(settings: Settings, sealer_url: str | None, stats_url:
             stats_refresh.refresh_process(
                 stats_url,
                 interval=settings.stats_refresh_seconds,
-                job=functools.partial(refresh.refresh, k=settings.stats_k),
+                job=functools.partial(
+                    refresh.refresh, k=settings.stats_k, interval=dt.timedelta(days=settings.stats_publication_days)
+                ),
             )
         )
     return processes

@@ -261,7 +261,7 @@ def _cases(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
-    """`kizuna stats refresh`: over the administrative connection, as `kizuna_stats`."""
+    """`kizuna stats refresh [--publish]`: over the administrative connection, as `kizuna_stats`."""
     from kizuna.platform.provisioning import admin_connection
     from kizuna.platform.runtime import prepare
     from kizuna.schema.stats import refresh
@@ -270,12 +270,14 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run() -> list[refresh.Refreshed]:
         async with admin_connection(admin) as conn:
-            return await refresh.refresh(conn, k=settings.stats_k)
+            interval = dt.timedelta(days=settings.stats_publication_days)
+            return await refresh.refresh(conn, k=settings.stats_k, interval=interval, force=args.publish)
 
     done = asyncio.run(run())
     for r in done:
         what = f"{r.cells} figures\t{r.protected} tables protected anew" if r.cells else "a newer refresh had published"
-        print(f"{r.prefecture_code}\t{r.computed_at.isoformat()}\t{what}")
+        edition = f"counts of {r.edition_at.isoformat()}, next edition {r.next_edition_at.isoformat()}"
+        print(f"{r.prefecture_code}\t{r.computed_at.isoformat()}\t{what}\t{edition}")
     if not done:
         print("No figures: no tenant holds data.")
     return 0
@@ -456,8 +458,13 @@ def _add_record_keeping(commands: argparse._SubParsersAction[argparse.ArgumentPa
     stats_commands = stats.add_subparsers(
         dest="stats_command", required=True, metavar="STATS_COMMAND", help="what to do with the figures"
     )
-    stats_commands.add_parser(
+    stats_refresh = stats_commands.add_parser(
         "refresh", help="compute and publish the figures now (kizuna serve does so every KIZUNA_STATS_REFRESH s)"
+    )
+    stats_refresh.add_argument(
+        "--publish",
+        action="store_true",
+        help="a new edition of the open fiscal years' counts now, before KIZUNA_STATS_PUBLICATION_DAYS have passed",
     )
     stats.set_defaults(handler=_stats)
 

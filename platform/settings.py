@@ -48,6 +48,8 @@ class Settings:
     """Disclosure control's threshold: counts from 1 to k-1 are suppressed (issue 16)."""
     stats_refresh_seconds: int
     """Seconds between `kizuna serve`'s refreshes of the prefecture's figures; 0: never."""
+    stats_publication_days: int
+    """Days between two editions of the prefecture's counts: the refreshes in between publish the one in force."""
     environ: dict[str, str]
     """The environment the settings were read from (issuers read their own variables)."""
 
@@ -77,6 +79,7 @@ class Settings:
             client_timeout_seconds=_positive(env, "KIZUNA_CLIENT_TIMEOUT", 10),
             stats_k=_at_least(env, "KIZUNA_STATS_K", 5, 2),
             stats_refresh_seconds=_int(env, "KIZUNA_STATS_REFRESH", 900),
+            stats_publication_days=_positive(env, "KIZUNA_STATS_PUBLICATION_DAYS", 30),
             environ=env,
         )
 

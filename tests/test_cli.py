@@ -324,13 +324,23 @@ def test_stats_refresh_publishes_every_figure_of_the_prefecture(served: tuple[st
     result = run_cli("stats", "refresh", data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     (line,) = [line for line in result.stdout.splitlines() if "\t" in line]
-    prefecture, computed_at, figures, protected = line.split("\t")
+    prefecture, computed_at, figures, protected, edition = line.split("\t")
     assert prefecture == "39"
     assert figures.endswith(" figures")
     assert int(figures.split()[0]) > 1000
     assert protected.endswith(" tables protected anew")
     assert int(protected.split()[0]) >= 4
     assert computed_at.startswith("20")
+    assert edition.startswith(f"counts of {computed_at}, next edition ")
+    # Within the interval the counts stay those of that edition; --publish counts them anew
+    # (nothing changed: no table is protected again).
+    for flags, counted_now in (((), False), (("--publish",), True)):
+        again = run_cli("stats", "refresh", *flags, data_dir=data_dir)
+        assert again.returncode == 0, again.stderr
+        (line,) = [line for line in again.stdout.splitlines() if "\t" in line]
+        _, at, _, protected, edition = line.split("\t")
+        assert protected == "0 tables protected anew"
+        assert edition.startswith(f"counts of {at if counted_now else computed_at},")
 
 
 def test_demo_seed_on_seeded_data_says_so(served: tuple[str, Path]) -> None:

@@ -27,6 +27,11 @@ def test_the_stats_settings() -> None:
     settings = Settings.from_env({})
     assert (settings.stats_k, settings.stats_refresh_seconds) == (5, 900)
     assert Settings.from_env({"KIZUNA_STATS_REFRESH": "0"}).stats_refresh_seconds == 0
+    assert settings.stats_publication_days == 30
+    assert Settings.from_env({"KIZUNA_STATS_PUBLICATION_DAYS": "7"}).stats_publication_days == 7
+    for bad in ("0", "-1", "a month"):
+        with pytest.raises(SettingsError, match="KIZUNA_STATS_PUBLICATION_DAYS"):
+            Settings.from_env({"KIZUNA_STATS_PUBLICATION_DAYS": bad})
     for bad in ("1", "0", "-3", "five"):
         with pytest.raises(SettingsError, match="KIZUNA_STATS_K"):
             Settings.from_env({"KIZUNA_STATS_K": bad})

@@ -38,6 +38,7 @@ YEAR = 2030
 """A fiscal year the demo leaves empty: the latest any figure stands for."""
 REFUSED = asyncpg.InsufficientPrivilegeError
 WHEN = dt.datetime(2031, 5, 20, 10, tzinfo=dt.UTC)
+INTERVAL = dt.timedelta(days=30)
 STATUS = """
 INSERT INTO kizuna.municipality_status
     (municipality_code, id, fiscal_year, one_stop_window, complex_case_team, jusoteki, carer_salons, childrens_places,
@@ -134,7 +135,7 @@ def refreshed(urls: DatabaseUrls) -> Iterator[None]:
             for row in INDICATORS:
                 await conn.execute(INDICATOR, *row)
             await _empty_stats(conn)
-            await refresh.refresh(conn, k=5)
+            await refresh.refresh(conn, k=5, interval=INTERVAL)
         finally:
             await conn.close()
 
@@ -432,7 +433,7 @@ async def test_the_prefectures_staff_enter_its_own_programmes_and_they_count(
         "countedFromFiscalYear": OWN_YEAR,
     }
     assert analyst(ADD, {"input": new})["data"]["addIndicator"]["userErrors"] == []
-    await refresh.refresh(admin_conn, k=5)
+    await refresh.refresh(admin_conn, k=5, interval=INTERVAL)
     assert await admin_conn.fetchval(
         "SELECT value FROM stats.indicator_value WHERE indicator_code = 'staff_from_2031' AND fiscal_year = $1",
         OWN_YEAR,

@@ -140,3 +140,47 @@ def test_people_recorded_before_0016_get_their_name_keys(server_url: str) -> Non
     assert all(found == (name_key(f, g), name_key(fk, gk)) for (f, g, fk, gk), found in asyncio.run(keys()).items())
     command.downgrade(config, "0015")
     command.upgrade(config, "head")
+
+
+def test_the_edition_in_force_before_0028_keeps_the_counts_of_the_last_refresh(server_url: str) -> None:
+    """Before 0028 every refresh that found a changed count published a new edition, so the
+    last refresh's counts (`stats.raw_count`) are those of the edition in force: 0028 keeps
+    them with it (not with an earlier edition, whose counts are not known), and the next
+    refresh is due."""
+    admin = asyncio.run(migrate.ensure_database(server_url, "kizuna_migration_editions"))
+    config = migrate.alembic_config(admin)
+    command.upgrade(config, "0027")
+    computed_at = dt.datetime(2026, 5, 1, 3, tzinfo=dt.UTC)
+
+    async def publish() -> None:
+        async with admin_connection(admin) as conn:
+            await conn.execute("INSERT INTO stats.publication VALUES ('11', $1, 5)", computed_at)
+            await conn.execute("INSERT INTO stats.published_table VALUES ('11', 2025, 'closures', 2, '', '')")
+            await conn.executemany(
+                "INSERT INTO stats.published_edition VALUES ('11', 2025, 'closures', $1, '[]', '', '')", [(1,), (2,)]
+            )
+            await conn.executemany(
+                "INSERT INTO stats.raw_count VALUES ($1, $2, $3, 'all', $4)",
+                [
+                    ("111007", "closures", 2025, 7),
+                    ("112011", "closures", 2025, 0),
+                    ("112011", "closures", 2024, 3),
+                    ("392014", "closures", 2025, 9),
+                ],
+            )
+
+    async def kept() -> tuple[list[tuple[object, ...]], tuple[object, ...], object]:
+        async with admin_connection(admin) as conn:
+            editions = await conn.fetch("SELECT edition, counts::text FROM stats.published_edition ORDER BY edition")
+            publication = await conn.fetchrow("SELECT computed_at, edition_at, next_edition_at FROM stats.publication")
+            as_of = await conn.fetchval("SELECT as_of FROM stats.published_table")
+            return [tuple(r) for r in editions], tuple(publication), as_of
+
+    asyncio.run(publish())
+    command.upgrade(config, "head")
+    editions, publication, as_of = asyncio.run(kept())
+    assert editions == [(1, None), (2, '[["111007", "all", 7]]')]
+    assert publication == (computed_at, computed_at, computed_at)
+    assert as_of == computed_at
+    command.downgrade(config, "0027")
+    command.upgrade(config, "head")

@@ -38,6 +38,9 @@ SAITAMA_PREFECTURE = "110001"
 KOCHI_CITY = "392014"
 REFUSED = asyncpg.InsufficientPrivilegeError
 COMPUTED_AT = dt.datetime(2026, 4, 2, 3, 0, tzinfo=dt.UTC)
+"""When the published figures were counted (their edition); the raw ones are of a refresh since."""
+REFRESHED_AT = COMPUTED_AT + dt.timedelta(days=9)
+NEXT_EDITION_AT = COMPUTED_AT + dt.timedelta(days=30)
 # What the superuser writes: さいたま市's young carers shown, 川越市's suppressed (a count of
 # 3), 川越市's young adult carers 0 (shown as 0), the total; and a figure of Kochi's.
 PUBLISHED = [
@@ -63,7 +66,7 @@ OTHER_ROLES = [r for r in AppRole if r not in (AppRole.PREFECTURE_ANALYST, AppRo
 QUERY = """
 query($figures: [Figure!], $years: [Int!]) {
   prefectureStats(figures: $figures, fiscalYears: $years) {
-    computedAt threshold unsuppressed
+    computedAt nextEditionAt threshold unsuppressed
     fiscalYears { year western japanese }
     tables { figure label fiscalYear { year japanese } columns { category label }
              rows { municipalityCode values total withheld { column status } } }
@@ -105,8 +108,9 @@ async def _empty_stats(admin_conn: asyncpg.Connection) -> None:
 async def figures(admin_conn: asyncpg.Connection) -> AsyncIterator[None]:
     await _empty_stats(admin_conn)
     await admin_conn.executemany(
-        "INSERT INTO stats.publication (prefecture_code, computed_at, k) VALUES ($1, $2, 5)",
-        [("11", COMPUTED_AT), ("39", COMPUTED_AT)],
+        "INSERT INTO stats.publication (prefecture_code, computed_at, k, edition_at, next_edition_at)"
+        " VALUES ($1, $2, 5, $3, $4)",
+        [(code, REFRESHED_AT, COMPUTED_AT, NEXT_EDITION_AT) for code in ("11", "39")],
     )
     await admin_conn.executemany("INSERT INTO stats.published_count VALUES ($1, $2, $3, $4, $5, $6, $7)", PUBLISHED)
     await admin_conn.executemany("INSERT INTO stats.raw_count VALUES ($1, $2, $3, $4, $5)", RAW)
@@ -275,7 +279,7 @@ class TestThroughGraphQL:
     ) -> None:
         body = graphql(QUERY, AppRole.PREFECTURE_ANALYST, SAITAMA_PREFECTURE, {"figures": ["CASES_BY_CATEGORY"]})
         stats = body["data"]["prefectureStats"]
-        assert stats["computedAt"] == COMPUTED_AT.isoformat()
+        assert (stats["computedAt"], stats["nextEditionAt"]) == (COMPUTED_AT.isoformat(), NEXT_EDITION_AT.isoformat())
         assert (stats["threshold"], stats["unsuppressed"]) == (5, False)
         assert stats["fiscalYears"] == [{"year": 2024, "western": "2024年度", "japanese": "令和6年度"}]
         (table,) = stats["tables"]
@@ -305,6 +309,7 @@ class TestThroughGraphQL:
         body = graphql(QUERY, AppRole.SUPERVISOR, KAWAGOE, {"figures": ["CASES_BY_CATEGORY"], "years": [2024]})
         stats = body["data"]["prefectureStats"]
         assert (stats["threshold"], stats["unsuppressed"]) == (None, True)
+        assert (stats["computedAt"], stats["nextEditionAt"]) == (REFRESHED_AT.isoformat(), None)
         (table,) = stats["tables"]
         (row,) = table["rows"]
         columns = [c["category"] for c in table["columns"]]

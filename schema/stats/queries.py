@@ -43,6 +43,7 @@ def _columns(figure: Figure) -> list[StatsColumn]:
 def to_stats(found: service.Overview) -> PrefectureStats:
     return PrefectureStats(
         computed_at=found.computed_at,
+        next_edition_at=found.next_edition_at,
         threshold=found.k,
         unsuppressed=found.unsuppressed,
         fiscal_years=[FiscalYear(year=y) for y in found.fiscal_years],

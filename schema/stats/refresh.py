@@ -3,9 +3,10 @@ as `kizuna_stats` over the administrative connection (platform/stats_refresh.py 
 role switch and the schedule).
 
 Never blocking writers. Reading takes no lock a writer waits for: one REPEATABLE READ,
-READ ONLY transaction reads every tenant (one snapshot). The groups of tables whose counts
-changed go through the disclosure control (the others are published again as they were:
-schema/stats/publish.py). Each
+READ ONLY transaction reads every tenant (one snapshot). The fiscal years due (at most once
+per publication interval, or when forced: schema/stats/publish.py) have the groups of
+tables whose counts changed since their edition go through the disclosure control; the
+rest is published again as it was. Each
 prefecture's publication is then replaced in one transaction of its own on `stats` only
 (delete and insert, under a lock of that prefecture's publication that only refreshes
 take), so a reader sees the old figures or the new ones, never a mix. A refresh whose
@@ -26,7 +27,7 @@ from kizuna.schema.stats import disclosure, indicator_values, publish, sources
 
 _REFRESH_LOCK_CLASS = 0x4B5A_0A16
 LOCK_PREFECTURE_SQL = f"SELECT pg_advisory_xact_lock({_REFRESH_LOCK_CLASS}, $1::text::integer)"
-PUBLISHED_AT_SQL = "SELECT computed_at FROM stats.publication WHERE prefecture_code = $1"
+PUBLISHED_SQL = "SELECT computed_at, edition_at, next_edition_at FROM stats.publication WHERE prefecture_code = $1"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -36,11 +37,16 @@ class Refreshed:
     cells: int
     """Figures written; 0 when a newer refresh had published already."""
     protected: int
-    """Groups of tables put through the disclosure control anew (the others had not changed)."""
+    """Groups of tables put through the disclosure control anew (the others had not changed, or were not due)."""
+    edition_at: dt.datetime
+    """When the counts of the open fiscal years, as published, were counted."""
+    next_edition_at: dt.datetime
+    """When their next edition is due."""
 
 
-async def refresh(conn: asyncpg.Connection, *, k: int) -> list[Refreshed]:
-    """Read every tenant, protect each prefecture's figures, publish them."""
+async def refresh(conn: asyncpg.Connection, *, k: int, interval: dt.timedelta, force: bool = False) -> list[Refreshed]:
+    """Read every tenant, protect each prefecture's figures, publish them: a new edition of
+    the open fiscal years once `interval` has passed since the last (or now, with `force`)."""
     async with as_stats(conn, readonly=True):
         computed_at: dt.datetime = await conn.fetchval("SELECT now()")
         raw = await sources.read_every_tenant(conn)
@@ -49,23 +55,33 @@ async def refresh(conn: asyncpg.Connection, *, k: int) -> list[Refreshed]:
     for prefecture, figures in publish.by_prefecture(raw).items():
         async with as_stats(conn):
             await conn.execute(LOCK_PREFECTURE_SQL, prefecture)
-            published_at = await conn.fetchval(PUBLISHED_AT_SQL, prefecture)
-            if published_at is not None and published_at >= computed_at:
-                done.append(Refreshed(prefecture, published_at, 0, 0))
+            published = await conn.fetchrow(PUBLISHED_SQL, prefecture)
+            if published is not None and published["computed_at"] >= computed_at:
+                at, edition_at, next_at = (
+                    published["computed_at"],
+                    published["edition_at"],
+                    published["next_edition_at"],
+                )
+                done.append(Refreshed(prefecture, at, 0, 0, edition_at, next_at))
                 continue
-            tasks, tables = publish.plan(
+            schedule = publish.plan(
                 prefecture,
                 figures,
                 previous=await publish.read_published(conn, prefecture),
-                last_counts=await publish.read_last_counts(conn, prefecture),
+                in_force=await publish.read_in_force(conn, prefecture),
+                computed_at=computed_at,
+                interval=interval,
+                force=force,
             )
-            for task, protected in zip(tasks, await _protect(tasks, k), strict=True):
+            tables = {year: list(again) for year, again in schedule.tables.items()}
+            for task, protected in zip(schedule.tasks, await _protect(schedule.tasks, k), strict=True):
                 tables.setdefault(task.fiscal_year, []).extend(protected)
-            publication = publish.assemble(prefecture, figures, k=k, tables=tables)
+            publication = publish.assemble(prefecture, figures, k=k, schedule=schedule, tables=tables)
             await publish.write(conn, publication, computed_at=computed_at, k=k)
             values = indicator_values.compute(prefecture, figures, for_indicators)
             await indicator_values.write(conn, prefecture, values)
-        done.append(Refreshed(prefecture, computed_at, len(publication.cells), len(tasks)))
+        written, anew = len(publication.cells), len(schedule.tasks)
+        done.append(Refreshed(prefecture, computed_at, written, anew, schedule.edition_at, schedule.next_edition_at))
     return done
 
 

@@ -22,7 +22,11 @@ from kizuna.tenants.registry import for_prefecture
 TOTAL = "total"
 
 # $1 is the caller's tenant: the prefecture's own (110001 …) for an analyst.
-PUBLICATION_SQL = "SELECT computed_at, k FROM stats.publication WHERE prefecture_code = left($1, 2)"
+# An analyst's figures are those of the editions in force: as of `edition_at` (a closed fiscal
+# year's, of its last edition); a supervisor's raw figures, of the last refresh.
+PUBLICATION_SQL = """
+SELECT computed_at, edition_at, next_edition_at, k FROM stats.publication WHERE prefecture_code = left($1, 2)
+"""
 PUBLISHED_SQL = """
 SELECT figure, fiscal_year::int AS fiscal_year, area, category, value, status FROM stats.published_count
 WHERE prefecture_code = left($1, 2) AND figure = ANY($2::text[]) AND fiscal_year = ANY($3::int[])
@@ -110,6 +114,9 @@ class Asked:
 @dataclasses.dataclass(frozen=True, slots=True)
 class Overview:
     computed_at: dt.datetime | None
+    """When the figures read were counted."""
+    next_edition_at: dt.datetime | None
+    """When the published figures' next edition is due (None for a supervisor's raw figures)."""
     k: int | None
     unsuppressed: bool
     """A supervisor's own municipality: nothing suppressed, no total."""
@@ -159,7 +166,8 @@ async def overview(tx: TenantTransaction, role: AppRole, asked: Asked) -> Overvi
             for figure in figures
         ]
     return Overview(
-        None if publication is None else publication["computed_at"],
+        None if publication is None else publication["computed_at" if unsuppressed else "edition_at"],
+        None if publication is None or unsuppressed else publication["next_edition_at"],
         None if publication is None or unsuppressed else publication["k"],
         unsuppressed,
         known,

@@ -119,7 +119,12 @@ class StatsTrend:
 
 @strawberry.type(description="県全体の集計（個人を特定する情報は含まない）")
 class PrefectureStats:
-    computed_at: dt.datetime | None = strawberry.field(description="集計した日時（未集計なら null）")
+    computed_at: dt.datetime | None = strawberry.field(
+        description="集計した日時（県の閲覧では公表中の版の集計日時。締めた年度は最後の版の日時。未集計なら null）"
+    )
+    next_edition_at: dt.datetime | None = strawberry.field(
+        description="次の版（公表値の更新）の予定日時（締めた年度は更新なし。秘匿のない閲覧・未集計では null）"
+    )
     threshold: int | None = strawberry.field(description="秘匿の基準 k（1〜k-1 件は秘匿。秘匿のない閲覧では null）")
     unsuppressed: bool = strawberry.field(description="秘匿なし（市町村のスーパーバイザーが自団体を見るとき）")
     fiscal_years: list[FiscalYear] = strawberry.field(

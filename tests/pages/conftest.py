@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -33,7 +34,7 @@ async def _empty_stats(admin_url: str) -> None:
 async def _refresh(admin_url: str) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
-        await refresh.refresh(conn, k=K)
+        await refresh.refresh(conn, k=K, interval=dt.timedelta(days=30))
     finally:
         await conn.close()
 
