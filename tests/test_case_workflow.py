@@ -323,13 +323,16 @@ class TestTheDatabaseHoldsTheApprovals:
             "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 LIMIT 1", SAITAMA_CITY
         )
         async with as_user(AppRole.CASEWORKER, SAITAMA_CITY) as conn:
-            updated = await conn.execute(
-                "UPDATE kizuna.approval SET status = 'approved', decided_by = kizuna.current_subject(),"
-                " decided_at = now() WHERE municipality_code = $1 AND id = $2",
-                SAITAMA_CITY,
-                requested,
-            )
-            assert updated == "UPDATE 0"
+            # Only a supervisor may write a decision's columns (0028). A savepoint: the
+            # refusal aborts it, and the insert below is tried in the same transaction.
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+                async with conn.transaction():
+                    await conn.execute(
+                        "UPDATE kizuna.approval SET status = 'approved', decided_by = kizuna.current_subject(),"
+                        " decided_at = now() WHERE municipality_code = $1 AND id = $2",
+                        SAITAMA_CITY,
+                        requested,
+                    )
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
                 await conn.execute(
                     "INSERT INTO kizuna.approval (municipality_code, id, case_id, subject, status, requested_by,"
