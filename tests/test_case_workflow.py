@@ -20,7 +20,7 @@ from kizuna.schema.relay import decode_global_id, encode_global_id
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
-ERRORS = "userErrors { field message code }"
+ERRORS = "userErrors { field message code rule }"
 SEND = f"mutation($input: CreateReferralInput!) {{ createReferral(input: $input) {{ referral {{ id }} {ERRORS} }} }}"
 ACCEPT = f"""mutation($input: AcceptReferralInput!) {{ acceptReferral(input: $input) {{
   case {{ id stage }} {ERRORS} }} }}"""
@@ -125,7 +125,11 @@ class TestTheFlow:
             assert ok(move(graphql, case, stage), "moveCaseStage")["case"]["stage"] == stage
         # Support needs an approved plan.
         error = refused(move(graphql, case, "SUPPORT"), "moveCaseStage")
-        assert (error["field"], error["code"]) == ("toStage", "CONFLICT")
+        assert (error["field"], error["code"], error["rule"]) == (
+            "toStage",
+            "CONFLICT",
+            "SUPPORT_PLAN_APPROVAL_REQUIRED",
+        )
         plan = a_plan(graphql, case)
         assert [
             p["id"] for p in graphql(PLANS, AppRole.CASEWORKER, SAITAMA_CITY, {"id": case})["data"]["supportPlans"]
@@ -134,7 +138,7 @@ class TestTheFlow:
         ok(move(graphql, case, "SUPPORT"), "moveCaseStage")
         ok(move(graphql, case, "MONITORING"), "moveCaseStage")
         # Closing needs a closure approval; the plan approval was used by the move to support.
-        assert refused(move(graphql, case, "CLOSED"), "moveCaseStage")["code"] == "CONFLICT"
+        assert refused(move(graphql, case, "CLOSED"), "moveCaseStage")["rule"] == "CLOSURE_APPROVAL_REQUIRED"
         approve(graphql, case, "CLOSURE")
         assert ok(move(graphql, case, "CLOSED"), "moveCaseStage")["case"]["stage"] == "CLOSED"
         # Reopening goes to support and needs a new approved plan.
