@@ -327,7 +327,7 @@ class TestTheDatabaseHoldsTheApprovals:
             "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 LIMIT 1", SAITAMA_CITY
         )
         async with as_user(AppRole.CASEWORKER, SAITAMA_CITY) as conn:
-            # Only a supervisor may write a decision's columns (0028). A savepoint: the
+            # Only a supervisor may write a decision's columns (0029). A savepoint: the
             # refusal aborts it, and the insert below is tried in the same transaction.
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
                 async with conn.transaction():

@@ -1,4 +1,4 @@
-"""No app role may rewrite a whole row of its own tenant (migration 0028).
+"""No app role may rewrite a whole row of its own tenant (migration 0029).
 
 Row security keeps a user inside their tenant; the column grants keep them inside their
 work. Each attempt below runs in SQL, in a request transaction of the attacker's own

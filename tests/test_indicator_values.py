@@ -444,7 +444,7 @@ async def test_the_analyst_writes_no_municipalitys_programmes_in_sql(
     as_user: Callable[..., Any], admin_conn: asyncpg.Connection
 ) -> None:
     """Its INSERT and DELETE reach its own tenant's rows only (`tenant_isolation`; it
-    updates none, 0028); it reads its municipalities' (`prefecture_reads`), and changes none."""
+    updates none, 0029); it reads its municipalities' (`prefecture_reads`), and changes none."""
     theirs = await admin_conn.fetchval(
         "SELECT count(*) FROM kizuna.programme_activity WHERE municipality_code = $1", SAITAMA_CITY
     )

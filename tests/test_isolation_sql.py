@@ -201,7 +201,7 @@ class TestCaseworkerOfAnotherTenant:
 async def test_cannot_move_own_row_into_another_tenant(as_user: Any, victim_rows: Any) -> None:
     before = await victim_rows("household")
     async with as_user(*ATTACKER) as conn:
-        # No app role may update the tenant column of any table (0028: column grants only,
+        # No app role may update the tenant column of any table (0029: column grants only,
         # none of them on `municipality_code`); were one granted, the policies' WITH CHECK
         # would refuse the row, and Citus any change of the shard key (FeatureNotSupported).
         with pytest.raises(

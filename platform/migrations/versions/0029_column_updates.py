@@ -21,16 +21,16 @@ API never does; the database now refuses it too. What stays is what the services
   connection), `programme_activity` (the prefecture's analyst: a recorded figure is
   removed and recorded again, never updated): nothing.
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0028"
-down_revision: str | None = "0027"
+revision: str = "0029"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
