@@ -18,7 +18,12 @@ class UserError:
     field: str | None = strawberry.field(description="問題のある入力項目（入力全体なら null）")
     message: str
     code: UserErrorCode
+    rule: str = strawberry.field(
+        description="破られた規則の名前（英大文字、変わらない識別子。例: REFERRAL_ALREADY_DECIDED）。"
+        "`code` は種類、`rule` はどの規則か。システムは文言ではなくこれで分岐する"
+    )
 
 
 def user_error(refusal: Refused, language: Language) -> UserError:
-    return UserError(field=refusal.field, message=refusal.text(language), code=refusal.code)
+    # The rule is the message's catalogue key: one key per rule, in every language.
+    return UserError(field=refusal.field, message=refusal.text(language), code=refusal.code, rule=refusal.message.name)

@@ -20,7 +20,7 @@ from kizuna.schema.relay import decode_global_id, encode_global_id
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
-ERRORS = "userErrors { field message code }"
+ERRORS = "userErrors { field message code rule }"
 SEND = f"mutation($input: CreateReferralInput!) {{ createReferral(input: $input) {{ referral {{ id }} {ERRORS} }} }}"
 ACCEPT = f"""mutation($input: AcceptReferralInput!) {{ acceptReferral(input: $input) {{
   case {{ id stage }} {ERRORS} }} }}"""
@@ -125,7 +125,11 @@ class TestTheFlow:
             assert ok(move(graphql, case, stage), "moveCaseStage")["case"]["stage"] == stage
         # Support needs an approved plan.
         error = refused(move(graphql, case, "SUPPORT"), "moveCaseStage")
-        assert (error["field"], error["code"]) == ("toStage", "CONFLICT")
+        assert (error["field"], error["code"], error["rule"]) == (
+            "toStage",
+            "CONFLICT",
+            "SUPPORT_PLAN_APPROVAL_REQUIRED",
+        )
         plan = a_plan(graphql, case)
         assert [
             p["id"] for p in graphql(PLANS, AppRole.CASEWORKER, SAITAMA_CITY, {"id": case})["data"]["supportPlans"]
@@ -134,7 +138,7 @@ class TestTheFlow:
         ok(move(graphql, case, "SUPPORT"), "moveCaseStage")
         ok(move(graphql, case, "MONITORING"), "moveCaseStage")
         # Closing needs a closure approval; the plan approval was used by the move to support.
-        assert refused(move(graphql, case, "CLOSED"), "moveCaseStage")["code"] == "CONFLICT"
+        assert refused(move(graphql, case, "CLOSED"), "moveCaseStage")["rule"] == "CLOSURE_APPROVAL_REQUIRED"
         approve(graphql, case, "CLOSURE")
         assert ok(move(graphql, case, "CLOSED"), "moveCaseStage")["case"]["stage"] == "CLOSED"
         # Reopening goes to support and needs a new approved plan.
@@ -323,13 +327,16 @@ class TestTheDatabaseHoldsTheApprovals:
             "SELECT id FROM kizuna.carer_case WHERE municipality_code = $1 LIMIT 1", SAITAMA_CITY
         )
         async with as_user(AppRole.CASEWORKER, SAITAMA_CITY) as conn:
-            updated = await conn.execute(
-                "UPDATE kizuna.approval SET status = 'approved', decided_by = kizuna.current_subject(),"
-                " decided_at = now() WHERE municipality_code = $1 AND id = $2",
-                SAITAMA_CITY,
-                requested,
-            )
-            assert updated == "UPDATE 0"
+            # Only a supervisor may write a decision's columns (0029). A savepoint: the
+            # refusal aborts it, and the insert below is tried in the same transaction.
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+                async with conn.transaction():
+                    await conn.execute(
+                        "UPDATE kizuna.approval SET status = 'approved', decided_by = kizuna.current_subject(),"
+                        " decided_at = now() WHERE municipality_code = $1 AND id = $2",
+                        SAITAMA_CITY,
+                        requested,
+                    )
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
                 await conn.execute(
                     "INSERT INTO kizuna.approval (municipality_code, id, case_id, subject, status, requested_by,"

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import configparser
 import os
 import pty
+import shlex
 import signal
 import subprocess
 import sys
@@ -23,7 +25,7 @@ from sqlalchemy.engine import make_url
 from kizuna.auth import devidp
 from kizuna.platform import embedded, provisioning
 from kizuna.platform.cli import build_parser, main
-from kizuna.platform.settings import DEFAULT_DEV_ISSUER
+from kizuna.platform.settings import DEFAULT_DEV_ISSUER, PROJECT_ROOT
 from kizuna.platform.urls import DATABASE_NAME, with_database
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants import demo_users
@@ -341,6 +343,26 @@ def test_stats_refresh_publishes_every_figure_of_the_prefecture(served: tuple[st
         _, at, _, protected, edition = line.split("\t")
         assert protected == "0 tables protected anew"
         assert edition.startswith(f"counts of {at if counted_now else computed_at},")
+
+
+def test_the_daily_come_of_age_unit_runs_and_catches_up_once(served: tuple[str, Path]) -> None:
+    """deploy/systemd's timer runs its service's command daily: the command exists as
+    written, runs over the administrative connection, and a second run the same day finds
+    nobody left (a missed or repeated day writes each birthday once)."""
+    _, data_dir = served
+    units = PROJECT_ROOT / "deploy" / "systemd"
+    service = configparser.ConfigParser(strict=False, interpolation=None)
+    service.read(units / "kizuna-come-of-age.service")
+    timer = configparser.ConfigParser(strict=False, interpolation=None)
+    timer.read(units / "kizuna-come-of-age.timer")
+    assert timer["Timer"]["OnCalendar"].endswith("Asia/Tokyo")
+    assert timer["Timer"]["Persistent"] == "yes"
+    program, *argv = shlex.split(service["Service"]["ExecStart"])
+    assert program.endswith("/kizuna")
+    first = run_cli(*argv, data_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+    again = run_cli(*argv, data_dir=data_dir)
+    assert (again.returncode, again.stdout.strip()) == (0, "Nobody turned 18.")
 
 
 def test_demo_seed_on_seeded_data_says_so(served: tuple[str, Path]) -> None:

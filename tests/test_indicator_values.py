@@ -443,8 +443,8 @@ async def test_the_prefectures_staff_enter_its_own_programmes_and_they_count(
 async def test_the_analyst_writes_no_municipalitys_programmes_in_sql(
     as_user: Callable[..., Any], admin_conn: asyncpg.Connection
 ) -> None:
-    """Its INSERT, UPDATE and DELETE reach its own tenant's rows only (`tenant_isolation`);
-    it reads its municipalities' (`prefecture_reads`), and changes none."""
+    """Its INSERT and DELETE reach its own tenant's rows only (`tenant_isolation`; it
+    updates none, 0029); it reads its municipalities' (`prefecture_reads`), and changes none."""
     theirs = await admin_conn.fetchval(
         "SELECT count(*) FROM kizuna.programme_activity WHERE municipality_code = $1", SAITAMA_CITY
     )
@@ -453,11 +453,15 @@ async def test_the_analyst_writes_no_municipalitys_programmes_in_sql(
         assert await conn.fetchval(
             "SELECT count(*) FROM kizuna.programme_activity WHERE municipality_code = $1", SAITAMA_CITY
         )
-        for statement in (
-            "DELETE FROM kizuna.programme_activity WHERE municipality_code = $1",
-            "UPDATE kizuna.programme_activity SET participants = 0 WHERE municipality_code = $1",
-        ):
-            assert await conn.execute(statement, SAITAMA_CITY) in ("DELETE 0", "UPDATE 0")
+        assert (
+            await conn.execute("DELETE FROM kizuna.programme_activity WHERE municipality_code = $1", SAITAMA_CITY)
+            == "DELETE 0"
+        )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            async with conn.transaction():  # a savepoint: the insert below runs in the same transaction
+                await conn.execute(
+                    "UPDATE kizuna.programme_activity SET participants = 0 WHERE municipality_code = $1", SAITAMA_CITY
+                )
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute(
                 "INSERT INTO kizuna.programme_activity (municipality_code, id, fiscal_year, kind, title, participants)"

@@ -201,10 +201,12 @@ class TestCaseworkerOfAnotherTenant:
 async def test_cannot_move_own_row_into_another_tenant(as_user: Any, victim_rows: Any) -> None:
     before = await victim_rows("household")
     async with as_user(*ATTACKER) as conn:
-        # Citus refuses any change of the shard key (its own class, FeatureNotSupported).
+        # No app role may update the tenant column of any table (0029: column grants only,
+        # none of them on `municipality_code`); were one granted, the policies' WITH CHECK
+        # would refuse the row, and Citus any change of the shard key (FeatureNotSupported).
         with pytest.raises(
             (asyncpg.InsufficientPrivilegeError, asyncpg.FeatureNotSupportedError),
-            match=r"row-level security|modifying the partition value",
+            match=r"permission denied|row-level security|modifying the partition value",
         ):
             await conn.execute(
                 "UPDATE kizuna.household SET municipality_code = $2 WHERE municipality_code = $1", SAITAMA_CITY, VICTIM
