@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import AppRole
-from kizuna.schema.cost import CONNECTION_SIZE
+from kizuna.schema.cost import CONNECTION_SIZE, ListSize
 from kizuna.schema.memberships import service
 from kizuna.schema.memberships.types import Grantor, Membership, MembershipConnection, MembershipEdge
 from kizuna.schema.permissions import Operation, require
@@ -71,7 +71,10 @@ class MembershipQueries:
             total_count=total,
         )
 
-    @strawberry.field(description="この団体で付与できる役割（grantMembership の role に使えるもの）")
+    @strawberry.field(
+        description="この団体で付与できる役割（grantMembership の role に使えるもの）",
+        directives=[ListSize(assumed_size=len(AppRole))],
+    )
     def grantable_roles(self, info: Info[Scope, Any]) -> list[AppRole] | None:
         caller = info.context.caller
         require(caller, Operation.GRANTABLE_ROLES)
