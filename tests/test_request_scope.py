@@ -22,14 +22,19 @@ from kizuna.schema.relay import encode_global_id
 from kizuna.schema.writes import check_idempotency_key, input_key
 
 SAITAMA_CITY = "111007"
-# A change the caseworker may make and the superuser can see: a household's district.
-HOUSEHOLD = "SELECT id, district FROM kizuna.household WHERE municipality_code = $1 ORDER BY id LIMIT 1"
-MOVE = "UPDATE kizuna.household SET district = $3 WHERE municipality_code = $1 AND id = $2"
+# A change the caseworker may make and the superuser can see: a case's risk level.
+A_CASE = (
+    "SELECT id, risk_level::text FROM kizuna.carer_case WHERE municipality_code = $1 AND risk_level <> 'high'"
+    " ORDER BY id LIMIT 1"
+)
+MOVE = "UPDATE kizuna.carer_case SET risk_level = $3::kizuna.risk_level WHERE municipality_code = $1 AND id = $2"
 
 
-async def district(admin_conn: asyncpg.Connection, household: uuid.UUID) -> str | None:
+async def risk_level(admin_conn: asyncpg.Connection, case: uuid.UUID) -> str | None:
     value: str | None = await admin_conn.fetchval(
-        "SELECT district FROM kizuna.household WHERE municipality_code = $1 AND id = $2", SAITAMA_CITY, household
+        "SELECT risk_level::text FROM kizuna.carer_case WHERE municipality_code = $1 AND id = $2",
+        SAITAMA_CITY,
+        case,
     )
     return value
 
@@ -38,55 +43,55 @@ class TestOpenScope:
     async def test_the_body_commits_and_then_the_hooks_run(
         self, database: Database, caller_of: Callable[[AppRole, str], Caller], admin_conn: asyncpg.Connection
     ) -> None:
-        household, before = await admin_conn.fetchrow(HOUSEHOLD, SAITAMA_CITY)
+        case, before = await admin_conn.fetchrow(A_CASE, SAITAMA_CITY)
         seen: list[str | None] = []
         caseworker = caller_of(AppRole.CASEWORKER, SAITAMA_CITY)
         try:
             async with open_scope(database, caseworker, request_id="t", readonly=False) as scope:
-                await scope.tx.execute(MOVE, household, "scope-test")
+                await scope.tx.execute(MOVE, case, "high")
                 # The hook reads the database as someone else would: after COMMIT only.
                 scope.after_commit(lambda: seen.append("ran"))
                 assert seen == []
             assert seen == ["ran"]
-            assert await district(admin_conn, household) == "scope-test"
+            assert await risk_level(admin_conn, case) == "high"
         finally:
             await admin_conn.execute(
-                "UPDATE kizuna.household SET district = $3 WHERE municipality_code = $1 AND id = $2",
+                MOVE,
                 SAITAMA_CITY,
-                household,
+                case,
                 before,
             )
 
     async def test_roll_back_keeps_nothing_and_runs_no_hook(
         self, database: Database, caller_of: Callable[[AppRole, str], Caller], admin_conn: asyncpg.Connection
     ) -> None:
-        household, before = await admin_conn.fetchrow(HOUSEHOLD, SAITAMA_CITY)
+        case, before = await admin_conn.fetchrow(A_CASE, SAITAMA_CITY)
         seen: list[str] = []
         caseworker = caller_of(AppRole.CASEWORKER, SAITAMA_CITY)
         async with open_scope(database, caseworker, request_id="t", readonly=False) as scope:
-            await scope.tx.execute(MOVE, household, "rolled-back")
+            await scope.tx.execute(MOVE, case, "high")
             scope.after_commit(lambda: seen.append("ran"))
             scope.roll_back()
         assert seen == []
-        assert await district(admin_conn, household) == before
+        assert await risk_level(admin_conn, case) == before
 
     async def test_an_exception_rolls_back_and_runs_no_hook(
         self, database: Database, caller_of: Callable[[AppRole, str], Caller], admin_conn: asyncpg.Connection
     ) -> None:
-        household, before = await admin_conn.fetchrow(HOUSEHOLD, SAITAMA_CITY)
+        case, before = await admin_conn.fetchrow(A_CASE, SAITAMA_CITY)
         seen: list[str] = []
         caseworker = caller_of(AppRole.CASEWORKER, SAITAMA_CITY)
 
         async def fail_after_writing() -> None:
             async with open_scope(database, caseworker, request_id="t", readonly=False) as scope:
-                await scope.tx.execute(MOVE, household, "failed")
+                await scope.tx.execute(MOVE, case, "high")
                 scope.after_commit(lambda: seen.append("ran"))
                 raise ZeroDivisionError
 
         with pytest.raises(ZeroDivisionError):
             await fail_after_writing()
         assert seen == []
-        assert await district(admin_conn, household) == before
+        assert await risk_level(admin_conn, case) == before
 
     async def test_a_caller_without_that_membership_gets_no_scope(
         self, database: Database, caller_of: Callable[[AppRole, str], Caller]

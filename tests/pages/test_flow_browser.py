@@ -145,7 +145,7 @@ def ask_approval(page: Page, subject: str) -> None:
 def approve_at_desk(supervisor: Person, case_id: str, step: str) -> None:
     """The supervisor opens the desk from the header and approves the case's one request."""
     page = supervisor.page
-    page.locator('.site-header__nav a[href="/desk"]').click()
+    page.locator('.site-nav a[href="/desk"]').click()
     request = page.locator(".desk-item", has=page.locator(f'a[href="/cases/{case_id}"]'))
     expect(request).to_have_count(1)
     supervisor.checked(step)
