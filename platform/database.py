@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
 from kizuna.platform.caller import Caller
 from kizuna.platform.vocabulary import AppRole
+
+T = TypeVar("T")
 
 BEGIN_REQUEST_SQL = "SELECT kizuna.begin_request($1, $2, $3, $4)"
 # For a welfare worker or a school social worker, right after BEGIN_REQUEST_SQL: the cases
@@ -88,38 +90,62 @@ class TenantTransaction:
 
     def __init__(self, conn: asyncpg.Connection, municipality_code: str) -> None:
         self._conn = conn
-        # GraphQL resolves sibling root fields concurrently; one connection takes one
-        # statement at a time.
+        # GraphQL resolves sibling fields concurrently; one connection takes one statement
+        # at a time.
         self._lock = asyncio.Lock()
         self.municipality_code = municipality_code
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+    async def _one_at_a_time(self, call: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run one statement on the connection, to its end even if its awaiter is cancelled.
+
+        graphql-core cancels the sibling fields of a field whose error nulls their parent
+        (`gather_with_cancel`). Cancelled in asyncpg, a statement is cancelled on the server
+        too, and that aborts the whole transaction: the request's audit write and COMMIT
+        would then fail. So the statement runs shielded, and the connection stays taken
+        until it ends, not until its awaiter leaves (`settled` waits for that).
+        """
+        await self._lock.acquire()
+        try:
+            running = asyncio.ensure_future(call(*args))
+        except BaseException:
+            self._lock.release()
+            raise
+        running.add_done_callback(self._statement_ended)
+        return await asyncio.shield(running)
+
+    def _statement_ended(self, running: asyncio.Future[Any]) -> None:
+        self._lock.release()
+        if not running.cancelled():
+            # Retrieved here as well: an abandoned statement's error is not "never retrieved"
+            # (its transaction is aborted, so the request fails at its next statement).
+            running.exception()
+
+    async def settled(self) -> None:
+        """Wait until no statement is running (before COMMIT or ROLLBACK)."""
         async with self._lock:
-            rows: list[asyncpg.Record] = await self._conn.fetch(sql, self.municipality_code, *args)
+            pass
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await self._one_at_a_time(self._conn.fetch, sql, self.municipality_code, *args)
         return rows
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        async with self._lock:
-            row: asyncpg.Record | None = await self._conn.fetchrow(sql, self.municipality_code, *args)
+        row: asyncpg.Record | None = await self._one_at_a_time(self._conn.fetchrow, sql, self.municipality_code, *args)
         return row
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        async with self._lock:
-            return await self._conn.fetchval(sql, self.municipality_code, *args)
+        return await self._one_at_a_time(self._conn.fetchval, sql, self.municipality_code, *args)
 
     async def execute(self, sql: str, *args: Any) -> str:
-        async with self._lock:
-            status: str = await self._conn.execute(sql, self.municipality_code, *args)
+        status: str = await self._one_at_a_time(self._conn.execute, sql, self.municipality_code, *args)
         return status
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         tenant = self.municipality_code
-        async with self._lock:
-            await self._conn.executemany(sql, [(tenant, *row) for row in rows])
+        await self._one_at_a_time(self._conn.executemany, sql, [(tenant, *row) for row in rows])
 
     async def fetch_global(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        async with self._lock:
-            rows: list[asyncpg.Record] = await self._conn.fetch(sql, *args)
+        rows: list[asyncpg.Record] = await self._one_at_a_time(self._conn.fetch, sql, *args)
         return rows
 
 
@@ -209,7 +235,11 @@ class Database:
                 raise NoMembership(str(exc)) from None
             if caller.role in AGENCY_ROLES:
                 await conn.execute(AGENCY_REQUEST_SQL)
-            yield TenantTransaction(conn, caller.municipality_code)
+            tx = TenantTransaction(conn, caller.municipality_code)
+            try:
+                yield tx
+            finally:
+                await tx.settled()
 
     async def directory(self, issuer: str, subject: str) -> Directory:
         """The user (issuer, subject) names, how many times they signed out, and their active

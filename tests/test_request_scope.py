@@ -4,6 +4,7 @@ an input id is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 
@@ -92,6 +93,32 @@ class TestOpenScope:
             await fail_after_writing()
         assert seen == []
         assert await risk_level(admin_conn, case) == before
+
+    async def test_a_statement_whose_awaiter_is_cancelled_still_completes_and_the_request_commits(
+        self, database: Database, caller_of: Callable[[AppRole, str], Caller], admin_conn: asyncpg.Connection
+    ) -> None:
+        # graphql-core cancels a field's sibling fields when its error nulls their parent
+        # (gather_with_cancel); a statement cancelled on the server would abort the whole
+        # transaction, and the request's audit write and COMMIT would then fail (a 500).
+        case, before = await admin_conn.fetchrow(A_CASE, SAITAMA_CITY)
+        caseworker = caller_of(AppRole.CASEWORKER, SAITAMA_CITY)
+        try:
+            async with open_scope(database, caseworker, request_id="t", readonly=False) as scope:
+                slow = asyncio.ensure_future(scope.tx.fetchval("SELECT $1::text FROM pg_sleep(0.3)"))
+                await asyncio.sleep(0.05)  # the statement is on the server
+                slow.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await slow
+                await scope.tx.execute(MOVE, case, "high")
+            assert await risk_level(admin_conn, case) == "high"
+            # Abandoned while running, a statement still holds the connection until it ends:
+            # the COMMIT waits for it rather than meeting "another operation is in progress".
+            async with open_scope(database, caseworker, request_id="t", readonly=True) as scope:
+                abandoned = asyncio.ensure_future(scope.tx.fetchval("SELECT $1::text FROM pg_sleep(0.3)"))
+                await asyncio.sleep(0.05)
+                abandoned.cancel()
+        finally:
+            await admin_conn.execute(MOVE, SAITAMA_CITY, case, before)
 
     async def test_a_caller_without_that_membership_gets_no_scope(
         self, database: Database, caller_of: Callable[[AppRole, str], Caller]
