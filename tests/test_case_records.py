@@ -26,6 +26,7 @@ from kizuna.platform.vocabulary import AppRole, MeetingKind
 from kizuna.schema.records import service
 from kizuna.schema.relay import decode_global_id, encode_global_id
 from kizuna.tests.audit_events import audited
+from kizuna.tests.conftest import Janitor, rows_added_are_removed
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -137,14 +138,10 @@ def contact(case: str, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def records_fresh(admin_conn: asyncpg.Connection, fresh: None) -> AsyncIterator[None]:
+async def records_fresh(admin_conn: asyncpg.Connection, janitor: Janitor, fresh: None) -> AsyncIterator[None]:
     """Afterwards, as the superuser, before `fresh` removes the cases: the records the test added."""
-    ids = "SELECT id FROM kizuna.{} WHERE municipality_code = ANY($1)"
-    before = {t: {r["id"] for r in await admin_conn.fetch(ids.format(t), list(SEEDED))} for t in RECORD_TABLES}
-    yield
-    for table in RECORD_TABLES:
-        now = {r["id"] for r in await admin_conn.fetch(ids.format(table), list(SEEDED))}
-        await admin_conn.execute(f"DELETE FROM kizuna.{table} WHERE id = ANY($1)", list(now - before[table]))
+    async with rows_added_are_removed(admin_conn, janitor, RECORD_TABLES):
+        yield
 
 
 @pytest.fixture

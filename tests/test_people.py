@@ -28,6 +28,7 @@ from kizuna.schema.people.names import name_key
 from kizuna.schema.relay import decode_global_id, encode_global_id
 from kizuna.schema.root import build_schema
 from kizuna.tests.audit_events import audited
+from kizuna.tests.conftest import Janitor, rows_added_are_removed
 
 if TYPE_CHECKING:
     from kizuna.tests.conftest import Tidy
@@ -55,11 +56,7 @@ TAKASAKI = {
     "birthDate": "2011-02-03",
     "householdName": "髙﨑家",
 }
-SNAPSHOT = {
-    "care_relationship": "SELECT id FROM kizuna.care_relationship WHERE municipality_code = ANY($1)",
-    "person": "SELECT id FROM kizuna.person WHERE municipality_code = ANY($1)",
-    "household": "SELECT id FROM kizuna.household WHERE municipality_code = ANY($1)",
-}
+PEOPLE_TABLES = ("care_relationship", "person", "household")  # children first
 PEOPLE_COUNT = "SELECT count(*) FROM kizuna.person WHERE municipality_code = $1"
 INSERT_PERSON = """
 INSERT INTO kizuna.person (municipality_code, id, household_id, family_name, given_name, family_name_kana,
@@ -69,14 +66,10 @@ VALUES ($1, $2, $3, '山田', '太郎', 'ヤマダ', 'タロウ', '2010-01-01', 
 
 
 @pytest.fixture
-async def fresh(admin_conn: asyncpg.Connection, tidy: Tidy) -> AsyncIterator[None]:
-    """Afterwards, as the superuser: every care relationship, person and household the
-    test added (children first, so that the foreign keys hold)."""
-    before = {table: {r["id"] for r in await admin_conn.fetch(sql, list(SEEDED))} for table, sql in SNAPSHOT.items()}
-    yield
-    for table, sql in SNAPSHOT.items():
-        now = {r["id"] for r in await admin_conn.fetch(sql, list(SEEDED))}
-        await admin_conn.execute(f"DELETE FROM kizuna.{table} WHERE id = ANY($1)", list(now - before[table]))
+async def fresh(admin_conn: asyncpg.Connection, tidy: Tidy, janitor: Janitor) -> AsyncIterator[None]:
+    """Afterwards, as the superuser: every care relationship, person and household the test added."""
+    async with rows_added_are_removed(admin_conn, janitor, PEOPLE_TABLES):
+        yield
 
 
 def payload(body: dict[str, Any], field: str) -> dict[str, Any]:

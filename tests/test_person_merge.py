@@ -24,6 +24,7 @@ from kizuna.platform.scope import open_scope
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.person_merges import service
 from kizuna.schema.relay import decode_global_id, encode_global_id
+from kizuna.tests.conftest import Janitor, rows_added_are_removed
 
 if TYPE_CHECKING:
     from kizuna.platform.caller import Caller
@@ -76,14 +77,10 @@ _names = itertools.count()
 
 
 @pytest.fixture
-async def fresh(admin_conn: asyncpg.Connection, tidy: Tidy) -> AsyncIterator[None]:
+async def fresh(admin_conn: asyncpg.Connection, tidy: Tidy, janitor: Janitor) -> AsyncIterator[None]:
     """Afterwards, as the superuser: every row of `TABLES` the test added."""
-    ids = "SELECT id FROM kizuna.{} WHERE municipality_code = ANY($1)"
-    before = {t: {r["id"] for r in await admin_conn.fetch(ids.format(t), list(SEEDED))} for t in TABLES}
-    yield
-    for table in TABLES:
-        now = {r["id"] for r in await admin_conn.fetch(ids.format(table), list(SEEDED))}
-        await admin_conn.execute(f"DELETE FROM kizuna.{table} WHERE id = ANY($1)", list(now - before[table]))
+    async with rows_added_are_removed(admin_conn, janitor, TABLES):
+        yield
 
 
 def key(global_id: str) -> uuid.UUID:
