@@ -29,6 +29,7 @@ from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants import demo, demo_users
 from kizuna.tenants.registry import for_prefecture
+from kizuna.tests.conftest import Janitor
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
@@ -106,7 +107,7 @@ STATUS_COLUMNS = (
 
 
 @pytest.fixture
-async def submissions(admin_conn: asyncpg.Connection, kochi: Any) -> AsyncIterator[None]:
+async def submissions(admin_conn: asyncpg.Connection, janitor: Janitor, kochi: Any) -> AsyncIterator[None]:
     """Kawagoe's and Kochi city's status and programme submissions of the test years: one
     submitted, one a draft (status only), one accepted; written and removed by the superuser."""
     years = [SUBMITTED_YEAR, DRAFT_YEAR, ACCEPTED_YEAR]
@@ -132,14 +133,17 @@ async def submissions(admin_conn: asyncpg.Connection, kochi: Any) -> AsyncIterat
                     uuid.uuid4(),
                     year,
                 )
+
+    async def remove(conn: asyncpg.Connection) -> None:
+        # A tenant a statement: on Citus, a DELETE naming several is a commit over their shards.
+        for code in (KAWAGOE, KOCHI_CITY):
+            for table in SUBMISSION_TABLES:
+                await conn.execute(
+                    f"DELETE FROM kizuna.{table} WHERE municipality_code = $1 AND fiscal_year = ANY($2)", code, years
+                )
+
     yield
-    # With the tenants named: on Citus a DELETE without them is a commit over every shard.
-    for table in SUBMISSION_TABLES:
-        await admin_conn.execute(
-            f"DELETE FROM kizuna.{table} WHERE municipality_code = ANY($1) AND fiscal_year = ANY($2)",
-            [KAWAGOE, KOCHI_CITY],
-            years,
-        )
+    await janitor.run(remove)
 
 
 async def refused(conn: asyncpg.Connection, sql: str, *args: Any) -> bool:

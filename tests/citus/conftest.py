@@ -38,6 +38,7 @@ from kizuna.platform.settings import Settings
 from kizuna.platform.urls import app_url, asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants import demo, demo_users
+from kizuna.tests.conftest import Janitor
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CITUS_SOURCE = REPOSITORY.parent / "shared" / "citus"
@@ -267,6 +268,14 @@ def on_citus(
 @pytest.fixture(scope="session")
 def urls(citus_cluster: Cluster) -> DatabaseUrls:
     return citus_cluster.urls
+
+
+@pytest.fixture(scope="session")
+def janitor(urls: DatabaseUrls) -> Iterator[Janitor]:
+    """The clean-ups' connection, to the cluster (the suite's is cached per session too)."""
+    cleaner = Janitor(asyncpg_dsn(urls.admin))
+    yield cleaner
+    cleaner.close()
 
 
 @pytest.fixture(scope="session")
