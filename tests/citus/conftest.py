@@ -137,6 +137,9 @@ def _start_node(pgdata: Path, socket_dir: Path, citus: Path, hba: str) -> Node:
             # single- and multi-shard executions counted (citus_stat_counters): the routing test
             "citus.enable_stat_counters = on\n"
             "max_connections = 200\n"
+            # 4 shards a table, not the 32 of a deployment: the refresh and every fan-out
+            # work each shard, and four on two workers keep the tenants apart (test_cluster).
+            "citus.shard_count = 4\n"
         )
     _run_as_server_user("pg_ctl", "start", "-w", "-t", "60", "-D", str(pgdata), "-l", str(pgdata / "log"))
     return node

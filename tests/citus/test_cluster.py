@@ -29,6 +29,24 @@ async def test_the_workers_hold_every_shard(citus_cluster: Cluster, coordinator_
     assert {r["nodeport"] for r in ports} == {w.port for w in citus_cluster.workers}
 
 
+async def test_the_two_municipalities_live_on_different_workers(
+    citus_cluster: Cluster, coordinator_admin: asyncpg.Connection
+) -> None:
+    """The suite's cluster has few shards a table (conftest: each shard costs the refresh
+    and every fan-out), yet the tenants are apart: a statement that reached the wrong
+    worker, or a setting one worker did not see, shows."""
+    workers = {
+        code: await coordinator_admin.fetchval(
+            "SELECT n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)"
+            " WHERE p.shardid = get_shard_id_for_distribution_column('kizuna.carer_case', $1::text)",
+            code,
+        )
+        for code in (SAITAMA_CITY, KAWAGOE)
+    }
+    assert workers[SAITAMA_CITY] != workers[KAWAGOE]
+    assert set(workers.values()) == {w.port for w in citus_cluster.workers}
+
+
 async def test_tenants_seeded_before_and_after_the_distribution_each_live_on_one_shard(
     coordinator_admin: asyncpg.Connection,
 ) -> None:
