@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -328,7 +328,7 @@ class Janitor:
         self._thread.start()
         self._conn: asyncpg.Connection = asyncio.run_coroutine_threadsafe(asyncpg.connect(dsn), self._loop).result()
 
-    async def run(self, work: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
+    async def run(self, work: Callable[[asyncpg.Connection], Coroutine[Any, Any, None]]) -> None:
         """`work(connection)`, run on the janitor's loop; this loop waits for it."""
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work(self._conn), self._loop))
 
