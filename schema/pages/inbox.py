@@ -3,11 +3,12 @@
 The referrals waiting to be taken in, each with its three forms: accept (into a new case,
 for a person recorded on the spot or one of the candidates the API names as the same
 person, or into an existing case), decline with a reason, merge into an accepted referral;
-the tenant's cases by stage; the reviews due (each case's latest meeting's next review
-date); the helper visits of this week. Everything is the answer of the registered
-documents `inbox*.graphql`; every form posts to a route here that runs its mutation
-through `documents.run` (the session's same-origin rule holds: a POST is never a
-navigation), shows each `userError` beside its field, and redirects (303) on success.
+the visitor's own cases (as worker or coordinator), every one counted by stage; the
+reviews due (each listed case's latest meeting's next review date); the helper visits of
+this week. Everything is the answer of the registered documents `inbox*.graphql`; every
+form posts to a route here that runs its mutation through `documents.run` (the session's
+same-origin rule holds: a POST is never a navigation), shows each `userError` beside its
+field, and redirects (303) on success.
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ NEW, EXISTING = "new", "existing"
 
 
 def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value[:10])
+    """An answer's Date."""
+    return dt.date.fromisoformat(value)
+
+
+def _day(value: str) -> dt.date:
+    """The day in Japan of an answer's DateTime (its UTC date may be the day before)."""
+    return wareki.in_japan(value).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,8 @@ class FormState:
 @dataclass(frozen=True, slots=True)
 class Inbox:
     referrals: tuple[ReferralLine, ...]
+    waiting: int
+    """How many referrals wait in all (the page lists the newest 50)."""
     stages: tuple[StageCount, ...]
     cases: tuple[CaseLine, ...]
     total_cases: int
@@ -133,6 +142,7 @@ def week_of(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def shape(data: dict[str, Any], today: dt.date) -> Inbox:
+    """The page from the answer to `Inbox`, with `today` Japan's day."""
     cases = [
         CaseLine(
             id=node["id"],
@@ -140,14 +150,14 @@ def shape(data: dict[str, Any], today: dt.date) -> Inbox:
             stage=CaseStage[node["stage"]].label,
             category=CarerCategory[node["category"]].label,
             worker=(node["assignedWorker"] or {}).get("displayName"),
-            opened=wareki.date_label(_date(node["openedAt"])),
+            opened=wareki.date_label(_day(node["openedAt"])),
         )
         for node in data["cases"]["nodes"]
     ]
     by_id = dict(zip((node["id"] for node in data["cases"]["nodes"]), cases, strict=True))
     stages = tuple(
-        StageCount(stage.name, stage.label, sum(1 for node in data["cases"]["nodes"] if node["stage"] == stage.name))
-        for stage in CaseStage
+        StageCount(count["stage"], CaseStage[count["stage"]].label, count["count"])
+        for count in data["cases"]["stageCounts"]
     )
     due = sorted(
         (_date(node["latestMeeting"]["nextReviewOn"]), node["id"])
@@ -156,7 +166,8 @@ def shape(data: dict[str, Any], today: dt.date) -> Inbox:
     )
     monday, sunday = week_of(today)
     return Inbox(
-        referrals=tuple(_referral(node) for node in data["referrals"]["nodes"] if node["status"] == "SUBMITTED"),
+        referrals=tuple(_referral(node) for node in data["waiting"]["nodes"]),
+        waiting=data["waiting"]["totalCount"],
         stages=stages,
         cases=tuple(cases),
         total_cases=data["cases"]["totalCount"] or 0,
@@ -172,7 +183,7 @@ def shape(data: dict[str, Any], today: dt.date) -> Inbox:
         ),
         week=f"{wareki.date_label(monday)}〜{wareki.date_label(sunday)}",
         categories=tuple((category.name, category.label) for category in CarerCategory),
-        accepted=tuple(_referral(node) for node in data["referrals"]["nodes"] if node["status"] == "ACCEPTED"),
+        accepted=tuple(_referral(node) for node in data["accepted"]["nodes"]),
         open_cases=tuple(
             line for line, node in zip(cases, data["cases"]["nodes"], strict=True) if node["stage"] != "CLOSED"
         ),
@@ -183,7 +194,7 @@ def _referral(node: dict[str, Any]) -> ReferralLine:
     aware = node["familyAware"]
     return ReferralLine(
         id=node["id"],
-        received=wareki.date_label(_date(node["receivedAt"])),
+        received=wareki.date_label(_day(node["receivedAt"])),
         urgency=Urgency[node["urgency"]].label,
         urgent=node["urgency"] == Urgency.URGENT.name,
         source=ReferralSource[node["source"]].label,

@@ -10,10 +10,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
-from kizuna.schema.relay import encode_global_id
+from kizuna.platform.vocabulary import AppRole, CaseStage
+from kizuna.schema.relay import decode_global_id, encode_global_id
+from kizuna.tenants.demo_users import DemoUser
 
 CASEWORKER = "demo:caseworker:111007"
 COORDINATOR = "demo:coordinator:111007"
@@ -23,6 +26,7 @@ ANALYST = "demo:prefecture_analyst:110001"
 KAWAGOE_SCHOOL = "demo:school_staff:112011"
 KAWAGOE_CASEWORKER = "demo:caseworker:112011"
 REFUSED = "このページは表示できません"
+SAITAMA_CITY = "111007"
 
 # The analyst's home is the dashboard, which needs the published figures.
 pytestmark = pytest.mark.usefixtures("published")
@@ -100,6 +104,56 @@ def test_a_caseworker_and_a_coordinator_start_at_the_inbox(browser_as: Clients, 
         assert "script-src" not in page.headers["content-security-policy"]
         assert "<script" not in page.text
         assert " style=" not in page.text
+
+
+@pytest.mark.parametrize(("subject", "role"), [(CASEWORKER, AppRole.CASEWORKER), (COORDINATOR, AppRole.COORDINATOR)])
+async def test_the_inbox_lists_my_cases_and_counts_every_one_by_stage(
+    browser_as: Clients,
+    admin_conn: asyncpg.Connection,
+    user: Callable[[AppRole, str], DemoUser],
+    subject: str,
+    role: AppRole,
+) -> None:
+    me = str(user(role, SAITAMA_CITY).user_id)
+    mine = await admin_conn.fetch(
+        "SELECT id, stage FROM kizuna.carer_case"
+        " WHERE municipality_code = $1 AND (assigned_worker = $2 OR coordinator = $2)",
+        SAITAMA_CITY,
+        me,
+    )
+    everyone = await admin_conn.fetchval(
+        "SELECT count(*) FROM kizuna.carer_case WHERE municipality_code = $1", SAITAMA_CITY
+    )
+    # The demo's caseworker works every case, more than the page lists (the counts cannot
+    # come from the list); its coordinator fewer (the list cannot be everyone's).
+    assert len(mine) > 100 if role is AppRole.CASEWORKER else len(mine) < everyone
+    page = browser_as(subject).get("/inbox").text
+    counts = dict(re.findall(r'id="stage-(\w+)">[^<：]+：(\d+)件', page))
+    assert counts == {stage.name: str(sum(1 for r in mine if r["stage"] == stage.value)) for stage in CaseStage}
+    listed = re.findall(r'<tr><th scope="row"><a href="/cases/([^"]+)">', page)
+    assert len(listed) == min(100, len(mine))
+    assert {decode_global_id(case_id)[1] for case_id in listed} <= {r["id"] for r in mine}
+
+
+async def test_a_referral_waiting_long_is_in_the_inbox_on_japans_day(
+    browser_as: Clients, admin_conn: asyncpg.Connection, fresh: None
+) -> None:
+    referral_id = refer(browser_as(SCHOOL), "中学3年 待機さん")
+    # Older than the tenant's 50 newest referrals, received at 23:30 UTC: 8:30 the next morning in Japan.
+    await admin_conn.execute(
+        "UPDATE kizuna.referral SET received_at = '2025-11-30 23:30+00' WHERE municipality_code = $1 AND id = $2",
+        SAITAMA_CITY,
+        decode_global_id(referral_id)[1],
+    )
+    newer = await admin_conn.fetchval(
+        "SELECT count(*) FROM kizuna.referral WHERE municipality_code = $1 AND received_at > '2025-12-01'",
+        SAITAMA_CITY,
+    )
+    assert newer > 50
+    page = browser_as(CASEWORKER).get("/inbox").text
+    assert f'name="id" value="{referral_id}"' in page
+    (card,) = re.findall(r"<h3[^>]*>中学3年 待機さん.*?</dl>", page, re.S)
+    assert "<dt>受付日</dt><dd>2025年12月1日（令和7年）</dd>" in card
 
 
 def test_a_double_submit_accepts_once_into_one_new_case(browser_as: Clients, forms: Any) -> None:
