@@ -8,7 +8,7 @@ reviews due (each listed case's latest meeting's next review date); the helper v
 this week. Everything is the answer of the registered documents `inbox*.graphql`; every
 form posts to a route here that runs its mutation through `documents.run` (the session's
 same-origin rule holds: a POST is never a navigation), shows each `userError` beside its
-field, and redirects (303) on success.
+field (answered 400, as every page's form), and redirects (303) on success.
 """
 
 from __future__ import annotations
@@ -257,10 +257,10 @@ class InboxPages:
             content = shape(await documents.run(self.endpoint, request, "inbox", request_id, variables), today)
         except PageRefused as refused:
             return _refusal(request, who, refused)
-        # A form shown back with its messages is the page's answer (200): it says what to
-        # fix, and a browser reports a 4xx page as a failed load.
         context = {"visitor": who, "page": content, "posted": posted, "keys": _keys(content), "path": PATH}
-        return rendering.render(request, "inbox/inbox.html", Language.JA, context)
+        # A form shown back with what to fix was not taken: 400, as on every page.
+        status = 200 if posted is None else 400
+        return rendering.render(request, "inbox/inbox.html", Language.JA, context, status=status)
 
     @staticmethod
     def _allowed(who: Visitor | None, request_id: str) -> None:

@@ -178,8 +178,8 @@ def test_a_double_submit_accepts_once_into_one_new_case(browser_as: Clients, for
     first = post(client, form["action"], fields)
     assert (first.status_code, first.headers["location"]) == (303, "/inbox")
     again = post(client, form["action"], fields)
-    # The form again, with the API's userError: nothing more is created.
-    assert again.status_code == 200
+    # The form again (400, as every page's form), with the API's userError: nothing more is created.
+    assert again.status_code == 400
     assert 'class="field-error"' in again.text
     assert status_of(client, referral_id) == ("ACCEPTED", None)
     people = graphql(client, "query($s: String!) { people(search: $s) { totalCount } }", {"s": family})
@@ -193,7 +193,7 @@ def test_a_decline_needs_its_reason_beside_the_field_then_leaves_the_inbox(brows
     client = browser_as(CASEWORKER)
     referral_id = refer(browser_as(SCHOOL), "中学3年 不受理さん")
     empty = post(client, "/inbox/decline", {"id": referral_id, "reason": "  "})
-    assert empty.status_code == 200
+    assert empty.status_code == 400
     assert re.search(r'aria-invalid="true" aria-describedby="referral-\d+-reason-error"', empty.text)
     assert status_of(client, referral_id) == ("SUBMITTED", None)
     done = post(client, "/inbox/decline", {"id": referral_id, "reason": "市外に転居済みのため"})
@@ -265,7 +265,7 @@ def test_a_person_already_known_is_offered_as_a_candidate_and_picked(browser_as:
     assert done.status_code == 303
     second = refer(school, "中学1年 候補さん（再）")
     offered = post(client, "/inbox/accept", person | {"id": second, "idempotencyKey": uuid.uuid4().hex})
-    assert offered.status_code == 200
+    assert offered.status_code == 400
     (known,) = re.findall(r'name="personId" value="([^"]+)"', offered.text)
     assert "同じ氏名と生年月日の人が登録されています" in offered.text
     assert status_of(client, second) == ("SUBMITTED", None)
