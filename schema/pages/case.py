@@ -250,7 +250,7 @@ def case_page(data: dict[str, Any], request_id: str) -> CasePage:
     case = data["node"]
     if case is None or case["__typename"] != "Case":
         raise PageRefused(403, Message.PAGE_NOT_AVAILABLE, request_id=request_id)
-    waiting = [a for a in data["approvals"]["nodes"] if a["caseId"] == case["id"]]
+    waiting = [a for a in case["approvals"] if a["status"] == ApprovalStatus.REQUESTED.name]
     stage = CaseStage[case["stage"]]
     return CasePage(
         case=case,
