@@ -58,7 +58,7 @@ from strawberry.schema_directive import Location
 from kizuna.schema.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # Kizuna's heaviest documents: the prefecture's dashboard (about 2,000, most of it the
-# submissions of 180 municipalities for ten years), the inbox (1,400) and the case page
+# submissions of 180 municipalities for ten years), the inbox (1,300) and the case page
 # (about 1,100); docs/security-model.md, "Query cost".
 MAX_COST = 3000
 COUNT_COST = 100
