@@ -77,8 +77,8 @@ def free_port() -> int:
 
 
 async def raw_loop(database: Database, caller: Caller, *, seconds: float, clients: int) -> Measurement:
-    page_sql = service.page_sql(51, False, None, False)
-    count_sql = service.count_sql(False, None)
+    page_sql = service.page_sql(51, False, None, False, False)
+    count_sql = service.count_sql(False, None, False)
     latencies: list[float] = []
     stop_at = time.perf_counter() + seconds
 

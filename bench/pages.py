@@ -20,7 +20,8 @@ each page is also printed as a multiple of it.
 A page is measured by adding its path to `PAGES`. A page about one case or referral names
 a real one of the seeded data: `{case}` is the tenant's case with the longest history
 among its newest 50 (read through the API: the case that has come furthest has the most to show),
-`{referral}` the newest referral on the school teacher's own list.
+`{referral}` the newest referral on the school teacher's own list, `{waiting}` the newest
+referral waiting in the caseworker's inbox.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ PAGES: dict[str, list[str]] = {
     "prefecture_analyst": ["/"],
     "supervisor": ["/", "/desk", "/desk/audit"],
     "school_staff": ["/referrals/new", "/referrals", "/referrals/{referral}"],
-    "caseworker": ["/inbox", "/cases/{case}"],
+    "caseworker": ["/inbox", "/inbox/referrals/{waiting}", "/cases/{case}"],
 }
 BUSIEST_CASE = "{ cases(first: 50) { nodes { id history { kind } } } }"
 
@@ -100,6 +101,14 @@ def newest_referral(client: httpx.Client) -> str:
     listed = re.search(r'<tr data-id="([^"]+)"', client.get("/referrals").text)
     if listed is None:
         raise SystemExit("the school teacher has no referral to open")
+    return unescape(listed[1])
+
+
+def newest_waiting(client: httpx.Client) -> str:
+    """The id of the first referral of the signed-in caseworker's inbox (newest first)."""
+    listed = re.search(r'<a href="/inbox/referrals/([^"]+)">', client.get("/inbox").text)
+    if listed is None:
+        raise SystemExit("no referral waits in the caseworker's inbox")
     return unescape(listed[1])
 
 
@@ -172,6 +181,8 @@ def main() -> None:
                 ids = {"case": case}
                 if any("{referral}" in path for path in paths):
                     ids["referral"] = newest_referral(client)
+                if any("{waiting}" in path for path in paths):
+                    ids["waiting"] = newest_waiting(client)
                 for path in (template.format_map(ids) for template in paths):
                     figures = measure(client, path, requests=args.requests, warmup=args.warmup)
                     pages.append({"role": role, "path": path} | asdict(figures))

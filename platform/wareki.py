@@ -30,3 +30,11 @@ def date_label(day: dt.date) -> str:
 def in_japan(value: str) -> dt.datetime:
     """An ISO 8601 instant (an API's DateTime) in Japan's time."""
     return dt.datetime.fromisoformat(value).astimezone(JAPAN)
+
+
+def datetime_label(value: str) -> str:
+    """An ISO 8601 instant (an API's DateTime) as a person in Japan reads it, the one
+    format of every page: `2026年12月1日（令和8年） 9:05` (the day and the time in Japan,
+    whatever zone the value is written in)."""
+    moment = in_japan(value)
+    return f"{date_label(moment.date())} {moment.hour}:{moment.minute:02d}"

@@ -16,8 +16,9 @@ and
   for; its `nodes` and its edges' `node` are those rows. Its edges and page info are the
   envelope of a list (the Relay specification's `…Connection`, `…Edge` and `PageInfo`) and
   cost nothing of their own;
-- `totalCount` costs `COUNT_COST` each time it is asked (counting under row security scans
-  every row the caller may see).
+- `totalCount` and `CaseConnection.stageCounts` cost `COUNT_COST` each time they are asked
+  (counting under row security scans every row the caller may see; the stages' counts
+  are one scan's answer, nothing more is read for them).
 
 A list's size is its slicing argument's value (`first`, `last`: validated against
 `MAX_PAGE_SIZE` by every resolver that takes one, so a larger one is clamped here rather
@@ -57,11 +58,12 @@ from strawberry.schema_directive import Location
 from kizuna.schema.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # Kizuna's heaviest documents: the prefecture's dashboard (about 2,000, most of it the
-# submissions of 180 municipalities for ten years), the case page and the inbox (about
-# 1,100 each);
-# docs/security-model.md, "Query cost".
+# submissions of 180 municipalities for ten years), the inbox (1,300) and the case page
+# (about 1,100); docs/security-model.md, "Query cost".
 MAX_COST = 3000
 COUNT_COST = 100
+# A connection's fields that count every row its filters select (a scan each).
+COUNTING_FIELDS = frozenset({"totalCount", "stageCounts"})
 CONNECTION_SUFFIX = "Connection"
 # The Relay specification's envelope of a list: its connections, edges and page info.
 ENVELOPE_SUFFIXES = (CONNECTION_SUFFIX, "Edge")
@@ -178,7 +180,7 @@ class _Walk:
         definition = parent.fields.get(name)
         if definition is None:
             return 0
-        if name == "totalCount" and parent.name.endswith(CONNECTION_SUFFIX):
+        if name in COUNTING_FIELDS and parent.name.endswith(CONNECTION_SUFFIX):
             return times * COUNT_COST
         declared = list_size(definition)
         size = self.size(definition, node, declared)

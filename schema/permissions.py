@@ -216,7 +216,7 @@ PERMISSIONS: Final[Mapping[Operation, frozenset[AppRole]]] = MappingProxyType(
 )
 DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
     {
-        Operation.CASES: "list the tenant's cases",
+        Operation.CASES: "list the tenant's cases (`assignedToMe`: those one works), counted by stage",
         Operation.NODE_CASE: "read a case by id",
         Operation.NODE_PERSON: "read a person by id",
         Operation.PEOPLE: "list or search the tenant's people (name in kanji or kana)",
@@ -237,7 +237,7 @@ DESCRIPTIONS: Final[Mapping[Operation, str]] = MappingProxyType(
         Operation.RECORD_ASSESSMENT: "record an assessment of the family (open cases)",
         Operation.RECORD_MEETING: "record a meeting (a monitoring meeting moves a case in support to monitoring)",
         Operation.RECORD_CONTACT: "log a contact: interview, home visit, joint visit, phone (open cases)",
-        Operation.APPROVALS: "list approvals (what waits for a supervisor)",
+        Operation.APPROVALS: "list approvals (what waits for a supervisor; also a case's `approvals`)",
         Operation.NOTIFICATIONS: "read the decisions on one's own approval requests",
         Operation.REQUEST_APPROVAL: "ask for a support plan's or a closure's approval",
         Operation.DECIDE_APPROVAL: "approve or reject (never one's own request)",

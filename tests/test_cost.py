@@ -155,6 +155,9 @@ class TestFigures:
             ("{ cases { nodes { id } } }", 50),  # the default page size
             ("{ cases(first: 1000) { nodes { id } } }", MAX_PAGE_SIZE),  # refused by its resolver
             ("{ cases(first: 10) { totalCount } a: cases(first: 2) { totalCount } }", 10 + 2 + 2 * COUNT_COST),
+            # the stages' counts are one count; a case's approval requests, at most 100 each
+            ("{ cases(first: 10) { stageCounts { stage count } } }", 10 + COUNT_COST),
+            ("{ cases(first: 2) { nodes { approvals { status } } } }", 2 + 2 * 100),
             # each case's history (the default: its newest 50 events) and each meeting's participants
             ("{ cases(first: 2) { nodes { history { kind } } } }", 2 + 2 * 50),
             ("{ cases(first: 2) { nodes { history(last: 5) { kind } } } }", 2 + 2 * 5),

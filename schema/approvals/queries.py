@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
@@ -68,6 +70,24 @@ class ApprovalQueries:
         mine = str(scope.caller.user_id)
         rows = await service.approval_page(scope.tx, first=size, after=keyset, requested_by=mine)
         return _connection(rows, size, keyset, "decided_at")
+
+
+def _approvals_of_cases(scope: Scope) -> DataLoader[uuid.UUID, list[asyncpg.Record]]:
+    """The request's loader: the cases of an answer asking for their approvals are read together."""
+
+    async def load(case_ids: Sequence[uuid.UUID]) -> list[list[asyncpg.Record]]:
+        found: dict[uuid.UUID, list[asyncpg.Record]] = {key: [] for key in case_ids}
+        for row in await service.approvals_of(scope.tx, case_ids):
+            found[row["case_id"]].append(row)
+        return [found[key] for key in case_ids]
+
+    return DataLoader(load_fn=load)
+
+
+async def case_approvals(scope: Scope, case_id: uuid.UUID) -> list[Approval]:
+    """`Case.approvals`: for the roles that may list approvals (`approvals`), as that does."""
+    require(scope.caller, Operation.APPROVALS)
+    return [to_approval(row) for row in await scope.per_request(_approvals_of_cases).load(case_id)]
 
 
 async def _approval_node(scope: Scope, key: uuid.UUID) -> Approval | None:

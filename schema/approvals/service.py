@@ -10,6 +10,7 @@ CHECK refuses a self-approval and a rejection without its reason.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from functools import lru_cache
 
 import asyncpg
@@ -84,6 +85,27 @@ async def approval_page(
     if after is not None:
         args += [after.at, after.id]
     return await tx.fetch(sql, *args)
+
+
+# A case holds a request or two a stage; 100 bounds the answer.
+MAX_OF_CASE = 100
+# The newest of each case in $2, newest first: one statement for a page of cases (a window
+# over the tenant's rows of those cases; on Citus one shard's).
+APPROVALS_OF_CASES = f"""
+SELECT id, case_id, subject, support_plan_id, status, requested_by, requested_at, decided_by, decided_at, comment
+FROM (
+    SELECT a.id, a.case_id, a.subject, a.support_plan_id, a.status, a.requested_by, a.requested_at,
+           a.decided_by, a.decided_at, a.comment,
+           row_number() OVER (PARTITION BY a.case_id ORDER BY a.requested_at DESC, a.id DESC) AS n
+    FROM kizuna.approval a
+    WHERE a.municipality_code = $1 AND a.case_id = ANY($2::uuid[])
+) newest
+WHERE n <= {MAX_OF_CASE}
+ORDER BY case_id, requested_at DESC, id DESC"""
+
+
+async def approvals_of(tx: TenantTransaction, case_ids: Sequence[uuid.UUID]) -> list[asyncpg.Record]:
+    return await tx.fetch(APPROVALS_OF_CASES, list(case_ids))
 
 
 async def access_approval(scope: Scope, approval_id: uuid.UUID) -> asyncpg.Record:

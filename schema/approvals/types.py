@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from kizuna.schema.cases.types import Case
 from kizuna.schema.enums import ApprovalStatus, ApprovalSubject, CaseStage
 from kizuna.schema.payloads import ONE_USER_ERROR, UserError
 from kizuna.schema.relay import Keyset, Node, PageInfo, encode_cursor
 from kizuna.schema.writes import Payload
+
+if TYPE_CHECKING:  # Case lists its approvals: the type is resolved when the schema is built
+    from kizuna.schema.cases.types import Case
 
 
 @strawberry.type(description="承認依頼（支援計画・終結）：依頼 → 承認、または理由を付けて差戻し")
@@ -53,7 +56,7 @@ class MoveCaseStageInput:
 
 @strawberry.type
 class MoveCaseStagePayload(Payload):
-    case: Case | None = None
+    case: Annotated[Case, strawberry.lazy("kizuna.schema.cases.types")] | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list, directives=[ONE_USER_ERROR])
 
 

@@ -1,11 +1,11 @@
-"""`cases(first:, after:, stage:, category:)`."""
+"""`cases(first:, after:, stage:, category:, assignedToMe:)`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -15,7 +15,7 @@ from kizuna.platform import audit
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CarerCategory, CaseStage, RiskLevel
 from kizuna.schema.cases import service, workflow
-from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge, CaseStaff
+from kizuna.schema.cases.types import Case, CaseConnection, CaseEdge, CaseStaff, CaseStageCount
 from kizuna.schema.cost import CONNECTION_SIZE
 from kizuna.schema.people.types import Person
 from kizuna.schema.permissions import Operation, require
@@ -78,19 +78,27 @@ class CaseQueries:
     async def cases(
         self,
         info: Info[Scope, Any],
+        *,
         first: int | None = None,
         after: str | None = None,
         stage: CaseStage | None = None,
         category: CarerCategory | None = None,
+        assigned_to_me: Annotated[
+            bool,
+            strawberry.argument(
+                description="true: 自分の担当のケースだけ（担当者かコーディネーターとして。assignCase が決める）"
+            ),
+        ] = False,
     ) -> CaseConnection | None:
         scope = info.context
         require(scope.caller, Operation.CASES)
         size = page_size(first)
         keyset = decode_cursor(after)
-        case_filter = service.CaseFilter(stage=stage, category=category)
+        mine = str(scope.caller.user_id) if assigned_to_me else None
+        case_filter = service.CaseFilter(stage=stage, category=category, assigned_to=mine)
         rows = await service.case_page(scope.tx, case_filter, first=size, after=keyset)
         today = workflow.today()
-        total = await service.case_count(scope.tx, case_filter) if "totalCount" in selected_names(info) else None
+        total, by_stage = await _counts(scope, case_filter, selected_names(info))
         page = rows[:size]
         positions = [Keyset(r["opened_at"], r["id"]) for r in page]
         return CaseConnection(
@@ -99,7 +107,22 @@ class CaseQueries:
             ],
             page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
             total_count=total,
+            stage_counts=by_stage,
         )
+
+
+async def _counts(
+    scope: Scope, case_filter: service.CaseFilter, selected: frozenset[str]
+) -> tuple[int | None, list[CaseStageCount] | None]:
+    """`totalCount` and `stageCounts`, each only when selected; both from one statement
+    (the stages' counts add up to the total)."""
+    if "stageCounts" in selected:
+        counts = await service.stage_counts(scope.tx, case_filter)
+        total = sum(counts.values()) if "totalCount" in selected else None
+        return total, [CaseStageCount(stage=stage, count=count) for stage, count in counts.items()]
+    if "totalCount" in selected:
+        return await service.case_count(scope.tx, case_filter), None
+    return None, None
 
 
 async def _case_node(scope: Scope, key: uuid.UUID) -> Case | None:

@@ -33,6 +33,8 @@ MAX_REASON_LENGTH = 1000
 class CaseFilter:
     stage: CaseStage | None = None
     category: CarerCategory | None = None
+    assigned_to: str | None = None
+    """A user id (as `assignedWorker` and `coordinator` hold it): the cases they work."""
 
 
 _COLUMNS = """
@@ -57,13 +59,16 @@ _CATEGORY = {
 }
 
 
-def _conditions(by_stage: bool, by_category: CarerCategory | None, first_param: int) -> tuple[str, int]:
+def _conditions(by_stage: bool, by_category: CarerCategory | None, mine: bool, first_param: int) -> tuple[str, int]:
     sql, n = "", first_param
     if by_stage:
         sql += f" AND c.stage = ${n}::kizuna.case_stage"
         n += 1
     if by_category is not None:
         sql += _CATEGORY.get(by_category, " AND c.category = ${n}::kizuna.carer_category").format(n=n)
+        n += 1
+    if mine:  # the worker assigned, or the coordinator
+        sql += f" AND (c.assigned_worker = ${n} OR c.coordinator = ${n})"
         n += 1
     return sql, n
 
@@ -78,26 +83,34 @@ def adult_born_by(today: dt.date) -> dt.date:
 
 
 @lru_cache(maxsize=64)
-def page_sql(limit: int, by_stage: bool, by_category: CarerCategory | None, after: bool) -> str:
+def page_sql(limit: int, by_stage: bool, by_category: CarerCategory | None, mine: bool, after: bool) -> str:
     """The page statement. `limit` is a validated int written as a literal: a bound LIMIT
     makes PostgreSQL plan the statement again on every call."""
-    conditions, n = _conditions(by_stage, by_category, 2)
+    conditions, n = _conditions(by_stage, by_category, mine, 2)
     if after:
         conditions += f" AND (c.opened_at, c.id) < (${n}, ${n + 1})"
     return f"{_COLUMNS}{conditions}\nORDER BY c.opened_at DESC, c.id DESC\nLIMIT {int(limit)}"
 
 
-_COUNT = "SELECT count(*) FROM kizuna.carer_case c WHERE c.municipality_code = $1"
+_FROM = "FROM kizuna.carer_case c WHERE c.municipality_code = $1"
 # A category filter reads the person's birth date (a young carer's case at 18).
-_COUNT_WITH_PERSON = """SELECT count(*) FROM kizuna.carer_case c
+_FROM_WITH_PERSON = """FROM kizuna.carer_case c
 JOIN kizuna.person p ON p.municipality_code = c.municipality_code AND p.id = c.person_id
 WHERE c.municipality_code = $1"""
 
 
-@lru_cache(maxsize=16)
-def count_sql(by_stage: bool, by_category: CarerCategory | None) -> str:
-    conditions, _ = _conditions(by_stage, by_category, 2)
-    return f"{_COUNT_WITH_PERSON if by_category in _CATEGORY else _COUNT}{conditions}"
+@lru_cache(maxsize=32)
+def count_sql(by_stage: bool, by_category: CarerCategory | None, mine: bool, *, by_stages: bool = False) -> str:
+    """The count of the cases a filter selects; `by_stages`: one row per stage that has any."""
+    conditions, _ = _conditions(by_stage, by_category, mine, 2)
+    source = _FROM_WITH_PERSON if by_category in _CATEGORY else _FROM
+    if by_stages:
+        return f"SELECT c.stage, count(*) AS count {source}{conditions}\nGROUP BY c.stage"
+    return f"SELECT count(*) {source}{conditions}"
+
+
+def _shape(case_filter: CaseFilter) -> tuple[bool, CarerCategory | None, bool]:
+    return case_filter.stage is not None, case_filter.category, case_filter.assigned_to is not None
 
 
 def _filter_args(case_filter: CaseFilter) -> list[object]:
@@ -106,6 +119,8 @@ def _filter_args(case_filter: CaseFilter) -> list[object]:
         args.append(adult_born_by(workflow.today()))
     elif case_filter.category is not None:
         args.append(case_filter.category.value)
+    if case_filter.assigned_to is not None:
+        args.append(case_filter.assigned_to)
     return args
 
 
@@ -113,7 +128,7 @@ async def case_page(
     tx: TenantTransaction, case_filter: CaseFilter, *, first: int, after: Keyset | None
 ) -> list[asyncpg.Record]:
     """Up to `first + 1` rows (the extra one tells whether a next page exists)."""
-    sql = page_sql(first + 1, case_filter.stage is not None, case_filter.category, after is not None)
+    sql = page_sql(first + 1, *_shape(case_filter), after is not None)
     args: list[object] = list(_filter_args(case_filter))
     if after is not None:
         args += [after.at, after.id]
@@ -121,9 +136,16 @@ async def case_page(
 
 
 async def case_count(tx: TenantTransaction, case_filter: CaseFilter) -> int:
-    sql = count_sql(case_filter.stage is not None, case_filter.category)
-    count: int = await tx.fetchval(sql, *_filter_args(case_filter))
+    count: int = await tx.fetchval(count_sql(*_shape(case_filter)), *_filter_args(case_filter))
     return count
+
+
+async def stage_counts(tx: TenantTransaction, case_filter: CaseFilter) -> dict[CaseStage, int]:
+    """How many cases the filter selects in each stage (every stage, 0 where none): one
+    statement, one scan, as `case_count`."""
+    rows = await tx.fetch(count_sql(*_shape(case_filter), by_stages=True), *_filter_args(case_filter))
+    found = {CaseStage(row["stage"]): row["count"] for row in rows}
+    return {stage: found.get(stage, 0) for stage in CaseStage}
 
 
 CASE_BY_ID = f"{_COLUMNS} AND c.id = $2"

@@ -10,6 +10,9 @@ import strawberry
 from strawberry.types import Info
 
 from kizuna.platform.scope import Scope
+from kizuna.schema.approvals import queries as approvals
+from kizuna.schema.approvals.service import MAX_OF_CASE
+from kizuna.schema.approvals.types import Approval
 from kizuna.schema.cases import history
 from kizuna.schema.cost import CONNECTION_SIZE, ListSize
 from kizuna.schema.dispatches.loaders import DispatchLoaders
@@ -96,6 +99,13 @@ class Case(Node):
         row = await scope.per_request(DispatchLoaders).open_dispatch_of_case.load(self.key)
         return None if row is None else to_dispatch(scope, row)
 
+    @strawberry.field(
+        description="このケースの承認依頼（依頼の新しい順、最大100件。承認依頼を一覧できるロールだけ、ほかは null）",
+        directives=[ListSize(assumed_size=MAX_OF_CASE)],
+    )
+    async def approvals(self, info: Info[Scope, Any]) -> list[Approval] | None:
+        return await approvals.case_approvals(info.context, self.key)
+
     # Each read for every case of the answer at once (schema/records/loaders.py).
     @strawberry.field(
         description="アセスメント（新しい順、最大100件）", directives=[ListSize(assumed_size=MAX_RECORDS)]
@@ -129,12 +139,23 @@ class CaseEdge:
         return encode_cursor(self.position.at, self.position.id)
 
 
+@strawberry.type(description="ある段階のケースの件数")
+class CaseStageCount:
+    stage: CaseStage
+    count: int
+
+
 @strawberry.type(description="ケースの一覧（Relay connection）")
 class CaseConnection:
     edges: list[CaseEdge]
     page_info: PageInfo
     total_count: int | None = strawberry.field(
         description="条件に合うケースの件数（選択されたときだけ数える）", default=None
+    )
+    stage_counts: list[CaseStageCount] | None = strawberry.field(
+        description="条件に合うケースの段階別の件数（すべての段階を流れの順に、0件も。選択されたときだけ数える）",
+        default=None,
+        directives=[ListSize(assumed_size=len(CaseStage))],  # every stage, once
     )
 
     @strawberry.field

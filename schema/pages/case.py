@@ -58,14 +58,6 @@ def date_label(value: str | None) -> str:
     return wareki.date_label(dt.date.fromisoformat(value))
 
 
-def moment_label(value: str | None) -> str:
-    """An answer's DateTime in Japan's time: 2026年12月1日（令和8年） 14:30."""
-    if value is None:
-        return ""
-    moment = wareki.in_japan(value)
-    return f"{wareki.date_label(moment.date())} {moment:%H:%M}"
-
-
 # The vocabularies whose values the page shows, by their GraphQL enum's name.
 LABELLED: dict[str, type[LabelledEnum]] = {
     kind.__name__: kind
@@ -258,7 +250,7 @@ def case_page(data: dict[str, Any], request_id: str) -> CasePage:
     case = data["node"]
     if case is None or case["__typename"] != "Case":
         raise PageRefused(403, Message.PAGE_NOT_AVAILABLE, request_id=request_id)
-    waiting = [a for a in data["approvals"]["nodes"] if a["caseId"] == case["id"]]
+    waiting = [a for a in case["approvals"] if a["status"] == ApprovalStatus.REQUESTED.name]
     stage = CaseStage[case["stage"]]
     return CasePage(
         case=case,
@@ -307,7 +299,7 @@ class CasePages:
             "page": page,
             "forms": {name: forms.get(name) or Form(values={"idempotencyKey": uuid.uuid4().hex}) for name in FORMS},
             "date": date_label,
-            "moment": moment_label,
+            "moment": wareki.datetime_label,
             "label": label,
             "contact_kinds": list(ContactKind),
             "care_tasks": list(CareTask),

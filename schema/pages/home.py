@@ -2,7 +2,7 @@
 
 - signed out: the sign-in link (and, once, that the sign-out is complete);
 - prefecture staff, and a municipal supervisor for its own municipality: the dashboard;
-- a caseworker or coordinator: the inbox (`inbox.py`);
+- a caseworker or coordinator: the inbox (`inbox.py`; each referral's page, `inbox_referral.py`);
 - everyone else, and whoever must first choose a municipality or role: who is signed in,
   their memberships with the switch, and the link to GraphQL.
 
@@ -21,7 +21,7 @@ from starlette.routing import Route
 from kizuna.auth import session
 from kizuna.platform.i18n import Language, negotiate
 from kizuna.schema.http import GraphQLEndpoint
-from kizuna.schema.pages import dashboard, documents, inbox, navigation, rendering
+from kizuna.schema.pages import dashboard, documents, inbox, inbox_referral, navigation, rendering
 from kizuna.schema.pages.documents import PageRefused
 from kizuna.schema.pages.supervisor import SupervisorDesk
 from kizuna.schema.pages.visitor import Visitor, visitor
@@ -42,6 +42,7 @@ class Pages:
             Route("/", self.home, methods=["GET"]),
             Route(f"{rendering.ASSETS}/{{path:path}}", rendering.asset, methods=["GET"]),
             *self.inbox.routes(),
+            *inbox_referral.ReferralPages(self.endpoint).routes(),
             *SupervisorDesk(self.endpoint).routes(),
         ]
 

@@ -56,9 +56,8 @@ class BadForm(Exception):
 
 
 def japanese_date_time(value: str) -> str:
-    """An API timestamp as a person reads it, in Japan's time: 2026年4月1日（令和8年）9:05."""
-    at = wareki.in_japan(value)
-    return f"{wareki.date_label(at.date())}{at.hour}:{at.minute:02d}"
+    """An API timestamp as a person reads it, in Japan's time: 2026年4月1日（令和8年） 9:05."""
+    return wareki.datetime_label(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,9 +44,8 @@ SUBJECTS = {"SUPPORT_PLAN": "支援計画", "CLOSURE": "終結"}
 
 def shown_time(value: str) -> str:
     """An instant of the API (ISO 8601) as a person in Japan reads it, in both calendars:
-    `2026年11月30日（令和8年）21:05`."""
-    local = wareki.in_japan(value)
-    return f"{wareki.date_label(local.date())}{local:%H:%M}"
+    `2026年11月30日（令和8年） 21:05`."""
+    return wareki.datetime_label(value)
 
 
 def role_label(name: str) -> str:

@@ -1,9 +1,9 @@
-"""`referrals(first:, after:)`."""
+"""`referrals(first:, after:, status:)`."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -40,16 +40,23 @@ def to_referral(row: asyncpg.Record) -> Referral:
 
 @strawberry.type
 class ReferralQueries:
-    @strawberry.field(description="気づき・相談（学校・機関は自機関の分だけ）", directives=[CONNECTION_SIZE])
+    @strawberry.field(description="気づき・相談（新しい順。学校・機関は自機関の分だけ）", directives=[CONNECTION_SIZE])
     async def referrals(
-        self, info: Info[Scope, Any], first: int | None = None, after: str | None = None
+        self,
+        info: Info[Scope, Any],
+        first: int | None = None,
+        after: str | None = None,
+        status: Annotated[
+            ReferralStatus | None, strawberry.argument(description="この状況のものだけ（SUBMITTED で受付待ち）")
+        ] = None,
     ) -> ReferralConnection | None:
         scope = info.context
         require(scope.caller, Operation.REFERRALS)
         size = page_size(first)
         keyset = decode_cursor(after)
-        rows = await service.referral_page(scope.tx, first=size, after=keyset)
-        total = await service.referral_count(scope.tx) if "totalCount" in selected_names(info) else None
+        rows = await service.referral_page(scope.tx, first=size, after=keyset, status=status)
+        counted = "totalCount" in selected_names(info)
+        total = await service.referral_count(scope.tx, status) if counted else None
         page = rows[:size]
         positions = [Keyset(r["received_at"], r["id"]) for r in page]
         return ReferralConnection(

@@ -35,7 +35,15 @@ from kizuna.platform.database import TenantTransaction
 from kizuna.platform.i18n import Message
 from kizuna.platform.ids import uuid7
 from kizuna.platform.scope import Scope
-from kizuna.platform.vocabulary import AppRole, CarerCategory, CareTask, ReferralSource, RiskLevel, Urgency
+from kizuna.platform.vocabulary import (
+    AppRole,
+    CarerCategory,
+    CareTask,
+    ReferralSource,
+    ReferralStatus,
+    RiskLevel,
+    Urgency,
+)
 from kizuna.schema.cases import service as cases
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
@@ -72,24 +80,36 @@ LEFT JOIN kizuna.organisation o ON o.id = r.referrer_organisation_id
 WHERE r.municipality_code = $1"""
 
 
+_BY_STATUS = " AND r.status = $2::kizuna.referral_status"
+
+
 @lru_cache(maxsize=16)
-def page_sql(limit: int, after: bool) -> str:
-    keyset = " AND (r.received_at, r.id) < ($2, $3)" if after else ""
-    return f"{_COLUMNS}{keyset}\nORDER BY r.received_at DESC, r.id DESC\nLIMIT {int(limit)}"
+def page_sql(limit: int, *, by_status: bool, after: bool) -> str:
+    """The page statement; `limit` is a validated int written as a literal (see cases)."""
+    n = 3 if by_status else 2
+    conditions = (_BY_STATUS if by_status else "") + (f" AND (r.received_at, r.id) < (${n}, ${n + 1})" if after else "")
+    return f"{_COLUMNS}{conditions}\nORDER BY r.received_at DESC, r.id DESC\nLIMIT {int(limit)}"
 
 
 COUNT_SQL = "SELECT count(*) FROM kizuna.referral r WHERE r.municipality_code = $1"
 REFERRAL_BY_ID = f"{_COLUMNS} AND r.id = $2"
 
 
-async def referral_page(tx: TenantTransaction, *, first: int, after: Keyset | None) -> list[asyncpg.Record]:
-    if after is None:
-        return await tx.fetch(page_sql(first + 1, False))
-    return await tx.fetch(page_sql(first + 1, True), after.at, after.id)
+async def referral_page(
+    tx: TenantTransaction, *, first: int, after: Keyset | None, status: ReferralStatus | None = None
+) -> list[asyncpg.Record]:
+    """Up to `first + 1` rows, newest first (the extra one tells whether a next page exists)."""
+    args: list[object] = [] if status is None else [status.value]
+    if after is not None:
+        args += [after.at, after.id]
+    return await tx.fetch(page_sql(first + 1, by_status=status is not None, after=after is not None), *args)
 
 
-async def referral_count(tx: TenantTransaction) -> int:
-    count: int = await tx.fetchval(COUNT_SQL)
+async def referral_count(tx: TenantTransaction, status: ReferralStatus | None = None) -> int:
+    if status is None:
+        count: int = await tx.fetchval(COUNT_SQL)
+    else:
+        count = await tx.fetchval(COUNT_SQL + _BY_STATUS, status.value)
     return count
 
 

@@ -10,6 +10,7 @@ afterwards with their records (`records_fresh`).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Callable
@@ -243,3 +244,26 @@ async def test_a_support_plan_written_on_the_page_can_be_sent_for_approval(
     asked = posted(client, server.url, f"/cases/{case}/approval", approval["fields"] | {"subject": "SUPPORT_PLAN"})
     assert asked.status_code == 303, asked.text
     assert "支援計画：承認依頼中" in client.get(f"/cases/{case}").text
+
+
+async def test_the_page_shows_its_own_waiting_request_whatever_else_waits_in_the_tenant(
+    case_in: Callable[..., Any],  # noqa: F811  (the fixture imported above)
+    browser_as: Callable[[str], httpx.Client],
+    admin_conn: asyncpg.Connection,
+) -> None:
+    case = await case_in("CONFERENCE")
+    key = decode_global_id(case)[1]
+    others = await admin_conn.fetch(
+        "SELECT id FROM kizuna.carer_case WHERE municipality_code = '111007' AND id <> $1 ORDER BY id LIMIT 100", key
+    )
+    assert len(others) == 100
+    # Its closure request a year old, behind 100 newer ones of other cases (`fresh` removes them all).
+    insert = (
+        "INSERT INTO kizuna.approval (municipality_code, id, case_id, subject, status, requested_by, requested_at)"
+        " VALUES ('111007', $1, $2, 'closure', 'requested', 'a-colleague', now() - $3::interval)"
+    )
+    await admin_conn.execute(insert, uuid.uuid4(), key, dt.timedelta(days=365))
+    await admin_conn.executemany(insert, [(uuid.uuid4(), row["id"], dt.timedelta()) for row in others])
+    page = browser_as(CASEWORKER).get(f"/cases/{case}").text
+    (waiting,) = re.findall(r'<ul id="waiting">(.*?)</ul>', page, re.S)
+    assert re.findall(r"<li>([^：]+)：承認依頼中", waiting) == ["終結"]

@@ -31,6 +31,7 @@ def test_every_page_has_its_document() -> None:
         "inbox_create_person",
         "inbox_decline_referral",
         "inbox_merge_referral",
+        "inbox_referral",
         "school_create_referral",
         "school_referral",
         "school_referral_form",

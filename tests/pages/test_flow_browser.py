@@ -2,8 +2,8 @@
 through the pages alone, as three people each in their own browser signed in through the
 development IdP's pages, on one server:
 
-a teacher files a concern (気づきシート); a caseworker finds it in the inbox, accepts it into a
-new case (recording the child), takes the case through sharing, gathering and the
+a teacher files a concern (気づきシート); a caseworker finds it in the inbox, opens it and
+accepts it into a new case (recording the child), takes the case through sharing, gathering and the
 conference, writes the support plan and asks for its approval; a supervisor approves it at
 the desk; the caseworker starts support, records a home visit, moves to monitoring and asks
 for the closure; the supervisor approves; the caseworker closes the case. The teacher then
@@ -171,14 +171,17 @@ def files_a_concern(teacher: Person, child: str) -> str:
 
 
 def takes_it_into_a_new_case(caseworker: Person, child: str, family: str) -> str:
-    """From the inbox, the concern accepted into a new case, the child recorded on the way;
-    the case page opened from the inbox's list. The case's id."""
+    """From the inbox, the concern's own page, where it is accepted into a new case, the
+    child recorded on the way; the case page opened from the inbox's list. The case's id."""
     page, url = caseworker.page, caseworker.server_url
     card = page.locator("article.referral", has=page.locator("h3", has_text=child))
     expect(card).to_have_count(1)
     caseworker.checked("inbox")
-    card.locator("summary", has_text="受理する").click()
-    card.get_by_label("新しいケース").check()
+    card.get_by_role("link", name=child, exact=True).click()
+    page.wait_for_url(f"{url}/inbox/referrals/*")
+    caseworker.checked("inbox-referral")
+    form = page.locator("main")
+    form.get_by_label("新しいケース", exact=True).check()
     for label, value in [
         ("姓", family),
         ("名", "美咲"),
@@ -187,9 +190,9 @@ def takes_it_into_a_new_case(caseworker: Person, child: str, family: str) -> str
         ("生年月日（例 2012-04-01）", "2012-06-15"),
         ("世帯の呼び名", f"{family}家"),
     ]:
-        card.get_by_label(label, exact=True).fill(value)
-    card.get_by_label("ケアラー区分").select_option("YOUNG_CARER")
-    card.get_by_role("button", name="受理する").click()
+        form.get_by_label(label, exact=True).fill(value)
+    form.get_by_label("ケアラー区分").select_option("YOUNG_CARER")
+    form.get_by_role("button", name="受理する", exact=True).click()
     page.wait_for_url(f"{url}/inbox")
     expect(card).to_have_count(0)
     page.get_by_role("link", name=f"{family} 美咲").click()

@@ -160,7 +160,7 @@ def test_a_teacher_files_a_concern_and_follows_its_status(
     assert_page_headers(status)
     for shown in ("受付待ち", "2年 佐藤さん", "早期対応", "家事、きょうだいの世話", "知らない", "弟の保育園の送り"):
         assert shown in status.text
-    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日（令和(元|\d+)年）\d{1,2}:\d{2}", status.text)
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日（令和(元|\d+)年） \d{1,2}:\d{2}", status.text)
     assert f'action="{location}/revoke"' in status.text
 
     listed = teacher.get("/referrals")
