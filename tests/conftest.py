@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequen
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -45,6 +45,7 @@ SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
 SAITAMA_PREFECTURE = "110001"
 SEEDED = (SAITAMA_CITY, KAWAGOE, SAITAMA_PREFECTURE)
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -303,6 +304,10 @@ async def _sealed_seq(admin_conn: asyncpg.Connection, code: str) -> int:
     return seq
 
 
+async def _sealed_seqs(admin_conn: asyncpg.Connection) -> dict[str, int]:
+    return {code: await _sealed_seq(admin_conn, code) for code in SEEDED}
+
+
 async def _rewind_audit(admin_conn: asyncpg.Connection, code: str, seq: int) -> None:
     """Put the tenant's audit chain back to `seq` (as the superuser): the events after it,
     sealed or not, and the heads past it go, so the chain still verifies."""
@@ -328,9 +333,13 @@ class Janitor:
         self._thread.start()
         self._conn: asyncpg.Connection = asyncio.run_coroutine_threadsafe(asyncpg.connect(dsn), self._loop).result()
 
-    async def run(self, work: Callable[[asyncpg.Connection], Coroutine[Any, Any, None]]) -> None:
+    async def run(self, work: Callable[[asyncpg.Connection], Coroutine[Any, Any, T]]) -> T:
         """`work(connection)`, run on the janitor's loop; this loop waits for it."""
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work(self._conn), self._loop))
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work(self._conn), self._loop))
+
+    def wait(self, work: Callable[[asyncpg.Connection], Coroutine[Any, Any, T]]) -> T:
+        """The same, for a test that is not async (Playwright's sync API holds this thread's loop)."""
+        return asyncio.run_coroutine_threadsafe(work(self._conn), self._loop).result()
 
     def close(self) -> None:
         asyncio.run_coroutine_threadsafe(self._conn.close(), self._loop).result()
@@ -475,6 +484,18 @@ async def _ids_by_tenant(conn: asyncpg.Connection, tables: Sequence[str]) -> dic
     return found
 
 
+async def _remove_added(
+    conn: asyncpg.Connection, before: dict[tuple[str, str], set[uuid.UUID]], tables: Sequence[str]
+) -> None:
+    now = await _ids_by_tenant(conn, tables)
+    for table in tables:
+        for code in SEEDED:
+            if added := list(now.get((code, table), set()) - before.get((code, table), set())):
+                await conn.execute(
+                    f"DELETE FROM kizuna.{table} WHERE municipality_code = $1 AND id = ANY($2)", code, added
+                )
+
+
 @contextlib.asynccontextmanager
 async def rows_added_are_removed(
     admin_conn: asyncpg.Connection, janitor: Janitor, tables: Sequence[str]
@@ -482,20 +503,28 @@ async def rows_added_are_removed(
     """Afterwards, as the superuser: every row of `tables` (children first, so that the
     foreign keys hold) added in the seeded tenants meanwhile."""
     before = await _ids_by_tenant(admin_conn, tables)
+    try:
+        yield
+    finally:
+        await janitor.run(lambda conn: _remove_added(conn, before, tables))
 
-    async def remove_added(conn: asyncpg.Connection) -> None:
-        now = await _ids_by_tenant(conn, tables)
-        for table in tables:
-            for code in SEEDED:
-                if added := list(now.get((code, table), set()) - before.get((code, table), set())):
-                    await conn.execute(
-                        f"DELETE FROM kizuna.{table} WHERE municipality_code = $1 AND id = ANY($2)", code, added
-                    )
+
+@contextlib.contextmanager
+def rows_and_events_removed(janitor: Janitor, tables: Sequence[str]) -> Iterator[None]:
+    """What `fresh` and `tidy` do, for a test that drives Chromium: afterwards, every row of
+    `tables` (children first) added in the seeded tenants, and the audit events written."""
+    before = janitor.wait(lambda conn: _ids_by_tenant(conn, tables))
+    sealed = janitor.wait(_sealed_seqs)
+
+    async def restore(conn: asyncpg.Connection) -> None:
+        await _remove_added(conn, before, tables)
+        for code, seq in sealed.items():
+            await _rewind_audit(conn, code, seq)
 
     try:
         yield
     finally:
-        await janitor.run(remove_added)
+        janitor.wait(restore)
 
 
 @pytest.fixture

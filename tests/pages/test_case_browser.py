@@ -13,22 +13,17 @@ event loop).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import pytest
 from playwright.sync_api import Page, expect
 
-from kizuna.platform.runtime import DatabaseUrls
-from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tests.accessibility import Axe
-from kizuna.tests.conftest import CASE_WORK_TABLES, SEEDED, _rewind_audit, _sealed_seq
+from kizuna.tests.conftest import CASE_WORK_TABLES, Janitor, rows_and_events_removed
 from kizuna.tests.ide.test_browser import Seen, assert_stayed_offline_and_clean, keep_screenshot
 from kizuna.tests.test_case_records import ACCEPT, CONCERN, DECIDE, MOVE, PLAN, RECORD_TABLES, SEND, ok
 
@@ -38,46 +33,17 @@ REQUEST = """mutation($input: RequestApprovalInput!) { requestApproval(input: $i
   approval { id } userErrors { field message code } } }"""
 PERSON = "{ people(first: 1) { nodes { id } } }"
 
-T = TypeVar("T")
 TABLES = (*RECORD_TABLES, *CASE_WORK_TABLES)  # children first
-IDS = "SELECT id FROM kizuna.{} WHERE municipality_code = ANY($1)"
 
 pytestmark = pytest.mark.usefixtures("removed_afterwards")
 
 
-def on_a_thread(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, work()).result()
-
-
 @pytest.fixture
-def removed_afterwards(urls: DatabaseUrls) -> Iterator[None]:
+def removed_afterwards(janitor: Janitor) -> Iterator[None]:
     """Afterwards, as the superuser: the rows the test added to the case work's tables in
     the seeded tenants, and the audit events written meanwhile."""
-
-    async def snapshot() -> tuple[dict[str, set[Any]], dict[str, int]]:
-        conn = await asyncpg.connect(asyncpg_dsn(urls.admin))
-        try:
-            ids = {t: {r["id"] for r in await conn.fetch(IDS.format(t), list(SEEDED))} for t in TABLES}
-            return ids, {code: await _sealed_seq(conn, code) for code in SEEDED}
-        finally:
-            await conn.close()
-
-    before, sealed = on_a_thread(snapshot)
-    yield
-
-    async def remove() -> None:
-        conn = await asyncpg.connect(asyncpg_dsn(urls.admin))
-        try:
-            for table in TABLES:
-                now = {r["id"] for r in await conn.fetch(IDS.format(table), list(SEEDED))}
-                await conn.execute(f"DELETE FROM kizuna.{table} WHERE id = ANY($1)", list(now - before[table]))
-            for code, seq in sealed.items():
-                await _rewind_audit(conn, code, seq)
-        finally:
-            await conn.close()
-
-    on_a_thread(remove)
+    with rows_and_events_removed(janitor, TABLES):
+        yield
 
 
 def a_case_in_support(graphql: Callable[..., Any]) -> str:

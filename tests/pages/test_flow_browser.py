@@ -25,17 +25,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from kizuna.platform.runtime import DatabaseUrls
-from kizuna.platform.urls import asyncpg_dsn
 from kizuna.schema.relay import encode_global_id
 from kizuna.tests.accessibility import Axe
-from kizuna.tests.conftest import CASE_WORK_TABLES, SEEDED, _rewind_audit, _sealed_seq
+from kizuna.tests.conftest import CASE_WORK_TABLES, Janitor, rows_and_events_removed
 from kizuna.tests.ide.test_browser import Seen, browser_context, keep_screenshot
-from kizuna.tests.pages.test_case_browser import on_a_thread
 from kizuna.tests.test_case_records import RECORD_TABLES
 
 TEACHER = "demo:school_staff:111007"
@@ -43,7 +39,6 @@ CASEWORKER = "demo:caseworker:111007"
 SUPERVISOR = "demo:supervisor:111007"
 # Children first; the person and household the caseworker records go after the case.
 TABLES = (*RECORD_TABLES, *CASE_WORK_TABLES, "person", "household")
-IDS = "SELECT id FROM kizuna.{} WHERE municipality_code = ANY($1)"
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 REFUSED = "console: Failed to load resource: the server responded with a status of 403 (Forbidden)"
 CASE_STATE = "query($id: ID!) { node(id: $id) { ... on Case { stage closedAt } } }"
@@ -53,33 +48,11 @@ pytestmark = pytest.mark.usefixtures("published", "flow_removed")
 
 
 @pytest.fixture
-def flow_removed(urls: DatabaseUrls) -> Iterator[None]:
+def flow_removed(janitor: Janitor) -> Iterator[None]:
     """Afterwards, as the superuser: the rows the flow added in the seeded tenants, and
-    the audit events written meanwhile (on a thread: Playwright holds this one's loop)."""
-
-    async def snapshot() -> tuple[dict[str, set[Any]], dict[str, int]]:
-        conn = await asyncpg.connect(asyncpg_dsn(urls.admin))
-        try:
-            ids = {t: {r["id"] for r in await conn.fetch(IDS.format(t), list(SEEDED))} for t in TABLES}
-            return ids, {code: await _sealed_seq(conn, code) for code in SEEDED}
-        finally:
-            await conn.close()
-
-    before, sealed = on_a_thread(snapshot)
-    yield
-
-    async def remove() -> None:
-        conn = await asyncpg.connect(asyncpg_dsn(urls.admin))
-        try:
-            for table in TABLES:
-                now = {r["id"] for r in await conn.fetch(IDS.format(table), list(SEEDED))}
-                await conn.execute(f"DELETE FROM kizuna.{table} WHERE id = ANY($1)", list(now - before[table]))
-            for code, seq in sealed.items():
-                await _rewind_audit(conn, code, seq)
-        finally:
-            await conn.close()
-
-    on_a_thread(remove)
+    the audit events written meanwhile."""
+    with rows_and_events_removed(janitor, TABLES):
+        yield
 
 
 @dataclass

@@ -12,63 +12,39 @@ afterwards, with the user and membership the form granted.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import asyncpg
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from kizuna.platform.runtime import DatabaseUrls
-from kizuna.platform.urls import asyncpg_dsn
 from kizuna.tests.accessibility import Axe
-from kizuna.tests.conftest import CASE_WORK_TABLES, SEEDED, _rewind_audit, _sealed_seq
+from kizuna.tests.conftest import CASE_WORK_TABLES, Janitor, rows_and_events_removed
 from kizuna.tests.ide.test_browser import Seen, assert_stayed_offline_and_clean, keep_screenshot
 from kizuna.tests.pages.test_supervisor_http import SUPERVISOR, status_of, waiting_approval
 
 pytestmark = pytest.mark.usefixtures("case_work_removed", "published")
-IDS = "SELECT id FROM kizuna.{} WHERE municipality_code = ANY($1)"
 GRANTED = f"test-user:{uuid.uuid4()}:teacher"  # the user the form grants a membership to
-Snapshot = tuple[dict[str, set[Any]], dict[str, int]]
 
 
-async def _snapshot(admin_url: str) -> Snapshot:
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        rows = {t: {r["id"] for r in await conn.fetch(IDS.format(t), list(SEEDED))} for t in CASE_WORK_TABLES}
-        return rows, {code: await _sealed_seq(conn, code) for code in SEEDED}
-    finally:
-        await conn.close()
-
-
-async def _remove_since(admin_url: str, snapshot: Snapshot) -> None:
-    rows, seqs = snapshot
-    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        for table in CASE_WORK_TABLES:
-            added = [r["id"] for r in await conn.fetch(IDS.format(table), list(SEEDED)) if r["id"] not in rows[table]]
-            await conn.execute(f"DELETE FROM kizuna.{table} WHERE id = ANY($1)", added)
-        for code, seq in seqs.items():
-            await _rewind_audit(conn, code, seq)
-        await conn.execute(
-            "DELETE FROM kizuna.membership m USING kizuna.app_user u WHERE u.id = m.user_id AND u.subject = $1", GRANTED
-        )
-        await conn.execute("DELETE FROM kizuna.app_user WHERE subject = $1", GRANTED)
-    finally:
-        await conn.close()
+async def _remove_granted(conn: asyncpg.Connection) -> None:
+    await conn.execute(
+        "DELETE FROM kizuna.membership m USING kizuna.app_user u WHERE u.id = m.user_id AND u.subject = $1", GRANTED
+    )
+    await conn.execute("DELETE FROM kizuna.app_user WHERE subject = $1", GRANTED)
 
 
 @pytest.fixture
-def case_work_removed(urls: DatabaseUrls) -> Iterator[None]:
-    """What `fresh` and `tidy` (tests/conftest.py) do, for a test that drives Chromium: the
-    browser's sync API runs an event loop in this thread, so the database work runs in another."""
-    with ThreadPoolExecutor(1) as pool:
-        snapshot = pool.submit(asyncio.run, _snapshot(urls.admin)).result()
-        yield
-        pool.submit(asyncio.run, _remove_since(urls.admin, snapshot)).result()
+def case_work_removed(janitor: Janitor) -> Iterator[None]:
+    """What `fresh` and `tidy` (tests/conftest.py) do, for a test that drives Chromium, and
+    the user the desk's form granted a membership to."""
+    try:
+        with rows_and_events_removed(janitor, CASE_WORK_TABLES):
+            yield
+    finally:
+        janitor.wait(_remove_granted)
 
 
 def follow_by_keyboard(page: Page, link: Locator) -> None:
