@@ -86,13 +86,16 @@ class TenantTransaction:
     use the `*_global` variants.
     """
 
-    __slots__ = ("_conn", "_lock", "municipality_code")
+    __slots__ = ("_conn", "_lock", "_running", "municipality_code")
 
     def __init__(self, conn: asyncpg.Connection, municipality_code: str) -> None:
         self._conn = conn
         # GraphQL resolves sibling fields concurrently; one connection takes one statement
         # at a time.
         self._lock = asyncio.Lock()
+        # The statement on the connection, held here: the event loop keeps only a weak
+        # reference to a task, and an abandoned one has no awaiter left to hold it.
+        self._running: asyncio.Future[Any] | None = None
         self.municipality_code = municipality_code
 
     async def _one_at_a_time(self, call: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -110,10 +113,12 @@ class TenantTransaction:
         except BaseException:
             self._lock.release()
             raise
+        self._running = running
         running.add_done_callback(self._statement_ended)
         return await asyncio.shield(running)
 
     def _statement_ended(self, running: asyncio.Future[Any]) -> None:
+        self._running = None
         self._lock.release()
         if not running.cancelled():
             # Retrieved here as well: an abandoned statement's error is not "never retrieved"
