@@ -38,6 +38,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
+from kizuna.schema.compiled import PlanCache, compiled_executor
 from kizuna.schema.cost import operation_cost
 
 MAX_DEPTH = 10
@@ -79,13 +80,14 @@ def _attribute_reader(name: str) -> Callable[..., Any]:
     def resolve(source: Any, _info: Any) -> Any:
         return read(source)
 
+    resolve.reads_attribute = name  # type: ignore[attr-defined]  (what the compiled path reads: schema/compiled.py)
     return resolve
 
 
 class Executor:
     """Runs operations against one schema; documents are prepared once and cached."""
 
-    def __init__(self, schema: Schema, *, introspection: bool) -> None:
+    def __init__(self, schema: Schema, *, introspection: bool, compiled: bool = True) -> None:
         self._graphql_schema: GraphQLSchema = schema._schema
         self._rules: tuple[type[ASTValidationRule], ...] = (
             *specified_rules,
@@ -95,6 +97,8 @@ class Executor:
         )
         self.prepare = lru_cache(maxsize=CACHED_DOCUMENTS)(self._prepare)
         _read_plain_fields_directly(self._graphql_schema)
+        self.plans = PlanCache()
+        self._executor_class = compiled_executor(self.plans) if compiled else None
 
     def cost(self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None) -> int:
         """What `operation` may cost with `variables` (schema/cost.py)."""
@@ -123,5 +127,6 @@ class Executor:
             operation_name=operation_name,
             # strawberry's check is the fast one; graphql-core types it as a TypeGuard
             is_awaitable=cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable),
+            executor_class=self._executor_class,
         )
         return await outcome if isinstance(outcome, Awaitable) else outcome

@@ -38,14 +38,28 @@ from kizuna.platform.server_protocol import with_header_deadline
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER, Settings
 from kizuna.platform.urls import app_url, asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.execution import Executor
 from kizuna.tenants import demo, demo_users
-from kizuna.tests import accessibility
+from kizuna.tests import accessibility, sent_queries
 
 SAITAMA_CITY = "111007"
 KAWAGOE = "112011"
 SAITAMA_PREFECTURE = "110001"
 SEEDED = (SAITAMA_CITY, KAWAGOE, SAITAMA_PREFECTURE)
 T = TypeVar("T")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def queries_are_recorded() -> Iterator[None]:
+    """Every query the tests send, for the compiled path's differential test (tests/sent_queries.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Executor, "execute", sent_queries.recording(Executor.execute))
+        yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `replays_the_suite` run last, when every other test has sent its queries."""
+    items.sort(key=lambda item: item.get_closest_marker("replays_the_suite") is not None)
 
 
 @pytest.fixture(scope="session", autouse=True)

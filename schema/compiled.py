@@ -1,0 +1,307 @@
+"""A compiled completion path beside graphql-core's (DESIGN section 5, issue 18).
+
+graphql-core completes a result field by field: for every field of every object it builds
+the resolve info, calls the resolver, and completes the value through several generic
+steps, some ten microseconds a field. Most of a page's fields only read an attribute of an
+object its resolver returned (schema/execution.py `attribute_reader`). For such a subtree
+(each object's fields read attributes, each value is a scalar, an enum, a list or such an
+object), this module generates once a Python function that completes the whole value in
+straight-line code: one dictionary per object, written in graphql-core's key order.
+
+graphql-core stays the reference and the fallback. The compiled function gives up on
+anything it does not expect (a null in a non-null place, a value of another type than
+its fast path's, a failed coercion, any exception), and graphql-core then completes the
+same, already resolved value itself, so errors, their paths and null propagation are
+exactly graphql-core's. What is compiled and what is not: docs/benchmarks.md.
+
+Generated code holds no text from a document: names, aliases and types are bound as
+values of the function's namespace, and the attribute names are the schema's own.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLString,
+    InlineFragmentNode,
+    SelectionSetNode,
+    Undefined,
+    VariableNode,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
+from graphql.execution.incremental.incremental_executor import IncrementalExecutor
+from graphql.language import Visitor, visit
+from graphql.pyutils import Path
+
+CACHED_PLANS = 4096
+MAX_INT = 2**31 - 1
+MIN_INT = -(2**31)
+
+
+class GiveUp(Exception):
+    """The compiled function met something it does not complete; graphql-core will."""
+
+
+Plan = Callable[[Any], Any]
+
+
+def attribute_name(resolve: Callable[..., Any] | None) -> str | None:
+    """The attribute a field's resolver reads, if it is schema/execution.py's reader."""
+    return getattr(resolve, "reads_attribute", None)
+
+
+def _strawberry_is_type_of(is_type_of: Callable[..., Any]) -> bool:
+    """Whether `is_type_of` is the one strawberry gives a type with interfaces: it reads the
+    object only (never the resolve info), so it can be called without one."""
+    return getattr(is_type_of, "__qualname__", "").endswith("_get_is_type_of.<locals>.is_type_of")
+
+
+class _UsesVariables(Visitor):
+    found = False
+
+    def enter_variable(self, _node: VariableNode, *_args: Any) -> None:
+        self.found = True
+
+
+class _Compiler:
+    """Generates one completion function for a value of `return_type` selected by a field
+    group; None where a part of it cannot be compiled."""
+
+    def __init__(self, executor: IncrementalExecutor) -> None:
+        self.executor = executor
+        self.namespace: dict[str, Any] = {"GiveUp": GiveUp, "Undefined": Undefined, "isfinite": math.isfinite}
+        self.lines: list[str] = []
+        self._names = iter(range(1_000_000))
+
+    def name(self, prefix: str) -> str:
+        return f"{prefix}{next(self._names)}"
+
+    def bind(self, value: Any, prefix: str = "c") -> str:
+        name = self.name(prefix)
+        self.namespace[name] = value
+        return name
+
+    def compile(self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList) -> Plan | None:
+        try:
+            entry = self.value(return_type, field_details_list)
+        except _NotCompilable:
+            return None
+        exec("\n".join(self.lines), self.namespace)  # noqa: S102  (generated from the schema, see the module's docstring)
+        plan: Plan = self.namespace[entry]
+        return plan
+
+    def value(self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList) -> str:
+        """The name of a generated function completing one value of `return_type`."""
+        if is_non_null_type(return_type):
+            inner = self.value(return_type.of_type, field_details_list)
+            name = self.name("nonnull")
+            self.lines += [
+                f"def {name}(v):",
+                f"    r = {inner}(v)",
+                "    if r is None:",
+                "        raise GiveUp",
+                "    return r",
+            ]
+            return name
+        if is_list_type(return_type):
+            return self.list_value(return_type, field_details_list)
+        if is_leaf_type(return_type):
+            return self.leaf_value(return_type)
+        if is_object_type(return_type):
+            return self.object_value(return_type, field_details_list)
+        raise _NotCompilable  # interfaces and unions
+
+    def list_value(self, return_type: GraphQLList[Any], field_details_list: FieldDetailsList) -> str:
+        item = self.value(return_type.of_type, field_details_list)
+        name = self.name("list")
+        self.lines += [
+            f"def {name}(v):",
+            "    if v is None or v is Undefined:",
+            "        return None",
+            "    if type(v) is not list and type(v) is not tuple:",
+            "        raise GiveUp",
+            f"    return [{item}(i) for i in v]",
+        ]
+        return name
+
+    def leaf_value(self, return_type: GraphQLLeafType) -> str:
+        name = self.name("leaf")
+        coerce = self.bind(return_type.coerce_output_value, "coerce")
+        # Where graphql-core's coercion returns the value itself, it is returned at once.
+        fast = {
+            GraphQLString: "    if type(v) is str:\n        return v",
+            GraphQLID: "    if type(v) is str:\n        return v",
+            GraphQLBoolean: "    if type(v) is bool:\n        return v",
+            GraphQLInt: f"    if type(v) is int and {MIN_INT} <= v <= {MAX_INT}:\n        return v",
+            GraphQLFloat: "    if type(v) is float and isfinite(v):\n        return v",
+        }.get(return_type, "")
+        self.lines += [
+            f"def {name}(v):",
+            "    if v is None or v is Undefined:",
+            "        return None",
+            *([fast] if fast else []),
+            f"    r = {coerce}(v)",
+            "    if r is None or r is Undefined:",
+            "        raise GiveUp",
+            "    return r",
+        ]
+        return name
+
+    def object_value(self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> str:
+        is_type_of = return_type.is_type_of
+        if is_type_of is not None and not _strawberry_is_type_of(is_type_of):
+            raise _NotCompilable
+        executor = self.executor
+        grouped, new_defer_usages, forbidden = collect_subfields(
+            executor.schema,
+            executor.fragments,
+            executor.variable_values,
+            executor.operation,
+            return_type,
+            field_details_list,
+            executor.hide_suggestions,
+        )
+        if new_defer_usages or forbidden:
+            raise _NotCompilable
+        entries: list[str] = []
+        for response_key, group in grouped.items():
+            if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
+                raise _NotCompilable
+            field_name = group[0].node.name.value
+            key = self.bind(response_key, "k")
+            if field_name == "__typename":
+                entries.append(f"{key}: {self.bind(return_type.name, 't')}")
+                continue
+            field = return_type.fields.get(field_name)
+            attribute = None if field is None else attribute_name(field.resolve)
+            if field is None or attribute is None or any(d.node.arguments for d in group):
+                raise _NotCompilable
+            complete = self.value(field.type, group)
+            if attribute.isidentifier() and not keyword.iskeyword(attribute):
+                entries.append(f"{key}: {complete}(v.{attribute})")
+            else:
+                entries.append(f"{key}: {complete}(getattr(v, {self.bind(attribute, 'a')}))")
+        name = self.name("obj")
+        check = self.bind(is_type_of, "is_type_of") if is_type_of is not None else None
+        self.lines += [
+            f"def {name}(v):",
+            "    if v is None or v is Undefined:",
+            "        return None",
+            *([f"    if {check}(v, None) is not True:", "        raise GiveUp"] if check else []),
+            f"    return {{{', '.join(entries)}}}",
+        ]
+        return name
+
+
+class _NotCompilable(Exception):
+    pass
+
+
+def _selections(node: FieldNode, fragments: dict[str, Any]) -> Iterator[Any]:
+    """Every selection below `node`, through fragment spreads and inline fragments."""
+    pending: list[SelectionSetNode | None] = [node.selection_set]
+    seen: set[str] = set()
+    while pending:
+        selection_set = pending.pop()
+        if selection_set is None:
+            continue
+        for selection in selection_set.selections:
+            yield selection
+            if isinstance(selection, FieldNode | InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.definition.selection_set)
+
+
+def depends_on_variables(field_details_list: FieldDetailsList, fragments: dict[str, Any]) -> bool:
+    """Whether what is selected below depends on the request's variables (a directive or an
+    argument naming one): such a subtree is collected anew by graphql-core each time."""
+    finder = _UsesVariables()
+    for details in field_details_list:
+        for selection in _selections(details.node, fragments):
+            for directive in selection.directives or ():
+                visit(directive, finder)
+            if isinstance(selection, FieldNode):
+                for argument in selection.arguments or ():
+                    visit(argument, finder)
+            if finder.found:
+                return True
+    return False
+
+
+class PlanCache:
+    """Compiled plans by (type, field nodes), for one schema. An entry holds its field
+    nodes, so their ids are not reused while it is kept; it goes with the least used."""
+
+    def __init__(self, size: int = CACHED_PLANS) -> None:
+        self._size = size
+        self._plans: OrderedDict[tuple[int, ...], tuple[tuple[Any, ...], Plan | None]] = OrderedDict()
+        self.compiled = 0
+        """How many values the compiled path completed (the differential test reads it)."""
+
+    def plan(
+        self, executor: IncrementalExecutor, return_type: GraphQLOutputType, field_details_list: FieldDetailsList
+    ) -> Plan | None:
+        key = (id(return_type), *(id(d.node) for d in field_details_list))
+        found = self._plans.get(key)
+        if found is not None:
+            self._plans.move_to_end(key)
+            return found[1]
+        plan = None
+        if not depends_on_variables(field_details_list, executor.fragments):
+            plan = _Compiler(executor).compile(return_type, field_details_list)
+        self._plans[key] = ((return_type, *(d.node for d in field_details_list)), plan)
+        if len(self._plans) > self._size:
+            self._plans.popitem(last=False)
+        return plan
+
+
+def compiled_executor(plans: PlanCache) -> type[IncrementalExecutor]:
+    """graphql-core's executor, completing through `plans` where it can."""
+
+    class CompiledExecutor(IncrementalExecutor):
+        def complete_value(  # noqa: PLR0917  (graphql-core's signature)
+            self,
+            return_type: GraphQLOutputType,
+            field_details_list: FieldDetailsList,
+            info: GraphQLResolveInfo,
+            path: Path,
+            result: Any,
+            position_context: Any,
+        ) -> Any:
+            if not isinstance(result, Exception):
+                plan = plans.plan(self, return_type, field_details_list)
+                if plan is not None:
+                    try:
+                        completed = plan(result)
+                    except Exception:  # noqa: BLE001, S110  (graphql-core completes it below, errors and all)
+                        pass
+                    else:
+                        plans.compiled += 1
+                        return completed
+            return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+
+    return CompiledExecutor
