@@ -148,13 +148,14 @@ class _Compiler:
         name = self.name("leaf")
         coerce = self.bind(return_type.coerce_output_value, "coerce")
         # Where graphql-core's coercion returns the value itself, it is returned at once.
-        fast = {
+        fast_paths: dict[GraphQLLeafType, str] = {
             GraphQLString: "    if type(v) is str:\n        return v",
             GraphQLID: "    if type(v) is str:\n        return v",
             GraphQLBoolean: "    if type(v) is bool:\n        return v",
             GraphQLInt: f"    if type(v) is int and {MIN_INT} <= v <= {MAX_INT}:\n        return v",
             GraphQLFloat: "    if type(v) is float and isfinite(v):\n        return v",
-        }.get(return_type, "")
+        }
+        fast = fast_paths.get(return_type, "")
         self.lines += [
             f"def {name}(v):",
             "    if v is None or v is Undefined:",
@@ -287,7 +288,7 @@ def compiled_executor(plans: PlanCache) -> type[IncrementalExecutor]:
             self,
             return_type: GraphQLOutputType,
             field_details_list: FieldDetailsList,
-            info: GraphQLResolveInfo,
+            info: GraphQLResolveInfo[Any],
             path: Path,
             result: Any,
             position_context: Any,

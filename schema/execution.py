@@ -80,7 +80,8 @@ def _attribute_reader(name: str) -> Callable[..., Any]:
     def resolve(source: Any, _info: Any) -> Any:
         return read(source)
 
-    resolve.reads_attribute = name  # type: ignore[attr-defined]  (what the compiled path reads: schema/compiled.py)
+    # What the compiled path reads instead of calling it (schema/compiled.py).
+    resolve.reads_attribute = name  # type: ignore[attr-defined]
     return resolve
 
 
