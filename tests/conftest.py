@@ -182,13 +182,14 @@ KizunaProcess = tuple[subprocess.Popen[str], str]
 
 
 @contextlib.contextmanager
-def _kizuna_serve(env: dict[str, str], *, timeout: float = 240) -> Iterator[KizunaProcess]:
+def _kizuna_serve(env: dict[str, str], *, workers: int = 1, timeout: float = 240) -> Iterator[KizunaProcess]:
     """`kizuna serve` as a real process with `env` on a free loopback port, once it answers
     /readyz: (the process, its URL). Killed if the test leaves it running. Its refresh of
-    the prefecture's figures is off unless `env` asks for it (KIZUNA_STATS_REFRESH)."""
+    the prefecture's figures is off unless `env` asks for it (KIZUNA_STATS_REFRESH). One
+    worker unless asked (the default is one a core: spawning more costs the suite time)."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "kizuna.platform.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "kizuna.platform.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=os.environ | {"KIZUNA_STATS_REFRESH": "0"} | env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

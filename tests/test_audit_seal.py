@@ -23,6 +23,7 @@ from kizuna.platform.caller import Caller
 from kizuna.platform.database import Database
 from kizuna.platform.provisioning import admin_connection
 from kizuna.platform.scope import open_scope
+from kizuna.platform.serving import jobs_beside
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER, Settings
 from kizuna.platform.urls import app_url, asyncpg_dsn, with_database
 from kizuna.platform.vocabulary import AppRole
@@ -226,10 +227,10 @@ async def test_sealing_continues_from_the_head_so_a_deletion_stays_visible(chain
 async def test_the_server_seals_new_events_in_the_background(
     chain: asyncpg.Connection, urls: Any, settings: Settings, signing_key: Any, serve: Any
 ) -> None:
-    """`kizuna serve` passes the administrative URL as `sealer_url`; the app's lifespan
-    runs the sealer until the server stops."""
+    """`kizuna serve` runs the sealer beside the server (`jobs_beside`, over the
+    administrative URL) until the server stops."""
     await write(chain, "test.background")
-    with serve(create_app(settings, urls.app, dev_key=signing_key, sealer_url=urls.admin)):
+    with jobs_beside(settings, urls.admin), serve(create_app(settings, urls.app, dev_key=signing_key)):
         for _ in range(100):  # ten seconds at most
             if not (await audit_seal.verify_tenant(chain, UNSEEDED)).unsealed:
                 break

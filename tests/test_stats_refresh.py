@@ -27,6 +27,7 @@ from kizuna.platform import stats_refresh
 from kizuna.platform.app import create_app
 from kizuna.platform.ids import uuid7
 from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.serving import jobs_beside
 from kizuna.platform.settings import Settings
 from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
@@ -379,7 +380,7 @@ def test_serve_refreshes_on_its_schedule(
     asyncio.run(empty())
     settings = Settings.from_env({"KIZUNA_DATA_DIR": str(data_dir), "KIZUNA_STATS_REFRESH": "1"})
     try:
-        with serve(create_app(settings, urls.app, dev_key=signing_key, stats_url=urls.admin)):
+        with jobs_beside(settings, urls.admin), serve(create_app(settings, urls.app, dev_key=signing_key)):
             deadline = time.monotonic() + 120
             while not (found := asyncio.run(publications())) and time.monotonic() < deadline:
                 time.sleep(0.5)
