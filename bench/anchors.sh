@@ -3,8 +3,8 @@
 # the database's limit, raw asyncpg, PostGraphile v4 and v5, a minimal strawberry server.
 #   bench/anchors.sh                 # after ../shared/bench-anchors/setup.sh, ~10 min
 # Knobs: the anchors' own (ROUNDS, DURATION, TARGETS …), plus KIZUNA_BENCH_DIR,
-# KIZUNA_BENCH_TENANT (111007) and KIZUNA_BENCH_SCALE (12: about 1,600 cases, near the
-# anchors' 1,500 per tenant). Results land in the anchors' RESULTS_DIR (default here:
+# KIZUNA_BENCH_TENANT (111007), KIZUNA_BENCH_SCALE (12: about 1,600 cases, near the
+# anchors' 1,500 per tenant) and KIZUNA_BENCH_WORKERS (1; `kizuna serve --workers`). Results land in the anchors' RESULTS_DIR (default here:
 # bench/results/anchors).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,7 +22,7 @@ export EXTRA_HEADERS="Authorization: Bearer $KIZUNA_TOKEN"
 export EXTRA_CHECK_IDS=0
 export EXTRA_TOTAL="$KIZUNA_CASES"
 # The load is one user's: the per-user rate limit (still computed) must not refuse it.
-export EXTRA_CMD="exec env KIZUNA_DATA_DIR='$data_dir' KIZUNA_RATE_LIMIT=1000000000000 '$repo/.venv/bin/python' -m kizuna.platform.cli serve --port $port"
+export EXTRA_CMD="exec env KIZUNA_DATA_DIR='$data_dir' KIZUNA_RATE_LIMIT=1000000000000 '$repo/.venv/bin/python' -m kizuna.platform.cli serve --port $port --workers ${KIZUNA_BENCH_WORKERS:-1}"
 export RESULTS_DIR="${RESULTS_DIR:-$repo/bench/results/anchors}"
 mkdir -p "$RESULTS_DIR"
 "$anchors/run_all.sh"
