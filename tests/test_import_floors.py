@@ -11,7 +11,8 @@ foundation never depends on what is built on it:
 4. the request lifecycle (`platform/request_scope.py`: authenticate, then the scope);
 5. the GraphQL schema (`schema/`);
 6. the demo seeder and its users (the rest of `tenants/`), above every domain it fills;
-7. the composition (`platform/app.py`, `platform/cli.py`), which may import anything.
+7. the composition (`platform/app.py`, `platform/cli.py`, and `platform/serving.py`, which
+   runs the app's workers and the jobs beside them), which may import anything.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ FLOORS = (
     ("tenants/registry.py", 1),
     ("platform/app.py", 7),
     ("platform/cli.py", 7),
+    ("platform/serving.py", 7),
     ("__init__.py", 7),
     ("platform/request_scope.py", 4),
     ("platform/*", 2),
