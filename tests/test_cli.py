@@ -139,6 +139,12 @@ def test_serve_refuses_a_bad_sign_in_configuration(tmp_path: Path, env: dict[str
     assert not (tmp_path / "pgdata").exists()
 
 
+def test_serve_refuses_fewer_than_one_worker(tmp_path: Path) -> None:
+    result = run_cli("serve", "--workers", "0", data_dir=tmp_path)
+    assert (result.returncode, result.stderr.strip()) == (2, "kizuna serve: --workers must be at least 1")
+    assert not (tmp_path / "pgdata").exists()
+
+
 def test_db_url_is_the_unprivileged_login(served: tuple[str, Path]) -> None:
     _, data_dir = served
     result = run_cli("db", "url", data_dir=data_dir)
