@@ -248,17 +248,18 @@ def test_dev_token_refuses_a_subject_without_a_membership(served: tuple[str, Pat
     assert result.stdout == ""
     assert "holds no active membership" in result.stderr
     # what it would have printed: a token the server refuses
-    assert viewer(url, forged_token(data_dir, "test:nobody")).status_code == 403
+    assert viewer(url, dev_token(data_dir, "test:nobody")).status_code == 403
 
 
-def forged_token(data_dir: Path, subject: str) -> str:
+def dev_token(data_dir: Path, subject: str, *, ttl_seconds: int = 60) -> str:
+    """A token for `subject` signed with the data directory's development key."""
     return devidp.issue_access_token(
         devidp.load_or_create_key(data_dir),
         issuer=DEFAULT_DEV_ISSUER,
         audience="kizuna",
         subject=subject,
         scope="openid",
-        ttl_seconds=60,
+        ttl_seconds=ttl_seconds,
         client_id="kizuna-tests",
     )
 

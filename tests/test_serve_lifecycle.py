@@ -20,7 +20,6 @@ import httpx
 import psutil
 import pytest
 
-from kizuna.auth import devidp
 from kizuna.platform import embedded, provisioning
 from kizuna.platform.cli import main
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER
@@ -28,6 +27,7 @@ from kizuna.platform.urls import DATABASE_NAME, with_database
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.relay import encode_global_id
 from kizuna.tenants import demo_users
+from kizuna.tests.test_cli import dev_token
 
 START_TIMEOUT = 240
 STOP_TIMEOUT = 60
@@ -174,20 +174,8 @@ def workers(two_workers: tuple[subprocess.Popen[str], str]) -> Iterator[dict[int
             client.client.close()
 
 
-def token(data_dir: Path, subject: str) -> str:
-    return devidp.issue_access_token(
-        devidp.load_or_create_key(data_dir),
-        issuer=DEFAULT_DEV_ISSUER,
-        audience="kizuna",
-        subject=subject,
-        scope="openid",
-        ttl_seconds=300,
-        client_id="kizuna-tests",
-    )
-
-
 def bearer(data_dir: Path, subject: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {token(data_dir, subject)}"}
+    return {"authorization": f"Bearer {dev_token(data_dir, subject, ttl_seconds=300)}"}
 
 
 def test_two_workers_answer_requests_each_in_a_process_of_its_own(
