@@ -20,16 +20,19 @@ values of the function's namespace, and the attribute names are the schema's own
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from enum import Enum
 from typing import Any
 
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLFloat,
     GraphQLID,
     GraphQLInt,
@@ -48,10 +51,12 @@ from graphql import (
     is_non_null_type,
     is_object_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet, collect_subfields
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from graphql.language import Visitor, visit
 from graphql.pyutils import Path
+
+from kizuna.schema.rows import Nested, Rows, RowShape, shapes_of
 
 CACHED_PLANS = 4096
 MAX_INT = 2**31 - 1
@@ -76,6 +81,10 @@ def _strawberry_is_type_of(is_type_of: Callable[..., Any]) -> bool:
     return getattr(is_type_of, "__qualname__", "").endswith("_get_is_type_of.<locals>.is_type_of")
 
 
+class _NotCompilable(Exception):
+    """A part of the selection the compiler does not handle: graphql-core completes it."""
+
+
 class _UsesVariables(Visitor):
     found = False
 
@@ -89,9 +98,15 @@ class _Compiler:
 
     def __init__(self, executor: IncrementalExecutor) -> None:
         self.executor = executor
-        self.namespace: dict[str, Any] = {"GiveUp": GiveUp, "Undefined": Undefined, "isfinite": math.isfinite}
+        self.namespace: dict[str, Any] = {
+            "GiveUp": GiveUp,
+            "Undefined": Undefined,
+            "isfinite": math.isfinite,
+            "Rows": Rows,
+            "required": _required,
+        }
         self.lines: list[str] = []
-        self._names = iter(range(1_000_000))
+        self._names = itertools.count()
 
     def name(self, prefix: str) -> str:
         return f"{prefix}{next(self._names)}"
@@ -133,15 +148,82 @@ class _Compiler:
 
     def list_value(self, return_type: GraphQLList[Any], field_details_list: FieldDetailsList) -> str:
         item = self.value(return_type.of_type, field_details_list)
+        from_rows = self.rows_table(return_type.of_type, field_details_list)
         name = self.name("list")
         self.lines += [
             f"def {name}(v):",
             "    if v is None or v is Undefined:",
             "        return None",
+            *(
+                [
+                    "    if type(v) is Rows:",
+                    f"        f = {from_rows}.get(v.shape)",
+                    "        if f is None:",
+                    "            raise GiveUp",
+                    "        c = v.context",
+                    "        return [f(r, c) for r in v.rows]",
+                ]
+                if from_rows
+                else []
+            ),
             "    if type(v) is not list and type(v) is not tuple:",
             "        raise GiveUp",
             f"    return [{item}(i) for i in v]",
         ]
+        return name
+
+    def rows_table(self, item_type: GraphQLOutputType, field_details_list: FieldDetailsList) -> str | None:
+        """A table of the item's completions from rows, by shape (schema/rows.py): one for
+        each shape of the item's type that has every selected field; None if none has."""
+        named = item_type.of_type if is_non_null_type(item_type) else item_type
+        if not is_object_type(named):
+            return None
+        completions = {}
+        for shape in shapes_of(_origin(named)):
+            try:
+                completions[self.bind(shape, "shape")] = self.row_object_value(named, field_details_list, shape)
+            except _NotCompilable:
+                continue
+        if not completions:
+            return None
+        table = self.name("rows")
+        self.lines.append(f"{table} = {{{', '.join(f'{s}: {f}' for s, f in completions.items())}}}")
+        return table
+
+    def row_object_value(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList, shape: RowShape[Any]
+    ) -> str:
+        """The name of a generated function completing one object of `return_type` from a
+        row and its list's context, with `shape`'s readers: no object is built."""
+        if shape.graphql_type is not _origin(return_type):
+            raise _NotCompilable
+        entries: list[str] = []
+        for response_key, group in self.subfields(return_type, field_details_list).items():
+            key = self.bind(response_key, "k")
+            field_name = group[0].node.name.value
+            if field_name == "__typename":
+                entries.append(f"{key}: {self.bind(return_type.name, 't')}")
+                continue
+            read = shape.fields.get(self.attribute(return_type, field_name, group))
+            if read is None:
+                raise _NotCompilable
+            field_type = return_type.fields[field_name].type
+            if not isinstance(read, Nested):
+                complete = self.value(field_type, group)
+                entries.append(f"{key}: {complete}({self.bind(read, 'read')}(r, c))")
+                continue
+            nullable = not is_non_null_type(field_type)
+            named = field_type if nullable else field_type.of_type
+            if not is_object_type(named):
+                raise _NotCompilable
+            inner = f"{self.row_object_value(named, group, read.shape)}(r, c)"
+            if read.present is not None:
+                inner = f"({inner} if {self.bind(read.present, 'present')}(r, c) else None)"
+                if not nullable:
+                    inner = f"required({inner})"
+            entries.append(f"{key}: {inner}")
+        name = self.name("rowobj")
+        self.lines += [f"def {name}(r, c):", f"    return {{{', '.join(entries)}}}"]
         return name
 
     def leaf_value(self, return_type: GraphQLLeafType) -> str:
@@ -155,7 +237,7 @@ class _Compiler:
             GraphQLInt: f"    if type(v) is int and {MIN_INT} <= v <= {MAX_INT}:\n        return v",
             GraphQLFloat: "    if type(v) is float and isfinite(v):\n        return v",
         }
-        fast = fast_paths.get(return_type, "")
+        fast = fast_paths.get(return_type, "") or self.enum_fast_path(return_type)
         self.lines += [
             f"def {name}(v):",
             "    if v is None or v is Undefined:",
@@ -168,36 +250,36 @@ class _Compiler:
         ]
         return name
 
+    def enum_fast_path(self, return_type: GraphQLLeafType) -> str:
+        """A strawberry enum's members by their names, as its own coercion names them (it
+        scans every value for each member it is given)."""
+        members = getattr(return_type, "wrapped_cls", None)
+        if not isinstance(return_type, GraphQLEnumType) or not (
+            isinstance(members, type) and issubclass(members, Enum)
+        ):
+            return ""
+        names = {}
+        for item in members:
+            try:
+                names[item] = return_type.coerce_output_value(item)
+            except Exception:  # noqa: BLE001, S112  (not a fast path then: coercion raises at run time)
+                continue
+        table, enum = self.bind(names, "names"), self.bind(members, "enum")
+        return f"    if type(v) is {enum}:\n        r = {table}.get(v)\n        if r is not None:\n            return r"
+
     def object_value(self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> str:
         is_type_of = return_type.is_type_of
         if is_type_of is not None and not _strawberry_is_type_of(is_type_of):
             raise _NotCompilable
-        executor = self.executor
-        grouped, new_defer_usages, forbidden = collect_subfields(
-            executor.schema,
-            executor.fragments,
-            executor.variable_values,
-            executor.operation,
-            return_type,
-            field_details_list,
-            executor.hide_suggestions,
-        )
-        if new_defer_usages or forbidden:
-            raise _NotCompilable
         entries: list[str] = []
-        for response_key, group in grouped.items():
-            if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
-                raise _NotCompilable
-            field_name = group[0].node.name.value
+        for response_key, group in self.subfields(return_type, field_details_list).items():
             key = self.bind(response_key, "k")
+            field_name = group[0].node.name.value
             if field_name == "__typename":
                 entries.append(f"{key}: {self.bind(return_type.name, 't')}")
                 continue
-            field = return_type.fields.get(field_name)
-            attribute = None if field is None else attribute_name(field.resolve)
-            if field is None or attribute is None or any(d.node.arguments for d in group):
-                raise _NotCompilable
-            complete = self.value(field.type, group)
+            attribute = self.attribute(return_type, field_name, group)
+            complete = self.value(return_type.fields[field_name].type, group)
             if attribute.isidentifier() and not keyword.iskeyword(attribute):
                 entries.append(f"{key}: {complete}(v.{attribute})")
             else:
@@ -213,9 +295,46 @@ class _Compiler:
         ]
         return name
 
+    def subfields(self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> GroupedFieldSet:
+        """What the document selects of `return_type`, as graphql-core collects it."""
+        executor = self.executor
+        grouped, new_defer_usages, forbidden = collect_subfields(
+            executor.schema,
+            executor.fragments,
+            executor.variable_values,
+            executor.operation,
+            return_type,
+            field_details_list,
+            executor.hide_suggestions,
+        )
+        if new_defer_usages or forbidden:
+            raise _NotCompilable
+        for group in grouped.values():
+            if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
+                raise _NotCompilable
+        return grouped
 
-class _NotCompilable(Exception):
-    pass
+    @staticmethod
+    def attribute(return_type: GraphQLObjectType, field_name: str, group: FieldDetailsList) -> str:
+        """The attribute a selected field reads; not compilable if it has a resolver of its
+        own or arguments."""
+        field = return_type.fields.get(field_name)
+        attribute = None if field is None else attribute_name(field.resolve)
+        if attribute is None or any(d.node.arguments for d in group):
+            raise _NotCompilable
+        return attribute
+
+
+def _required(value: Any) -> Any:
+    if value is None:
+        raise GiveUp
+    return value
+
+
+def _origin(graphql_type: GraphQLObjectType) -> Any:
+    """The strawberry class behind an object type (None for a type strawberry did not make)."""
+    definition = (graphql_type.extensions or {}).get("strawberry-definition")
+    return getattr(definition, "origin", None)
 
 
 def _selections(node: FieldNode, fragments: dict[str, Any]) -> Iterator[Any]:

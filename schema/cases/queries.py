@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -20,39 +21,27 @@ from kizuna.schema.cost import CONNECTION_SIZE
 from kizuna.schema.people.types import Person
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
+from kizuna.schema.rows import Nested, Rows, RowShape, column, member
 from kizuna.schema.selection import selected_names
-from kizuna.schema.tenants.types import Municipality, Organization
+from kizuna.schema.tenants.types import Municipality, organization_in_row
 from kizuna.tenants.registry import by_code
 
 
 def to_case(scope: Scope, row: asyncpg.Record, *, today: dt.date | None = None) -> Case:
-    """A case from one row of the page statement: plain data, no per-field resolver. The
-    case and its person become part of the answer here, so their reads are audited here.
+    """A case from one row of the case statements (service `_CASE_COLUMNS`). The case and
+    its person become part of the answer here, so their reads are audited here."""
+    _record_reads(scope, (row,))
+    return CASE_IN_ROW.build(row, today or workflow.today())
 
-    The category is the one the case holds today: a young carer who turned 18 is a young
-    adult carer from that day on, before `kizuna cases come-of-age` writes it down."""
-    audit.record_reads(scope, "case", (row["id"],))
-    audit.record_reads(scope, "person", (row["person_id"],))
-    org_id = row["org_id"]
-    worker, coordinator = row["assigned_worker_name"], row["coordinator_name"]
-    return Case(
-        id=strawberry.ID(encode_global_id("Case", row["id"])),
-        key=row["id"],
-        municipality=tenant_municipality(row["municipality_code"]),
-        stage=CaseStage(row["stage"]),
-        category=category_of(row, today or workflow.today()),
-        opened_at=row["opened_at"],
-        closed_at=row["closed_at"],
-        risk_level=RiskLevel(row["risk_level"]),
-        assigned_worker=None if worker is None else CaseStaff(display_name=worker),
-        coordinator=None if coordinator is None else CaseStaff(display_name=coordinator),
-        person=Person(
-            id=strawberry.ID(encode_global_id("Person", row["person_id"])),
-            family_name=row["family_name"],
-            given_name=row["given_name"],
-        ),
-        lead_organization=None if org_id is None else Organization.of(org_id, row["org_name"], row["org_kind"]),
-    )
+
+def _record_reads(scope: Scope, rows: Sequence[asyncpg.Record]) -> None:
+    audit.record_reads(scope, "case", [row["id"] for row in rows])
+    audit.record_reads(scope, "person", [row["person_id"] for row in rows])
+
+
+def _staff_in_row(name_column: str) -> Nested:
+    shape = RowShape(CaseStaff, {"display_name": column(name_column)})
+    return Nested(shape, present=lambda row, _today: row[name_column] is not None)
 
 
 def category_of(row: asyncpg.Record, today: dt.date) -> CarerCategory:
@@ -70,6 +59,43 @@ def tenant_municipality(code: str) -> Municipality:
     if government is None:  # a membership always names a registered tenant
         raise LookupError(code)
     return Municipality.from_registry(government)
+
+
+CASE_IN_ROW: RowShape[Case] = RowShape(
+    Case,
+    {
+        "id": lambda row, _today: strawberry.ID(encode_global_id("Case", row["id"])),
+        "key": column("id"),
+        "municipality": lambda row, _today: tenant_municipality(row["municipality_code"]),
+        "stage": member(CaseStage, "stage"),
+        # The category the case holds today: a young carer who turned 18 is a young adult
+        # carer from that day on, before `kizuna cases come-of-age` writes it down.
+        "category": category_of,
+        "opened_at": column("opened_at"),
+        "closed_at": column("closed_at"),
+        "risk_level": member(RiskLevel, "risk_level"),
+        "assigned_worker": _staff_in_row("assigned_worker_name"),
+        "coordinator": _staff_in_row("coordinator_name"),
+        "person": Nested(
+            RowShape(
+                Person,
+                {
+                    "id": lambda row, _today: strawberry.ID(encode_global_id("Person", row["person_id"])),
+                    "family_name": column("family_name"),
+                    "given_name": column("given_name"),
+                },
+            )
+        ),
+        "lead_organization": organization_in_row("org_id", "org_name", "org_kind"),
+    },
+)
+"""A case (with its person, staff and lead organisation) from a row of the case
+statements; the reader's context is the day the answer is for (`workflow.today()`)."""
+
+EDGE_IN_ROW: RowShape[CaseEdge] = RowShape(
+    CaseEdge,
+    {"node": Nested(CASE_IN_ROW), "position": lambda row, _today: Keyset(row["opened_at"], row["id"])},
+)
 
 
 @strawberry.type
@@ -97,14 +123,12 @@ class CaseQueries:
         mine = str(scope.caller.user_id) if assigned_to_me else None
         case_filter = service.CaseFilter(stage=stage, category=category, assigned_to=mine)
         rows = await service.case_page(scope.tx, case_filter, first=size, after=keyset)
-        today = workflow.today()
         total, by_stage = await _counts(scope, case_filter, selected_names(info))
         page = rows[:size]
+        _record_reads(scope, page)
         positions = [Keyset(r["opened_at"], r["id"]) for r in page]
         return CaseConnection(
-            edges=[
-                CaseEdge(node=to_case(scope, r, today=today), position=p) for r, p in zip(page, positions, strict=True)
-            ],
+            edges=Rows(EDGE_IN_ROW, page, workflow.today()),
             page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
             total_count=total,
             stage_counts=by_stage,

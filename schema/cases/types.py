@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -147,7 +148,7 @@ class CaseStageCount:
 
 @strawberry.type(description="ケースの一覧（Relay connection）")
 class CaseConnection:
-    edges: list[CaseEdge]
+    edges: Sequence[CaseEdge]
     page_info: PageInfo
     total_count: int | None = strawberry.field(
         description="条件に合うケースの件数（選択されたときだけ数える）", default=None

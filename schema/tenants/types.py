@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 import strawberry
@@ -9,6 +10,7 @@ import strawberry
 from kizuna.schema.cost import ListSize, ObjectCost
 from kizuna.schema.enums import AppRole, MunicipalityKind, OrganisationKind
 from kizuna.schema.relay import Node, encode_global_id
+from kizuna.schema.rows import Nested, RowShape, column, member
 from kizuna.tenants.registry import LocalGovernment
 
 # 北海道: 179 municipalities and the prefecture itself, the most a deployment serves.
@@ -44,10 +46,30 @@ class Organization(Node):
     def of(cls, organisation_id: uuid.UUID, name: str, kind: str) -> Organization:
         """From a directory row's id, name and kind (as the database spells it)."""
         return cls(
-            id=strawberry.ID(encode_global_id("Organization", organisation_id)),
+            id=organization_id(organisation_id),
             name=name,
             kind=OrganisationKind(kind),
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def organization_id(key: uuid.UUID) -> strawberry.ID:
+    """An organisation's global id: the few organisations of a tenant recur on every page."""
+    return strawberry.ID(encode_global_id("Organization", key))
+
+
+def organization_in_row(id_column: str, name_column: str, kind_column: str) -> Nested:
+    """An organisation read from another object's row (its directory id, name and kind,
+    as `Organization.of` takes them); none where the id is null."""
+    shape = RowShape(
+        Organization,
+        {
+            "id": lambda row, _context: organization_id(row[id_column]),
+            "name": column(name_column),
+            "kind": member(OrganisationKind, kind_column),
+        },
+    )
+    return Nested(shape, present=lambda row, _context: row[id_column] is not None)
 
 
 @strawberry.type(description="利用者が選べる所属（Kizuna-Municipality・Kizuna-Role ヘッダーで選ぶ）")
