@@ -25,6 +25,7 @@ import keyword
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -209,8 +210,8 @@ class _Compiler:
                 raise _NotCompilable
             field_type = return_type.fields[field_name].type
             if not isinstance(read, Nested):
-                complete = self.value(field_type, group)
-                entries.append(f"{key}: {complete}({self.bind(read, 'read')}(r, c))")
+                reader = self.bind(read, "read")
+                entries.append(f"{key}: {self.completion(field_type, group, f'{reader}(r, c)')}")
                 continue
             nullable = not is_non_null_type(field_type)
             named = field_type if nullable else field_type.of_type
@@ -229,20 +230,12 @@ class _Compiler:
     def leaf_value(self, return_type: GraphQLLeafType) -> str:
         name = self.name("leaf")
         coerce = self.bind(return_type.coerce_output_value, "coerce")
-        # Where graphql-core's coercion returns the value itself, it is returned at once.
-        fast_paths: dict[GraphQLLeafType, str] = {
-            GraphQLString: "    if type(v) is str:\n        return v",
-            GraphQLID: "    if type(v) is str:\n        return v",
-            GraphQLBoolean: "    if type(v) is bool:\n        return v",
-            GraphQLInt: f"    if type(v) is int and {MIN_INT} <= v <= {MAX_INT}:\n        return v",
-            GraphQLFloat: "    if type(v) is float and isfinite(v):\n        return v",
-        }
-        fast = fast_paths.get(return_type, "") or self.enum_fast_path(return_type)
+        fast = self.fast_leaf(return_type)
         self.lines += [
             f"def {name}(v):",
             "    if v is None or v is Undefined:",
             "        return None",
-            *([fast] if fast else []),
+            *([f"    if {fast.test('v', 'v')}:", f"        return {fast.result('v')}"] if fast else []),
             f"    r = {coerce}(v)",
             "    if r is None or r is Undefined:",
             "        raise GiveUp",
@@ -250,22 +243,37 @@ class _Compiler:
         ]
         return name
 
-    def enum_fast_path(self, return_type: GraphQLLeafType) -> str:
-        """A strawberry enum's members by their names, as its own coercion names them (it
-        scans every value for each member it is given)."""
+    def fast_leaf(self, return_type: GraphQLLeafType) -> _FastLeaf | None:
+        """Where graphql-core's coercion of a value of one Python type is known without
+        calling it: the value itself (strings, booleans, 32-bit ints, finite floats), or a
+        strawberry enum member's name, as the enum's own coercion names it (it scans every
+        value for each member it is given)."""
+        plain = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool, GraphQLInt: int, GraphQLFloat: float}
+        if return_type in plain:
+            checks = {GraphQLInt: f"{MIN_INT} <= {{}} <= {MAX_INT}", GraphQLFloat: "isfinite({})"}
+            return _FastLeaf(self.bind(plain[return_type], "type"), checks.get(return_type), "{}")
         members = getattr(return_type, "wrapped_cls", None)
         if not isinstance(return_type, GraphQLEnumType) or not (
             isinstance(members, type) and issubclass(members, Enum)
         ):
-            return ""
+            return None
         names = {}
         for item in members:
             try:
                 names[item] = return_type.coerce_output_value(item)
-            except Exception:  # noqa: BLE001, S112  (not a fast path then: coercion raises at run time)
+            except Exception:  # noqa: BLE001, S112  (a member it cannot name gives up at run time)
                 continue
-        table, enum = self.bind(names, "names"), self.bind(members, "enum")
-        return f"    if type(v) is {enum}:\n        r = {table}.get(v)\n        if r is not None:\n            return r"
+        return _FastLeaf(self.bind(members, "enum"), None, f"{self.bind(names, 'names')}[{{}}]")
+
+    def completion(self, field_type: GraphQLOutputType, group: FieldDetailsList, value: str) -> str:
+        """An expression completing `value` (an expression) as `field_type`: a leaf's fast
+        path inline (a call less per value and level), its function otherwise."""
+        complete = self.value(field_type, group)
+        named = field_type.of_type if is_non_null_type(field_type) else field_type
+        fast = self.fast_leaf(named) if is_leaf_type(named) else None
+        if fast is None:
+            return f"{complete}({value})"
+        return f"({fast.result('x')} if {fast.test(f'(x := {value})', 'x')} else {complete}(x))"
 
     def object_value(self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> str:
         is_type_of = return_type.is_type_of
@@ -279,11 +287,11 @@ class _Compiler:
                 entries.append(f"{key}: {self.bind(return_type.name, 't')}")
                 continue
             attribute = self.attribute(return_type, field_name, group)
-            complete = self.value(return_type.fields[field_name].type, group)
             if attribute.isidentifier() and not keyword.iskeyword(attribute):
-                entries.append(f"{key}: {complete}(v.{attribute})")
+                read = f"v.{attribute}"
             else:
-                entries.append(f"{key}: {complete}(getattr(v, {self.bind(attribute, 'a')}))")
+                read = f"getattr(v, {self.bind(attribute, 'a')})"
+            entries.append(f"{key}: {self.completion(return_type.fields[field_name].type, group, read)}")
         name = self.name("obj")
         check = self.bind(is_type_of, "is_type_of") if is_type_of is not None else None
         self.lines += [
@@ -323,6 +331,24 @@ class _Compiler:
         if attribute is None or any(d.node.arguments for d in group):
             raise _NotCompilable
         return attribute
+
+
+@dataclass(frozen=True, slots=True)
+class _FastLeaf:
+    """A leaf's fast path, as code: a value of exactly `python_type` (for which `check`
+    holds) completes as `completed`. `check` and `completed` format the value's name."""
+
+    python_type: str
+    check: str | None
+    completed: str
+
+    def test(self, value: str, name: str) -> str:
+        """The test of `value` (an expression, which may assign `name`), then of `name`."""
+        exact = f"type({value}) is {self.python_type}"
+        return exact if self.check is None else f"{exact} and {self.check.format(name)}"
+
+    def result(self, name: str) -> str:
+        return self.completed.format(name)
 
 
 def _required(value: Any) -> Any:

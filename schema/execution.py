@@ -13,6 +13,7 @@ This is also the seam where a compiled execution path can be put later (DESIGN s
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -99,11 +100,23 @@ class Executor:
         self.prepare = lru_cache(maxsize=CACHED_DOCUMENTS)(self._prepare)
         _read_plain_fields_directly(self._graphql_schema)
         self.plans = PlanCache()
+        self._fixed_costs: OrderedDict[int, tuple[OperationDefinitionNode, int]] = OrderedDict()
         self._executor_class = compiled_executor(self.plans) if compiled else None
 
     def cost(self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None) -> int:
         """What `operation` may cost with `variables` (schema/cost.py)."""
-        return operation_cost(self._graphql_schema, document, operation, variables)
+        if operation.variable_definitions:
+            return operation_cost(self._graphql_schema, document, operation, variables)
+        # Without variables, an operation costs the same every time: weighed once. An
+        # entry holds its operation, so the id is not reused while it is kept.
+        found = self._fixed_costs.get(id(operation))
+        if found is not None and found[0] is operation:
+            return found[1]
+        cost = operation_cost(self._graphql_schema, document, operation, None)
+        self._fixed_costs[id(operation)] = (operation, cost)
+        if len(self._fixed_costs) > CACHED_DOCUMENTS:
+            self._fixed_costs.popitem(last=False)
+        return cost
 
     def _prepare(self, query: str) -> PreparedDocument:
         try:

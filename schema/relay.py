@@ -89,9 +89,13 @@ def node_type_of_audit_entity(entity: str) -> NodeType | None:
     return _BY_AUDIT_ENTITY.get(entity)
 
 
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def encode_global_id(type_name: str, key: uuid.UUID) -> str:
-    tag = _BY_NAME[type_name].tag
-    return base64.urlsafe_b64encode(bytes([tag]) + key.bytes)[:_GLOBAL_ID_LENGTH].decode()
+    # base64.urlsafe_b64encode, without its two extra calls: a page encodes some 150 ids.
+    raw = bytes((_BY_NAME[type_name].tag,)) + key.bytes
+    return binascii.b2a_base64(raw, newline=False)[:_GLOBAL_ID_LENGTH].translate(_URL_SAFE).decode()
 
 
 def decode_global_id(global_id: str) -> tuple[str, uuid.UUID]:

@@ -137,7 +137,7 @@ def test_a_flood_from_one_user_leaves_anothers_answers_within_twice_their_quiet_
     http: httpx.Client, token: Any, flooder: str
 ) -> None:
     """24 concurrent copies of the heaviest admitted document, sent again as soon as each
-    answer comes: the other user's median stays within 2x of what it was without them."""
+    answer comes: the other user's median stays within 2x of what it is without them."""
     other = token(AppRole.CASEWORKER, KAWAGOE)
     page = "{ cases(first: 20) { edges { node { id stage person { familyName } } } } }"
 
@@ -173,5 +173,8 @@ def test_a_flood_from_one_user_leaves_anothers_answers_within_twice_their_quiet_
         stop.set()
         for thread in threads:
             thread.join()
+    # Quiet again, for the machine's own load (shared, it may have risen meanwhile): the
+    # reference is the slower of the two quiet medians.
+    quiet = max(quiet, median_time())
     assert 429 in statuses
     assert flooded <= 2 * quiet, (quiet, flooded, len(statuses))
