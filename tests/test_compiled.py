@@ -308,12 +308,20 @@ KIZUNA_DOCUMENTS = [
           openedAt closedAt person { id familyName givenName } leadOrganization { id name kind }
           assignedWorker { displayName } coordinator { displayName } } } } }""",
     ),
+    (
+        AppRole.SUPERVISOR,
+        SAITAMA_CITY,
+        """{ referrals(first: 50) { totalCount edges { node { id source status urgency noticed childDisplayName
+          receivedAt decidedAt referrerOrganization { id name kind } careTasks familyAware decisionReason } } } }""",
+    ),
 ]
 
 
 class TestOnKizunasSchema:
     @pytest.mark.parametrize(
-        ("role", "municipality", "query"), KIZUNA_DOCUMENTS, ids=["cases", "figures", "referrals", "cases-from-rows"]
+        ("role", "municipality", "query"),
+        KIZUNA_DOCUMENTS,
+        ids=["cases", "figures", "referrals", "cases-from-rows", "referrals-from-rows"],
     )
     async def test_the_answer_is_graphql_cores_byte_for_byte(
         self,
@@ -332,6 +340,32 @@ class TestOnKizunasSchema:
         assert b'"errors":[]' in plain
         assert compiled == plain
         assert completed > 0
+
+    @pytest.mark.parametrize("document", KIZUNA_DOCUMENTS[3:], ids=["cases", "referrals"])
+    async def test_a_page_is_completed_from_its_rows(
+        self,
+        database: Database,
+        caller_of: Callable[[AppRole, str], Caller],
+        monkeypatch: pytest.MonkeyPatch,
+        document: tuple[AppRole, str, str],
+    ) -> None:
+        role, municipality, query = document
+        built: list[Rows[Any]] = []
+        objects = Rows._objects
+
+        def building(rows: Rows[Any]) -> list[Any]:
+            built.append(rows)
+            return objects(rows)
+
+        monkeypatch.setattr(Rows, "_objects", building)
+        executor = Executor(build_schema(), introspection=False)
+        async with open_scope(
+            database, caller_of(role, municipality), request_id=uuid.uuid4().hex, readonly=False
+        ) as scope:
+            answer = await answers((executor,), query, None, None, scope)
+            scope.roll_back()
+        assert answer[0].count(b'"node":') > 1
+        assert built == []  # no object was made of a row
 
 
 @pytest.mark.replays_the_suite

@@ -16,26 +16,42 @@ from kizuna.schema.permissions import Operation, require
 from kizuna.schema.referrals import service
 from kizuna.schema.referrals.types import Referral, ReferralConnection, ReferralEdge
 from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
+from kizuna.schema.rows import Nested, Rows, RowShape, column, member
 from kizuna.schema.selection import selected_names
-from kizuna.schema.tenants.types import Organization
+from kizuna.schema.tenants.types import organization_in_row
+
+
+def _care_tasks(row: asyncpg.Record, _context: None) -> list[CareTask]:
+    return [CareTask(task) for task in row["care_tasks"]]
+
+
+REFERRAL_IN_ROW: RowShape[Referral] = RowShape(
+    Referral,
+    {
+        "id": lambda row, _context: strawberry.ID(encode_global_id("Referral", row["id"])),
+        "source": member(ReferralSource, "source"),
+        "status": member(ReferralStatus, "status"),
+        "urgency": member(Urgency, "urgency"),
+        "noticed": column("noticed"),
+        "child_display_name": column("child_display_name"),
+        "received_at": column("received_at"),
+        "decided_at": column("decided_at"),
+        "referrer_organization": organization_in_row("org_id", "org_name", "org_kind"),
+        "care_tasks": _care_tasks,
+        "family_aware": column("family_aware"),
+        "decision_reason": column("decision_reason"),
+    },
+)
+"""A referral from a row of the referral statements (service)."""
+
+EDGE_IN_ROW: RowShape[ReferralEdge] = RowShape(
+    ReferralEdge,
+    {"node": Nested(REFERRAL_IN_ROW), "position": lambda row, _context: Keyset(row["received_at"], row["id"])},
+)
 
 
 def to_referral(row: asyncpg.Record) -> Referral:
-    org_id = row["org_id"]
-    return Referral(
-        id=strawberry.ID(encode_global_id("Referral", row["id"])),
-        source=ReferralSource(row["source"]),
-        status=ReferralStatus(row["status"]),
-        urgency=Urgency(row["urgency"]),
-        noticed=row["noticed"],
-        child_display_name=row["child_display_name"],
-        received_at=row["received_at"],
-        decided_at=row["decided_at"],
-        referrer_organization=None if org_id is None else Organization.of(org_id, row["org_name"], row["org_kind"]),
-        care_tasks=[CareTask(t) for t in row["care_tasks"]],
-        family_aware=row["family_aware"],
-        decision_reason=row["decision_reason"],
-    )
+    return REFERRAL_IN_ROW.build(row)
 
 
 @strawberry.type
@@ -60,7 +76,7 @@ class ReferralQueries:
         page = rows[:size]
         positions = [Keyset(r["received_at"], r["id"]) for r in page]
         return ReferralConnection(
-            edges=[ReferralEdge(node=to_referral(r), position=p) for r, p in zip(page, positions, strict=True)],
+            edges=Rows(EDGE_IN_ROW, page),
             page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
             total_count=total,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import strawberry
 
@@ -45,7 +46,7 @@ class ReferralEdge:
 
 @strawberry.type(description="気づき・相談の一覧（Relay connection）")
 class ReferralConnection:
-    edges: list[ReferralEdge]
+    edges: Sequence[ReferralEdge]
     page_info: PageInfo
     total_count: int | None = strawberry.field(default=None, description="件数（選択されたときだけ数える）")
 
