@@ -164,6 +164,12 @@ class Database:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        # Requests take the pool's connections in the order they asked. The pool's own
+        # queue lets a newcomer take a connection that a waiter was woken for, and the
+        # waiter then queues again at the back: at 32 clients on 4 connections that was
+        # the benchmark's p99 at several times its p50. asyncio's semaphore is first come,
+        # first served, and with one turn per connection the pool never makes anyone wait.
+        self._turns = asyncio.Semaphore(pool.get_max_size())
 
     @classmethod
     async def connect(
@@ -206,7 +212,7 @@ class Database:
         opens a new one when it is next needed, so the database coming back needs nothing here.
         """
         try:
-            async with self._pool.acquire() as conn:
+            async with self._turns, self._pool.acquire() as conn:
                 try:
                     yield conn
                 except asyncpg.InterfaceError as exc:
