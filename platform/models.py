@@ -468,6 +468,8 @@ class SupportPlan(TenantTable):
         UniqueConstraint("municipality_code", "case_id", "version"),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("period_end >= period_start", name="period_ordered"),
+        UniqueConstraint("municipality_code", "idempotency_key"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
     )
 
     case_id: Mapped[uuid.UUID]
@@ -477,6 +479,7 @@ class SupportPlan(TenantTable):
     period_end: Mapped[dt.date]
     created_by: Mapped[str]
     created_at: Mapped[dt.datetime] = created_at()
+    idempotency_key: Mapped[str | None]
 
 
 class Approval(TenantTable):

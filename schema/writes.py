@@ -27,6 +27,8 @@ from __future__ import annotations
 import uuid
 from typing import Self
 
+import asyncpg
+
 from kizuna.platform.i18n import Message
 from kizuna.platform.scope import Scope
 from kizuna.schema.errors import CodedError, Refused, UserErrorCode
@@ -58,6 +60,29 @@ def check_idempotency_key(key: str | None) -> None:
             Message.IDEMPOTENCY_KEY_LENGTH,
             max=MAX_IDEMPOTENCY_KEY_LENGTH,
         )
+
+
+def retried(earlier: asyncpg.Record | None, same: tuple[object, ...], columns: tuple[str, ...]) -> uuid.UUID | None:
+    """The id of the record an earlier request wrote with this idempotency key (None: none
+    did), read by the domain with its key; a key used for another record (`columns` of
+    `earlier` other than `same`: another case, kind or date) is a CONFLICT."""
+    if earlier is None:
+        return None
+    if tuple(earlier[c] for c in columns) != same:
+        raise Refused(UserErrorCode.CONFLICT, IDEMPOTENCY_KEY_FIELD, Message.RECORD_KEY_REUSED)
+    found: uuid.UUID = earlier["id"]
+    return found
+
+
+def inserted(record_id: uuid.UUID | None) -> uuid.UUID:
+    """The id a keyed record's `INSERT … ON CONFLICT (municipality_code, idempotency_key)
+    DO NOTHING RETURNING id` returned. None: a concurrent request used the key for a record
+    of another case and committed first (one on the same case waited for the case's lock
+    and found it as a retry); the record is each write's first change, so nothing is left
+    to undo."""
+    if record_id is None:
+        raise Refused(UserErrorCode.CONFLICT, IDEMPOTENCY_KEY_FIELD, Message.RECORD_CHANGED_MEANWHILE)
+    return record_id
 
 
 def check_text(value: str, *, field: str, message: Message, most: int) -> None:

@@ -392,12 +392,50 @@ class TestSupportPlans:
             == 1
         )
 
+    async def test_a_retry_with_the_same_key_writes_one_version(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        case, other = await new_case(), await new_case()
+        retry = {"input": self.plan(case, idempotencyKey=f"plan-{uuid.uuid4()}")}
+        first = ok(graphql(PLAN, AppRole.CASEWORKER, SAITAMA_CITY, retry), "createSupportPlan")["supportPlan"]
+        again = ok(graphql(PLAN, AppRole.COORDINATOR, SAITAMA_CITY, retry), "createSupportPlan")["supportPlan"]
+        assert again == first
+        plans = "SELECT count(*) FROM kizuna.support_plan WHERE municipality_code = $1 AND case_id = $2"
+        assert await admin_conn.fetchval(plans, SAITAMA_CITY, decode_global_id(case)[1]) == 1
+        audited = "SELECT count(*) FROM kizuna.audit_event WHERE municipality_code = $1 AND entity_id = $2"
+        assert await admin_conn.fetchval(audited, SAITAMA_CITY, decode_global_id(first["id"])[1]) == 1
+        for reused in ({"goals": "別の目標"}, {"caseId": other}, {"periodEnd": "2027-04-30"}):
+            body = graphql(PLAN, AppRole.CASEWORKER, SAITAMA_CITY, {"input": retry["input"] | reused})
+            error = refused(body, "createSupportPlan")
+            assert (error["field"], error["code"], error["rule"]) == ("idempotencyKey", "CONFLICT", "RECORD_KEY_REUSED")
+        assert await admin_conn.fetchval(plans, SAITAMA_CITY, decode_global_id(other)[1]) == 0
+
+    async def test_a_key_is_the_tenants_own(
+        self, new_case: Callable[..., Any], graphql: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        # The same key in another municipality is another key: neither finds nor blocks the other.
+        key = f"plan-{uuid.uuid4()}"
+        ours, theirs = await new_case(), await new_case(KAWAGOE)
+        mine = ok(
+            graphql(PLAN, AppRole.CASEWORKER, SAITAMA_CITY, {"input": self.plan(ours, idempotencyKey=key)}),
+            "createSupportPlan",
+        )["supportPlan"]
+        their = ok(
+            graphql(PLAN, AppRole.CASEWORKER, KAWAGOE, {"input": self.plan(theirs, idempotencyKey=key)}),
+            "createSupportPlan",
+        )["supportPlan"]
+        assert mine["id"] != their["id"]
+        keyed = "SELECT count(*) FROM kizuna.support_plan WHERE municipality_code = $1 AND idempotency_key = $2"
+        assert [await admin_conn.fetchval(keyed, m, key) for m in (SAITAMA_CITY, KAWAGOE)] == [1, 1]
+
     @pytest.mark.parametrize(
         ("changes", "field"),
         [
             ({"goals": " "}, "goals"),
             ({"periodEnd": "2026-11-30"}, "periodEnd"),
             ({"periodEnd": "2028-01-01"}, "periodEnd"),
+            ({"idempotencyKey": ""}, "idempotencyKey"),
+            ({"idempotencyKey": "k" * 201}, "idempotencyKey"),
         ],
     )
     async def test_bad_input_is_named(

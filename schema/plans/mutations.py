@@ -29,7 +29,12 @@ class PlanMutations:
         try:
             case_id = input_key(input.case_id, "Case", field="caseId", not_found=Message.NO_SUCH_CASE)
             plan_id = await service.do_create_plan(
-                scope, case_id, goals=input.goals, period_start=input.period_start, period_end=input.period_end
+                scope,
+                case_id,
+                goals=input.goals,
+                period_start=input.period_start,
+                period_end=input.period_end,
+                idempotency_key=input.idempotency_key,
             )
         except Refused as refusal:
             return CreateSupportPlanPayload.refused(refusal, scope)

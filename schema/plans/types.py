@@ -27,6 +27,9 @@ class CreateSupportPlanInput:
     goals: str = strawberry.field(description="目標（1〜4000文字）")
     period_start: dt.date
     period_end: dt.date = strawberry.field(description="終了日（開始日から1年以内）")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="再送しても二重に書かないためのキー（同じキーの再送は最初の版を返す。1〜200文字）"
+    )
 
 
 @strawberry.type

@@ -45,7 +45,7 @@ from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
 from kizuna.schema.relay import Keyset, encode_global_id
-from kizuna.schema.writes import IDEMPOTENCY_KEY_FIELD, check_idempotency_key, check_text
+from kizuna.schema.writes import check_idempotency_key, check_text, inserted, retried
 
 # A client's clock may run a little ahead of the server's.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -268,27 +268,6 @@ def _refuse_closed(case: asyncpg.Record) -> None:
         raise Refused(UserErrorCode.CONFLICT, "caseId", Message.CASE_CLOSED_FOR_RECORDS)
 
 
-def _retried(earlier: asyncpg.Record | None, same: tuple[object, ...], columns: tuple[str, ...]) -> uuid.UUID | None:
-    """The id of the record an earlier request wrote with this key (None: none did); a key
-    used for another record (other case, kind or date) is a CONFLICT."""
-    if earlier is None:
-        return None
-    if tuple(earlier[c] for c in columns) != same:
-        raise Refused(UserErrorCode.CONFLICT, IDEMPOTENCY_KEY_FIELD, Message.RECORD_KEY_REUSED)
-    found: uuid.UUID = earlier["id"]
-    return found
-
-
-def _inserted(record_id: uuid.UUID | None) -> uuid.UUID:
-    """The id a record's INSERT … ON CONFLICT DO NOTHING returned. None: a concurrent
-    request used the key for a record of another case and committed first (one on the
-    same case waited for the case's lock and found it as a retry); the record is each
-    write's first change, so nothing is left to undo."""
-    if record_id is None:
-        raise Refused(UserErrorCode.CONFLICT, IDEMPOTENCY_KEY_FIELD, Message.RECORD_CHANGED_MEANWHILE)
-    return record_id
-
-
 def check_new_assessment(new: NewAssessment, *, on: dt.date) -> None:
     """The rules that need no database, each naming its input field."""
     _not_after(new.assessed_on, on, "assessedOn")
@@ -311,11 +290,11 @@ async def do_record_assessment(scope: Scope, new: NewAssessment) -> uuid.UUID:
     case = await _open_case(scope, new.case_id)
     if new.idempotency_key is not None:
         earlier = await scope.tx.fetchrow(ASSESSMENT_WITH_KEY, new.idempotency_key)
-        retried = _retried(earlier, (new.case_id, new.assessed_on), ("case_id", "assessed_on"))
-        if retried is not None:
-            return retried
+        found = retried(earlier, (new.case_id, new.assessed_on), ("case_id", "assessed_on"))
+        if found is not None:
+            return found
     _refuse_closed(case)
-    assessment_id = _inserted(
+    assessment_id = inserted(
         await scope.tx.fetchval(
             INSERT_ASSESSMENT,
             uuid7(),
@@ -380,12 +359,12 @@ async def do_record_meeting(scope: Scope, new: NewMeeting) -> uuid.UUID:
     if new.idempotency_key is not None:
         earlier = await scope.tx.fetchrow(MEETING_WITH_KEY, new.idempotency_key)
         same = (new.case_id, new.kind.value, new.held_on)
-        retried = _retried(earlier, same, ("case_id", "kind", "held_on"))
-        if retried is not None:
-            return retried
+        found = retried(earlier, same, ("case_id", "kind", "held_on"))
+        if found is not None:
+            return found
     _refuse_closed(case)
     await _check_organisations(scope, new.participants)
-    meeting_id = _inserted(
+    meeting_id = inserted(
         await scope.tx.fetchval(
             INSERT_MEETING,
             uuid7(),
@@ -444,11 +423,11 @@ async def do_record_contact(scope: Scope, new: NewContact) -> uuid.UUID:
     if new.idempotency_key is not None:
         earlier = await scope.tx.fetchrow(CONTACT_WITH_KEY, new.idempotency_key)
         same = (new.case_id, new.kind.value, new.contacted_at)
-        retried = _retried(earlier, same, ("case_id", "kind", "contacted_at"))
-        if retried is not None:
-            return retried
+        found = retried(earlier, same, ("case_id", "kind", "contacted_at"))
+        if found is not None:
+            return found
     _refuse_closed(case)
-    contact_id = _inserted(
+    contact_id = inserted(
         await scope.tx.fetchval(
             INSERT_CONTACT,
             uuid7(),
