@@ -36,7 +36,7 @@ NODE = (
 )
 
 
-async def _page(target: BenchTarget, page: str) -> tuple[dict[str, object], int, int | None]:
+async def page_body(target: BenchTarget, page: str) -> tuple[dict[str, object], int, int | None]:
     """The request body, the number of items and the total the anchors check."""
     if page == "cases":
         body = json.loads((HERE / "cases-query.json").read_text(encoding="utf-8"))
@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--page", choices=("cases", "referrals", "node"), default="cases")
     args = parser.parse_args()
     target = prepare_target(args.data_dir, tenant=args.tenant, scale=args.scale)
-    body, items, total = asyncio.run(_page(target, args.page))
+    body, items, total = asyncio.run(page_body(target, args.page))
     path = args.data_dir.resolve() / f"bench-{args.page}.json"
     path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
     print(f"KIZUNA_TOKEN={shlex.quote(target.token)}")

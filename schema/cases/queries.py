@@ -44,9 +44,12 @@ def _staff_in_row(name_column: str) -> Nested:
     return Nested(shape, present=lambda row, _today: row[name_column] is not None)
 
 
+_CATEGORIES = {category.value: category for category in CarerCategory}
+
+
 def category_of(row: asyncpg.Record, today: dt.date) -> CarerCategory:
     """The category the case holds today; a closed case keeps the one it closed with."""
-    stored = CarerCategory(row["category"])
+    stored = _CATEGORIES[row["category"]]
     if row["stage"] == CaseStage.CLOSED.value:
         return stored
     return workflow.category_at(stored, row["birth_date"], today)
@@ -126,7 +129,7 @@ class CaseQueries:
         total, by_stage = await _counts(scope, case_filter, selected_names(info))
         page = rows[:size]
         _record_reads(scope, page)
-        positions = [Keyset(r["opened_at"], r["id"]) for r in page]
+        positions = [Keyset(r["opened_at"], r["id"]) for r in page[:1] + page[-1:]]  # the page's ends
         return CaseConnection(
             edges=Rows(EDGE_IN_ROW, page, workflow.today()),
             page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),

@@ -74,7 +74,7 @@ class ReferralQueries:
         counted = "totalCount" in selected_names(info)
         total = await service.referral_count(scope.tx, status) if counted else None
         page = rows[:size]
-        positions = [Keyset(r["received_at"], r["id"]) for r in page]
+        positions = [Keyset(r["received_at"], r["id"]) for r in page[:1] + page[-1:]]  # the page's ends
         return ReferralConnection(
             edges=Rows(EDGE_IN_ROW, page),
             page_info=page_info(positions, has_next_page=len(rows) > size, after=keyset),
