@@ -733,6 +733,9 @@ class EmergencyAccess(TenantTable):
             "expires_at > granted_at AND expires_at <= granted_at + INTERVAL '24 hours'",
             name="time_limited",
         ),
+        # A worker's own keys: an agency reads only its own accesses.
+        UniqueConstraint("municipality_code", "subject", "idempotency_key"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
     )
 
     case_id: Mapped[uuid.UUID]
@@ -740,6 +743,7 @@ class EmergencyAccess(TenantTable):
     reason: Mapped[str]
     granted_at: Mapped[dt.datetime] = created_at()
     expires_at: Mapped[dt.datetime]
+    idempotency_key: Mapped[str | None]
 
 
 class CaseShare(TenantTable):
@@ -756,6 +760,8 @@ class CaseShare(TenantTable):
         CheckConstraint("revoked_at IS NULL OR revoked_at >= created_at", name="revoked_after_created"),
         Index(None, "municipality_code", "organisation_id"),
         Index(None, "municipality_code", "case_id"),
+        UniqueConstraint("municipality_code", "idempotency_key"),
+        CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 200", name="idempotency_key_length"),
     )
 
     case_id: Mapped[uuid.UUID]
@@ -767,6 +773,8 @@ class CaseShare(TenantTable):
     revoked_at: Mapped[dt.datetime | None]
     created_by: Mapped[str]
     created_at: Mapped[dt.datetime] = created_at()
+    idempotency_key: Mapped[str | None]
+    """A supervisor's override only: the shares the services write are kept once each."""
 
 
 # Submissions (0024): a municipality's figures of a fiscal year are submitted by its

@@ -442,6 +442,28 @@ class TestSharingWithoutConsent:
             refused(graphql(OVERRIDE, role, SAITAMA_CITY, variables), "shareCaseWithoutConsent")["code"] == "FORBIDDEN"
         )
 
+    async def test_a_retry_with_the_same_key_shares_once(
+        self, a_case: Any, join: Any, graphql: Any, organisation_of: Any, admin_conn: asyncpg.Connection
+    ) -> None:
+        case, other = await a_case(), await a_case(1)
+        join(case)
+        agency = organisation_of(AppRole.WELFARE_WORKER)
+        retry = {
+            "input": {"caseId": case, "organizationId": agency, "reason": REASON, "idempotencyKey": f"s-{uuid.uuid4()}"}
+        }
+        for _ in range(2):
+            ok(graphql(OVERRIDE, AppRole.SUPERVISOR, SAITAMA_CITY, retry), "shareCaseWithoutConsent")
+        overrides = (
+            "SELECT count(*) FROM kizuna.case_share"
+            " WHERE municipality_code = $1 AND case_id = $2 AND basis = 'override'"
+        )
+        assert await admin_conn.fetchval(overrides, SAITAMA_CITY, key(case)) == 1
+        for reused in ({"reason": "別の理由で見守りが必要なため"}, {"caseId": other}):
+            body = graphql(OVERRIDE, AppRole.SUPERVISOR, SAITAMA_CITY, {"input": retry["input"] | reused})
+            error = refused(body, "shareCaseWithoutConsent")
+            assert (error["field"], error["code"]) == ("idempotencyKey", "CONFLICT")
+        assert await admin_conn.fetchval(overrides, SAITAMA_CITY, key(other)) == 0
+
     async def test_only_with_a_participant(self, a_case: Any, graphql: Any, organisation_of: Any) -> None:
         variables = {
             "input": {
@@ -479,7 +501,14 @@ class TestBreakTheGlass:
         assert shared_with(role) == {}
 
     @pytest.mark.parametrize(
-        ("changes", "field"), [({"reason": "確認のため"}, "reason"), ({"hours": 25}, "hours"), ({"hours": 0}, "hours")]
+        ("changes", "field"),
+        [
+            ({"reason": "確認のため"}, "reason"),
+            ({"hours": 25}, "hours"),
+            ({"hours": 0}, "hours"),
+            ({"idempotencyKey": ""}, "idempotencyKey"),
+            ({"idempotencyKey": "k" * 201}, "idempotencyKey"),
+        ],
     )
     async def test_bad_input_writes_nothing(
         self, changes: dict[str, Any], field: str, a_case: Any, graphql: Any, admin_conn: asyncpg.Connection
@@ -492,6 +521,23 @@ class TestBreakTheGlass:
         )
         assert (error["field"], error["code"]) == (field, "BAD_USER_INPUT")
         assert await admin_conn.fetchval(count, SAITAMA_CITY) == before
+
+    async def test_a_retry_with_the_same_key_opens_once(self, a_case: Any, graphql: Any) -> None:
+        case, other = await a_case(), await a_case(1)
+        opening = {"caseId": case, "reason": "夜間に本人から連絡があり状況確認が必要", "hours": 2}
+        retry = {"input": opening | {"idempotencyKey": f"glass-{uuid.uuid4()}"}}
+        first = ok(graphql(OPEN, AppRole.WELFARE_WORKER, SAITAMA_CITY, retry), "openEmergencyAccess")
+        again = ok(graphql(OPEN, AppRole.WELFARE_WORKER, SAITAMA_CITY, retry), "openEmergencyAccess")
+        assert again == first
+        listed = graphql(ACCESSES, AppRole.SUPERVISOR, SAITAMA_CITY)["data"]["emergencyAccesses"]
+        assert [a["caseId"] for a in listed].count(case) == 1
+        for reused in ({"hours": 3}, {"caseId": other}, {"reason": "休日に学校から連絡があり確認が必要"}):
+            body = graphql(OPEN, AppRole.WELFARE_WORKER, SAITAMA_CITY, {"input": retry["input"] | reused})
+            error = refused(body, "openEmergencyAccess")
+            assert (error["field"], error["code"]) == ("idempotencyKey", "CONFLICT")
+        # The key is the worker's own: another worker's same key opens their own access.
+        theirs = ok(graphql(OPEN, AppRole.SCHOOL_SOCIAL_WORKER, SAITAMA_CITY, retry), "openEmergencyAccess")
+        assert theirs["emergencyAccess"]["id"] != first["emergencyAccess"]["id"]
 
     async def test_staff_do_not_break_the_glass(self, a_case: Any, graphql: Any) -> None:
         variables = {

@@ -145,7 +145,11 @@ class SharingMutations:
         try:
             case_id = _case(input.case_id)
             await service.do_share_without_consent(
-                scope, case_id, _organisation(input.organization_id), reason=input.reason
+                scope,
+                case_id,
+                _organisation(input.organization_id),
+                reason=input.reason,
+                idempotency_key=input.idempotency_key,
             )
         except Refused as refusal:
             return ShareCaseWithoutConsentPayload.refused(refusal, scope)
@@ -160,7 +164,11 @@ class SharingMutations:
         scope = info.context
         try:
             access_id = await service.do_open_emergency_access(
-                scope, _case(input.case_id), reason=input.reason, hours=input.hours
+                scope,
+                _case(input.case_id),
+                reason=input.reason,
+                hours=input.hours,
+                idempotency_key=input.idempotency_key,
             )
         except Refused as refusal:
             return EmergencyAccessPayload.refused(refusal, scope)

@@ -33,7 +33,7 @@ from kizuna.schema.cases import service as cases
 from kizuna.schema.cases import workflow
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
-from kizuna.schema.writes import check_idempotency_key, check_text
+from kizuna.schema.writes import check_idempotency_key, check_text, inserted, retried
 
 MAX_ROLE_LENGTH = 100
 MAX_PURPOSE_LENGTH = 1000
@@ -341,23 +341,42 @@ SELECT id, case_id, organisation_id, basis::text AS basis, reason, expires_at, r
 FROM kizuna.case_share WHERE municipality_code = $1 AND id = $2"""
 
 
+OVERRIDE_WITH_KEY = (
+    "SELECT id, case_id, organisation_id, reason FROM kizuna.case_share"
+    " WHERE municipality_code = $1 AND idempotency_key = $2"
+)
+INSERT_OVERRIDE = """
+INSERT INTO kizuna.case_share
+    (municipality_code, id, case_id, organisation_id, basis, reason, created_by, idempotency_key)
+VALUES ($1, $2, $3, $4, 'override', $5, $6, $7)
+ON CONFLICT (municipality_code, idempotency_key) DO NOTHING
+RETURNING id"""
+
+
 async def do_share_without_consent(
-    scope: Scope, case_id: uuid.UUID, organisation_id: uuid.UUID, *, reason: str
+    scope: Scope, case_id: uuid.UUID, organisation_id: uuid.UUID, *, reason: str, idempotency_key: str | None = None
 ) -> uuid.UUID:
     """A supervisor shares the case with one of its participants without consent, saying
-    why (the database lets no other role insert an override); audited."""
+    why (the database lets no other role insert an override); audited. A retry with the
+    same idempotency key gets the first request's share back."""
     _require(scope, Operation.SHARE_WITHOUT_CONSENT)
     check_text(reason, field="reason", message=Message.REASON_LENGTH, most=MAX_REASON_LENGTH)
+    check_idempotency_key(idempotency_key)
     await cases.access_case(scope, case_id, field="caseId", lock=True)
+    if idempotency_key is not None:
+        earlier = await scope.tx.fetchrow(OVERRIDE_WITH_KEY, idempotency_key)
+        found = retried(earlier, (case_id, organisation_id, reason), ("case_id", "organisation_id", "reason"))
+        if found is not None:
+            return found
     await _serving_organisation(scope, organisation_id, field="organizationId")
     participants = {r["organisation_id"] for r in await scope.tx.fetch(PARTICIPANTS, case_id)}
     if organisation_id not in participants:
         raise Refused(UserErrorCode.BAD_USER_INPUT, "organizationId", Message.NOT_A_PARTICIPANT)
-    share_id = uuid7()
-    await scope.tx.execute(
-        INSERT_SHARE, share_id, case_id, organisation_id, ShareBasis.OVERRIDE.value, None, reason, None,
-        str(scope.caller.user_id),
-    )  # fmt: skip
+    share_id = inserted(
+        await scope.tx.fetchval(
+            INSERT_OVERRIDE, uuid7(), case_id, organisation_id, reason, str(scope.caller.user_id), idempotency_key
+        )
+    )
     fields = ("case_id", "organisation_id", "basis", "reason")
     await audit.record(scope, action=OVERRIDE_ACTION, entity="case_share", entity_id=share_id, fields=fields)
     return share_id
@@ -367,8 +386,10 @@ async def do_share_without_consent(
 
 EMERGENCY_ACTION = "emergency_access.open"
 INSERT_ACCESS = """
-INSERT INTO kizuna.emergency_access (municipality_code, id, case_id, subject, reason, expires_at)
-VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6))"""
+INSERT INTO kizuna.emergency_access (municipality_code, id, case_id, subject, reason, expires_at, idempotency_key)
+VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6), $7)
+ON CONFLICT (municipality_code, subject, idempotency_key) DO NOTHING
+RETURNING id"""
 _ACCESS_COLUMNS = """
 SELECT id, case_id, subject, reason, granted_at, expires_at FROM kizuna.emergency_access
 WHERE municipality_code = $1"""
@@ -377,10 +398,19 @@ ACCESS_BY_ID = f"{_ACCESS_COLUMNS} AND id = $2"
 RECENT_ACCESSES = f"{_ACCESS_COLUMNS} ORDER BY granted_at DESC, id DESC LIMIT {MAX_LISTED}"
 
 
-async def do_open_emergency_access(scope: Scope, case_id: uuid.UUID, *, reason: str, hours: int) -> uuid.UUID:
+# The caller's own (an agency reads only its own accesses); `hours` as it was asked for.
+ACCESS_WITH_KEY = """
+SELECT id, case_id, reason, extract(epoch FROM expires_at - granted_at)::int / 3600 AS hours
+FROM kizuna.emergency_access WHERE municipality_code = $1 AND subject = $2 AND idempotency_key = $3"""
+
+
+async def do_open_emergency_access(
+    scope: Scope, case_id: uuid.UUID, *, reason: str, hours: int, idempotency_key: str | None = None
+) -> uuid.UUID:
     """Break the glass: the caller (an agency worker or SSW) reads the case's shared view
     for `hours` (at most 24), from their next request on, for the written reason; audited
-    and listed for the supervisors. An unknown case and another tenant's are NOT_FOUND."""
+    and listed for the supervisors. An unknown case and another tenant's are NOT_FOUND. A
+    retry with the same idempotency key (the caller's own) gets the first access back."""
     _require(scope, Operation.OPEN_EMERGENCY_ACCESS)
     if len(reason.strip()) < MIN_EMERGENCY_REASON or len(reason) > MAX_REASON_LENGTH:
         raise Refused(
@@ -389,10 +419,18 @@ async def do_open_emergency_access(scope: Scope, case_id: uuid.UUID, *, reason: 
         )  # fmt: skip
     if not 0 < hours <= MAX_EMERGENCY_HOURS:
         raise Refused(UserErrorCode.BAD_USER_INPUT, "hours", Message.EMERGENCY_HOURS, max=MAX_EMERGENCY_HOURS)
-    access_id = uuid7()
+    check_idempotency_key(idempotency_key)
+    subject = str(scope.caller.user_id)
+    if idempotency_key is not None:
+        earlier = await scope.tx.fetchrow(ACCESS_WITH_KEY, subject, idempotency_key)
+        found = retried(earlier, (case_id, reason, hours), ("case_id", "reason", "hours"))
+        if found is not None:
+            return found
     try:
         # Granted now by the database's clock (the column's default), as the policy reads it.
-        await scope.tx.execute(INSERT_ACCESS, access_id, case_id, str(scope.caller.user_id), reason, hours)
+        access_id = inserted(
+            await scope.tx.fetchval(INSERT_ACCESS, uuid7(), case_id, subject, reason, hours, idempotency_key)
+        )
     except asyncpg.ForeignKeyViolationError:
         # The agency reads no case: the key is what says the case is not the tenant's.
         raise Refused(UserErrorCode.NOT_FOUND, "caseId", Message.NO_SUCH_CASE) from None

@@ -144,6 +144,9 @@ class ShareCaseWithoutConsentInput:
     case_id: strawberry.ID
     organization_id: strawberry.ID
     reason: str
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="再送しても二重に共有しないためのキー（同じキーの再送は最初の結果を返す。1〜200文字）"
+    )
 
 
 @strawberry.type
@@ -157,6 +160,10 @@ class OpenEmergencyAccessInput:
     case_id: strawberry.ID
     reason: str
     hours: int
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="再送しても二重に始めないためのキー（自分のキー。同じキーの再送は最初の結果を返す。1〜200文字）",
+    )
 
 
 @strawberry.type
