@@ -208,6 +208,7 @@ def plan_input(case_id: str, data: FormData, form: Form, language: Language) -> 
         "goals": _text(form, data, "goals") or "",
         "periodStart": _date(form, data, "periodStart", Message.CASE_PAGE_DATE.in_(language)),
         "periodEnd": _date(form, data, "periodEnd", Message.CASE_PAGE_DATE.in_(language)),
+        "idempotencyKey": _key(form, data),
     }
 
 

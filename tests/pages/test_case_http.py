@@ -219,8 +219,11 @@ async def test_a_support_plan_written_on_the_page_can_be_sent_for_approval(
     case = await case_in("CONFERENCE")
     key = decode_global_id(case)[1]
     client = browser_as(CASEWORKER)
-    assert form_of(client.get(f"/cases/{case}").text, forms, "plan-form")["action"] == f"/cases/{case}/plan"
+    plan_form = form_of(client.get(f"/cases/{case}").text, forms, "plan-form")
+    assert plan_form["action"] == f"/cases/{case}/plan"
+    assert plan_form["types"]["idempotencyKey"] == "hidden"
     plan = {"goals": "朝の送迎をヘルパーと分担する", "periodStart": "2026-12-01", "periodEnd": "2027-05-31"}
+    plan |= {"idempotencyKey": plan_form["fields"]["idempotencyKey"]}
 
     # Checked at the edge, then by the API: each message beside its field, nothing written.
     page = posted(client, server.url, f"/cases/{case}/plan", plan | {"periodStart": "来月"})
@@ -234,8 +237,9 @@ async def test_a_support_plan_written_on_the_page_can_be_sent_for_approval(
         assert client.post(f"/cases/{case}/plan", data=plan, headers=headers).status_code == 403
     assert await admin_conn.fetchval(PLANS, key) == 0
 
-    sent = posted(client, server.url, f"/cases/{case}/plan", plan)
-    assert (sent.status_code, sent.headers["location"]) == (303, f"/cases/{case}#approvals")
+    for _ in range(2):  # sent twice (a double click, a resubmission): written once
+        sent = posted(client, server.url, f"/cases/{case}/plan", plan)
+        assert (sent.status_code, sent.headers["location"]) == (303, f"/cases/{case}#approvals")
     assert await admin_conn.fetchval(PLANS, key) == 1
     shown = client.get(f"/cases/{case}").text
     assert "第1版（2026年12月1日（令和8年）〜2027年5月31日（令和9年））：朝の送迎をヘルパーと分担する" in shown
