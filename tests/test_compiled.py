@@ -19,11 +19,14 @@ import orjson
 import pytest
 import strawberry
 
+from kizuna.auth.memberships import MembershipDirectory
 from kizuna.platform.caller import Caller
 from kizuna.platform.database import Database, NoMembership
 from kizuna.platform.scope import open_scope
+from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.execution import Executor
+from kizuna.schema.memberships.service import TrustedIssuers
 from kizuna.schema.root import build_schema
 from kizuna.schema.rows import Nested, Rows, RowShape, column, member
 from kizuna.tests.sent_queries import SENT
@@ -161,6 +164,16 @@ async def answers(
         errors = [e.formatted for e in result.errors or []]
         found.append(orjson.dumps({"data": result.data, "errors": errors}))
     return found
+
+
+def deployment(settings: Settings, database: Database) -> dict[type, object]:
+    """What the app provides its request scopes (platform/app.py): the fields that read
+    the registry, the viewer's memberships or the trusted issuers need them."""
+    return {
+        Settings: settings,
+        TrustedIssuers: TrustedIssuers(lambda: frozenset({settings.issuer})),
+        MembershipDirectory: MembershipDirectory(database),
+    }
 
 
 def plain_and_compiled(schema: Any, *, introspection: bool = False) -> tuple[Executor, Executor]:
@@ -369,17 +382,22 @@ class TestOnKizunasSchema:
 
 
 @pytest.mark.replays_the_suite
-async def test_every_query_the_suite_sent_is_answered_alike(database: Database, request: pytest.FixtureRequest) -> None:
+async def test_every_query_the_suite_sent_is_answered_alike(
+    database: Database, settings: Settings, request: pytest.FixtureRequest
+) -> None:
     """Every query document the other tests sent (with its variables, as the same caller),
     run again on both paths against the same database state, in a transaction rolled back."""
     if len({item.path for item in request.session.items}) < 10:
         pytest.skip("replays what the rest of the suite sent: run it with the suite")
     # Introspection too: the development server the tests start answers it.
     executors = plain_and_compiled(build_schema(), introspection=True)
+    provided = deployment(settings, database)
     compared = 0
     for query, variables, operation, caller in list(SENT):
         try:
-            async with open_scope(database, caller, request_id=uuid.uuid4().hex, readonly=False) as scope:
+            async with open_scope(
+                database, caller, request_id=uuid.uuid4().hex, readonly=False, provided=provided
+            ) as scope:
                 plain, compiled = await answers(executors, query, orjson.loads(variables), operation, scope)
                 scope.roll_back()
         except NoMembership:  # a user or membership a test made, and removed since
