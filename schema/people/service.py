@@ -107,7 +107,11 @@ FROM kizuna.care_relationship r
 JOIN kizuna.person c ON c.municipality_code = r.municipality_code AND c.id = r.carer_person_id
 JOIN kizuna.person f ON f.municipality_code = r.municipality_code AND f.id = r.cared_for_person_id
 WHERE r.municipality_code = $1"""
-CARE_OF_PEOPLE = f"{CARE_OF} AND (r.carer_person_id = ANY($2::uuid[]) OR r.cared_for_person_id = ANY($2::uuid[]))"
+# In the order they were recorded (UUIDv7): without an order the planner's, which another
+# plan (fresh statistics, another connection) changes between two reads of the same person.
+CARE_OF_PEOPLE = (
+    f"{CARE_OF} AND (r.carer_person_id = ANY($2::uuid[]) OR r.cared_for_person_id = ANY($2::uuid[]))\nORDER BY r.id"
+)
 CARE_BY_ID = f"{CARE_OF} AND r.id = $2"
 
 
