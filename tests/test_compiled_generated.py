@@ -26,7 +26,7 @@ import asyncio
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,7 +197,9 @@ def not_replayed() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("not_replayed")
-def test_generated_documents_are_answered_alike(urls: DatabaseUrls, settings: Settings, caller_of: Any) -> None:
+def test_generated_documents_are_answered_alike(
+    urls: DatabaseUrls, settings: Settings, caller_of: Callable[[AppRole, str], Caller]
+) -> None:
     schema = build_schema()
     with asyncio.Runner() as runner:
         database = runner.run(Database.connect(urls.app, size=len(CALLERS)))
@@ -214,7 +216,7 @@ def test_generated_documents_are_answered_alike(urls: DatabaseUrls, settings: Se
                 max_examples=EXAMPLES,
                 deadline=None,
                 derandomize=True,  # the same documents on every run
-                database=None,
+                database=None,  # and no failure kept from one run for the next (.hypothesis/)
             )
             @given(query=documents(schema._schema, ids, strings))
             def answered_alike(query: str) -> None:
@@ -225,8 +227,8 @@ def test_generated_documents_are_answered_alike(urls: DatabaseUrls, settings: Se
             runner.run(database.close())
     tally = differential.tally
     assert tally.generated >= EXAMPLES, tally
-    # Measured at 2,000 documents: 98% ran, the compiled path completed values in 59% of
-    # them, and 1,465 of their 9,825 answers reached data.
+    # Measured: 2,068 of the 2,100 ran, the compiled path completed values in 1,224 of those,
+    # and 1,710 of their 10,340 answers reached data.
     assert tally.executed >= tally.generated * 0.9, tally
     assert tally.compiled >= tally.executed * 0.5, tally
     assert tally.reached >= tally.executed * 0.5, tally
