@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from kizuna.auth.issuers import IssuerConfig
+    from kizuna.platform.trusted_documents import Submitted
 
 # Each command imports what it needs when it runs: `--help`, `tenants list` and the
 # development tokens must not wait for the GraphQL schema, SQLAlchemy or the seeding code.
@@ -311,6 +312,87 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _documents(settings: Settings, args: argparse.Namespace) -> int:
+    """`kizuna documents register|list|remove`: the trusted documents, over the
+    administrative connection (the request path reads them only)."""
+    from kizuna.platform import trusted_documents as store
+    from kizuna.platform.provisioning import admin_connection
+    from kizuna.platform.runtime import prepare
+
+    command = args.documents_command
+    documents: list[Submitted] = []
+    if command == "register":
+        documents = _documents_to_register(args.files)
+        if not documents:
+            return 1
+    removed_hashes: list[str] | None = None
+    if command == "remove" and not args.all:
+        removed_hashes = [h for h in map(store.parse_hash, args.hashes) if h is not None]
+        if not args.hashes or len(removed_hashes) != len(args.hashes):
+            print("kizuna documents remove: name each document by its sha256:<hex>, or pass --all", file=sys.stderr)
+            return 2
+    admin = prepare(settings).admin
+
+    async def run() -> None:
+        async with admin_connection(admin) as conn:
+            if command == "register":
+                added = await store.register(conn, args.client, documents)
+                print(f"{added} registered for {args.client}, {len(documents) - added} already were.")
+            elif command == "remove":
+                removed = await store.remove(conn, args.client, removed_hashes)
+                print(f"{removed} removed for {args.client}; running servers stop serving them when they restart.")
+            else:
+                for doc in await store.registered(conn, args.client):
+                    names = ", ".join(_operation_names(doc.text))
+                    print(f"{store.HASH_PREFIX}{doc.hash}\t{doc.client}\t{doc.registered_at.isoformat()}\t{names}")
+
+    asyncio.run(run())
+    return 0
+
+
+def _documents_to_register(files: Sequence[str]) -> list[Submitted]:
+    """Every document of `files`, each checked against the schema as production runs it and
+    against the hash it was given; none, after naming each one refused and why."""
+    from pathlib import Path
+
+    from kizuna.platform import trusted_documents as store
+    from kizuna.schema.execution import Executor
+    from kizuna.schema.root import build_schema
+    from kizuna.schema.trusted_documents import registration_problems
+
+    executor = Executor(build_schema(), introspection=False)
+    documents: list[store.Submitted] = []
+    refused = 0
+    for name in files:
+        try:
+            found = store.read_documents(Path(name))
+        except store.ManifestError as exc:
+            print(f"kizuna documents register: {exc}", file=sys.stderr)
+            refused += 1
+            continue
+        for document in found:
+            problem = store.hash_problem(document)
+            problems = [problem] if problem else registration_problems(executor, document.text)
+            for text in problems:
+                print(f"kizuna documents register: {document.source}: {text}", file=sys.stderr)
+            refused += bool(problems)
+            documents.append(document)
+    if refused or not documents:
+        print(f"kizuna documents register: nothing registered ({refused} refused).", file=sys.stderr)
+        return []
+    return documents
+
+
+def _operation_names(text: str) -> list[str]:
+    from graphql import OperationDefinitionNode, parse
+
+    return [
+        f"{d.operation.value} {d.name.value if d.name else '(anonymous)'}"
+        for d in parse(text).definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+
+
 def _confirmed_removal(yes: bool, question: str) -> bool:
     """Removing data: a person confirms on a terminal, a script passes --yes."""
     if yes:
@@ -497,6 +579,32 @@ def _add_record_keeping(commands: argparse._SubParsersAction[argparse.ArgumentPa
     stats.set_defaults(handler=_stats)
 
 
+def _add_documents(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`kizuna documents …`: the trusted documents clients run by hash (docs/trusted-documents.md)."""
+    documents = commands.add_parser("documents", help="the trusted documents clients run by their hash")
+    documents_commands = documents.add_subparsers(
+        dest="documents_command", required=True, metavar="DOCUMENTS_COMMAND", help="what to do with them"
+    )
+    register = documents_commands.add_parser(
+        "register", help="check documents against the schema and register them all, or none (one transaction)"
+    )
+    register.add_argument("--client", required=True, help="who they are for: a municipal system and its release")
+    register.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="a .graphql file (one document), a JSON map of SHA-256 to text (Relay, GraphQL Code Generator)"
+        " or an Apollo persisted query manifest",
+    )
+    listed = documents_commands.add_parser("list", help="the registered documents: hash, client, when, operations")
+    listed.add_argument("--client", help="one client's only")
+    remove = documents_commands.add_parser("remove", help="remove a client's registration of documents")
+    remove.add_argument("--client", required=True, help="the client whose registrations go")
+    remove.add_argument("hashes", nargs="*", metavar="HASH", help="sha256:<hex> of each document")
+    remove.add_argument("--all", action="store_true", help="every document of the client")
+    documents.set_defaults(handler=_documents)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kizuna", description="Kizuna: carer support across a prefecture")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
@@ -580,6 +688,8 @@ def build_parser() -> argparse.ArgumentParser:
     client = commands.add_parser("dev-client", help="print a demo municipal system's client credentials")
     client.add_argument("--municipality", required=True, help="the municipality (local-government code)")
     client.set_defaults(handler=_dev_client)
+
+    _add_documents(commands)
 
     schema = commands.add_parser("schema", help="the GraphQL schema")
     schema_commands = schema.add_subparsers(

@@ -105,6 +105,26 @@ class Organisation(Base):
     municipality_code: Mapped[str] = mapped_column(String(6), ForeignKey("municipality.code"), index=True)
 
 
+class TrustedDocument(Base):
+    """A GraphQL document registered for clients to run by its hash (issue 18, item 5):
+    `hash` is the SHA-256 of `document`'s exact UTF-8 text, in lower-case hex. Written by
+    `kizuna documents` over the administrative connection only; the request path's login
+    reads it. `client` names who registered it (a municipal system and its release), so
+    that one client's documents are removed without touching another's (rotation)."""
+
+    __tablename__ = "trusted_document"
+    __table_args__ = (
+        CheckConstraint("hash ~ '^[0-9a-f]{64}$'", name="hash_format"),
+        CheckConstraint("char_length(btrim(client)) BETWEEN 1 AND 100", name="client_length"),
+        CheckConstraint("document <> ''", name="document_present"),
+    )
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client: Mapped[str] = mapped_column(primary_key=True)
+    document: Mapped[str]
+    registered_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
 class AppUser(Base):
     """A person or system as an OIDC issuer names it: the pair (issuer, subject)."""
 

@@ -97,7 +97,7 @@ class Executor:
             max_aliases_rule(MAX_ALIASES),
             *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
         )
-        self.prepare = lru_cache(maxsize=CACHED_DOCUMENTS)(self._prepare)
+        self.prepare = lru_cache(maxsize=CACHED_DOCUMENTS)(self.parse_and_validate)
         _read_plain_fields_directly(self._graphql_schema)
         self.plans = PlanCache()
         self._fixed_costs: OrderedDict[int, tuple[OperationDefinitionNode, int]] = OrderedDict()
@@ -118,7 +118,9 @@ class Executor:
             self._fixed_costs.popitem(last=False)
         return cost
 
-    def _prepare(self, query: str) -> PreparedDocument:
+    def parse_and_validate(self, query: str) -> PreparedDocument:
+        """`query` prepared, not cached: `prepare` caches it by its text (the least used of
+        CACHED_DOCUMENTS goes), the trusted documents keep theirs (schema/trusted_documents.py)."""
         try:
             document = parse(query, max_tokens=MAX_TOKENS)
         except GraphQLError as error:

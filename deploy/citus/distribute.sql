@@ -29,7 +29,9 @@ BEGIN
 END $$;
 
 SELECT create_reference_table(t)
-FROM unnest(ARRAY['kizuna.municipality', 'kizuna.organisation', 'kizuna.indicator', 'kizuna.app_user']::regclass[]) AS t;
+FROM unnest(ARRAY[
+    'kizuna.municipality', 'kizuna.organisation', 'kizuna.indicator', 'kizuna.app_user', 'kizuna.trusted_document'
+]::regclass[]) AS t;
 
 -- The prefecture's figures (migration 0025): written by kizuna_stats through the
 -- coordinator, read by the analysts and supervisors under their policies, never joined with
