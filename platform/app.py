@@ -39,10 +39,13 @@ from kizuna.schema.ide import npm
 from kizuna.schema.ide.pages import IDE
 from kizuna.schema.memberships.service import TrustedIssuers
 from kizuna.schema.pages.case import CasePages
-from kizuna.schema.pages.exports import Exports
+from kizuna.schema.pages.documents import document as page_document
+from kizuna.schema.pages.documents import registered as page_documents
+from kizuna.schema.pages.exports import INDICATORS_DOCUMENT, STATS_DOCUMENT, Exports
 from kizuna.schema.pages.home import Pages
 from kizuna.schema.pages.school import SchoolPages
 from kizuna.schema.root import build_schema
+from kizuna.schema.trusted_documents import TrustedDocuments
 from kizuna.tenants import demo_users
 from kizuna.tenants.registry import for_prefecture
 
@@ -98,6 +101,7 @@ def create_app(
         app.state.database = database
         app.state.memberships = directory
         app.state.trust = trust
+        await documents.load(database)
         app.state.scopes = RequestScopes(
             database,
             directory,
@@ -112,8 +116,11 @@ def create_app(
             await http.aclose()
 
     ide = IDE(npm.graphiql_dir(settings.data_dir)) if settings.development else None
+    executor = Executor(build_schema(), introspection=settings.development)
+    documents = TrustedDocuments(executor, settings.trusted_documents, _own_documents())
     endpoint = GraphQLEndpoint(
-        Executor(build_schema(), introspection=settings.development),
+        executor,
+        documents,
         RateLimiter(settings.rate_limit, processes=settings.rate_limit_processes),
         ide=ide,
         client_timeout=settings.client_timeout_seconds,
@@ -161,6 +168,12 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={DatabaseUnavailable: _unavailable, Exception: _internal_error},
     )
+
+
+def _own_documents() -> list[str]:
+    """The documents the server's own pages and exports run: trusted by construction
+    (schema/trusted_documents.py)."""
+    return [page_document(name).text for name in page_documents()] + [STATS_DOCUMENT, INDICATORS_DOCUMENT]
 
 
 # What a page or an endpoint other than /graphql (which answers its own errors) says when

@@ -45,6 +45,12 @@ MEMBERSHIPS_SQL = (
     " WHERE user_id = $1 AND revoked_at IS NULL ORDER BY municipality_code, role"
 )
 
+# The trusted documents (0030), a global table that `kizuna_app` itself reads, outside any
+# request transaction: no tenant, no personal data. One text per hash, whichever clients
+# registered it.
+TRUSTED_DOCUMENTS_SQL = "SELECT DISTINCT ON (hash) hash, document FROM kizuna.trusted_document"
+TRUSTED_DOCUMENT_SQL = "SELECT document FROM kizuna.trusted_document WHERE hash = $1 LIMIT 1"
+
 
 @dataclass(frozen=True, slots=True)
 class Directory:
@@ -275,6 +281,18 @@ class Database:
         async with self._connection() as conn, conn.transaction():
             if await conn.fetchval(SIGN_IN_SQL, issuer, subject) is not None:
                 await conn.execute("SELECT kizuna.sign_out()")
+
+    async def trusted_documents(self) -> dict[str, str]:
+        """Every registered document's text by its hash (a server's start)."""
+        async with self._connection() as conn:
+            rows = await conn.fetch(TRUSTED_DOCUMENTS_SQL)
+        return {r["hash"]: r["document"] for r in rows}
+
+    async def trusted_document(self, hash_hex: str) -> str | None:
+        """The text registered under `hash_hex`, if any (a hash registered since the start)."""
+        async with self._connection() as conn:
+            text: str | None = await conn.fetchval(TRUSTED_DOCUMENT_SQL, hash_hex)
+            return text
 
     async def schema_revision(self) -> str | None:
         """The migration the database is at; no tenant data is involved."""

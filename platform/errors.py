@@ -18,6 +18,12 @@ class ErrorCode(enum.StrEnum):
     INTERNAL = "INTERNAL"
     UNAVAILABLE = "UNAVAILABLE"
     """The database is not there (stopped, restarting): HTTP 503 with `Retry-After`."""
+    # Trusted documents (issue 18, item 5), named as Apollo's and GraphQL Yoga's clients and
+    # servers name them, so that those clients recognise them: HTTP 400, nothing executed.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    """No document is registered under the hash the request names."""
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
+    """`KIZUNA_TRUSTED_DOCUMENTS=only`, and the document the request sent is not registered."""
 
 
 UNAVAILABLE_MESSAGE = "The service is unavailable for a moment; try again shortly."

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from kizuna.tenants.registry import SUPPORTED_PREFECTURES
 
@@ -14,6 +16,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # expects to find the IdP at it. Migration 0007 moved the users of the old default,
 # `http://127.0.0.1:8000/dev-idp`, to it.
 DEFAULT_DEV_ISSUER = "urn:kizuna:dev-idp"
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class TrustedDocuments(enum.StrEnum):
+    """Which GraphQL documents `/graphql` runs (`KIZUNA_TRUSTED_DOCUMENTS`)."""
+
+    ALLOW = "allow"
+    """Registered documents by their hash, and any other document sent as text."""
+    ONLY = "only"
+    """Registered documents only (by hash, or as their exact text), and the server's own pages'."""
 
 
 class SettingsError(ValueError):
@@ -50,6 +62,8 @@ class Settings:
     """Seconds between `kizuna serve`'s refreshes of the prefecture's figures; 0: never."""
     stats_publication_days: int
     """Days between two editions of the prefecture's counts: the refreshes in between publish the one in force."""
+    trusted_documents: TrustedDocuments
+    """Whether `/graphql` runs any document or registered documents only (issue 18, item 5)."""
     environ: dict[str, str]
     """The environment the settings were read from (issuers read their own variables)."""
 
@@ -80,6 +94,7 @@ class Settings:
             stats_k=_at_least(env, "KIZUNA_STATS_K", 5, 2),
             stats_refresh_seconds=_int(env, "KIZUNA_STATS_REFRESH", 900),
             stats_publication_days=_positive(env, "KIZUNA_STATS_PUBLICATION_DAYS", 30),
+            trusted_documents=_choice(env, "KIZUNA_TRUSTED_DOCUMENTS", TrustedDocuments, TrustedDocuments.ALLOW),
             environ=env,
         )
 
@@ -95,6 +110,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     if value < 0:
         raise SettingsError(f"{name}={raw!r} must not be negative")
     return value
+
+
+def _choice(env: dict[str, str], name: str, choices: type[E], default: E) -> E:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return choices(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: one of {', '.join(choices)}") from None
 
 
 def _positive(env: dict[str, str], name: str, default: int) -> int:

@@ -1,7 +1,8 @@
 """GraphQL over HTTP (the GraphQL-over-HTTP specification) in front of the schema.
 
 The order is what keeps it safe: the body is read only up to its size limit, the caller
-is authenticated before the document is parsed, the document's cost is admitted, then
+is authenticated before the document is parsed (or, named by its hash, found among the
+registered ones: schema/trusted_documents.py), the document's cost is admitted, then
 the request scope (`platform/request_scope.py`) opens the tenant transaction, where the
 database checks the membership, and only then does the schema execute, with the scope as
 its context. Errors leave as coded GraphQL errors with the request id, never a stack
@@ -26,10 +27,12 @@ from kizuna.platform.caller import Caller
 from kizuna.platform.errors import ErrorCode, RequestRefused, error_entry
 from kizuna.platform.ratelimit import RateLimiter
 from kizuna.platform.request_scope import RequestScopes
+from kizuna.platform.trusted_documents import HASH_PREFIX, parse_hash
 from kizuna.schema.cost import MAX_COST
 from kizuna.schema.errors import CodedError
 from kizuna.schema.execution import Executor
 from kizuna.schema.ide.pages import IDE
+from kizuna.schema.trusted_documents import TrustedDocuments
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +44,13 @@ RATE_LIMIT_PAUSE = 1.0
 
 @dataclass(frozen=True, slots=True)
 class GraphQLRequest:
-    query: str
+    query: str | None
+    """The document's text; None when the request names a registered document by hash only."""
     variables: dict[str, Any] | None
     operation_name: str | None
+    document_hash: str | None = None
+    """The SHA-256 (hex) of a registered document: `documentId: "sha256:<hex>"` or Apollo's
+    `extensions.persistedQuery.sha256Hash` (schema/trusted_documents.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,22 +93,55 @@ def _media_type(request: Request) -> str:
     raise RequestRefused(406, ErrorCode.BAD_USER_INPUT, f"Accept {GRAPHQL_RESPONSE} or {JSON}.")
 
 
-def _from_params(params: dict[str, Any], *, variables_are_json: bool) -> GraphQLRequest:
+def _from_params(params: dict[str, Any], *, from_query_string: bool) -> GraphQLRequest:
+    """The request's parameters; in a query string (GET) `variables` and `extensions` are JSON text."""
+    document_hash = _document_hash(params.get("documentId"), _json_object(params, "extensions", from_query_string))
     query = params.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "The request has no `query` string.")
-    variables = params.get("variables")
-    if variables_are_json and isinstance(variables, str):
-        try:
-            variables = orjson.loads(variables)
-        except orjson.JSONDecodeError:
-            raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "`variables` is not JSON.") from None
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "`variables` must be an object.")
+    if query is None and document_hash is None:
+        raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "The request has no `query` string or `documentId`.")
+    if query is not None and (not isinstance(query, str) or not query.strip()):
+        raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "`query` must be a document's text.")
+    variables = _json_object(params, "variables", from_query_string)
     operation_name = params.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "`operationName` must be a string.")
-    return GraphQLRequest(query, variables, operation_name)
+    return GraphQLRequest(query, variables, operation_name, document_hash)
+
+
+def _json_object(params: dict[str, Any], name: str, from_query_string: bool) -> dict[str, Any] | None:
+    value = params.get(name)
+    if from_query_string and isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, f"`{name}` is not JSON.") from None
+    if value is not None and not isinstance(value, dict):
+        raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, f"`{name}` must be an object.")
+    return value
+
+
+def _document_hash(document_id: Any, extensions: dict[str, Any] | None) -> str | None:
+    """The hash of the registered document the request names, by the GraphQL-over-HTTP
+    persisted documents' `documentId` or Apollo's persisted query extension (version 1)."""
+    named: set[str] = set()
+    if document_id is not None:
+        hash_hex = parse_hash(document_id) if isinstance(document_id, str) else None
+        if hash_hex is None or not document_id.startswith(HASH_PREFIX):
+            message = f"`documentId` must be `{HASH_PREFIX}` and the document's SHA-256 in lower-case hex."
+            raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, message)
+        named.add(hash_hex)
+    persisted = (extensions or {}).get("persistedQuery")
+    if persisted is not None:
+        sha256_hash = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+        hash_hex = parse_hash(sha256_hash) if isinstance(sha256_hash, str) else None
+        if hash_hex is None or hash_hex != sha256_hash or persisted.get("version") != 1:
+            message = "`extensions.persistedQuery` must be `{version: 1, sha256Hash}`, the hash in lower-case hex."
+            raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, message)
+        named.add(hash_hex)
+    if len(named) > 1:
+        message = "`documentId` and `extensions.persistedQuery` name different documents."
+        raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, message)
+    return next(iter(named), None)
 
 
 async def _bounded_body(request: Request, seconds: float) -> bytes:
@@ -130,7 +170,7 @@ async def _bounded_body(request: Request, seconds: float) -> bytes:
 
 async def _read_request(request: Request, body_seconds: float) -> GraphQLRequest:
     if request.method == "GET":
-        return _from_params(dict(request.query_params), variables_are_json=True)
+        return _from_params(dict(request.query_params), from_query_string=True)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise RequestRefused(415, ErrorCode.BAD_USER_INPUT, f"Send the request as {JSON}.")
@@ -141,7 +181,7 @@ async def _read_request(request: Request, body_seconds: float) -> GraphQLRequest
         raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "The body is not JSON.") from None
     if not isinstance(params, dict):
         raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "The body must be a JSON object.")
-    return _from_params(params, variables_are_json=False)
+    return _from_params(params, from_query_string=False)
 
 
 def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
@@ -168,11 +208,18 @@ class GraphQLEndpoint:
     `app.state.scopes`. `ide` (development only) answers a browser's `GET` with its page."""
 
     def __init__(
-        self, executor: Executor, rate_limiter: RateLimiter, *, ide: IDE | None, client_timeout: float
+        self,
+        executor: Executor,
+        documents: TrustedDocuments,
+        rate_limiter: RateLimiter,
+        *,
+        ide: IDE | None,
+        client_timeout: float,
     ) -> None:
         # Seconds a client has to send a request's body (its headers: platform/server_protocol.py).
         self.client_timeout = client_timeout
         self.executor = executor
+        self.documents = documents
         self.rate_limiter = rate_limiter
         self.ide = ide
 
@@ -199,15 +246,16 @@ class GraphQLEndpoint:
         return self._result(answer, media_type, headers)
 
     async def run(self, request: Request, gql: GraphQLRequest, request_id: str, *, page: bool = False) -> Answer:
-        """Run one GraphQL request for `request`'s caller: authenticate, parse and validate,
-        admit its cost, open the tenant transaction, execute, commit. Every page and export
-        runs its documents through here too, so they are authorised, limited, audited and
-        answered exactly as the API is (`page`: a browser's top-level navigation, see
+        """Run one GraphQL request for `request`'s caller: authenticate, parse and validate
+        (or find the registered document the request names by hash), admit its cost, open
+        the tenant transaction, execute, commit. Every page and export runs its documents
+        through here too, so they are authorised, limited, audited and answered exactly as
+        the API is (`page`: a browser's top-level navigation, see
         `RequestScopes.caller`). A refusal is a `RequestRefused`, raised before anything of
         the tenant was read."""
         scopes: RequestScopes = request.app.state.scopes
         caller = await scopes.caller(request, request_id, page=page)
-        prepared = self.executor.prepare(gql.query)
+        prepared = await self.documents.prepare(gql.query, gql.document_hash)
         operation = prepared.operation(gql.operation_name)
         if request.method == "GET" and operation is not None and operation.operation is not OperationType.QUERY:
             raise RequestRefused(405, ErrorCode.BAD_USER_INPUT, "Use POST for mutations.", {"allow": "POST"})

@@ -1,24 +1,35 @@
-"""Trusted documents (issue 18, item 5): `kizuna documents register` stores all of a
-build's documents or none, and the request path's login only reads them."""
+"""Trusted documents (issue 18, item 5): registered documents run by their hash over real
+HTTP, with nothing bypassed; `KIZUNA_TRUSTED_DOCUMENTS=only` runs nothing else but the
+server's own pages; `kizuna documents register` stores all of a build's documents or none."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from kizuna.platform import migrate
 from kizuna.platform import trusted_documents as store
+from kizuna.platform.app import create_app
 from kizuna.platform.cli import main
 from kizuna.platform.provisioning import admin_connection
 from kizuna.platform.runtime import DatabaseUrls
+from kizuna.platform.settings import Settings, SettingsError
 from kizuna.platform.urls import DATABASE_NAME, asyncpg_dsn, with_database
+from kizuna.platform.vocabulary import AppRole
+from kizuna.schema.cost import MAX_COST
+from kizuna.tests.pages.conftest import NAVIGATION, sign_in
 
+SAITAMA_CITY = "111007"
+KAWAGOE = "112011"
 CASES = "query TrustedCases { cases(first: 2) { totalCount edges { node { id stage } } } }\n"
 CASE_BY_ID = "query TrustedCase($id: ID!) { node(id: $id) { id ... on Case { stage } } }\n"
 # Costs first + first²: 6 for 2, 56 for 7, 10,100 for 100 (the limit is 3,000).
@@ -28,10 +39,179 @@ CASES_BY_SIZE = (
 )
 MUTATION = "mutation TrustedNothing { __typename }\n"
 REGISTERED = (CASES, CASE_BY_ID, CASES_BY_SIZE, MUTATION)
+NOT_REGISTERED = "query NotRegistered { cases(first: 1) { totalCount } }"
 
 
 def document_id(text: str) -> str:
     return f"sha256:{store.document_hash(text)}"
+
+
+def persisted_query(text: str) -> dict[str, Any]:
+    return {"persistedQuery": {"version": 1, "sha256Hash": store.document_hash(text)}}
+
+
+async def _register(admin: str, client: str, texts: tuple[str, ...]) -> None:
+    async with admin_connection(admin) as conn:
+        await store.register(conn, client, [store.Submitted("test", None, text) for text in texts])
+
+
+async def _unregister(admin: str, client: str) -> None:
+    async with admin_connection(admin) as conn:
+        await store.remove(conn, client, None)
+
+
+@pytest.fixture(scope="module")
+def registered(urls: DatabaseUrls, server: Any) -> Iterator[str]:
+    """REGISTERED in the store for a client of this module, once the suite's server runs:
+    it finds them at their first request."""
+    client = f"test-{uuid.uuid4().hex[:8]}"
+    asyncio.run(_register(urls.admin, client, REGISTERED))
+    yield client
+    asyncio.run(_unregister(urls.admin, client))
+
+
+@pytest.fixture
+def send(http: httpx.Client, token: Callable[..., str]) -> Callable[..., httpx.Response]:
+    """`(method, role, municipality, **params)`: a GraphQL request with a demo user's token;
+    for GET, `variables` and `extensions` go as JSON in the query string."""
+
+    def request(method: str, role: AppRole, municipality: str, **params: Any) -> httpx.Response:
+        headers = {"authorization": f"Bearer {token(role, municipality)}"}
+        if method == "GET":
+            query = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in params.items()}
+            return http.get("/graphql", params=query, headers=headers)
+        return http.post("/graphql", json=params, headers=headers)
+
+    return request
+
+
+def code_of(response: httpx.Response) -> str:
+    code: str = response.json()["errors"][0]["extensions"]["code"]
+    return code
+
+
+@pytest.mark.usefixtures("registered")
+class TestByHash:
+    @pytest.mark.parametrize("method", ["POST", "GET"])
+    def test_a_registered_document_answers_as_its_text_does(self, send: Any, method: str) -> None:
+        by_text = send("POST", AppRole.CASEWORKER, SAITAMA_CITY, query=CASES).json()
+        assert by_text["data"]["cases"]["totalCount"] > 0
+        for params in ({"documentId": document_id(CASES)}, {"extensions": persisted_query(CASES)}):
+            response = send(method, AppRole.CASEWORKER, SAITAMA_CITY, **params)
+            assert response.status_code == 200, response.text
+            assert response.json()["data"] == by_text["data"]
+
+    def test_an_unknown_hash_is_refused_and_nothing_runs(self, send: Any) -> None:
+        for params in ({"documentId": document_id(NOT_REGISTERED)}, {"extensions": persisted_query(NOT_REGISTERED)}):
+            response = send("POST", AppRole.CASEWORKER, SAITAMA_CITY, **params)
+            assert (response.status_code, code_of(response)) == (400, "PERSISTED_QUERY_NOT_FOUND")
+            assert "data" not in response.json()
+
+    def test_a_hash_that_is_not_the_texts_is_refused(self, send: Any) -> None:
+        response = send("POST", AppRole.CASEWORKER, SAITAMA_CITY, query=NOT_REGISTERED, documentId=document_id(CASES))
+        assert (response.status_code, code_of(response)) == (400, "BAD_USER_INPUT")
+        assert "data" not in response.json()
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"documentId": store.document_hash(CASES)},  # no `sha256:`
+            {"documentId": document_id(CASES).upper()},
+            {"documentId": "md5:" + "0" * 32},
+            {"extensions": {"persistedQuery": {"version": 2, "sha256Hash": store.document_hash(CASES)}}},
+            {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "not a hash"}}},
+            {"documentId": document_id(CASES), "extensions": persisted_query(CASE_BY_ID)},
+        ],
+    )
+    def test_a_malformed_id_is_refused(self, send: Any, params: dict[str, Any]) -> None:
+        response = send("POST", AppRole.CASEWORKER, SAITAMA_CITY, **params)
+        assert (response.status_code, code_of(response)) == (400, "BAD_USER_INPUT")
+
+    def test_without_credentials_a_hash_is_refused(self, http: httpx.Client) -> None:
+        response = http.post("/graphql", json={"documentId": document_id(CASES)})
+        assert (response.status_code, code_of(response)) == (401, "UNAUTHENTICATED")
+
+    def test_another_tenants_case_stays_unknown(self, send: Any) -> None:
+        theirs = send("POST", AppRole.CASEWORKER, KAWAGOE, query=CASES).json()["data"]["cases"]["edges"][0]["node"]
+        owner = send("POST", AppRole.CASEWORKER, KAWAGOE, documentId=document_id(CASE_BY_ID), variables=theirs)
+        assert owner.json()["data"]["node"] == theirs
+        crossed = send("POST", AppRole.CASEWORKER, SAITAMA_CITY, documentId=document_id(CASE_BY_ID), variables=theirs)
+        assert crossed.json()["data"] == {"node": None}
+        assert code_of(crossed) == "NOT_FOUND"
+
+    def test_the_cost_limit_holds(self, send: Any) -> None:
+        by_hash = {"documentId": document_id(CASES_BY_SIZE)}
+        small = send("POST", AppRole.CASEWORKER, SAITAMA_CITY, **by_hash, variables={"first": 2})
+        assert small.json()["extensions"]["cost"]["requested"] == 6
+        big = send("POST", AppRole.CASEWORKER, SAITAMA_CITY, **by_hash, variables={"first": 100})
+        assert (big.status_code, code_of(big)) == (400, "BAD_USER_INPUT")
+        assert big.json()["errors"][0]["extensions"]["cost"] == {"requested": 10_100, "limit": MAX_COST}
+        assert "data" not in big.json()
+
+    def test_a_mutation_by_hash_needs_post_as_its_text_does(self, send: Any) -> None:
+        response = send("GET", AppRole.CASEWORKER, SAITAMA_CITY, documentId=document_id(MUTATION))
+        assert (response.status_code, response.headers["allow"]) == (405, "POST")
+
+
+@pytest.mark.usefixtures("registered")
+def test_the_rate_limit_holds(settings: Settings, urls: DatabaseUrls, signing_key: Any, serve: Any, token: Any) -> None:
+    """A server allowing 60 points a minute: the second request of cost 56 waits for its turn."""
+    limited = Settings.from_env({**settings.environ, "KIZUNA_RATE_LIMIT": "60"})
+    headers = {"authorization": f"Bearer {token(AppRole.CASEWORKER, SAITAMA_CITY)}"}
+    body = {"documentId": document_id(CASES_BY_SIZE), "variables": {"first": 7}}
+    with serve(create_app(limited, urls.app, dev_key=signing_key)) as running:
+        first = httpx.post(f"{running.url}/graphql", json=body, headers=headers, timeout=30)
+        second = httpx.post(f"{running.url}/graphql", json=body, headers=headers, timeout=30)
+    assert first.json()["extensions"]["cost"]["requested"] == 56
+    assert (second.status_code, code_of(second)) == (429, "RATE_LIMITED")
+
+
+def test_an_unknown_mode_is_refused() -> None:
+    with pytest.raises(SettingsError, match="KIZUNA_TRUSTED_DOCUMENTS='registered'"):
+        Settings.from_env({"KIZUNA_TRUSTED_DOCUMENTS": "registered"})
+
+
+@pytest.fixture(scope="module")
+def only_registered(
+    settings: Settings, urls: DatabaseUrls, signing_key: Any, serve: Any, registered: str
+) -> Iterator[httpx.Client]:
+    """A server of `KIZUNA_TRUSTED_DOCUMENTS=only`, started once REGISTERED are."""
+    only = Settings.from_env({**settings.environ, "KIZUNA_TRUSTED_DOCUMENTS": "only"})
+    with (
+        serve(create_app(only, urls.app, dev_key=signing_key)) as running,
+        httpx.Client(base_url=running.url, timeout=30) as client,
+    ):
+        yield client
+
+
+class TestOnlyRegistered:
+    def test_a_text_not_registered_is_refused_and_nothing_runs(
+        self, only_registered: httpx.Client, token: Callable[..., str]
+    ) -> None:
+        headers = {"authorization": f"Bearer {token(AppRole.CASEWORKER, SAITAMA_CITY)}"}
+        response = only_registered.post("/graphql", json={"query": NOT_REGISTERED}, headers=headers)
+        assert (response.status_code, code_of(response)) == (400, "PERSISTED_QUERY_NOT_IN_LIST")
+        assert "data" not in response.json()
+
+    def test_registered_documents_run_by_hash_or_by_their_text(
+        self, only_registered: httpx.Client, token: Callable[..., str]
+    ) -> None:
+        headers = {"authorization": f"Bearer {token(AppRole.CASEWORKER, SAITAMA_CITY)}"}
+        for body in ({"documentId": document_id(CASES)}, {"query": CASES}):
+            response = only_registered.post("/graphql", json=body, headers=headers)
+            assert response.status_code == 200, response.text
+            assert response.json()["data"]["cases"]["totalCount"] > 0
+
+    def test_the_servers_own_pages_and_exports_run(
+        self, only_registered: httpx.Client, token: Callable[..., str], user: Any, forms: Any
+    ) -> None:
+        headers = {"authorization": f"Bearer {token(AppRole.PREFECTURE_ANALYST, '110001')}"}
+        assert only_registered.get("/exports/indicators.csv", headers=headers).status_code == 200
+        supervisor = user(AppRole.SUPERVISOR, SAITAMA_CITY)
+        with httpx.Client(base_url=str(only_registered.base_url), timeout=30) as browser:
+            sign_in(browser, forms, supervisor.subject)
+            for page in ("/", "/desk"):
+                assert browser.get(page, headers=NAVIGATION).status_code == 200, page
 
 
 @contextlib.contextmanager
