@@ -320,6 +320,10 @@ def _documents(settings: Settings, args: argparse.Namespace) -> int:
     from kizuna.platform.runtime import prepare
 
     command = args.documents_command
+    limit = store.MAX_CLIENT_NAME
+    if command != "list" and not 1 <= len(args.client.strip()) <= limit:
+        print(f"kizuna documents {command}: --client must name the client in 1 to {limit} characters", file=sys.stderr)
+        return 2
     documents: list[Submitted] = []
     if command == "register":
         documents = _documents_to_register(args.files)

@@ -114,7 +114,7 @@ class TrustedDocument(Base):
 
     __tablename__ = "trusted_document"
     __table_args__ = (
-        CheckConstraint("hash ~ '^[0-9a-f]{64}$'", name="hash_format"),
+        CheckConstraint("hash = encode(sha256(convert_to(document, 'UTF8')), 'hex')", name="hash_is_the_documents"),
         CheckConstraint("char_length(btrim(client)) BETWEEN 1 AND 100", name="client_length"),
         CheckConstraint("document <> ''", name="document_present"),
     )

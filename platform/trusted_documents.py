@@ -24,6 +24,8 @@ HASH_PREFIX = "sha256:"
 _HEX = re.compile(r"[0-9a-f]{64}")
 APOLLO_MANIFEST = "apollo-persisted-query-manifest"
 GRAPHQL_SUFFIXES = (".graphql", ".gql")
+MAX_CLIENT_NAME = 100
+"""Characters of a client's name (the table's CHECK)."""
 
 
 def document_hash(text: str) -> str:

@@ -252,6 +252,8 @@ def test_the_command_registers_every_document_of_a_build_or_none(
     (tmp_path / "wrong-hash.json").write_text(json.dumps({"sha256:" + "0" * 64: CASES}))
     files = [str(tmp_path / name) for name in ("cases.graphql", "relay.json", "apollo.json")]
     bad = [str(tmp_path / name) for name in ("invalid.graphql", "introspection.graphql", "wrong-hash.json")]
+    assert main(["documents", "register", "--client", " ", *files]) == 2
+    assert "--client must name the client" in capsys.readouterr().err
     with _fresh_database(server_url) as admin:
         monkeypatch.setenv("DATABASE_URL", admin)
         monkeypatch.setenv("KIZUNA_DATA_DIR", str(tmp_path))
@@ -294,3 +296,16 @@ async def test_the_request_path_only_reads_the_store(urls: DatabaseUrls) -> None
             )
     finally:
         await conn.close()
+
+
+async def test_the_store_holds_each_hash_to_its_text(admin_conn: asyncpg.Connection) -> None:
+    """Whoever writes the table: the command computes each hash, the database checks it."""
+    insert = "INSERT INTO kizuna.trusted_document (hash, client, document) VALUES ($1, 'test-check', $2)"
+    transaction = admin_conn.transaction()
+    await transaction.start()
+    try:
+        await admin_conn.execute(insert, store.document_hash("ケース"), "ケース")  # of the UTF-8, as clients hash
+        with pytest.raises(asyncpg.CheckViolationError):
+            await admin_conn.execute(insert, store.document_hash(CASES), NOT_REGISTERED)
+    finally:
+        await transaction.rollback()
