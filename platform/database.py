@@ -45,7 +45,7 @@ MEMBERSHIPS_SQL = (
     " WHERE user_id = $1 AND revoked_at IS NULL ORDER BY municipality_code, role"
 )
 
-# The trusted documents (0030), a global table that `kizuna_app` itself reads, outside any
+# The trusted documents (0032), a global table that `kizuna_app` itself reads, outside any
 # request transaction: no tenant, no personal data. One text per hash, whichever clients
 # registered it.
 TRUSTED_DOCUMENTS_SQL = "SELECT DISTINCT ON (hash) hash, document FROM kizuna.trusted_document"
