@@ -27,13 +27,14 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
+    StringValueNode,
     execute,
     get_operation_ast,
     parse,
     specified_rules,
     validate,
 )
-from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationRule
 from strawberry import Schema
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
@@ -86,6 +87,18 @@ def _attribute_reader(name: str) -> Callable[..., Any]:
     return resolve
 
 
+NUL_MESSAGE = "Text may not contain the NUL character (U+0000): PostgreSQL cannot store it."
+
+
+class NoNulCharacters(ValidationRule):
+    """A string literal holding U+0000 is refused with the document: no text column can
+    store it, and the database would answer the statement with an error, not the caller."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError(NUL_MESSAGE, node))
+
+
 class Executor:
     """Runs operations against one schema; documents are prepared once and cached."""
 
@@ -95,6 +108,7 @@ class Executor:
             *specified_rules,
             max_depth_rule(MAX_DEPTH, None),
             max_aliases_rule(MAX_ALIASES),
+            NoNulCharacters,
             *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
         )
         self.prepare = lru_cache(maxsize=CACHED_DOCUMENTS)(self.parse_and_validate)

@@ -30,7 +30,7 @@ from kizuna.platform.request_scope import RequestScopes
 from kizuna.platform.trusted_documents import HASH_PREFIX, parse_hash
 from kizuna.schema.cost import MAX_COST
 from kizuna.schema.errors import CodedError
-from kizuna.schema.execution import Executor
+from kizuna.schema.execution import NUL_MESSAGE, Executor
 from kizuna.schema.ide.pages import IDE
 from kizuna.schema.trusted_documents import TrustedDocuments
 
@@ -102,10 +102,23 @@ def _from_params(params: dict[str, Any], *, from_query_string: bool) -> GraphQLR
     if query is not None and (not isinstance(query, str) or not query.strip()):
         raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "`query` must be a document's text.")
     variables = _json_object(params, "variables", from_query_string)
+    if _holds_nul(variables):
+        raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, NUL_MESSAGE)
     operation_name = params.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "`operationName` must be a string.")
     return GraphQLRequest(query, variables, operation_name, document_hash)
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a JSON value holds U+0000 in any string, key or value (see `NUL_MESSAGE`)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _json_object(params: dict[str, Any], name: str, from_query_string: bool) -> dict[str, Any] | None:

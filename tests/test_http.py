@@ -71,6 +71,68 @@ class TestMediaTypes:
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+class TestInputTheDatabaseCannotTake:
+    """Found by the generated documents (tests/test_compiled_generated.py): input no
+    resolver checked reached the database and came back as INTERNAL. It is the caller's
+    input, and nothing was written."""
+
+    NUL = "\u0000"
+
+    @pytest.mark.parametrize(
+        ("query", "variables"),
+        [
+            ('{ people(search: "a\\u0000b") { edges { node { id } } } }', None),
+            ("query($s: String!) { people(search: $s) { edges { node { id } } } }", {"s": f"a{NUL}b"}),
+            ("query($i: CreatePersonInput!) { viewer { subject } }", {"i": {"familyName": NUL}}),
+        ],
+        ids=["in the document", "in a variable", "deep in a variable"],
+    )
+    def test_a_nul_character_is_bad_input(
+        self, http: httpx.Client, auth: dict[str, str], query: str, variables: dict[str, Any] | None
+    ) -> None:
+        headers = auth | {"accept": GRAPHQL_RESPONSE}
+        response = http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+        assert response.status_code == 400, response.text
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "U+0000" in error["message"]
+        assert "data" not in response.json()
+
+    @pytest.mark.parametrize(
+        ("role", "municipality", "field", "query"),
+        [
+            (
+                AppRole.PREFECTURE_ANALYST,
+                "110001",
+                "programmeActivities",
+                "programmeActivities(fiscalYear: YEAR) { id }",
+            ),
+            (AppRole.PREFECTURE_ANALYST, "110001", "submissions", "submissions(fiscalYear: YEAR) { fiscalYear }"),
+            (
+                AppRole.SUPERVISOR,
+                SAITAMA_CITY,
+                "municipalityStatus",
+                "municipalityStatus(fiscalYear: YEAR) { fiscalYear }",
+            ),
+            (
+                AppRole.PREFECTURE_ANALYST,
+                "110001",
+                "prefectureStats",
+                "prefectureStats(fiscalYears: [YEAR]) { computedAt }",
+            ),
+        ],
+        ids=["programmeActivities", "submissions", "municipalityStatus", "prefectureStats"],
+    )
+    @pytest.mark.parametrize("year", [40000, -40000])
+    def test_a_fiscal_year_out_of_range_is_bad_input(  # noqa: PLR0917  (parameters and fixtures by name)
+        self, http: httpx.Client, token: Any, role: AppRole, municipality: str, field: str, query: str, year: int
+    ) -> None:
+        caller = {"authorization": f"Bearer {token(role, municipality)}"}
+        body = http.post("/graphql", json={"query": "{ " + query.replace("YEAR", str(year)) + " }"}, headers=caller)
+        errors = body.json().get("errors", [])
+        assert [(e["extensions"]["code"], e.get("path")) for e in errors] in ([], [("BAD_USER_INPUT", [field])]), errors
+
+
 class TestStatusCodes:
     def test_syntax_error_is_400_with_the_specifications_type(self, http: httpx.Client, auth: dict[str, str]) -> None:
         response = http.post("/graphql", json={"query": "{ viewer {"}, headers=auth | {"accept": GRAPHQL_RESPONSE})

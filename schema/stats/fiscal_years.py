@@ -11,6 +11,18 @@ import datetime as dt
 import functools
 
 from kizuna.platform.wareki import era_year
+from kizuna.schema.errors import bad_input
+
+FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2000, 2100
+"""The years the figures may be of (the tables keep a year in a smallint)."""
+
+
+def fiscal_year_argument(fiscal_year: int, *, argument: str = "fiscalYear") -> int:
+    """A query's fiscal year, refused as BAD_USER_INPUT outside the years there can be
+    figures of: one past a smallint would otherwise fail in the database, as INTERNAL."""
+    if not FIRST_FISCAL_YEAR <= fiscal_year <= LAST_FISCAL_YEAR:
+        raise bad_input(f"`{argument}` must be a year from {FIRST_FISCAL_YEAR} to {LAST_FISCAL_YEAR}.")
+    return fiscal_year
 
 
 def western_label(fiscal_year: int) -> str:

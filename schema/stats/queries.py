@@ -14,6 +14,7 @@ from kizuna.schema.permissions import Operation, require
 from kizuna.schema.selection import selected_names
 from kizuna.schema.stats import service
 from kizuna.schema.stats.figures import CATEGORIES, Figure
+from kizuna.schema.stats.fiscal_years import fiscal_year_argument
 from kizuna.schema.stats.types import (
     FiscalYear,
     PrefectureStats,
@@ -110,7 +111,9 @@ class StatsQueries:
         selected = selected_names(info)
         asked = service.Asked(
             figures=figures or list(Figure),
-            fiscal_years=fiscal_years,
+            fiscal_years=None
+            if fiscal_years is None
+            else [fiscal_year_argument(y, argument="fiscalYears") for y in fiscal_years],
             latest=latest_fiscal_year,
             tables="tables" in selected,
             medians="medians" in selected,

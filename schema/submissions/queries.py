@@ -16,6 +16,7 @@ from kizuna.platform.vocabulary import JusotekiStatus, ProgrammeKind, Submission
 from kizuna.schema.cost import ListSize
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.relay import encode_global_id, register_node
+from kizuna.schema.stats.fiscal_years import fiscal_year_argument
 from kizuna.schema.stats.types import FISCAL_YEARS_ASSUMED
 from kizuna.schema.submissions import activities, service
 from kizuna.schema.submissions.types import MunicipalityStatus, ProgrammeActivity, Submission
@@ -76,7 +77,7 @@ class SubmissionQueries:
     async def municipality_status(self, info: Info[Scope, Any], fiscal_year: int) -> MunicipalityStatus | None:
         scope = info.context
         require(scope.caller, Operation.MUNICIPALITY_STATUS)
-        row = await service.status_of_year(scope, fiscal_year)
+        row = await service.status_of_year(scope, fiscal_year_argument(fiscal_year))
         return None if row is None else to_status(row)
 
     @strawberry.field(
@@ -86,7 +87,7 @@ class SubmissionQueries:
     async def programme_activities(self, info: Info[Scope, Any], fiscal_year: int) -> list[ProgrammeActivity] | None:
         scope = info.context
         require(scope.caller, Operation.PROGRAMME_ACTIVITIES)
-        return [to_activity(r) for r in await activities.activities_of_year(scope, fiscal_year)]
+        return [to_activity(r) for r in await activities.activities_of_year(scope, fiscal_year_argument(fiscal_year))]
 
     @strawberry.field(
         description="提出の状況（市町村・年度ごと）。県の担当者は県内の市町村、市町村の職員は自分の市町村。"
@@ -102,7 +103,8 @@ class SubmissionQueries:
     ) -> list[Submission] | None:
         scope = info.context
         require(scope.caller, Operation.SUBMISSIONS)
-        found = await service.submissions(scope, fiscal_year=fiscal_year, state=state)
+        year = None if fiscal_year is None else fiscal_year_argument(fiscal_year)
+        found = await service.submissions(scope, fiscal_year=year, state=state)
         return [to_submission(s) for s in found]
 
 

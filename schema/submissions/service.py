@@ -39,10 +39,10 @@ from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import JusotekiStatus, SubmissionStatus, SubmittedFigures
 from kizuna.schema.errors import Refused, UserErrorCode
 from kizuna.schema.permissions import Operation, may
+from kizuna.schema.stats.fiscal_years import FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR
 from kizuna.schema.writes import check_text
 from kizuna.tenants.registry import by_code, for_prefecture
 
-FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2000, 2100
 MAX_COMMENT_LENGTH = 1000
 SUBMITTED_STATES = ("submitted",)
 # The prefecture may also send accepted figures back, for a correction.
