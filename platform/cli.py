@@ -650,7 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="tenants_command", required=True, metavar="TENANTS_COMMAND", help="what to list"
     )
     tenants_list = tenants_commands.add_parser("list", help="list the local governments of a prefecture")
-    tenants_list.add_argument("--prefecture", help="prefecture code, 11 or 39 (default: KIZUNA_PREFECTURE)")
+    tenants_list.add_argument("--prefecture", help="prefecture code, 01 to 47 (default: KIZUNA_PREFECTURE)")
     tenants.set_defaults(handler=_tenants)
 
     demo = commands.add_parser("demo", help="demo data (development only)")

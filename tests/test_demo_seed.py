@@ -477,7 +477,23 @@ def test_sizing_by_population() -> None:
     assert demo.case_count(SAITAMA_CITY, 1) >= 50  # a full page of cases for the GraphQL tests
     assert 2000 <= demo.case_count(SAITAMA_CITY, 20) <= 3000
     assert demo.case_count("113697", 1) == demo.MIN_CASES  # 東秩父村
-    assert all(demo_municipalities.population(g.code) > 0 for g in for_prefecture("39") if not g.is_prefecture)
+    counted = {g.code for p in ("11", "39") for g in for_prefecture(p) if not g.is_prefecture}
+    assert all(demo_municipalities.population(code) != demo_municipalities.UNCOUNTED_POPULATION for code in counted)
+    assert demo.case_count("131016", 1) == demo.MIN_CASES  # 千代田区: no census figure in data/
+
+
+def test_a_municipality_of_any_prefecture_can_be_seeded(server_url: str) -> None:
+    """The registry holds every local government: a Tokyo special ward and a Hokkaido village
+    are provisioned and seeded like a Saitama city, through the request path."""
+    admin, app = fresh_database(server_url, "kizuna_demo_national")
+    for prefecture, code in (("13", "131016"), ("01", "014036")):  # 千代田区, 泊村
+        summary = asyncio.run(demo.seed_demo(admin, app, prefecture=prefecture, scale=0.1, municipalities=[code]))
+        assert summary.municipalities == 1
+        assert value(admin, "SELECT count(*) FROM kizuna.carer_case WHERE municipality_code = $1", code) == (
+            demo.MIN_CASES
+        )
+    # Tokyo's registry was written with its special wards (migration 0033's kind).
+    assert value(admin, "SELECT count(*) FROM kizuna.municipality WHERE kind = 'special_ward'") == 23
 
 
 def test_scale_20_seeds_a_city_sized_for_benchmarks(server_url: str) -> None:

@@ -1,4 +1,4 @@
-"""Tests for the Saitama / Kochi tenant registry."""
+"""Tests for the tenant registry: every local government of Japan."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _kind_counts(prefecture_code: str) -> tuple[int, int, int]:
 
 def test_registry_size_and_order() -> None:
     registry = load_registry()
-    assert len(registry) == 2 + 63 + 34
+    assert len(registry) == 47 + 1741
     codes = [g.code for g in registry]
     assert codes == sorted(codes)
     assert load_registry() is registry  # cached
@@ -65,6 +65,24 @@ def test_kana_is_hiragana_only() -> None:
         assert HIRAGANA.fullmatch(g.name_kana), g
 
 
+def test_national_counts() -> None:
+    """総務省's counts: 1,741 市区町村 = 792 cities (20 designated), 743 towns, 183 villages
+    and Tokyo's 23 special wards, in 47 prefectures, each listed with its own row."""
+    kinds = Counter(g.kind for g in load_registry())
+    assert sum(kinds[k] for k in CITY_KINDS) == 792
+    assert (kinds[K.DESIGNATED_CITY], kinds[K.TOWN], kinds[K.VILLAGE]) == (20, 743, 183)
+    assert kinds[K.PREFECTURE] == 47
+    assert {g.code for g in load_registry() if g.kind is K.SPECIAL_WARD} == {
+        f"131{ward:02d}{check_digit(f'131{ward:02d}')}" for ward in range(1, 24)
+    }
+
+
+def test_every_supported_prefecture_has_its_row_and_municipalities() -> None:
+    prefectures = [g.prefecture_code for g in load_registry() if g.is_prefecture]
+    assert tuple(prefectures) == SUPPORTED_PREFECTURES
+    assert all(len(for_prefecture(p)) > 1 for p in SUPPORTED_PREFECTURES)
+
+
 def test_codes_start_with_prefecture_code() -> None:
     for g in load_registry():
         assert g.prefecture_code in SUPPORTED_PREFECTURES, g
@@ -84,7 +102,12 @@ def test_kochi_counts() -> None:
 
 
 def test_kind_matches_name_suffix() -> None:
-    suffix = {K.TOWN: "町", K.VILLAGE: "村", K.PREFECTURE: "県"}
+    suffix: dict[MunicipalityKind, str | tuple[str, ...]] = {
+        K.TOWN: "町",
+        K.VILLAGE: "村",
+        K.SPECIAL_WARD: "区",
+        K.PREFECTURE: ("都", "道", "府", "県"),
+    }
     for g in load_registry():
         assert g.name.endswith(suffix.get(g.kind, "市")), g
 
@@ -124,6 +147,10 @@ def test_kochi_designations() -> None:
         ("392014", "高知市", "こうちし"),
         ("393410", "本山町", "もとやまちょう"),
         ("393649", "大川村", "おおかわむら"),
+        ("011002", "札幌市", "さっぽろし"),
+        ("131016", "千代田区", "ちよだく"),
+        ("473260", "北谷町", "ちゃたんちょう"),  # the ministry's list writes ちやたんちよう
+        ("473821", "与那国町", "よなぐにちょう"),
     ],
 )
 def test_by_code_known(code: str, name: str, kana: str) -> None:
@@ -133,8 +160,8 @@ def test_by_code_known(code: str, name: str, kana: str) -> None:
 
 
 def test_by_code_unknown() -> None:
-    assert by_code("131016") is None  # 千代田区: valid code, not a tenant
-    assert by_code("111015") is None  # さいたま市西区: wards are not tenants
+    assert by_code("111015") is None  # さいたま市西区: a designated city's wards are not tenants
+    assert by_code("131008") is None  # 東京都特別区部: a statistical area, not a local government
     assert by_code("") is None
 
 
@@ -149,7 +176,7 @@ def test_for_prefecture_order(prefecture_code: str) -> None:
 
 
 def test_for_prefecture_unknown() -> None:
-    assert for_prefecture("13") == ()
+    assert for_prefecture("48") == ()
 
 
 def test_prefecture_rows() -> None:
