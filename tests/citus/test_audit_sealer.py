@@ -22,7 +22,8 @@ from kizuna.platform.urls import asyncpg_dsn
 from kizuna.platform.vocabulary import AppRole
 from kizuna.tenants import demo_users
 
-from .conftest import SAITAMA_CITY, SEEDED, Cluster
+from .cluster import Cluster
+from .conftest import SAITAMA_CITY, SEEDED
 
 TASKS = re.compile(r"Task Count: (\d+)")
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from .conftest import APP_ROLES, KAWAGOE, SAITAMA_CITY, Cluster
+from .cluster import APP_ROLES, Cluster
+from .conftest import KAWAGOE, SAITAMA_CITY
 
 
 async def test_every_kizuna_table_is_distributed_or_reference(coordinator_admin: asyncpg.Connection) -> None:

@@ -15,7 +15,8 @@ from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.memberships.service import ADD_USER
 from kizuna.tenants import demo_users
 
-from .conftest import SAITAMA_CITY, SAITAMA_PREFECTURE, SEEDED, Cluster
+from .cluster import Cluster
+from .conftest import SAITAMA_CITY, SAITAMA_PREFECTURE, SEEDED
 
 USERS = demo_users.demo_users("11", list(SEEDED))
 

@@ -31,7 +31,8 @@ from kizuna.schema.relay import encode_global_id
 from kizuna.schema.root import build_schema
 from kizuna.tenants import demo_users
 
-from .conftest import SAITAMA_CITY, SAITAMA_PREFECTURE, SEEDED, Cluster
+from .cluster import Cluster
+from .conftest import SAITAMA_CITY, SAITAMA_PREFECTURE, SEEDED
 
 USERS = demo_users.demo_users("11", list(SEEDED))
 CASES = """{ cases(first: 5) { totalCount edges { node { id stage person { id familyName }

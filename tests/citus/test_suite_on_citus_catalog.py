@@ -5,7 +5,7 @@ import pytest
 
 from kizuna.tests.test_catalog import *  # noqa: F403
 
-from .conftest import Cluster
+from .cluster import Cluster
 
 
 # Replaces the imported test of the same name.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from .conftest import DEPLOY, Cluster
+from .cluster import DEPLOY, Cluster
 
 # Relations' policies as the catalog holds them, whatever the relations are called; all
 # text, so asyncpg introspects no type (which takes seconds on a Citus node).
