@@ -90,6 +90,10 @@ ACROSS_TENANTS = {
     ),
 }
 EVERY_TENANT = {
+    "bench/national.py": (
+        "the national benchmark reads every tenant's case and referral ids over the administrative"
+        " connection, to check each answer against its tenant's rows; never on a request's path"
+    ),
     "schema/stats/sources.py": (
         "the prefecture's figures are sums over all its municipalities: read as kizuna_stats, whose"
         " column grants hold no name and no free text, by the refresh job only (schema/stats/refresh.py),"
