@@ -227,8 +227,10 @@ def test_generated_documents_are_answered_alike(
             runner.run(database.close())
     tally = differential.tally
     assert tally.generated >= EXAMPLES, tally
-    # Measured: 2,068 of the 2,100 ran, the compiled path completed values in 1,224 of those,
-    # and 1,710 of their 10,340 answers reached data.
+    # Measured: 2,062 of the 2,100 ran, the compiled path completed values in 995 of those,
+    # and 1,700 answers reached data. (1,224 before a fiscal year outside 2000-2100 was
+    # refused: the page sizes drawn for a year, once empty lists completed compiled, are
+    # now BAD_USER_INPUT.)
     assert tally.executed >= tally.generated * 0.9, tally
-    assert tally.compiled >= tally.executed * 0.5, tally
+    assert tally.compiled >= tally.executed * 0.4, tally
     assert tally.reached >= tally.executed * 0.5, tally
