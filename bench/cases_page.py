@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import uvloop
 
+from kizuna.bench.server import wait_until_ready
 from kizuna.bench.target import prepare_target
 from kizuna.platform.caller import Caller
 from kizuna.platform.database import Database
@@ -175,15 +176,8 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("Kizuna did not start")
+    wait_until_ready(process, port)
+    return process
 
 
 def check_answer(url: str, token: str, expected_total: int) -> dict[str, Any]:

@@ -51,6 +51,7 @@ import httpx
 
 from kizuna.auth import devidp
 from kizuna.bench.cases_page import UNLIMITED, free_port, percentile
+from kizuna.bench.server import wait_until_ready
 from kizuna.platform import embedded
 from kizuna.platform.provisioning import admin_connection
 from kizuna.platform.runtime import prepare
@@ -192,15 +193,8 @@ def start_server(data_dir: Path, port: int, database_url: str | None, log: Path)
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("Kizuna did not start")
+    wait_until_ready(process, port)
+    return process
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:

@@ -28,9 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from kizuna.bench.anchor_target import page_body
+from kizuna.bench.server import wait_until_ready
 from kizuna.bench.target import prepare_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,17 +87,6 @@ def summarise(raw: Path) -> tuple[int, collections.Counter[str], collections.Cou
     return total, inner, inclusive
 
 
-def wait_until_ready(port: int) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise SystemExit("Kizuna did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".kizuna" / "bench-anchors")
@@ -120,7 +108,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{args.port}/graphql"
     wrk = ["wrk", "-t2", "-c32", "-s", str(ANCHORS / "wrk" / "graphql.lua")]
     try:
-        wait_until_ready(args.port)
+        wait_until_ready(server, args.port)
         with tempfile.TemporaryDirectory() as scratch:
             body_file = Path(scratch) / "body.json"
             body_file.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")

@@ -43,6 +43,7 @@ import httpx
 
 from kizuna.auth import devidp
 from kizuna.bench.cases_page import free_port, percentile
+from kizuna.bench.server import wait_until_ready
 from kizuna.platform.caller import Caller
 from kizuna.platform.database import Database
 from kizuna.platform.provisioning import admin_connection
@@ -141,15 +142,8 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("Kizuna did not start")
+    wait_until_ready(process, port, seconds=300)
+    return process
 
 
 def measure(http: httpx.Client, body: dict[str, Any], requests: int) -> dict[str, float]:
