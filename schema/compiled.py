@@ -34,6 +34,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLField,
     GraphQLFloat,
     GraphQLID,
     GraphQLInt,
@@ -198,33 +199,27 @@ class _Compiler:
         row and its list's context, with `shape`'s readers: no object is built."""
         if shape.graphql_type is not _origin(return_type):
             raise _NotCompilable
-        entries: list[str] = []
-        for response_key, group in self.subfields(return_type, field_details_list).items():
-            key = self.bind(response_key, "k")
-            field_name = group[0].node.name.value
-            if field_name == "__typename":
-                entries.append(f"{key}: {self.bind(return_type.name, 't')}")
-                continue
-            read = shape.fields.get(self.attribute(return_type, field_name, group))
+
+        def from_row(field: GraphQLField, group: FieldDetailsList, attribute: str) -> str:
+            read = shape.fields.get(attribute)
             if read is None:
                 raise _NotCompilable
-            field_type = return_type.fields[field_name].type
             if not isinstance(read, Nested):
-                reader = self.bind(read, "read")
-                entries.append(f"{key}: {self.completion(field_type, group, f'{reader}(r, c)')}")
-                continue
+                return self.completion(field.type, group, f"{self.bind(read, 'read')}(r, c)")
+            field_type = field.type
             nullable = not is_non_null_type(field_type)
-            named = field_type if nullable else field_type.of_type
+            named = field_type.of_type if is_non_null_type(field_type) else field_type
             if not is_object_type(named):
                 raise _NotCompilable
             inner = f"{self.row_object_value(named, group, read.shape)}(r, c)"
-            if read.present is not None:
-                inner = f"({inner} if {self.bind(read.present, 'present')}(r, c) else None)"
-                if not nullable:
-                    inner = f"required({inner})"
-            entries.append(f"{key}: {inner}")
+            if read.present is None:
+                return inner
+            inner = f"({inner} if {self.bind(read.present, 'present')}(r, c) else None)"
+            return inner if nullable else f"required({inner})"
+
+        display = self.dict_display(return_type, field_details_list, from_row)
         name = self.name("rowobj")
-        self.lines += [f"def {name}(r, c):", f"    return {{{', '.join(entries)}}}"]
+        self.lines += [f"def {name}(r, c):", f"    return {display}"]
         return name
 
     def leaf_value(self, return_type: GraphQLLeafType) -> str:
@@ -279,6 +274,33 @@ class _Compiler:
         is_type_of = return_type.is_type_of
         if is_type_of is not None and not _strawberry_is_type_of(is_type_of):
             raise _NotCompilable
+
+        def from_attribute(field: GraphQLField, group: FieldDetailsList, attribute: str) -> str:
+            if attribute.isidentifier() and not keyword.iskeyword(attribute):
+                return self.completion(field.type, group, f"v.{attribute}")
+            return self.completion(field.type, group, f"getattr(v, {self.bind(attribute, 'a')})")
+
+        display = self.dict_display(return_type, field_details_list, from_attribute)
+        name = self.name("obj")
+        check = self.bind(is_type_of, "is_type_of") if is_type_of is not None else None
+        self.lines += [
+            f"def {name}(v):",
+            "    if v is None or v is Undefined:",
+            "        return None",
+            *([f"    if {check}(v, None) is not True:", "        raise GiveUp"] if check else []),
+            f"    return {display}",
+        ]
+        return name
+
+    def dict_display(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        value: Callable[[GraphQLField, FieldDetailsList, str], str],
+    ) -> str:
+        """One object's answer as a dictionary display, in graphql-core's key order:
+        `__typename` a constant, every other field the expression `value` writes from the
+        field, its group and the attribute it reads."""
         entries: list[str] = []
         for response_key, group in self.subfields(return_type, field_details_list).items():
             key = self.bind(response_key, "k")
@@ -287,21 +309,8 @@ class _Compiler:
                 entries.append(f"{key}: {self.bind(return_type.name, 't')}")
                 continue
             attribute = self.attribute(return_type, field_name, group)
-            if attribute.isidentifier() and not keyword.iskeyword(attribute):
-                read = f"v.{attribute}"
-            else:
-                read = f"getattr(v, {self.bind(attribute, 'a')})"
-            entries.append(f"{key}: {self.completion(return_type.fields[field_name].type, group, read)}")
-        name = self.name("obj")
-        check = self.bind(is_type_of, "is_type_of") if is_type_of is not None else None
-        self.lines += [
-            f"def {name}(v):",
-            "    if v is None or v is Undefined:",
-            "        return None",
-            *([f"    if {check}(v, None) is not True:", "        raise GiveUp"] if check else []),
-            f"    return {{{', '.join(entries)}}}",
-        ]
-        return name
+            entries.append(f"{key}: {value(return_type.fields[field_name], group, attribute)}")
+        return f"{{{', '.join(entries)}}}"
 
     def subfields(self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> GroupedFieldSet:
         """What the document selects of `return_type`, as graphql-core collects it."""
