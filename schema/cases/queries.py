@@ -44,12 +44,12 @@ def _staff_in_row(name_column: str) -> Nested:
     return Nested(shape, present=lambda row, _today: row[name_column] is not None)
 
 
-_CATEGORIES = {category.value: category for category in CarerCategory}
+_stored_category = member(CarerCategory, "category")
 
 
 def category_of(row: asyncpg.Record, today: dt.date) -> CarerCategory:
     """The category the case holds today; a closed case keeps the one it closed with."""
-    stored = _CATEGORIES[row["category"]]
+    stored: CarerCategory = _stored_category(row, today)
     if row["stage"] == CaseStage.CLOSED.value:
         return stored
     return workflow.category_at(stored, row["birth_date"], today)
