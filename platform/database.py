@@ -64,6 +64,18 @@ class NoMembership(Exception):
     """The database found no active membership for the context: nothing was read."""
 
 
+class TransientConflict(Exception):
+    """The database ended the transaction to resolve a conflict with concurrent ones: a
+    deadlock it broke (40P01; on Citus also a distributed deadlock, as while shards move)
+    or a serialization failure (40001). Nothing of the request was committed, and running
+    it again, in a new transaction, is expected to succeed."""
+
+
+# The errors PostgreSQL documents as "retry the transaction" (the SQLSTATE class 40 ones
+# that a retry can cure): a statement that fails with one has aborted its transaction.
+TRANSIENT_CONFLICTS = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
 class DatabaseUnavailable(Exception):
     """The database could not be reached, or went away during the request (stopped,
     restarting, out of connections): nothing of the request was committed, and the same
@@ -236,27 +248,31 @@ class Database:
         `platform/request_scope.py` opens it for every request).
 
         Raises `NoMembership` (before any statement of the caller runs) when the user has
-        no active membership for the caller's tenant, role and organisation, and
-        `DatabaseUnavailable` when the database is not there (nothing was committed).
+        no active membership for the caller's tenant, role and organisation,
+        `DatabaseUnavailable` when the database is not there and `TransientConflict` when
+        it ended the transaction over a conflict (either way nothing was committed).
         """
-        async with self._connection() as conn, conn.transaction(readonly=readonly):
-            try:
-                await conn.execute(
-                    BEGIN_REQUEST_SQL,
-                    caller.role.value,
-                    caller.municipality_code,
-                    str(caller.user_id),
-                    str(caller.organisation_id),
-                )
-            except asyncpg.InvalidAuthorizationSpecificationError as exc:
-                raise NoMembership(str(exc)) from None
-            if caller.role in AGENCY_ROLES:
-                await conn.execute(AGENCY_REQUEST_SQL)
-            tx = TenantTransaction(conn, caller.municipality_code)
-            try:
-                yield tx
-            finally:
-                await tx.settled()
+        try:
+            async with self._connection() as conn, conn.transaction(readonly=readonly):
+                try:
+                    await conn.execute(
+                        BEGIN_REQUEST_SQL,
+                        caller.role.value,
+                        caller.municipality_code,
+                        str(caller.user_id),
+                        str(caller.organisation_id),
+                    )
+                except asyncpg.InvalidAuthorizationSpecificationError as exc:
+                    raise NoMembership(str(exc)) from None
+                if caller.role in AGENCY_ROLES:
+                    await conn.execute(AGENCY_REQUEST_SQL)
+                tx = TenantTransaction(conn, caller.municipality_code)
+                try:
+                    yield tx
+                finally:
+                    await tx.settled()
+        except TRANSIENT_CONFLICTS as exc:  # from a statement, the read audit or COMMIT
+            raise TransientConflict(f"{exc.sqlstate}: {exc}") from exc
 
     async def directory(self, issuer: str, subject: str) -> Directory:
         """The user (issuer, subject) names, how many times they signed out, and their active

@@ -17,7 +17,8 @@ class ErrorCode(enum.StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL = "INTERNAL"
     UNAVAILABLE = "UNAVAILABLE"
-    """The database is not there (stopped, restarting): HTTP 503 with `Retry-After`."""
+    """The database is not there (stopped, restarting), or kept ending the request's
+    transaction over conflicts with concurrent ones: HTTP 503 with `Retry-After`."""
     # Trusted documents (issue 18, item 5), named as Apollo's and GraphQL Yoga's clients and
     # servers name them, so that those clients recognise them: HTTP 400, nothing executed.
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"

@@ -3,16 +3,18 @@ the membership it acts through, open the tenant transaction (where the database 
 that membership again), run, commit, then the after-commit hooks.
 
 Every refusal on the way is a `RequestRefused` with its HTTP status and code, raised
-before anything of the tenant was read (401 without valid credentials, 403 without a
-membership, 503 when the database is away). The GraphQL endpoint (`schema/http.py`)
+before anything of the tenant was read or committed (401 without valid credentials, 403
+without a membership, 503 when the database is away or keeps ending the transaction over
+conflicts with concurrent ones, which is retried once first). The GraphQL endpoint (`schema/http.py`)
 only speaks GraphQL over HTTP around it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from starlette.requests import Request
 
@@ -20,12 +22,19 @@ from kizuna.auth.caller import Authenticator, BadSelection, CrossSite
 from kizuna.auth.memberships import Forbidden, MembershipDirectory
 from kizuna.auth.tokens import InvalidToken, TokenProblem
 from kizuna.platform.caller import Caller
-from kizuna.platform.database import Database, DatabaseUnavailable, NoMembership
+from kizuna.platform.database import Database, DatabaseUnavailable, NoMembership, TransientConflict
 from kizuna.platform.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, ErrorCode, RequestRefused
 from kizuna.platform.i18n import negotiate
 from kizuna.platform.scope import Scope, open_scope
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CONFLICT_ATTEMPTS = 2
+"""How often a request runs when the database keeps ending its transaction over conflicts."""
+CONFLICT_MESSAGE = "The request met concurrent changes and was not applied; try again."
+CONFLICT_RETRY_AFTER_SECONDS = 1
 
 
 class RequestScopes:
@@ -76,6 +85,37 @@ class RequestScopes:
         except Forbidden as exc:
             log.info("request %s from %s: no membership to act through (%s)", request_id, client, exc)
             raise RequestRefused(403, ErrorCode.FORBIDDEN, str(exc)) from None
+
+    async def run(
+        self,
+        request: Request,
+        caller: Caller,
+        request_id: str,
+        work: Callable[[Scope], Awaitable[T]],
+        *,
+        readonly: bool,
+    ) -> T:
+        """`work(scope)` in the request's scope (`open`), committed.
+
+        When the database ends the transaction over a conflict with concurrent ones (a
+        deadlock it broke; on Citus a distributed one, as while shards move), nothing was
+        committed and nothing answered yet, so `work` runs once more in a new transaction,
+        with a new scope. Conflicts that persist are 503 with `Retry-After`.
+        """
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                async with self.open(request, caller, request_id, readonly=readonly) as scope:
+                    return await work(scope)
+            except TransientConflict as exc:
+                log.warning(
+                    "request %s: the database ended its transaction over a conflict (%s), attempt %d of %d",
+                    request_id,
+                    exc,
+                    attempt,
+                    CONFLICT_ATTEMPTS,
+                )
+        retry_after = {"retry-after": str(CONFLICT_RETRY_AFTER_SECONDS)}
+        raise RequestRefused(503, ErrorCode.UNAVAILABLE, CONFLICT_MESSAGE, retry_after)
 
     @asynccontextmanager
     async def open(self, request: Request, caller: Caller, request_id: str, *, readonly: bool) -> AsyncIterator[Scope]:

@@ -24,9 +24,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kizuna.platform.caller import Caller
+from kizuna.platform.database import TRANSIENT_CONFLICTS, TransientConflict
 from kizuna.platform.errors import ErrorCode, RequestRefused, error_entry
 from kizuna.platform.ratelimit import RateLimiter
 from kizuna.platform.request_scope import RequestScopes
+from kizuna.platform.scope import Scope
 from kizuna.platform.trusted_documents import HASH_PREFIX, parse_hash
 from kizuna.schema.cost import MAX_COST
 from kizuna.schema.errors import CodedError
@@ -272,25 +274,35 @@ class GraphQLEndpoint:
         operation = prepared.operation(gql.operation_name)
         if request.method == "GET" and operation is not None and operation.operation is not OperationType.QUERY:
             raise RequestRefused(405, ErrorCode.BAD_USER_INPUT, "Use POST for mutations.", {"allow": "POST"})
-        if prepared.errors or prepared.document is None:  # did not parse or validate: nothing is read
+        document = prepared.document
+        if prepared.errors or document is None:  # did not parse or validate: nothing is read
             return Answer(ExecutionResult(None, list(prepared.errors)), request_id, executed=False)
         if operation is None:
             raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "The document has no such operation.")
         if operation.operation is OperationType.SUBSCRIPTION:
             raise RequestRefused(400, ErrorCode.BAD_USER_INPUT, "Subscriptions are not supported.")
-        cost = await self._admit(prepared.document, operation, gql.variables, caller)
+        cost = await self._admit(document, operation, gql.variables, caller)
         mutation = operation.operation is OperationType.MUTATION
-        # Read-write for queries too: the audit events of what a query read are written
-        # in its own transaction, just before its COMMIT (audit.record_reads).
-        async with scopes.open(request, caller, request_id, readonly=False) as scope:
+
+        async def execute(scope: Scope) -> ExecutionResult:
             result = await self.executor.execute(
-                prepared.document,
+                document,
                 context=scope,
                 variables=gql.variables,
                 operation_name=gql.operation_name,
             )
+            # A field's statement the database chose to fail over a conflict aborted the
+            # whole transaction: the request is run again (RequestScopes.run), not answered.
+            for error in result.errors or ():
+                if isinstance(error.original_error, TRANSIENT_CONFLICTS):
+                    raise TransientConflict(str(error.original_error)) from error.original_error
             if mutation and result.errors:
                 scope.roll_back()
+            return result
+
+        # Read-write for queries too: the audit events of what a query read are written
+        # in its own transaction, just before its COMMIT (audit.record_reads).
+        result = await scopes.run(request, caller, request_id, execute, readonly=False)
         return Answer(result, request_id, executed=True, cost=cost)
 
     async def _admit(
