@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from kizuna.platform.caller import Caller
 from kizuna.platform.database import Database, TenantTransaction
-from kizuna.platform.models import TENANT_TABLES
+from kizuna.platform.models import GLOBAL_TABLES, TENANT_TABLES
 from kizuna.platform.provisioning import (
     MembershipRow,
     UserRow,
@@ -278,6 +278,17 @@ async def _insert(tx: TenantTransaction, rows: Mapping[str, Sequence[Sequence[An
     return counts
 
 
+async def _refresh_statistics(admin_url: str) -> None:
+    """The planner's statistics of every table, as a bulk load ends. Until autovacuum
+    analyzes them (a minute or more after the load, if the server stays up that long) the
+    planner knows no row counts: the cases page then read and sorted a whole tenant
+    (2.3 ms a page at 1,600 cases) instead of 51 rows along its index (0.3 ms). Named
+    tables, so that Citus analyzes their shards too."""
+    tables = ", ".join(f"kizuna.{table}" for table in (*GLOBAL_TABLES, *TENANT_TABLES))
+    async with admin_connection(admin_url) as conn:
+        await conn.execute(f"ANALYZE {tables}")
+
+
 async def seed_demo(
     admin_url: str,
     app_dsn: str,
@@ -309,6 +320,7 @@ async def seed_demo(
         await _decide_submissions(database, prefecture, governments, users, issuer=issuer, seed=seed)
     finally:
         await database.close()
+    await _refresh_statistics(admin_url)
     tenants = [counts for worker in done for counts in worker]
     for counts in tenants:
         for table, count in counts.items():

@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from kizuna.platform import embedded, migrate
-from kizuna.platform.models import TENANT_TABLES
+from kizuna.platform.models import GLOBAL_TABLES, TENANT_TABLES
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 from kizuna.platform.urls import app_url, asyncpg_dsn
 from kizuna.platform.vocabulary import (
@@ -103,6 +103,20 @@ def test_summary_counts_what_was_inserted(seeded: Seeded) -> None:
 def test_every_tenant_table_has_rows(seeded: Seeded, table: str) -> None:
     assert counts(seeded.admin, SAITAMA_CITY)[table] > 0
     assert counts(seeded.admin, KAWAGOE)[table] > 0 or table in {"helper_dispatch", "helper_visit"}
+
+
+def test_the_seed_leaves_the_planner_its_statistics(seeded: Seeded) -> None:
+    """Analyzed by the seed itself (`last_analyze`; autovacuum's would be `last_autoanalyze`):
+    without statistics the cases page read and sorted a whole tenant (tenants/demo.py)."""
+    rows = fetch(
+        seeded.admin,
+        "SELECT relname, last_analyze FROM pg_stat_user_tables WHERE schemaname = 'kizuna' AND relname = ANY($1)",
+        [*GLOBAL_TABLES, *TENANT_TABLES],
+    )
+    assert sorted(r["relname"] for r in rows) == sorted((*GLOBAL_TABLES, *TENANT_TABLES))
+    assert [r["relname"] for r in rows if r["last_analyze"] is None] == []
+    cases = value(seeded.admin, "SELECT count(*) FROM kizuna.carer_case")
+    assert value(seeded.admin, "SELECT reltuples FROM pg_class WHERE oid = 'kizuna.carer_case'::regclass") == cases
 
 
 def test_every_stage_and_category_occurs(seeded: Seeded) -> None:

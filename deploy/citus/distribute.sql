@@ -79,3 +79,9 @@ DO $$ BEGIN
                    current_database());
 END $$;
 GRANT INSERT (created_at, session_epoch) ON kizuna.app_user TO kizuna_supervisor, kizuna_platform_admin;
+
+-- The planner's statistics of the shards just filled, as a bulk load ends: until autovacuum
+-- gets to a shard the planner knows no row counts there, and the cases page read and sorted
+-- a whole tenant instead of one page along its index (tenants/demo.py). Unqualified, Citus
+-- runs it on the coordinator and on every worker.
+ANALYZE;

@@ -84,3 +84,17 @@ async def test_the_coordinator_refuses_an_app_role_even_with_its_password(citus_
     """LOGIN for the workers' sake (deploy/citus/roles.sql), never a way in beside `kizuna_app`."""
     with pytest.raises(asyncpg.InvalidAuthorizationSpecificationError, match=r"pg_hba\.conf rejects"):
         await asyncpg.connect(citus_cluster.coordinator.url(role), password=citus_cluster.app_role_password)
+
+
+async def test_the_shards_have_their_statistics(coordinator_admin: asyncpg.Connection) -> None:
+    """The demo seed names its tables in ANALYZE, which Citus runs on their shards, and
+    `distribute.sql` ends with one on every node (`last_analyze`; autovacuum's would be
+    `last_autoanalyze`): the shard of さいたま市's cases is planned with its row counts. (The
+    suite seeds 川越市 after the distribution, so either alone passes this test.)"""
+    analyzed = await coordinator_admin.fetchval(
+        "SELECT r.result FROM run_command_on_placements('kizuna.carer_case',"
+        " 'SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relid = ''%s''::regclass') r"
+        " WHERE r.shardid = get_shard_id_for_distribution_column('kizuna.carer_case', $1::text)",
+        SAITAMA_CITY,
+    )
+    assert analyzed == "t"
