@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -21,8 +22,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from kizuna.platform.vocabulary import AppRole, CarerCategory
+from kizuna.platform.vocabulary import AppRole, CarerCategory, CaseStage
 from kizuna.schema.cases import coming_of_age, workflow
+from kizuna.schema.cases.queries import category_of
 from kizuna.schema.cases.service import adult_born_by
 from kizuna.schema.relay import decode_global_id, encode_global_id
 from kizuna.tenants import demo_users
@@ -278,3 +280,13 @@ async def written_down_once(admin_conn: asyncpg.Connection, grown: asyncpg.Recor
 def test_the_bound_date_agrees_with_the_age(birth: dt.date, on: dt.date, adult: bool) -> None:
     assert (birth <= adult_born_by(on)) is adult
     assert (workflow.age(birth, on) >= workflow.ADULT_AGE) is adult
+
+
+def test_a_pages_category_is_the_workflows_on_every_day_around_a_birthday() -> None:
+    """`category_of` (a page's rows) takes the bound date; `workflow.category_at` the age."""
+    births = [dt.date(y, 2, 27) + dt.timedelta(days=d) for y in (2008, 2010) for d in range(4)]
+    days = [dt.date(y, 2, 26) + dt.timedelta(days=d) for y in (2026, 2028) for d in range(6)]
+    for birth, on, stage, category in itertools.product(births, days, CaseStage, CarerCategory):
+        row = {"category": category.value, "stage": stage.value, "birth_date": birth}
+        held = category if stage is CaseStage.CLOSED else workflow.category_at(category, birth, on)
+        assert category_of(row, on) is held, (birth, on, stage, category)

@@ -60,6 +60,22 @@ class TestCases:
         assert len(seen) == total == len(set(seen))
         assert [s[:25] for s in seen] == sorted((s[:25] for s in seen), reverse=True)
 
+    def test_every_page_counts_the_whole_list_and_so_does_a_page_past_its_end(self, graphql: Any) -> None:
+        """The count comes in the page's own statement; a page with no rows has no row to
+        hold it, and counts on its own."""
+        total = cases(graphql, AppRole.SUPERVISOR, KAWAGOE, first=1)["totalCount"]
+        after, counts = None, []
+        while True:
+            page = cases(graphql, AppRole.SUPERVISOR, KAWAGOE, first=7, after=after)
+            counts.append(page["totalCount"])
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        past = cases(graphql, AppRole.SUPERVISOR, KAWAGOE, first=7, after=page["pageInfo"]["endCursor"])
+        assert past["edges"] == []
+        assert len(counts) > 1
+        assert set(counts) == {past["totalCount"]} == {total}
+
     def test_filters(self, graphql: Any) -> None:
         page = cases(graphql, AppRole.CASEWORKER, SAITAMA_CITY, first=100, stage="SUPPORT", category="YOUNG_CARER")
         assert page["edges"]

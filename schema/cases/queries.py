@@ -45,14 +45,20 @@ def _staff_in_row(name_column: str) -> Nested:
 
 
 _stored_category = member(CarerCategory, "category")
+_YOUNG_CARER = CarerCategory.YOUNG_CARER.value
+_CLOSED = CaseStage.CLOSED.value
+# One bound date a day for every row of a page: the day's 18th-birthday cut, as the
+# category filter binds it (`service.adult_born_by`, which agrees with `workflow.age`).
+_adult_born_by = lru_cache(maxsize=4)(service.adult_born_by)
 
 
 def category_of(row: asyncpg.Record, today: dt.date) -> CarerCategory:
-    """The category the case holds today; a closed case keeps the one it closed with."""
+    """The category the case holds today (`workflow.category_at`); a closed case keeps the
+    one it closed with."""
+    if row["category"] == _YOUNG_CARER and row["stage"] != _CLOSED and row["birth_date"] <= _adult_born_by(today):
+        return CarerCategory.YOUNG_ADULT_CARER
     stored: CarerCategory = _stored_category(row, today)
-    if row["stage"] == CaseStage.CLOSED.value:
-        return stored
-    return workflow.category_at(stored, row["birth_date"], today)
+    return stored
 
 
 @lru_cache(maxsize=128)
@@ -125,8 +131,14 @@ class CaseQueries:
         keyset = decode_cursor(after)
         mine = str(scope.caller.user_id) if assigned_to_me else None
         case_filter = service.CaseFilter(stage=stage, category=category, assigned_to=mine)
-        rows = await service.case_page(scope.tx, case_filter, first=size, after=keyset)
-        total, by_stage = await _counts(scope, case_filter, selected_names(info))
+        selected = selected_names(info)
+        # The count in the page's own statement, unless the stages' counts give it.
+        with_count = "totalCount" in selected and "stageCounts" not in selected
+        rows = await service.case_page(scope.tx, case_filter, first=size, after=keyset, with_count=with_count)
+        if with_count and rows:
+            total, by_stage = rows[0]["total_count"], None
+        else:
+            total, by_stage = await _counts(scope, case_filter, selected)
         page = rows[:size]
         _record_reads(scope, page)
         positions = [Keyset(r["opened_at"], r["id"]) for r in page[:1] + page[-1:]]  # the page's ends

@@ -37,15 +37,15 @@ class CaseFilter:
     """A user id (as `assignedWorker` and `coordinator` hold it): the cases they work."""
 
 
-_COLUMNS = """
-SELECT c.municipality_code, c.id, c.stage, c.category, c.opened_at, c.closed_at, c.risk_level,
+_SELECTED = """c.municipality_code, c.id, c.stage, c.category, c.opened_at, c.closed_at, c.risk_level,
        c.assigned_worker_name, c.coordinator_name,
        p.id AS person_id, p.family_name, p.given_name, p.birth_date,
-       o.id AS org_id, o.name AS org_name, o.kind AS org_kind
-FROM kizuna.carer_case c
+       o.id AS org_id, o.name AS org_name, o.kind AS org_kind"""
+_JOINED = """FROM kizuna.carer_case c
 JOIN kizuna.person p ON p.municipality_code = c.municipality_code AND p.id = c.person_id
 LEFT JOIN kizuna.organisation o ON o.id = c.lead_organisation_id
 WHERE c.municipality_code = $1"""
+_COLUMNS = f"\nSELECT {_SELECTED}\n{_JOINED}"
 
 
 # The category a case holds today (`workflow.category_at`): a young carer's open case is a
@@ -83,13 +83,18 @@ def adult_born_by(today: dt.date) -> dt.date:
 
 
 @lru_cache(maxsize=64)
-def page_sql(limit: int, by_stage: bool, by_category: CarerCategory | None, mine: bool, after: bool) -> str:
+def page_sql(  # noqa: PLR0917  (the statement's shape, one flag a part; cached)
+    limit: int, by_stage: bool, by_category: CarerCategory | None, mine: bool, after: bool, with_count: bool = False
+) -> str:
     """The page statement. `limit` is a validated int written as a literal: a bound LIMIT
-    makes PostgreSQL plan the statement again on every call."""
+    makes PostgreSQL plan the statement again on every call. `with_count`: every row also
+    holds `total_count`, the filter's count (`count_sql` as a sub-select, which PostgreSQL
+    runs once): one round trip for a page and its count."""
     conditions, n = _conditions(by_stage, by_category, mine, 2)
     if after:
         conditions += f" AND (c.opened_at, c.id) < (${n}, ${n + 1})"
-    return f"{_COLUMNS}{conditions}\nORDER BY c.opened_at DESC, c.id DESC\nLIMIT {int(limit)}"
+    selected = f"({count_sql(by_stage, by_category, mine)}) AS total_count, {_SELECTED}" if with_count else _SELECTED
+    return f"SELECT {selected}\n{_JOINED}{conditions}\nORDER BY c.opened_at DESC, c.id DESC\nLIMIT {int(limit)}"
 
 
 _FROM = "FROM kizuna.carer_case c WHERE c.municipality_code = $1"
@@ -125,10 +130,11 @@ def _filter_args(case_filter: CaseFilter) -> list[object]:
 
 
 async def case_page(
-    tx: TenantTransaction, case_filter: CaseFilter, *, first: int, after: Keyset | None
+    tx: TenantTransaction, case_filter: CaseFilter, *, first: int, after: Keyset | None, with_count: bool = False
 ) -> list[asyncpg.Record]:
-    """Up to `first + 1` rows (the extra one tells whether a next page exists)."""
-    sql = page_sql(first + 1, *_shape(case_filter), after is not None)
+    """Up to `first + 1` rows (the extra one tells whether a next page exists); each with
+    the filter's `total_count` too if `with_count` (an empty page has none to hold it)."""
+    sql = page_sql(first + 1, *_shape(case_filter), after is not None, with_count)
     args: list[object] = list(_filter_args(case_filter))
     if after is not None:
         args += [after.at, after.id]
