@@ -164,6 +164,25 @@ class TestReferrals:
         sources = {e["node"]["source"] for e in body["data"]["referrals"]["edges"]}
         assert {"SCHOOL", "LINE_CONSULTATION"} <= sources
 
+    @pytest.mark.parametrize("status", [None, "SUBMITTED"])
+    def test_every_page_counts_them_all_and_so_does_a_page_past_the_end(self, graphql: Any, status: str | None) -> None:
+        query = """query($after: String, $status: ReferralStatus) {
+          referrals(first: 3, after: $after, status: $status) {
+            totalCount pageInfo { hasNextPage endCursor } edges { node { id status } } } }"""
+        after, counts, seen = None, [], []
+        while True:
+            page = graphql(query, AppRole.CASEWORKER, SAITAMA_CITY, {"after": after, "status": status})["data"]
+            counts.append(page["referrals"]["totalCount"])
+            seen += [e["node"]["status"] for e in page["referrals"]["edges"]]
+            after = page["referrals"]["pageInfo"]["endCursor"]
+            if not page["referrals"]["pageInfo"]["hasNextPage"]:
+                break
+        past = graphql(query, AppRole.CASEWORKER, SAITAMA_CITY, {"after": after, "status": status})["data"]
+        assert past["referrals"]["edges"] == []
+        assert len(counts) > 1
+        assert set(counts) == {past["referrals"]["totalCount"]} == {len(seen)}
+        assert status is None or set(seen) == {status}
+
 
 class TestViewerAndRegistry:
     def test_viewer(self, graphql: Any, user: Any) -> None:

@@ -70,9 +70,11 @@ class ReferralQueries:
         require(scope.caller, Operation.REFERRALS)
         size = page_size(first)
         keyset = decode_cursor(after)
-        rows = await service.referral_page(scope.tx, first=size, after=keyset, status=status)
         counted = "totalCount" in selected_names(info)
-        total = await service.referral_count(scope.tx, status) if counted else None
+        rows = await service.referral_page(scope.tx, first=size, after=keyset, status=status, with_count=counted)
+        total = None
+        if counted:  # in the page's own statement; an empty page counts on its own
+            total = rows[0]["total_count"] if rows else await service.referral_count(scope.tx, status)
         page = rows[:size]
         positions = [Keyset(r["received_at"], r["id"]) for r in page[:1] + page[-1:]]  # the page's ends
         return ReferralConnection(

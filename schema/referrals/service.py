@@ -71,38 +71,50 @@ MERGE_ACTION = "referral.merge"
 REVOKE_ACTION = "referral.revoke"
 WITHDRAW_ACTION = "referral.withdraw"
 
-_COLUMNS = """
-SELECT r.id, r.source, r.status, r.urgency, r.noticed, r.child_display_name,
+_SELECTED = """r.id, r.source, r.status, r.urgency, r.noticed, r.child_display_name,
        r.received_at, r.decided_at, r.care_tasks, r.family_aware, r.decision_reason,
-       o.id AS org_id, o.name AS org_name, o.kind AS org_kind
-FROM kizuna.referral r
+       o.id AS org_id, o.name AS org_name, o.kind AS org_kind"""
+_JOINED = """FROM kizuna.referral r
 LEFT JOIN kizuna.organisation o ON o.id = r.referrer_organisation_id
 WHERE r.municipality_code = $1"""
+_COLUMNS = f"\nSELECT {_SELECTED}\n{_JOINED}"
 
 
 _BY_STATUS = " AND r.status = $2::kizuna.referral_status"
+COUNT_SQL = "SELECT count(*) FROM kizuna.referral r WHERE r.municipality_code = $1"
 
 
 @lru_cache(maxsize=16)
-def page_sql(limit: int, *, by_status: bool, after: bool) -> str:
-    """The page statement; `limit` is a validated int written as a literal (see cases)."""
+def page_sql(limit: int, *, by_status: bool, after: bool, with_count: bool = False) -> str:
+    """The page statement; `limit` is a validated int written as a literal (see cases).
+    `with_count`: every row also holds `total_count`, the count of the status (the cases'
+    page does the same: one round trip for a page and its count)."""
     n = 3 if by_status else 2
     conditions = (_BY_STATUS if by_status else "") + (f" AND (r.received_at, r.id) < (${n}, ${n + 1})" if after else "")
-    return f"{_COLUMNS}{conditions}\nORDER BY r.received_at DESC, r.id DESC\nLIMIT {int(limit)}"
+    count = COUNT_SQL + (_BY_STATUS if by_status else "")
+    selected = f"({count}) AS total_count, {_SELECTED}" if with_count else _SELECTED
+    return f"SELECT {selected}\n{_JOINED}{conditions}\nORDER BY r.received_at DESC, r.id DESC\nLIMIT {int(limit)}"
 
 
-COUNT_SQL = "SELECT count(*) FROM kizuna.referral r WHERE r.municipality_code = $1"
 REFERRAL_BY_ID = f"{_COLUMNS} AND r.id = $2"
 
 
 async def referral_page(
-    tx: TenantTransaction, *, first: int, after: Keyset | None, status: ReferralStatus | None = None
+    tx: TenantTransaction,
+    *,
+    first: int,
+    after: Keyset | None,
+    status: ReferralStatus | None = None,
+    with_count: bool = False,
 ) -> list[asyncpg.Record]:
-    """Up to `first + 1` rows, newest first (the extra one tells whether a next page exists)."""
+    """Up to `first + 1` rows, newest first (the extra one tells whether a next page
+    exists); each with the count's `total_count` too if `with_count` (an empty page has
+    none to hold it)."""
     args: list[object] = [] if status is None else [status.value]
     if after is not None:
         args += [after.at, after.id]
-    return await tx.fetch(page_sql(first + 1, by_status=status is not None, after=after is not None), *args)
+    sql = page_sql(first + 1, by_status=status is not None, after=after is not None, with_count=with_count)
+    return await tx.fetch(sql, *args)
 
 
 async def referral_count(tx: TenantTransaction, status: ReferralStatus | None = None) -> int:
