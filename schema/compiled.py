@@ -20,6 +20,7 @@ values of the function's namespace, and the attribute names are the schema's own
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import keyword
 import math
@@ -57,8 +58,9 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet, 
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from graphql.language import Visitor, visit
 from graphql.pyutils import Path
+from strawberry.schema.types.base_scalars import isoformat
 
-from kizuna.schema.rows import Nested, Rows, RowShape, shapes_of
+from kizuna.schema.rows import Column, Nested, Rows, RowShape, shapes_of
 
 CACHED_PLANS = 4096
 MAX_INT = 2**31 - 1
@@ -204,6 +206,8 @@ class _Compiler:
             read = shape.fields.get(attribute)
             if read is None:
                 raise _NotCompilable
+            if isinstance(read, Column):  # the row's column as it is: read inline
+                return self.completion(field.type, group, f"r[{self.bind(read.name, 'col')}]")
             if not isinstance(read, Nested):
                 return self.completion(field.type, group, f"{self.bind(read, 'read')}(r, c)")
             field_type = field.type
@@ -240,13 +244,19 @@ class _Compiler:
 
     def fast_leaf(self, return_type: GraphQLLeafType) -> _FastLeaf | None:
         """Where graphql-core's coercion of a value of one Python type is known without
-        calling it: the value itself (strings, booleans, 32-bit ints, finite floats), or a
-        strawberry enum member's name, as the enum's own coercion names it (it scans every
-        value for each member it is given)."""
+        calling it: the value itself (strings, booleans, 32-bit ints, finite floats), a date
+        or a moment's `isoformat()` (strawberry's Date and DateTime, for exactly `date` and
+        `datetime`), or a strawberry enum member's name, as the enum's own coercion names it
+        (it scans every value for each member it is given)."""
         plain = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool, GraphQLInt: int, GraphQLFloat: float}
         if return_type in plain:
             checks = {GraphQLInt: f"{MIN_INT} <= {{}} <= {MAX_INT}", GraphQLFloat: "isfinite({})"}
             return _FastLeaf(self.bind(plain[return_type], "type"), checks.get(return_type), "{}")
+        # strawberry's Date and DateTime: what their coercion calls, without the call.
+        if getattr(return_type, "coerce_output_value", None) is isoformat:
+            moments = {"Date": dt.date, "DateTime": dt.datetime}
+            if return_type.name in moments:
+                return _FastLeaf(self.bind(moments[return_type.name], "type"), None, "{}.isoformat()")
         members = getattr(return_type, "wrapped_cls", None)
         if not isinstance(return_type, GraphQLEnumType) or not (
             isinstance(members, type) and issubclass(members, Enum)

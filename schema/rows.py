@@ -98,13 +98,19 @@ class Rows(Sequence[T]):
         return iter(self._objects())
 
 
+@dataclass(frozen=True, slots=True)
+class Column:
+    """The row's column `name`, as it is (the compiled path reads it inline)."""
+
+    name: str
+
+    def __call__(self, row: Any, _context: Any) -> Any:
+        return row[self.name]
+
+
 def column(name: str) -> Reader:
     """The row's column `name`, as it is."""
-
-    def read(row: Any, _context: Any) -> Any:
-        return row[name]
-
-    return read
+    return Column(name)
 
 
 def member(enum_type: type[E], name: str) -> Reader:
