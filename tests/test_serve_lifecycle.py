@@ -9,6 +9,7 @@ the later ones start on it in a few seconds.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import subprocess
 import uuid
@@ -19,9 +20,13 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from kizuna.platform import embedded, provisioning
 from kizuna.platform.cli import main
+from kizuna.platform.serving import long_lived
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 from kizuna.platform.urls import DATABASE_NAME, with_database
 from kizuna.platform.vocabulary import AppRole
@@ -287,3 +292,16 @@ def test_sigterm_stops_every_worker_then_the_database(
     _, alive = psutil.wait_procs(children, timeout=5)
     assert alive == [], output
     assert not postgres_runs(data_dir), output
+
+
+def test_what_the_app_is_built_with_is_out_of_the_collectors_way() -> None:
+    """`kizuna serve` builds its app through `long_lived`: every object alive then (the
+    schema, the modules) is frozen, so a full collection under load walks only the
+    requests' objects."""
+    before = gc.get_freeze_count()
+    try:
+        app = long_lived(lambda: Starlette(routes=[Route("/", PlainTextResponse)]))
+        assert isinstance(app, Starlette)
+        assert gc.get_freeze_count() > before + 1000  # at least the modules' objects
+    finally:
+        gc.unfreeze()  # the test process's own objects go back to the collector
