@@ -24,7 +24,9 @@ Every answer is checked: HTTP 200 without GraphQL errors, every case and referra
 one that the harness read from that tenant's rows, every case's municipality the tenant's,
 and a case of another tenant (one case request in ten asks for one) answered as null with
 `NOT_FOUND`, as a case that does not exist. A failed
-or wrong answer is counted and kept (the first five are printed), never retried.
+or wrong answer is counted and kept (the first five are printed), never retried by the
+harness; the server itself runs once more a request whose transaction the database ended
+over a conflict, and logs it: each phase's count of those is `run_again`.
 """
 
 from __future__ import annotations
@@ -437,6 +439,25 @@ def add_worker_and_rebalance(
     return move | {"load_average": os.getloadavg()}
 
 
+RUN_AGAIN = "ended its transaction over a conflict"
+"""What `kizuna serve` logs for a request it runs once more (platform/request_scope.py)."""
+
+
+def runs_again(log: Path) -> int:
+    """How many requests the servers writing `log` ran once more, the database having ended
+    their transaction over a conflict (answered all the same, unless a failure says so)."""
+    if not log.exists():
+        return 0
+    with log.open(encoding="utf-8", errors="replace") as lines:
+        return sum(RUN_AGAIN in line for line in lines)
+
+
+def counted_since(before: int, log: Path, phase: str) -> int:
+    count = runs_again(log) - before
+    print(f"{phase}: {count} requests run once more after the database ended their transaction over a conflict")
+    return count
+
+
 def node_settings(args: argparse.Namespace) -> dict[str, str]:
     """Logical replication, for the shard moves without blocking writes (`shard_transfer_mode` 'auto')."""
     return {"citus.shard_count": str(args.shards), "wal_level": "logical"}
@@ -468,6 +489,7 @@ def main() -> None:
                 tenants = fill(cluster, settings, args, result)
                 tokens = caseworker_tokens(plain_dir, settings, sorted(tenants.cases))
                 result["tenants_loaded"] = len(tokens)
+                before = runs_again(args.server_log)
                 result["citus"] = measure(
                     "citus",
                     database_url=cluster.urls.admin,
@@ -476,14 +498,19 @@ def main() -> None:
                     tenants=tenants,
                     args=args,
                 )
+                result["citus"]["run_again"] = counted_since(before, args.server_log, "citus")
+                before = runs_again(args.server_log)
                 result["postgresql"] = measure(
                     "postgresql", database_url=None, data_dir=plain_dir, tokens=tokens, tenants=tenants, args=args
                 )
+                result["postgresql"]["run_again"] = counted_since(before, args.server_log, "postgresql")
             finally:
                 embedded.stop(plain_dir / "pgdata")
+            before = runs_again(args.server_log)
             result["rebalance"] = add_worker_and_rebalance(
                 cluster, data_dir=plain_dir, tokens=tokens, tenants=tenants, args=args
             )
+            result["rebalance"]["load"]["run_again"] = counted_since(before, args.server_log, "the rebalance")
             # The coordinator's log goes with the temporary directory: kept beside the figures.
             shutil.copyfile(cluster.coordinator.pgdata / "log", RESULTS / f"national-{stamp}-coordinator.log")
 
