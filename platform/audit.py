@@ -122,7 +122,9 @@ def record_reads(scope: Scope, entity: str, ids: Iterable[uuid.UUID]) -> None:
 
 async def _write_reads(scope: Scope) -> None:
     events = [
-        Event(f"{entity}.read", entity, None, entity_ids=sorted(ids)) for entity, ids in sorted(scope.reads.items())
+        Event(f"{entity}.read", entity, None, entity_ids=sorted(ids))
+        for entity, ids in sorted(scope.reads.items())
+        if ids  # an empty page read nothing
     ]
     await record_many(scope, events)
 

@@ -106,3 +106,67 @@ class TestReadAudit:
         assert mine["entityId"] is None
         assert len(mine["entityIds"]) == 2
         assert {decode_global_id(key)[0] for key in mine["entityIds"]} == {"Case"}
+
+
+REFERRAL_PAGE = """query($first: Int!) { referrals(first: $first) {
+  edges { node { id childDisplayName noticed } } } }"""
+REFERRAL_NODE = "query($id: ID!) { node(id: $id) { id ... on Referral { childDisplayName } } }"
+SEND = """mutation($input: CreateReferralInput!) { createReferral(input: $input) {
+  referral { id childDisplayName } userErrors { code } } }"""
+
+
+@pytest.mark.usefixtures("tidy")
+class TestReferralReads:
+    """A referral names a child (a school's label, such as 中学2年 田中さん) and what was
+    noticed about them: whoever reads one is recorded, as for a person or a case (DESIGN
+    section 4: every read of a person's data)."""
+
+    @pytest.mark.parametrize("role", [AppRole.CASEWORKER, AppRole.SCHOOL_STAFF])
+    async def test_a_page_of_referrals_leaves_one_read_event_naming_each(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection, user: Callable[..., Any], role: AppRole
+    ) -> None:
+        body, request_id = ask(REFERRAL_PAGE, role, {"first": 5})
+        nodes = [e["node"] for e in body["data"]["referrals"]["edges"]]
+        assert nodes
+        events = await admin_conn.fetch(READS, SAITAMA_CITY, request_id)
+        assert [(e["action"], e["entity"], e["entity_id"]) for e in events] == [("referral.read", "referral", None)]
+        assert events[0]["entity_ids"] == sorted(decode_global_id(n["id"])[1] for n in nodes)
+        assert events[0]["subject"] == str(user(role, SAITAMA_CITY).user_id)
+
+    async def test_one_referral_by_its_id_is_a_read(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        page, _ = ask(REFERRAL_PAGE, AppRole.CASEWORKER, {"first": 1})
+        referral = page["data"]["referrals"]["edges"][0]["node"]["id"]
+        body, request_id = ask(REFERRAL_NODE, AppRole.CASEWORKER, {"id": referral})
+        assert body["data"]["node"]["id"] == referral
+        events = await admin_conn.fetch(READS, SAITAMA_CITY, request_id)
+        assert [(e["action"], e["entity_ids"]) for e in events] == [("referral.read", [decode_global_id(referral)[1]])]
+
+    async def test_a_page_that_shows_none_leaves_no_read(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        counted, counted_id = ask("{ referrals(first: 0) { totalCount } }", AppRole.CASEWORKER)
+        assert counted["data"]["referrals"]["totalCount"] > 0
+        assert await admin_conn.fetch(READS, SAITAMA_CITY, counted_id) == []
+
+    @pytest.mark.usefixtures("fresh")
+    async def test_the_referral_a_mutation_answers_with_is_a_read_beside_its_change(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection
+    ) -> None:
+        concern = {"source": "SCHOOL", "childDisplayName": "中学1年 監査さん", "noticed": "遅刻", "urgency": "SOON"}
+        body, request_id = ask(SEND, AppRole.SCHOOL_STAFF, {"input": concern})
+        sent = body["data"]["createReferral"]["referral"]
+        events = await admin_conn.fetch(READS, SAITAMA_CITY, request_id)
+        key = decode_global_id(sent["id"])[1]
+        assert [(e["action"], e["entity_id"], e["entity_ids"]) for e in events] == [
+            ("referral.read", None, [key]),
+            ("referral.send", key, None),
+        ]
+
+
+@pytest.mark.usefixtures("tidy")
+async def test_an_empty_page_of_cases_leaves_no_read(ask: Callable[..., Any], admin_conn: asyncpg.Connection) -> None:
+    body, request_id = ask("{ cases(first: 0) { totalCount } }", AppRole.CASEWORKER)
+    assert body["data"]["cases"]["totalCount"] > 0
+    assert await admin_conn.fetch(READS, SAITAMA_CITY, request_id) == []

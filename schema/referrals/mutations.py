@@ -38,7 +38,7 @@ def _referral_key(global_id: str, field: str = "id") -> uuid.UUID:
 
 async def _read_back(scope: Scope, referral_id: uuid.UUID) -> Referral:
     """The referral as the caller now sees it (written in this transaction, so found)."""
-    return to_referral(await service.access_referral(scope, referral_id))
+    return to_referral(scope, await service.access_referral(scope, referral_id))
 
 
 @strawberry.type

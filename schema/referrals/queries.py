@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from kizuna.platform import audit
 from kizuna.platform.scope import Scope
 from kizuna.platform.vocabulary import CareTask, ReferralSource, ReferralStatus, Urgency
 from kizuna.schema.cost import CONNECTION_SIZE
@@ -50,8 +52,15 @@ EDGE_IN_ROW: RowShape[ReferralEdge] = RowShape(
 )
 
 
-def to_referral(row: asyncpg.Record) -> Referral:
+def to_referral(scope: Scope, row: asyncpg.Record) -> Referral:
+    """A referral from one row of the referral statements. It becomes part of the answer
+    here, so its read is audited here (a referral names a child and what was noticed)."""
+    _record_reads(scope, (row,))
     return REFERRAL_IN_ROW.build(row)
+
+
+def _record_reads(scope: Scope, rows: Sequence[asyncpg.Record]) -> None:
+    audit.record_reads(scope, "referral", [row["id"] for row in rows])
 
 
 @strawberry.type
@@ -76,6 +85,7 @@ class ReferralQueries:
         if counted:  # in the page's own statement; an empty page counts on its own
             total = rows[0]["total_count"] if rows else await service.referral_count(scope.tx, status)
         page = rows[:size]
+        _record_reads(scope, page)
         positions = [Keyset(r["received_at"], r["id"]) for r in page[:1] + page[-1:]]  # the page's ends
         return ReferralConnection(
             edges=Rows(EDGE_IN_ROW, page),
@@ -87,7 +97,7 @@ class ReferralQueries:
 async def _referral_node(scope: Scope, key: uuid.UUID) -> Referral | None:
     require(scope.caller, Operation.REFERRALS)
     row = await service.referral_by_id(scope.tx, key)
-    return None if row is None else to_referral(row)
+    return None if row is None else to_referral(scope, row)
 
 
 register_node("Referral", tag=3, graphql_type=Referral, table="referral", resolve=_referral_node)
