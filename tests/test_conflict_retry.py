@@ -150,7 +150,7 @@ class TestAConflictIsRunAgain:
         )
         assert sent == 1
         events = await admin_conn.fetch(EVENTS, SAITAMA_CITY, response.headers["x-request-id"])
-        assert [e["action"] for e in events] == [SEND_ACTION]
+        assert [e["action"] for e in events] == ["referral.read", SEND_ACTION]  # its payload shows it
 
     async def test_an_error_that_is_no_conflict_is_not_run_again(
         self,
