@@ -157,6 +157,11 @@ class PageInfo:
     end_cursor: str | None
 
 
+SHOWS_ROWS = frozenset({"edges", "nodes", "pageInfo"})
+"""A connection's fields that show its page's rows (a cursor names its row): a document that
+selects none of them (`totalCount` alone) needs no page, and reads no object."""
+
+
 def page_info(positions: list[Keyset], *, has_next_page: bool, after: Keyset | None) -> PageInfo:
     """Relay page information for a page whose rows sit at `positions`."""
     return PageInfo(

@@ -170,3 +170,34 @@ async def test_an_empty_page_of_cases_leaves_no_read(ask: Callable[..., Any], ad
     body, request_id = ask("{ cases(first: 0) { totalCount } }", AppRole.CASEWORKER)
     assert body["data"]["cases"]["totalCount"] > 0
     assert await admin_conn.fetch(READS, SAITAMA_CITY, request_id) == []
+
+
+@pytest.mark.usefixtures("tidy")
+class TestACountIsNoRead:
+    """A document that asks a connection for its count only is shown no case, person or
+    referral: it leaves no read event (it used to name the page's rows, read but not shown).
+    A cursor names its row, so `pageInfo` alone still reads the page."""
+
+    @pytest.mark.parametrize("connection", ["cases", "referrals"])
+    async def test_the_count_alone_reads_nothing_and_counts_the_same(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection, connection: str
+    ) -> None:
+        counted, request_id = ask(f"{{ {connection}(first: 5) {{ totalCount }} }}", AppRole.CASEWORKER)
+        shown, _ = ask(f"{{ {connection}(first: 5) {{ totalCount edges {{ node {{ id }} }} }} }}", AppRole.CASEWORKER)
+        assert counted["data"][connection]["totalCount"] == shown["data"][connection]["totalCount"] > 5
+        assert await admin_conn.fetch(READS, SAITAMA_CITY, request_id) == []
+
+    @pytest.mark.parametrize(("connection", "entity"), [("cases", "case"), ("referrals", "referral")])
+    async def test_a_cursor_alone_is_a_read_of_its_rows(
+        self, ask: Callable[..., Any], admin_conn: asyncpg.Connection, connection: str, entity: str
+    ) -> None:
+        body, request_id = ask(f"{{ {connection}(first: 2) {{ pageInfo {{ endCursor }} }} }}", AppRole.CASEWORKER)
+        assert body["data"][connection]["pageInfo"]["endCursor"]
+        events = await admin_conn.fetch(READS, SAITAMA_CITY, request_id)
+        assert [len(e["entity_ids"]) for e in events if e["entity"] == entity] == [2]
+
+    async def test_nodes_are_a_read_as_edges_are(self, ask: Callable[..., Any], admin_conn: asyncpg.Connection) -> None:
+        body, request_id = ask("{ referrals(first: 3) { nodes { id } } }", AppRole.CASEWORKER)
+        ids = sorted(decode_global_id(n["id"])[1] for n in body["data"]["referrals"]["nodes"])
+        events = await admin_conn.fetch(READS, SAITAMA_CITY, request_id)
+        assert [(e["action"], e["entity_ids"]) for e in events] == [("referral.read", ids)]

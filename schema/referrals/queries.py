@@ -17,7 +17,15 @@ from kizuna.schema.cost import CONNECTION_SIZE
 from kizuna.schema.permissions import Operation, require
 from kizuna.schema.referrals import service
 from kizuna.schema.referrals.types import Referral, ReferralConnection, ReferralEdge
-from kizuna.schema.relay import Keyset, decode_cursor, encode_global_id, page_info, page_size, register_node
+from kizuna.schema.relay import (
+    SHOWS_ROWS,
+    Keyset,
+    decode_cursor,
+    encode_global_id,
+    page_info,
+    page_size,
+    register_node,
+)
 from kizuna.schema.rows import Nested, Rows, RowShape, column, member
 from kizuna.schema.selection import selected_names
 from kizuna.schema.tenants.types import organization_in_row
@@ -79,10 +87,13 @@ class ReferralQueries:
         require(scope.caller, Operation.REFERRALS)
         size = page_size(first)
         keyset = decode_cursor(after)
-        counted = "totalCount" in selected_names(info)
-        rows = await service.referral_page(scope.tx, first=size, after=keyset, status=status, with_count=counted)
+        selected = selected_names(info)
+        counted = "totalCount" in selected
+        rows = []
+        if not selected.isdisjoint(SHOWS_ROWS):  # a count alone reads no referral
+            rows = await service.referral_page(scope.tx, first=size, after=keyset, status=status, with_count=counted)
         total = None
-        if counted:  # in the page's own statement; an empty page counts on its own
+        if counted:  # in the page's own statement; no page, or an empty one, counts on its own
             total = rows[0]["total_count"] if rows else await service.referral_count(scope.tx, status)
         page = rows[:size]
         _record_reads(scope, page)
