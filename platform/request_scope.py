@@ -5,8 +5,8 @@ that membership again), run, commit, then the after-commit hooks.
 Every refusal on the way is a `RequestRefused` with its HTTP status and code, raised
 before anything of the tenant was read or committed (401 without valid credentials, 403
 without a membership, 503 when the database is away or keeps ending the transaction over
-conflicts with concurrent ones, which is retried once first). The GraphQL endpoint (`schema/http.py`)
-only speaks GraphQL over HTTP around it.
+conflicts with concurrent ones, which is retried once first). The GraphQL endpoint
+(`schema/http.py`) only speaks GraphQL over HTTP around it.
 """
 
 from __future__ import annotations

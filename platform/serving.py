@@ -106,7 +106,7 @@ def long_lived(app: Callable[[], Starlette]) -> Starlette:
     prepared documents) moved out of the garbage collector's way (`gc.freeze`). They live
     as long as the process, yet each full collection walked them all, some 200,000 objects:
     under the benchmark's load that pause was its p99, about three times its p50 (with
-    them frozen, 1.3 times; docs/benchmarks.md)."""
+    them frozen, 1.7 times in the anchors' run; docs/benchmarks.md)."""
     built = app()
     gc.collect()
     gc.freeze()

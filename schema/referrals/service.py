@@ -84,6 +84,11 @@ _BY_STATUS = " AND r.status = $2::kizuna.referral_status"
 COUNT_SQL = "SELECT count(*) FROM kizuna.referral r WHERE r.municipality_code = $1"
 
 
+def count_sql(*, by_status: bool) -> str:
+    """The count of a tenant's referrals, of one status if `by_status` (its `$2`)."""
+    return COUNT_SQL + (_BY_STATUS if by_status else "")
+
+
 @lru_cache(maxsize=16)
 def page_sql(limit: int, *, by_status: bool, after: bool, with_count: bool = False) -> str:
     """The page statement; `limit` is a validated int written as a literal (see cases).
@@ -91,8 +96,7 @@ def page_sql(limit: int, *, by_status: bool, after: bool, with_count: bool = Fal
     page does the same: one round trip for a page and its count)."""
     n = 3 if by_status else 2
     conditions = (_BY_STATUS if by_status else "") + (f" AND (r.received_at, r.id) < (${n}, ${n + 1})" if after else "")
-    count = COUNT_SQL + (_BY_STATUS if by_status else "")
-    selected = f"({count}) AS total_count, {_SELECTED}" if with_count else _SELECTED
+    selected = f"({count_sql(by_status=by_status)}) AS total_count, {_SELECTED}" if with_count else _SELECTED
     return f"SELECT {selected}\n{_JOINED}{conditions}\nORDER BY r.received_at DESC, r.id DESC\nLIMIT {int(limit)}"
 
 
@@ -118,10 +122,8 @@ async def referral_page(
 
 
 async def referral_count(tx: TenantTransaction, status: ReferralStatus | None = None) -> int:
-    if status is None:
-        count: int = await tx.fetchval(COUNT_SQL)
-    else:
-        count = await tx.fetchval(COUNT_SQL + _BY_STATUS, status.value)
+    args: list[object] = [] if status is None else [status.value]
+    count: int = await tx.fetchval(count_sql(by_status=status is not None), *args)
     return count
 
 
