@@ -7,6 +7,7 @@ import html
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import httpx
 from joserfc.jwk import RSAKey
@@ -16,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from kizuna.auth import devidp, session
 from kizuna.auth.browser import BrowserSignIn
@@ -52,6 +54,8 @@ from kizuna.tenants.registry import for_prefecture
 log = logging.getLogger(__name__)
 
 DEV_WEB_CLIENT = "kizuna-web"
+GRAPHQL_PATH = "/graphql"
+_GRAPHQL_METHODS = ("GET", "POST")
 
 
 def create_app(
@@ -142,7 +146,7 @@ def create_app(
 
     browser = BrowserSignIn(authenticator)
     routes += [
-        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        Route(GRAPHQL_PATH, endpoint.handle, methods=list(_GRAPHQL_METHODS)),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *Pages(endpoint).routes(),
@@ -162,12 +166,46 @@ def create_app(
             https_only=not settings.development,
         )
     ]
-    return Starlette(
+    return KizunaApp(
+        endpoint,
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={DatabaseUnavailable: _unavailable, Exception: _internal_error},
     )
+
+
+class KizunaApp(Starlette):
+    """Starlette, with the API's calls to `/graphql` taken straight to the endpoint.
+
+    A call without cookies (a bearer token, or nothing) has nothing for the middleware to
+    do: the session middleware would find no session and the endpoint answers its own
+    errors, never raising. Going round them, and the router, saved some 70 µs of a
+    request's server CPU (docs/benchmarks.md). A request with cookies (Kizuna's own
+    pages, the IDE) takes the whole stack, session and all.
+    """
+
+    def __init__(self, endpoint: GraphQLEndpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._graphql = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == GRAPHQL_PATH
+            and scope["method"] in _GRAPHQL_METHODS
+            and not _has_cookies(scope)
+        ):
+            scope["app"] = self
+            scope["session"] = {}  # what the session middleware gives a request without its cookie
+            response = await self._graphql.handle(Request(scope, receive, send))
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _has_cookies(scope: Scope) -> bool:
+    return any(name == b"cookie" for name, _ in scope["headers"])
 
 
 def _own_documents() -> list[str]:

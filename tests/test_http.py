@@ -175,6 +175,23 @@ class TestGet:
         assert response.status_code == 405
         assert response.headers["allow"] == "POST"
 
+    @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+    def test_other_methods_are_405(self, http: httpx.Client, auth: dict[str, str], method: str) -> None:
+        response = http.request(method, "/graphql", json={"query": VIEWER}, headers=auth)
+        assert response.status_code == 405
+        assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+
+    def test_a_call_with_a_cookie_answers_as_one_without(self, http: httpx.Client, auth: dict[str, str]) -> None:
+        # API calls without cookies go straight to the endpoint (platform/app.py KizunaApp);
+        # with a cookie, through the session middleware: the same answer either way.
+        plain = http.post("/graphql", json={"query": VIEWER}, headers=auth)
+        http.cookies.set("unrelated", "x")
+        with_cookie = http.post("/graphql", json={"query": VIEWER}, headers=auth)
+        http.cookies.clear()
+        assert (plain.status_code, plain.json()["data"]) == (with_cookie.status_code, with_cookie.json()["data"])
+        assert "set-cookie" not in plain.headers
+        assert "set-cookie" not in with_cookie.headers
+
     def test_graphiql_in_development(self, http: httpx.Client) -> None:
         response = http.get("/graphql", headers={"accept": "text/html"})
         assert response.status_code == 200
