@@ -60,7 +60,7 @@ from graphql.language import Visitor, visit
 from graphql.pyutils import Path
 from strawberry.schema.types.base_scalars import isoformat
 
-from kizuna.schema.rows import Column, Nested, Rows, RowShape, shapes_of
+from kizuna.schema.rows import Column, Converted, Member, Nested, Present, Reader, Rows, RowShape, shapes_of
 
 CACHED_PLANS = 4096
 MAX_INT = 2**31 - 1
@@ -199,6 +199,17 @@ class _Compiler:
     ) -> str:
         """The name of a generated function completing one object of `return_type` from a
         row and its list's context, with `shape`'s readers: no object is built."""
+        name = self.name("rowobj")
+        display = self.row_object_display(return_type, field_details_list, shape)
+        self.lines += [f"def {name}(r, c):", f"    return {display}"]
+        return name
+
+    def row_object_display(
+        self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList, shape: RowShape[Any]
+    ) -> str:
+        """One object of `return_type` from the row `r` and the context `c`, as an
+        expression: its nested objects are written inside it, and the common readers
+        (schema/rows.py) inline."""
         if shape.graphql_type is not _origin(return_type):
             raise _NotCompilable
 
@@ -206,25 +217,34 @@ class _Compiler:
             read = shape.fields.get(attribute)
             if read is None:
                 raise _NotCompilable
-            if isinstance(read, Column):  # the row's column as it is: read inline
-                return self.completion(field.type, group, f"r[{self.bind(read.name, 'col')}]")
             if not isinstance(read, Nested):
-                return self.completion(field.type, group, f"{self.bind(read, 'read')}(r, c)")
+                return self.completion(field.type, group, self.read_expression(read))
             field_type = field.type
             nullable = not is_non_null_type(field_type)
             named = field_type.of_type if is_non_null_type(field_type) else field_type
             if not is_object_type(named):
                 raise _NotCompilable
-            inner = f"{self.row_object_value(named, group, read.shape)}(r, c)"
+            inner = self.row_object_display(named, group, read.shape)
             if read.present is None:
                 return inner
-            inner = f"({inner} if {self.bind(read.present, 'present')}(r, c) else None)"
+            inner = f"({inner} if {self.read_expression(read.present)} else None)"
             return inner if nullable else f"required({inner})"
 
-        display = self.dict_display(return_type, field_details_list, from_row)
-        name = self.name("rowobj")
-        self.lines += [f"def {name}(r, c):", f"    return {display}"]
-        return name
+        return self.dict_display(return_type, field_details_list, from_row)
+
+    def read_expression(self, read: Reader) -> str:
+        """What `read` reads from the row `r` (with the context `c`), as an expression."""
+        if isinstance(read, Column):
+            return f"r[{self.bind(read.name, 'col')}]"
+        if isinstance(read, Converted):
+            return f"{self.bind(read.convert, 'convert')}(r[{self.bind(read.name, 'col')}])"
+        if isinstance(read, Member):
+            # A value that names no member raises KeyError: the value is given up, and
+            # graphql-core's completion meets the reader's own error.
+            return f"{self.bind(read.by_value, 'members')}[r[{self.bind(read.name, 'col')}]]"
+        if isinstance(read, Present):
+            return f"(r[{self.bind(read.name, 'col')}] is not None)"
+        return f"{self.bind(read, 'read')}(r, c)"
 
     def leaf_value(self, return_type: GraphQLLeafType) -> str:
         name = self.name("leaf")

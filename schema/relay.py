@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import strawberry
 
 from kizuna.platform.scope import Scope
 from kizuna.schema.errors import bad_input
+from kizuna.schema.rows import Converted
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
@@ -96,6 +98,11 @@ def encode_global_id(type_name: str, key: uuid.UUID) -> str:
     # base64.urlsafe_b64encode, without its two extra calls: a page encodes some 150 ids.
     raw = bytes((_BY_NAME[type_name].tag,)) + key.bytes
     return binascii.b2a_base64(raw, newline=False)[:_GLOBAL_ID_LENGTH].translate(_URL_SAFE).decode()
+
+
+def global_id_in_row(type_name: str, key_column: str) -> Converted:
+    """A row's object's global id, from its key in `key_column` (schema/rows.py)."""
+    return Converted(key_column, functools.partial(encode_global_id, type_name))
 
 
 def decode_global_id(global_id: str) -> tuple[str, uuid.UUID]:

@@ -98,9 +98,13 @@ class Rows(Sequence[T]):
         return iter(self._objects())
 
 
+# The readers below are the common ones; the compiled path writes each inline (a call less
+# per field and row) and calls any other reader as it is.
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
-    """The row's column `name`, as it is (the compiled path reads it inline)."""
+    """The row's column `name`, as it is."""
 
     name: str
 
@@ -113,13 +117,41 @@ def column(name: str) -> Reader:
     return Column(name)
 
 
+@dataclass(frozen=True, slots=True)
+class Converted:
+    """`convert` of the row's column `name` (a global id from a key, say)."""
+
+    name: str
+    convert: Callable[[Any], Any]
+
+    def __call__(self, row: Any, _context: Any) -> Any:
+        return self.convert(row[self.name])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Member(Generic[E]):
+    """The member of `enum_type` the row's column `name` holds (its value as stored)."""
+
+    enum_type: type[E]
+    name: str
+    by_value: Mapping[Any, E]
+
+    def __call__(self, row: Any, _context: Any) -> E:
+        value = row[self.name]
+        found = self.by_value.get(value)
+        return self.enum_type(value) if found is None else found  # an unknown value raises as enum_type() does
+
+
 def member(enum_type: type[E], name: str) -> Reader:
     """The member of `enum_type` the row's column `name` holds (its value as stored)."""
-    by_value = {item.value: item for item in enum_type}
+    return Member(enum_type, name, {item.value: item for item in enum_type})
 
-    def read(row: Any, _context: Any) -> E:
-        value = row[name]
-        found = by_value.get(value)
-        return enum_type(value) if found is None else found  # an unknown value raises as enum_type() does
 
-    return read
+@dataclass(frozen=True, slots=True)
+class Present:
+    """Whether the row's column `name` holds a value (a nested object's key, say)."""
+
+    name: str
+
+    def __call__(self, row: Any, _context: Any) -> bool:
+        return row[self.name] is not None

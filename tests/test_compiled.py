@@ -28,7 +28,7 @@ from kizuna.platform.vocabulary import AppRole
 from kizuna.schema.execution import Executor
 from kizuna.schema.memberships.service import TrustedIssuers
 from kizuna.schema.root import build_schema
-from kizuna.schema.rows import Nested, Rows, RowShape, column, member
+from kizuna.schema.rows import Converted, Nested, Present, Rows, RowShape, column, member
 from kizuna.tests.sent_queries import SENT
 
 SAITAMA_CITY = "111007"
@@ -90,6 +90,7 @@ class Trunk:
 @strawberry.type
 class Tree:
     id: strawberry.ID
+    code: str
     colour: Colour
     trunk: Trunk
     nest: Leaf | None
@@ -109,11 +110,13 @@ TREE_IN_ROW = RowShape(
     Tree,
     {
         "id": column("id"),
+        "code": Converted("id", str.upper),
         "colour": member(Colour, "colour"),
-        "trunk": Nested(RowShape(Trunk, {"height": column("height"), "label": column("label")}), present=None),
+        # a reader of its own, called as it is
+        "trunk": Nested(RowShape(Trunk, {"height": column("height"), "label": lambda row, _c: row["label"]}), None),
         "nest": Nested(
             RowShape(Leaf, {n: column(n) for n in ("name", "count", "ratio", "flag", "colour", "maybe")}),
-            present=lambda row, _context: row["name"] is not None,
+            present=Present("name"),
         ),
     },
 )
@@ -256,13 +259,16 @@ class TestOnASchemaMadeToBreakThings:
 
 
 TREES = (
-    "{ grove { trees { __typename i: id colour trunk { height label } nest { name count ratio flag colour maybe } } } }"
+    "{ grove { trees { __typename i: id code colour trunk { height label }"
+    " nest { name count ratio flag colour maybe } } } }"
 )
 ROW_CASES = [
     ("well-formed rows", [tree_row(), tree_row(id="t2", name=None, colour="blue", label="幹")], TREES),
     ("a null in a non-null column", [tree_row(height=None)], TREES),
     ("a string where an int is", [tree_row(height="3")], TREES),
     ("an unknown enum value", [tree_row(colour="green")], TREES),
+    ("a null enum value", [tree_row(colour=None)], TREES),
+    ("a value its converter refuses", [tree_row(id=7)], TREES),
     ("a missing column", [{"id": "t1"}], TREES),
     ("a field with a resolver of its own", [tree_row(), tree_row(id="t2")], "{ grove { trees { id shout } } }"),
     ("no rows", [], TREES),

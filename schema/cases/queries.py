@@ -24,12 +24,12 @@ from kizuna.schema.relay import (
     SHOWS_ROWS,
     Keyset,
     decode_cursor,
-    encode_global_id,
+    global_id_in_row,
     page_info,
     page_size,
     register_node,
 )
-from kizuna.schema.rows import Nested, Rows, RowShape, column, member
+from kizuna.schema.rows import Nested, Present, Rows, RowShape, column, member
 from kizuna.schema.selection import selected_names
 from kizuna.schema.tenants.types import Municipality, organization_in_row
 from kizuna.tenants.registry import by_code
@@ -49,7 +49,7 @@ def _record_reads(scope: Scope, rows: Sequence[asyncpg.Record]) -> None:
 
 def _staff_in_row(name_column: str) -> Nested:
     shape = RowShape(CaseStaff, {"display_name": column(name_column)})
-    return Nested(shape, present=lambda row, _today: row[name_column] is not None)
+    return Nested(shape, present=Present(name_column))
 
 
 _stored_category = member(CarerCategory, "category")
@@ -81,7 +81,7 @@ def tenant_municipality(code: str) -> Municipality:
 CASE_IN_ROW: RowShape[Case] = RowShape(
     Case,
     {
-        "id": lambda row, _today: strawberry.ID(encode_global_id("Case", row["id"])),
+        "id": global_id_in_row("Case", "id"),
         "key": column("id"),
         "municipality": lambda row, _today: tenant_municipality(row["municipality_code"]),
         "stage": member(CaseStage, "stage"),
@@ -97,7 +97,7 @@ CASE_IN_ROW: RowShape[Case] = RowShape(
             RowShape(
                 Person,
                 {
-                    "id": lambda row, _today: strawberry.ID(encode_global_id("Person", row["person_id"])),
+                    "id": global_id_in_row("Person", "person_id"),
                     "family_name": column("family_name"),
                     "given_name": column("given_name"),
                 },

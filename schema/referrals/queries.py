@@ -21,7 +21,7 @@ from kizuna.schema.relay import (
     SHOWS_ROWS,
     Keyset,
     decode_cursor,
-    encode_global_id,
+    global_id_in_row,
     page_info,
     page_size,
     register_node,
@@ -38,7 +38,7 @@ def _care_tasks(row: asyncpg.Record, _context: None) -> list[CareTask]:
 REFERRAL_IN_ROW: RowShape[Referral] = RowShape(
     Referral,
     {
-        "id": lambda row, _context: strawberry.ID(encode_global_id("Referral", row["id"])),
+        "id": global_id_in_row("Referral", "id"),
         "source": member(ReferralSource, "source"),
         "status": member(ReferralStatus, "status"),
         "urgency": member(Urgency, "urgency"),

@@ -10,7 +10,7 @@ import strawberry
 from kizuna.schema.cost import ListSize, ObjectCost
 from kizuna.schema.enums import AppRole, MunicipalityKind, OrganisationKind
 from kizuna.schema.relay import Node, encode_global_id
-from kizuna.schema.rows import Nested, RowShape, column, member
+from kizuna.schema.rows import Converted, Nested, Present, RowShape, column, member
 from kizuna.tenants.registry import LocalGovernment
 
 # 北海道: 179 municipalities and the prefecture itself, the most a deployment serves.
@@ -64,12 +64,12 @@ def organization_in_row(id_column: str, name_column: str, kind_column: str) -> N
     shape = RowShape(
         Organization,
         {
-            "id": lambda row, _context: organization_id(row[id_column]),
+            "id": Converted(id_column, organization_id),
             "name": column(name_column),
             "kind": member(OrganisationKind, kind_column),
         },
     )
-    return Nested(shape, present=lambda row, _context: row[id_column] is not None)
+    return Nested(shape, present=Present(id_column))
 
 
 @strawberry.type(description="利用者が選べる所属（Kizuna-Municipality・Kizuna-Role ヘッダーで選ぶ）")
