@@ -84,7 +84,7 @@ class Settings:
             audience=env.get("KIZUNA_AUDIENCE", "kizuna"),
             token_ttl_seconds=_int(env, "KIZUNA_TOKEN_TTL", 3600),
             statement_cache_size=_int(env, "KIZUNA_STATEMENT_CACHE_SIZE", 100),
-            pool_size=_int(env, "KIZUNA_POOL_SIZE", max(4, 2 * (os.cpu_count() or 1))),
+            pool_size=_int(env, "KIZUNA_POOL_SIZE", default_pool_size()),
             idp_file=Path(env["KIZUNA_IDP_FILE"]) if env.get("KIZUNA_IDP_FILE") else None,
             session_idle_seconds=_int(env, "KIZUNA_SESSION_IDLE", 30 * 60),
             session_absolute_seconds=_int(env, "KIZUNA_SESSION_MAX", 8 * 3600),
@@ -97,6 +97,14 @@ class Settings:
             trusted_documents=_choice(env, "KIZUNA_TRUSTED_DOCUMENTS", TrustedDocuments, TrustedDocuments.ALLOW),
             environ=env,
         )
+
+
+def default_pool_size() -> int:
+    """Four connections a core, at least 8. Every request commits a write (its read audit)
+    and holds its connection while the database flushes it, which takes no CPU: with two
+    connections a core the cores waited (the cases page +10% with 8 instead of 4 on two
+    cores; 16 measured the same as 8, 32 less: docs/benchmarks.md)."""
+    return max(8, 4 * (os.cpu_count() or 1))
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
