@@ -53,6 +53,7 @@ class NodeType:
 _BY_NAME: dict[str, NodeType] = {}
 _BY_TAG: dict[int, NodeType] = {}
 _BY_AUDIT_ENTITY: dict[str, NodeType] = {}
+_TAG_BYTE: dict[str, bytes] = {}  # by type name: the first byte of its global ids
 
 
 def register_node(
@@ -73,6 +74,7 @@ def register_node(
         raise ValueError(f"Audit entity {entity} already names {_BY_AUDIT_ENTITY[entity].name}")
     node_type = NodeType(name, tag, graphql_type, table, resolve, entity)
     _BY_NAME[name] = _BY_TAG[tag] = node_type
+    _TAG_BYTE[name] = bytes((tag,))
     if entity is not None:
         _BY_AUDIT_ENTITY[entity] = node_type
 
@@ -96,7 +98,7 @@ _URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 def encode_global_id(type_name: str, key: uuid.UUID) -> str:
     # base64.urlsafe_b64encode, without its two extra calls: a page encodes some 150 ids.
-    raw = bytes((_BY_NAME[type_name].tag,)) + key.bytes
+    raw = _TAG_BYTE[type_name] + key.bytes
     return binascii.b2a_base64(raw, newline=False)[:_GLOBAL_ID_LENGTH].translate(_URL_SAFE).decode()
 
 
