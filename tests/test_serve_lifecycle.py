@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from kizuna.platform import embedded, provisioning
 from kizuna.platform.cli import main
-from kizuna.platform.serving import long_lived
+from kizuna.platform.serving import YOUNG_GENERATION_THRESHOLD, long_lived
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER
 from kizuna.platform.urls import DATABASE_NAME, with_database
 from kizuna.platform.vocabulary import AppRole
@@ -299,9 +299,13 @@ def test_what_the_app_is_built_with_is_out_of_the_collectors_way() -> None:
     schema, the modules) is frozen, so a full collection under load walks only the
     requests' objects."""
     before = gc.get_freeze_count()
+    thresholds = gc.get_threshold()
     try:
         app = long_lived(lambda: Starlette(routes=[Route("/", PlainTextResponse)]))
         assert isinstance(app, Starlette)
         assert gc.get_freeze_count() > before + 1000  # at least the modules' objects
+        # the youngest generation less often; the older ones as they were
+        assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, *thresholds[1:])
     finally:
         gc.unfreeze()  # the test process's own objects go back to the collector
+        gc.set_threshold(*thresholds)
