@@ -908,12 +908,14 @@ class AuditEvent(TenantTable):
         Index("ix_audit_event_recent", "municipality_code", text("occurred_at DESC"), text("id DESC")),
         # Who read or changed this child's record: the supervisor's page of one object (0017).
         Index("ix_audit_event_object", "municipality_code", "entity_id", text("occurred_at DESC"), text("id DESC")),
-        # … and who read it: a read event names every object of one kind the request read (0023).
+        # … and who read it: a read event names every object of one kind the request read (0023),
+        # its new entries gathered in a larger pending list than GIN's default (0034).
         Index(
             "ix_audit_event_objects",
             "entity_ids",
             postgresql_using="gin",
             postgresql_where=text("entity_ids IS NOT NULL"),
+            postgresql_with={"gin_pending_list_limit": 32 * 1024},
         ),
     )
 
