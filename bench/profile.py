@@ -7,10 +7,15 @@ reads the server's stacks from outside (`--nonblocking`: the server is never pau
 
     uv run python bench/profile.py [--page cases] [--seconds 15] [--rate 250]
 
-Each sample is charged to the innermost frame's component (the code that was running),
-and, separately, to every Kizuna function on its stack (inclusive). Time in the event
+Each sample is charged to the innermost frame's component (the code that was running; a
+frame of no known component, a standard library's, to the nearest one around it), and,
+separately, to every Kizuna function on its stack (inclusive). Time in the event
 loop's own C code (uvloop: polling, socket reads and writes, callbacks) shows as the
 loop's frame.
+
+`--native` samples the C frames too (py-spy pauses the server for each sample, so the
+rate halves while sampled; the shares hold): system calls, the garbage collector, asyncpg's
+and uvloop's compiled code, datetime and orjson then show as themselves.
 """
 
 from __future__ import annotations
@@ -38,6 +43,17 @@ ANCHORS = ROOT.parent / "shared" / "bench-anchors"
 UNLIMITED = 10**12
 # The innermost frame's file → its component, first match wins.
 COMPONENTS = (
+    # C frames (--native), as py-spy names them: "write (libc.so.6)", "Codec_decode (protocol.c:16144)"
+    ("epoll_pwait", "waiting for the sockets (idle)"),
+    ("libc.so", "system calls and libc (socket writes and reads, getpid, getrandom, malloc)"),
+    ("gc_collect", "garbage collector"),
+    ("pgproto.c", "asyncpg (driver, socket writes)"),
+    ("protocol.c", "asyncpg (driver, socket writes)"),
+    ("recordobj.c", "asyncpg (driver, socket writes)"),
+    ("loop.c", "event loop (uvloop and asyncio)"),
+    ("_asynciomodule.c", "event loop (uvloop and asyncio)"),
+    ("_datetimemodule.c", "datetime (timestamps decoded and written)"),
+    ("orjson", "orjson (the answer's JSON)"),
     ("<string>", "compiled completion (generated code)"),
     ("/schema/compiled.py", "compiled completion (generated code)"),
     ("/schema/rows.py", "rows → answer (readers)"),
@@ -54,12 +70,16 @@ COMPONENTS = (
 )
 
 
-def component(frame: str) -> str:
-    found = re.search(r"\(([^()]*):\d+\)$", frame)
-    path = found.group(1) if found else frame
-    for marker, name in COMPONENTS:
-        if marker in path:
-            return name
+def component(frames: list[str]) -> str:
+    """The component of the innermost frame that belongs to one, from the inside out."""
+    for frame in reversed(frames):
+        if frame.startswith("0x"):  # an unnamed address (the thread's start in libc): no component
+            continue
+        found = re.search(r"\(([^()]*):\d+\)$", frame)
+        path = found.group(1) if found else frame
+        for marker, name in COMPONENTS:
+            if marker in path:
+                return name
     return "other (stdlib and the rest)"
 
 
@@ -81,7 +101,7 @@ def summarise(raw: Path) -> tuple[int, collections.Counter[str], collections.Cou
         samples = int(count)
         frames = stack.split(";")
         total += samples
-        inner[component(frames[-1])] += samples
+        inner[component(frames)] += samples
         for name in {f for f in map(kizuna_function, frames) if f is not None}:
             inclusive[name] += samples
     return total, inner, inclusive
@@ -94,6 +114,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--port", type=int, default=5412)
+    parser.add_argument("--native", action="store_true", help="sample C frames too (pauses the server per sample)")
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     target = prepare_target(args.data_dir, tenant="111007", scale=12)
@@ -122,7 +143,7 @@ def main() -> None:
             time.sleep(2)
             spy = [py_spy, "record", "-p", str(server.pid), "-d", str(args.seconds), "-r", str(args.rate)]
             subprocess.run(
-                [*spy, "--nonblocking", "--full-filenames", "-f", "raw", "-o", str(raw)],
+                [*spy, "--native" if args.native else "--nonblocking", "--full-filenames", "-f", "raw", "-o", str(raw)],
                 check=True,
                 capture_output=True,
             )
@@ -134,7 +155,8 @@ def main() -> None:
     wrk_figures = json.loads(out.decode().split("WRK_JSON", 1)[1])
     rate = wrk_figures["requests"] / (wrk_figures["duration_us"] / 1e6)
     lines = [
-        f"Kizuna {args.page} page, one worker, wrk 32 connections: {rate:.0f} req/s while sampled;"
+        f"Kizuna {args.page} page, one worker, wrk 32 connections: {rate:.0f} req/s while sampled"
+        f"{' (native frames: the server paused per sample)' if args.native else ''};"
         f" {total} samples at {args.rate} Hz over {args.seconds} s; load average {os.getloadavg()[0]:.1f}",
         "",
         "| where the server was (innermost frame) | share |",
