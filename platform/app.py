@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -31,6 +30,7 @@ from kizuna.platform.database import Database, DatabaseUnavailable
 from kizuna.platform.dev_clients import dev_client_secret, dev_system_client
 from kizuna.platform.errors import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, ErrorCode, error_entry
 from kizuna.platform.i18n import Message, negotiate
+from kizuna.platform.ids import new_request_id
 from kizuna.platform.ratelimit import RateLimiter
 from kizuna.platform.request_scope import RequestScopes
 from kizuna.platform.settings import Settings
@@ -245,7 +245,7 @@ def _error_response(request: Request, status: int, code: ErrorCode, message: str
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
     """The database is not there: 503, logged in one line (an outage is not a defect)."""
-    request_id = uuid.uuid4().hex
+    request_id = new_request_id()
     log.warning("request %s %s: the database is unavailable (%s)", request_id, request.url.path, exc)
     response = _error_response(request, 503, ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE, request_id)
     response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
@@ -256,7 +256,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     """Anything else: 500 with a request id. Starlette raises the exception again after
     this answer so that the server logs its traceback (uvicorn does, once); the note puts
     the request id into that traceback."""
-    request_id = uuid.uuid4().hex
+    request_id = new_request_id()
     exc.add_note(f"request id {request_id} ({request.method} {request.url.path})")
     return _error_response(request, 500, ErrorCode.INTERNAL, "Internal error.", request_id)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from starlette.responses import Response
 from kizuna.platform.caller import Caller
 from kizuna.platform.database import TRANSIENT_CONFLICTS, TransientConflict
 from kizuna.platform.errors import ErrorCode, RequestRefused, error_entry
+from kizuna.platform.ids import new_request_id
 from kizuna.platform.ratelimit import RateLimiter
 from kizuna.platform.request_scope import RequestScopes
 from kizuna.platform.scope import Scope
@@ -239,7 +239,7 @@ class GraphQLEndpoint:
         self.ide = ide
 
     async def handle(self, request: Request) -> Response:
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         # Answers name people: no browser or proxy may keep one, whatever its status.
         headers = {"x-request-id": request_id, "cache-control": "no-store"}
         if request.method == "GET" and self.ide is not None and "text/html" in request.headers.get("accept", ""):

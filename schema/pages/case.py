@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from kizuna.platform import wareki
 from kizuna.platform.i18n import Language, Message
+from kizuna.platform.ids import new_request_id
 from kizuna.platform.vocabulary import (
     ApprovalStatus,
     ApprovalSubject,
@@ -287,7 +288,7 @@ class CasePages:
 
     async def _render(self, request: Request, forms: dict[str, Form], *, status: int) -> Response:
         """In Japanese whatever the browser prefers: the API's labels are Japanese."""
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         who = await visitor(request, Language.JA)
         variables = {"id": request.path_params["id"], "contactsAfter": request.query_params.get("contactsAfter")}
         try:
@@ -313,14 +314,14 @@ class CasePages:
         name = request.path_params["form"]
         spec = FORMS.get(name)
         if spec is None:
-            nothing = PageRefused(404, Message.PAGE_NOT_AVAILABLE, request_id=uuid.uuid4().hex)
+            nothing = PageRefused(404, Message.PAGE_NOT_AVAILABLE, request_id=new_request_id())
             return refusal(request, Language.JA, await visitor(request, Language.JA), nothing)
         case_id = request.path_params["id"]
         data = await request.form()
         form = Form()
         variables = {"input": INPUTS[name](case_id, data, form, Language.JA)}
         if not form.errors:
-            request_id = uuid.uuid4().hex
+            request_id = new_request_id()
             try:
                 answer = await documents.run(self.endpoint, request, spec.document, request_id, variables)
             except PageRefused as refused:

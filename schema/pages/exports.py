@@ -13,7 +13,6 @@ not. The file is that answer laid out as a table (`spreadsheets.py` neutralises 
 from __future__ import annotations
 
 import decimal
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kizuna.platform.errors import ErrorCode, RequestRefused, error_entry
+from kizuna.platform.ids import new_request_id
 from kizuna.schema.http import GraphQLEndpoint, GraphQLRequest
 from kizuna.schema.pages.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Sheet, Value, to_csv, to_xlsx
 from kizuna.schema.stats.figures import CellStatus, Figure
@@ -110,7 +110,7 @@ class Exports:
     ) -> Response:
         """The document's answer as a file; `variables` reads the request's parameters and
         may refuse them (RequestRefused) before anything runs."""
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         try:
             format_ = request.path_params["format"]
             writer, media_type = _writer(format_)

@@ -12,14 +12,13 @@ the dashboard's data then comes from its registered document, as the API answers
 
 from __future__ import annotations
 
-import uuid
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from kizuna.auth import session
 from kizuna.platform.i18n import Language, negotiate
+from kizuna.platform.ids import new_request_id
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.pages import dashboard, documents, inbox, inbox_referral, navigation, rendering
 from kizuna.schema.pages.documents import PageRefused
@@ -60,7 +59,7 @@ class Pages:
 
     async def dashboard(self, request: Request, who: Visitor) -> Response:
         """In Japanese whatever the browser prefers: the figures' labels are Japanese."""
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         try:
             asked = dashboard.asked_year(request.query_params.get("fiscalYear"))
             data = await documents.run(

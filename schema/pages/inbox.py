@@ -10,7 +10,6 @@ of this week. Everything is the answer of the registered document `inbox.graphql
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from starlette.routing import Route
 
 from kizuna.platform import wareki
 from kizuna.platform.i18n import Language, Message
+from kizuna.platform.ids import new_request_id
 from kizuna.platform.vocabulary import AppRole, CarerCategory, CareTask, CaseStage, ReferralSource, Urgency
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.pages import documents, rendering
@@ -188,7 +188,7 @@ class InboxPages:
 
     async def page(self, request: Request, who: Visitor | None) -> Response:
         """The inbox in Japanese (its labels are the vocabulary's)."""
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         try:
             allowed(who, request_id)
             today = dt.datetime.now(wareki.JAPAN).date()  # the day and week a caseworker means

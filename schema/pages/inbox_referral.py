@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from kizuna.platform import wareki
 from kizuna.platform.i18n import Language, Message
+from kizuna.platform.ids import new_request_id
 from kizuna.platform.vocabulary import CarerCategory, CaseStage, ReferralStatus
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.pages import documents, rendering
@@ -155,7 +156,7 @@ class ReferralPages:
     ) -> Response:
         """The referral's page in Japanese, with `posted` shown back when the API did not
         take it."""
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         try:
             allowed(who, request_id)
             data = await documents.run(self.endpoint, request, "inbox_referral", request_id, {"id": referral_id})
@@ -176,7 +177,7 @@ class ReferralPages:
 
     async def accept(self, request: Request) -> Response:
         who = await visitor(request, Language.JA)
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         try:
             allowed(who, request_id)
         except PageRefused as refused:
@@ -268,7 +269,7 @@ class ReferralPages:
     async def _decision(self, request: Request, action: str, document: str, mutation: str, name: str) -> Response:
         """Decline (with a reason) or merge (into an accepted referral): one value besides the id."""
         who = await visitor(request, Language.JA)
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         try:
             allowed(who, request_id)
         except PageRefused as refused:

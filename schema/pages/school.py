@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from kizuna.platform import wareki
 from kizuna.platform.i18n import Language, Message
+from kizuna.platform.ids import new_request_id
 from kizuna.platform.vocabulary import AppRole, CareTask, ReferralSource, ReferralStatus, Urgency
 from kizuna.schema.http import GraphQLEndpoint
 from kizuna.schema.pages import documents, home, rendering
@@ -193,7 +194,7 @@ class SchoolPages:
     async def _sender(self, request: Request) -> Visitor:
         """The visitor, if they send referrals; PageRefused otherwise, before anything is read."""
         who = await visitor(request, Language.JA)
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         if who is None:
             raise PageRefused(401, Message.PAGE_SIGN_IN_NEEDED, request_id=request_id, sign_in=True)
         if who.caller is None or who.caller.role not in ROLES:
@@ -255,7 +256,7 @@ class SchoolPages:
         )
 
     async def send_referral(self, request: Request) -> Response:
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         who: Visitor | None = None
         try:
             who = await self._sender(request)
@@ -279,7 +280,7 @@ class SchoolPages:
         return RedirectResponse(f"/referrals/{quote(payload['referral']['id'], safe='')}", status_code=303)
 
     async def referral(self, request: Request, *, problem: str | None = None, status: int = 200) -> Response:
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         who: Visitor | None = None
         try:
             who = await self._sender(request)
@@ -299,7 +300,7 @@ class SchoolPages:
         )
 
     async def revoke_referral(self, request: Request) -> Response:
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         who: Visitor | None = None
         referral_id = request.path_params["referral_id"]
         try:

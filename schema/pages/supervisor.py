@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from kizuna.platform import wareki
 from kizuna.platform.i18n import Language, Message
+from kizuna.platform.ids import new_request_id
 from kizuna.platform.vocabulary import AppRole, OrganisationKind
 from kizuna.schema.errors import CodedError
 from kizuna.schema.http import GraphQLEndpoint
@@ -245,7 +246,7 @@ class SupervisorDesk:
     async def _desk(
         self, request: Request, problems: Problems, *, status: int, grant: GrantForm | None = None
     ) -> Response:
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         who = None
         try:
             who, municipality = await self._supervisor(request, request_id)
@@ -299,7 +300,7 @@ class SupervisorDesk:
         grant = GrantForm.posted(await request.form())
         if unchosen := grant.unchosen():
             return await self._desk(request, Problems(GRANT, unchosen), status=400, grant=grant)
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         who = None
         try:
             who, municipality = await self._supervisor(request, request_id)
@@ -330,7 +331,7 @@ class SupervisorDesk:
     ) -> Response:
         """Run a form's mutation; 303 to the desk when done, the desk with the userErrors
         beside their fields when not (`target`: the form's, the input's id by default)."""
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         who = None
         try:
             who, _ = await self._supervisor(request, request_id)
@@ -345,7 +346,7 @@ class SupervisorDesk:
         return await self._desk(request, problems, status=400, grant=grant)
 
     async def audit(self, request: Request) -> Response:
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         who = None
         filters, problems = audit_filters(request.query_params)
         after = request.query_params.get("after") or None
