@@ -104,13 +104,16 @@ class TenantTransaction:
     use the `*_global` variants.
     """
 
-    __slots__ = ("_conn", "_lock", "_running", "municipality_code")
+    __slots__ = ("_conn", "_lock", "_loop", "_owner", "_running", "municipality_code")
 
     def __init__(self, conn: asyncpg.Connection, municipality_code: str) -> None:
         self._conn = conn
         # GraphQL resolves sibling fields concurrently; one connection takes one statement
         # at a time.
         self._lock = asyncio.Lock()
+        # The task that opened the transaction, and ends it (see `_one_at_a_time`).
+        self._loop = asyncio.get_running_loop()
+        self._owner = asyncio.current_task(self._loop)
         # The statement on the connection, held here: the event loop keeps only a weak
         # reference to a task, and an abandoned one has no awaiter left to hold it.
         self._running: asyncio.Future[Any] | None = None
@@ -124,7 +127,14 @@ class TenantTransaction:
         too, and that aborts the whole transaction: the request's audit write and COMMIT
         would then fail. So the statement runs shielded, and the connection stays taken
         until it ends, not until its awaiter leaves (`settled` waits for that).
+
+        The task that opened the transaction runs its statements itself, unshielded (a
+        task and a shield less a statement): if it is cancelled, the request is over, and
+        its transaction ends with ROLLBACK whatever the statement did.
         """
+        if asyncio.current_task(self._loop) is self._owner:
+            async with self._lock:
+                return await call(*args)
         await self._lock.acquire()
         try:
             running = asyncio.ensure_future(call(*args))

@@ -120,6 +120,31 @@ class TestOpenScope:
         finally:
             await admin_conn.execute(MOVE, SAITAMA_CITY, case, before)
 
+    async def test_the_request_cancelled_during_its_own_statement_commits_nothing(
+        self, database: Database, caller_of: Callable[[AppRole, str], Caller], admin_conn: asyncpg.Connection
+    ) -> None:
+        # The task that opened the transaction runs its statements unshielded: cancelled
+        # (the server shutting down), the request is over, and nothing of it stays.
+        case, before = await admin_conn.fetchrow(A_CASE, SAITAMA_CITY)
+        caseworker = caller_of(AppRole.CASEWORKER, SAITAMA_CITY)
+        reached = asyncio.Event()
+
+        async def request() -> None:
+            async with open_scope(database, caseworker, request_id="t", readonly=False) as scope:
+                await scope.tx.execute(MOVE, case, "high")
+                reached.set()
+                await scope.tx.fetchval("SELECT $1::text FROM pg_sleep(5)")
+
+        running = asyncio.ensure_future(request())
+        await reached.wait()
+        await asyncio.sleep(0.05)  # the sleep is on the server
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(running, 3)  # the server's statement was cancelled, not waited for
+        assert await risk_level(admin_conn, case) == before
+        async with open_scope(database, caseworker, request_id="t", readonly=True) as scope:
+            assert await scope.tx.fetchval("SELECT $1::text") == SAITAMA_CITY  # the pool goes on
+
     async def test_a_caller_without_that_membership_gets_no_scope(
         self, database: Database, caller_of: Callable[[AppRole, str], Caller]
     ) -> None:
