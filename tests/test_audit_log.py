@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
 
-from kizuna.platform import audit_seal
+from kizuna.platform import audit, audit_seal
+from kizuna.platform.caller import Caller
+from kizuna.platform.database import Database
+from kizuna.platform.scope import open_scope
 from kizuna.platform.settings import Settings
 from kizuna.platform.vocabulary import AppRole
-from kizuna.schema.relay import encode_global_id
+from kizuna.schema.audit import service
+from kizuna.schema.relay import Keyset, encode_global_id
 from kizuna.tenants import demo_users
 
 if TYPE_CHECKING:
@@ -179,3 +184,51 @@ def test_filters_open_nothing_to_other_roles(graphql: Any, case_read: str, role:
     body = graphql(FILTERED, role, SAITAMA_CITY, {"objectId": case_read})
     assert body["data"] == {"auditEvents": None}
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_an_objects_page_is_the_same_whichever_way_it_is_found(
+    database: Database, caller_of: Callable[[AppRole, str], Caller], tidy: Tidy
+) -> None:
+    """An object's events are looked for among the newest events first, then through its
+    indexes (schema/audit/service.py `event_page`): with any window, any page size and
+    any cursor, the pages put together are the object's events, newest first, and no other."""
+    target, other, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    kinds = [
+        audit.Event("case.update", "case", target, ("risk_level",)),
+        audit.Event("case.read", "case", None, entity_ids=sorted([target, other])),
+        audit.Event("case.read", "case", None, entity_ids=[other]),
+        audit.Event("case.update", "case", other, ("stage",)),
+        audit.Event("case.read", "case", None, entity_ids=sorted([third, target])),
+    ]
+    caseworker = caller_of(AppRole.CASEWORKER, SAITAMA_CITY)
+    for n in range(25):  # one request each: each its own moment
+        async with open_scope(database, caseworker, request_id=f"t{n}", readonly=False) as scope:
+            await audit.record_many(scope, [kinds[n % len(kinds)]])
+
+    supervisor = caller_of(AppRole.SUPERVISOR, SAITAMA_CITY)
+    async with open_scope(database, supervisor, request_id="t", readonly=True) as scope:
+        every = await scope.tx.fetch(
+            "SELECT id, occurred_at, entity_id, entity_ids FROM kizuna.audit_event"
+            " WHERE municipality_code = $1 AND occurred_at >= $2",
+            tidy.began,
+        )
+    expected = [
+        e["id"]
+        for e in sorted(every, key=lambda e: (e["occurred_at"], e["id"]), reverse=True)
+        if e["entity_id"] == target or target in (e["entity_ids"] or ())
+    ]
+    assert len(expected) == 15
+
+    by_object = service.EventFilter(entity="case", entity_id=target)
+    for window in (1, 2, 7, service.RECENT_WINDOW):
+        for first in (1, 4, 20):
+            found: list[uuid.UUID] = []
+            after = None
+            async with open_scope(database, supervisor, request_id="t", readonly=True) as scope:
+                while True:
+                    rows = await service.event_page(scope.tx, by_object, first=first, after=after, recent_window=window)
+                    found += [row["id"] for row in rows[:first]]
+                    if len(rows) <= first:
+                        break
+                    after = Keyset(rows[first - 1]["occurred_at"], rows[first - 1]["id"])
+            assert found == expected, (window, first)

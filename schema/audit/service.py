@@ -42,36 +42,111 @@ class EventFilter:
     """Events strictly before this instant."""
 
 
-@lru_cache(maxsize=128)
-def page_sql(
-    limit: int,
-    *,
-    after: bool,
-    action: bool,
-    entity: bool,
-    actor: bool,
-    entity_id: bool,
-    since: bool,
-    before: bool,
-) -> str:
-    """The page statement, newest first; each filter present adds a bound parameter, in
-    the order of `_values`."""
-    conditions = [" AND (a.occurred_at, a.id) < ($2, $3)"] if after else []
+RECENT_WINDOW = 5000
+"""How many of the newest events (within the page's bounds) an object's events are looked
+for in first (`event_page`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Conditions:
+    """A page's conditions, each with its bound parameter's number (the order of `_values`)."""
+
+    bounds: str
+    """Where the page starts and its dates, which the log's recency index reads."""
+    matches: str
+    """The action, entity and actor it matches (the actor's through the joined user)."""
+    object_param: str | None
+    """The object's parameter (`$n`), if it names one."""
+
+
+def _conditions(
+    *, after: bool, action: bool, entity: bool, actor: bool, entity_id: bool, since: bool, before: bool
+) -> _Conditions:
+    bounds = [" AND (a.occurred_at, a.id) < ($2, $3)"] if after else []
+    matches: list[str] = []
+    object_param = None
     n = 3 if after else 1
     for sql, present, count in (
         ("a.action = ${}", action, 1),
         ("a.entity = ${}", entity, 1),
         ("u.issuer = ${} AND u.subject = ${}", actor, 2),
-        # A change names its object in entity_id, a read event in entity_ids (0023): one
-        # bound id, an index for each (0017's and the GIN one).
-        ("(a.entity_id = ${0} OR a.entity_ids @> ARRAY[${0}::uuid])", entity_id, 1),
+        (None, entity_id, 1),
         ("a.occurred_at >= ${}", since, 1),
         ("a.occurred_at < ${}", before, 1),
     ):
-        if present:
-            conditions.append(" AND " + sql.format(*range(n + 1, n + 1 + count)))
-            n += count
-    return f"{_COLUMNS}{''.join(conditions)}\nORDER BY a.occurred_at DESC, a.id DESC\nLIMIT {int(limit)}"
+        if not present:
+            continue
+        if sql is None:
+            object_param = f"${n + 1}"
+        else:
+            condition = " AND " + sql.format(*range(n + 1, n + 1 + count))
+            (bounds if sql.startswith("a.occurred_at") else matches).append(condition)
+        n += count
+    return _Conditions("".join(bounds), "".join(matches), object_param)
+
+
+_ORDER = "\nORDER BY a.occurred_at DESC, a.id DESC"
+# One object's events: a change names its object in entity_id, a read event in entity_ids
+# (0023); no event names one both ways.
+_BY_CHANGE = " AND a.entity_id = {}"
+_BY_READ = " AND a.entity_ids @> ARRAY[{}::uuid]"
+_BY_EITHER = "(a.entity_id = {0} OR a.entity_ids @> ARRAY[{0}::uuid])"
+
+
+@lru_cache(maxsize=128)
+def page_sql(limit: int, *, after: bool, action: bool, entity: bool, actor: bool, since: bool, before: bool) -> str:
+    """The page statement for a filter that names no object, newest first; each filter
+    present adds a bound parameter, in the order of `_values`."""
+    c = _conditions(after=after, action=action, entity=entity, actor=actor, entity_id=False, since=since, before=before)
+    return f"{_COLUMNS}{c.bounds}{c.matches}{_ORDER}\nLIMIT {int(limit)}"
+
+
+# An object's page is looked for in two ways, each quick where the other may not be. A
+# single statement ("entity_id = $n OR entity_ids @> …", newest first) lets the planner
+# walk the whole log from its newest event when it expects the object often: seconds on a
+# log of millions for an object read rarely or never. Through the object's indexes instead,
+# every read event that names it is fetched and sorted: seconds for a case whose page
+# every caseworker opens every day. So the newest events are looked through first (the
+# frequent object's page is there), then the indexes (a rare object's events are few).
+
+
+@lru_cache(maxsize=128)
+def recent_object_page_sql(
+    limit: int, window: int, *, after: bool, action: bool, entity: bool, actor: bool, since: bool, before: bool
+) -> str:
+    """An object's events among the newest `window` events within the page's bounds (the
+    recency index, read newest first as far as the window), newest first."""
+    c = _conditions(after=after, action=action, entity=entity, actor=actor, entity_id=True, since=since, before=before)
+    return f"""
+SELECT a.id, a.seq, a.occurred_at, a.action, a.entity, a.entity_id, a.entity_ids, a.fields, a.role, a.request_id,
+       u.issuer AS actor_issuer, u.subject AS actor_subject
+FROM (
+    SELECT a.id, a.seq, a.occurred_at, a.action, a.entity, a.entity_id, a.entity_ids, a.fields, a.role, a.request_id,
+           a.subject
+    FROM kizuna.audit_event a
+    WHERE a.municipality_code = $1{c.bounds}{_ORDER}
+    LIMIT {int(window)}
+) a
+LEFT JOIN kizuna.app_user u ON u.id::text = a.subject
+WHERE {_BY_EITHER.format(c.object_param)}{c.matches}{_ORDER}
+LIMIT {int(limit)}"""
+
+
+@lru_cache(maxsize=128)
+def object_page_sql(
+    limit: int, *, after: bool, action: bool, entity: bool, actor: bool, since: bool, before: bool
+) -> str:
+    """An object's events through its indexes, newest first: its changes by the btree index
+    on (municipality_code, entity_id, occurred_at, id), read in order; its reads by the GIN
+    index on entity_ids, every one found, then sorted (`OFFSET 0` keeps the planner from
+    walking the log newest first to find them)."""
+    c = _conditions(after=after, action=action, entity=entity, actor=actor, entity_id=True, since=since, before=before)
+    where = f"{c.bounds}{c.matches}"
+    changes = f"{_COLUMNS}{where}{_BY_CHANGE.format(c.object_param)}{_ORDER}\nLIMIT {int(limit)}"
+    reads = (
+        f"SELECT * FROM ({_COLUMNS}{where}{_BY_READ.format(c.object_param)}\nOFFSET 0) a{_ORDER}\nLIMIT {int(limit)}"
+    )
+    return f"SELECT * FROM (({changes})\nUNION ALL\n({reads})) a{_ORDER}\nLIMIT {int(limit)}"
 
 
 def _values(event_filter: EventFilter) -> list[object]:
@@ -83,19 +158,29 @@ def _values(event_filter: EventFilter) -> list[object]:
 
 
 async def event_page(
-    tx: TenantTransaction, event_filter: EventFilter, *, first: int, after: Keyset | None
+    tx: TenantTransaction,
+    event_filter: EventFilter,
+    *,
+    first: int,
+    after: Keyset | None,
+    recent_window: int = RECENT_WINDOW,
 ) -> list[asyncpg.Record]:
-    """Up to `first + 1` events (the extra one tells whether a next page exists)."""
+    """Up to `first + 1` events (the extra one tells whether a next page exists). An
+    object's: among the newest `recent_window` events first, through its indexes when
+    fewer than a whole page are there."""
     f = event_filter
-    sql = page_sql(
-        first + 1,
-        after=after is not None,
-        action=f.action is not None,
-        entity=f.entity is not None,
-        actor=f.actor is not None,
-        entity_id=f.entity_id is not None,
-        since=f.since is not None,
-        before=f.before is not None,
-    )
-    position = () if after is None else (after.at, after.id)
-    return await tx.fetch(sql, *position, *_values(f))
+    shape = {
+        "after": after is not None,
+        "action": f.action is not None,
+        "entity": f.entity is not None,
+        "actor": f.actor is not None,
+        "since": f.since is not None,
+        "before": f.before is not None,
+    }
+    args = [*(() if after is None else (after.at, after.id)), *_values(f)]
+    if f.entity_id is None:
+        return await tx.fetch(page_sql(first + 1, **shape), *args)
+    rows = await tx.fetch(recent_object_page_sql(first + 1, recent_window, **shape), *args)
+    if len(rows) == first + 1:  # a whole page among the newest: no older event comes first
+        return rows
+    return await tx.fetch(object_page_sql(first + 1, **shape), *args)
