@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 
 import strawberry
 
 from kizuna.schema.cost import ListSize, ObjectCost
 from kizuna.schema.enums import AppRole, MunicipalityKind, OrganisationKind
-from kizuna.schema.relay import Node, encode_global_id
-from kizuna.schema.rows import Converted, Nested, Present, RowShape, column, member
+from kizuna.schema.relay import Node, encode_global_id, global_id_in_row
+from kizuna.schema.rows import Nested, Present, RowShape, column, member
 from kizuna.tenants.registry import LocalGovernment
 
 # 北海道: 179 municipalities and the prefecture itself, the most a deployment serves.
@@ -52,9 +51,9 @@ class Organization(Node):
         )
 
 
-@functools.lru_cache(maxsize=4096)
 def organization_id(key: uuid.UUID) -> strawberry.ID:
-    """An organisation's global id: the few organisations of a tenant recur on every page."""
+    """An organisation's global id. Not cached: hashing the key for a cache (asyncpg's UUID
+    hashes its 128-bit integer, made anew for every row) costs more than the encoding."""
     return strawberry.ID(encode_global_id("Organization", key))
 
 
@@ -64,7 +63,7 @@ def organization_in_row(id_column: str, name_column: str, kind_column: str) -> N
     shape = RowShape(
         Organization,
         {
-            "id": Converted(id_column, organization_id),
+            "id": global_id_in_row("Organization", id_column),
             "name": column(name_column),
             "kind": member(OrganisationKind, kind_column),
         },
