@@ -908,6 +908,8 @@ class AuditEvent(TenantTable):
         Index("ix_audit_event_recent", "municipality_code", text("occurred_at DESC"), text("id DESC")),
         # Who read or changed this child's record: the supervisor's page of one object (0017).
         Index("ix_audit_event_object", "municipality_code", "entity_id", text("occurred_at DESC"), text("id DESC")),
+        # What this user did: the supervisor's page of one actor's events (0035).
+        Index("ix_audit_event_actor", "municipality_code", "subject", text("occurred_at DESC"), text("id DESC")),
         # … and who read it: a read event names every object of one kind the request read (0023),
         # its new entries gathered in a larger pending list than GIN's default (0034).
         Index(

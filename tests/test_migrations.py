@@ -11,6 +11,7 @@ from alembic import command
 from kizuna.platform import migrate
 from kizuna.platform.provisioning import admin_connection
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER
+from kizuna.schema.audit import service as audit_service
 from kizuna.schema.people.names import name_key
 
 
@@ -31,6 +32,26 @@ def test_the_read_events_gin_index_keeps_a_larger_pending_list(urls: object) -> 
             return found
 
     assert asyncio.run(options()) == ["gin_pending_list_limit=32768"]
+
+
+def test_a_users_audit_events_are_an_index_range(urls: object) -> None:
+    """Migration 0035: the supervisor's page of one user's events reads that user's entries
+    of an index (tenant, acting user, newest first), whoever the user is; not the tenant's
+    whole log newest first, filtered, which took seconds for a user who rarely acted."""
+    admin = urls.admin  # type: ignore[attr-defined]
+    sql = audit_service.page_sql(21, after=False, action=False, entity=False, actor=True, since=False, before=False)
+
+    async def plan() -> str:
+        async with admin_connection(admin) as conn:
+            # The test log is small: without these the planner would rather read it all.
+            await conn.execute("SET enable_seqscan = off")
+            await conn.execute("SET enable_bitmapscan = off")
+            rows = await conn.fetch("EXPLAIN " + sql, "111007", DEFAULT_DEV_ISSUER, "demo:school_staff:111007")
+            return "\n".join(row[0] for row in rows)
+
+    found = asyncio.run(plan())
+    assert "ix_audit_event_actor" in found, found
+    assert "ix_audit_event_recent" not in found, found
 
 
 def test_upgrade_downgrade_upgrade(server_url: str) -> None:

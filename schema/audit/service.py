@@ -54,7 +54,7 @@ class _Conditions:
     bounds: str
     """Where the page starts and its dates, which the log's recency index reads."""
     matches: str
-    """The action, entity and actor it matches (the actor's through the joined user)."""
+    """The action, entity and actor it matches."""
     object_param: str | None
     """The object's parameter (`$n`), if it names one."""
 
@@ -69,7 +69,8 @@ def _conditions(
     for sql, present, count in (
         ("a.action = ${}", action, 1),
         ("a.entity = ${}", entity, 1),
-        ("u.issuer = ${} AND u.subject = ${}", actor, 2),
+        # The actor's events by their own index (0035): `subject` is the user's id as text.
+        ("a.subject = (SELECT v.id::text FROM kizuna.app_user v WHERE v.issuer = ${} AND v.subject = ${})", actor, 2),
         (None, entity_id, 1),
         ("a.occurred_at >= ${}", since, 1),
         ("a.occurred_at < ${}", before, 1),
