@@ -910,6 +910,11 @@ class AuditEvent(TenantTable):
         Index("ix_audit_event_object", "municipality_code", "entity_id", text("occurred_at DESC"), text("id DESC")),
         # What this user did: the supervisor's page of one actor's events (0035).
         Index("ix_audit_event_actor", "municipality_code", "subject", text("occurred_at DESC"), text("id DESC")),
+        # Every event of a kind (an entity, an entity's action, or an action by skipping the
+        # entities): the rare changes among the reads (0036).
+        Index(
+            "ix_audit_event_kind", "municipality_code", "entity", "action", text("occurred_at DESC"), text("id DESC")
+        ),
         # … and who read it: a read event names every object of one kind the request read (0023),
         # its new entries gathered in a larger pending list than GIN's default (0034).
         Index(
