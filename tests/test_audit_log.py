@@ -189,9 +189,9 @@ def test_filters_open_nothing_to_other_roles(graphql: Any, case_read: str, role:
 async def test_an_objects_page_is_the_same_whichever_way_it_is_found(
     database: Database, caller_of: Callable[[AppRole, str], Caller], tidy: Tidy
 ) -> None:
-    """An object's events are looked for among the newest events first, then through its
-    indexes (schema/audit/service.py `event_page`): with any window, any page size and
-    any cursor, the pages put together are the object's events, newest first, and no other."""
+    """An object's events are looked for among the newest events first, then all of them
+    (schema/audit/service.py `event_page`): with any window, any page size and any
+    cursor, the pages put together are the object's events, newest first, and no other."""
     target, other, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     kinds = [
         audit.Event("case.update", "case", target, ("risk_level",)),

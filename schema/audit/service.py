@@ -102,13 +102,15 @@ def page_sql(limit: int, *, after: bool, action: bool, entity: bool, actor: bool
     return f"{_COLUMNS}{c.bounds}{c.matches}{_ORDER}\nLIMIT {int(limit)}"
 
 
-# An object's page is looked for in two ways, each quick where the other may not be. A
-# single statement ("entity_id = $n OR entity_ids @> …", newest first) lets the planner
-# walk the whole log from its newest event when it expects the object often: seconds on a
-# log of millions for an object read rarely or never. Through the object's indexes instead,
-# every read event that names it is fetched and sorted: seconds for a case whose page
-# every caseworker opens every day. So the newest events are looked through first (the
-# frequent object's page is there), then the indexes (a rare object's events are few).
+# An object's page is looked for in two ways. A single statement ("entity_id = $n OR
+# entity_ids @> …", newest first) lets the planner walk the whole log from its newest event
+# when it expects the object often: 4 to 8 s on a log of millions for an object read rarely
+# or never. Finding all of the object's events and sorting them instead takes one scan of
+# the log for its reads: under row security the GIN index on entity_ids cannot serve a
+# supervisor (`@>` is not leakproof, so PostgreSQL applies it only after the policy),
+# about 1.5 s on the benchmark's log of 3.9 M events (docs/benchmarks.md, session 28). So
+# the newest events are looked through first, where a frequently read object's page is,
+# and the rest only for an object seldom read.
 
 
 @lru_cache(maxsize=128)
@@ -137,10 +139,10 @@ LIMIT {int(limit)}"""
 def object_page_sql(
     limit: int, *, after: bool, action: bool, entity: bool, actor: bool, since: bool, before: bool
 ) -> str:
-    """An object's events through its indexes, newest first: its changes by the btree index
-    on (municipality_code, entity_id, occurred_at, id), read in order; its reads by the GIN
-    index on entity_ids, every one found, then sorted (`OFFSET 0` keeps the planner from
-    walking the log newest first to find them)."""
+    """An object's events, newest first: its changes by the btree index on
+    (municipality_code, entity_id, occurred_at, id), read in order; its reads all found in
+    one scan (`OFFSET 0` keeps the planner from walking the log newest first instead, one
+    event at a time), then sorted."""
     c = _conditions(after=after, action=action, entity=entity, actor=actor, entity_id=True, since=since, before=before)
     where = f"{c.bounds}{c.matches}"
     changes = f"{_COLUMNS}{where}{_BY_CHANGE.format(c.object_param)}{_ORDER}\nLIMIT {int(limit)}"
