@@ -36,8 +36,8 @@ class BenchTarget:
 
 async def settle_audit_log(admin_url: str) -> None:
     """Seal what earlier runs left unsealed and vacuum the log, so that a run does not pay
-    for the one before it: the sealer's backlog, the dead rows its links left, and the GIN
-    index's pending list (docs/benchmarks.md, session 27)."""
+    for the one before it: the sealer's backlog and the dead rows its links left
+    (docs/benchmarks.md, session 27)."""
     async with admin_connection(admin_url) as conn:
         await audit_seal.seal_pending(conn)
         await conn.execute("VACUUM (ANALYZE) kizuna.audit_event")

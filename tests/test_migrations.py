@@ -21,20 +21,6 @@ def test_models_and_migrations_agree(urls: object) -> None:
     command.check(migrate.alembic_config(admin))
 
 
-def test_the_read_events_gin_index_keeps_a_larger_pending_list(urls: object) -> None:
-    """Migration 0034: the sealer's merges of the index's pending list stay rare."""
-    admin = urls.admin  # type: ignore[attr-defined]
-
-    async def options() -> list[str]:
-        async with admin_connection(admin) as conn:
-            found: list[str] = await conn.fetchval(
-                "SELECT reloptions FROM pg_class WHERE oid = 'kizuna.ix_audit_event_objects'::regclass"
-            )
-            return found
-
-    assert asyncio.run(options()) == ["gin_pending_list_limit=32768"]
-
-
 # A tenant's log of page reads by 50 staff, as a city's would hold: what the planner weighs
 # the filters against (on the test database's few events any index is as good as another).
 _BUSY_LOG = """

@@ -106,29 +106,31 @@ async def test_every_statement_of_a_tenants_sealing_goes_to_one_shard(admin: asy
     assert {sql: found for sql, found in tasks.items() if found != [1]} == {}
 
 
-# The storage options of the read events' GIN index on each of the log's placements; text
-# only (no type introspection, which takes seconds on a Citus node).
-GIN_OPTIONS = """
-SELECT i.indrelid::regclass::text AS relation, coalesce(array_to_string(c.reloptions, ','), '') AS options
+# The indexes of each of the log's placements, by name; text only (no type introspection,
+# which takes seconds on a Citus node).
+PLACEMENT_INDEXES = """
+SELECT i.indrelid::regclass::text AS relation, c.relname::text AS index
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-WHERE i.indrelid = ANY($1::text[]::regclass[]) AND starts_with(c.relname::text, 'ix_audit_event_objects')
+WHERE i.indrelid = ANY($1::text[]::regclass[])
 """
 
 
-async def _pending_list_options(citus_cluster: Cluster, coordinator_admin: asyncpg.Connection) -> dict[str, str]:
-    """The options of the read events' GIN index on each placement of the log."""
+async def _placement_indexes(citus_cluster: Cluster, coordinator_admin: asyncpg.Connection) -> dict[str, set[str]]:
+    """The index names (without the shard's suffix) of each placement of the log."""
     shards = await coordinator_admin.fetch(
-        "SELECT shard_name(s.logicalrelid, s.shardid) AS shard_name, n.nodeport"
+        "SELECT shard_name(s.logicalrelid, s.shardid) AS shard_name, s.shardid, n.nodeport"
         " FROM pg_dist_shard s JOIN pg_dist_placement p USING (shardid) JOIN pg_dist_node n USING (groupid)"
         " WHERE s.logicalrelid = 'kizuna.audit_event'::regclass"
     )
-    found: dict[str, str] = {}
+    found: dict[str, set[str]] = {}
     for node in (citus_cluster.coordinator, *citus_cluster.workers):
-        placed = [s["shard_name"] for s in shards if s["nodeport"] == node.port]
+        placed = {s["shard_name"].removeprefix("kizuna."): s["shardid"] for s in shards if s["nodeport"] == node.port}
         conn = await asyncpg.connect(node.admin_url())
         try:
             await conn.execute("SET citus.override_table_visibility = off")  # Citus hides shards from pg_class
-            found |= {r["relation"]: r["options"] for r in await conn.fetch(GIN_OPTIONS, placed)}
+            for row in await conn.fetch(PLACEMENT_INDEXES, [f"kizuna.{shard}" for shard in placed]):
+                shard = row["relation"].removeprefix("kizuna.")
+                found.setdefault(shard, set()).add(row["index"].removesuffix(f"_{placed[shard]}"))
         finally:
             await conn.close()
     assert shards
@@ -136,20 +138,11 @@ async def _pending_list_options(citus_cluster: Cluster, coordinator_admin: async
     return found
 
 
-async def test_every_placement_of_the_log_keeps_the_larger_pending_list(
+async def test_every_placement_of_the_log_has_the_readers_indexes_and_not_the_dropped_one(
     citus_cluster: Cluster, coordinator_admin: asyncpg.Connection
 ) -> None:
-    """Migration 0034's `gin_pending_list_limit` reaches every shard of the log, whether the
-    table was distributed after it (the shards' indexes are made with the coordinator's
-    options) or before it (the migration's ALTER INDEX, run on the coordinator, goes to
-    every shard): the sealer's merges stay rare on the workers too (docs/benchmarks.md)."""
-    option = "gin_pending_list_limit=32768"
-    assert set((await _pending_list_options(citus_cluster, coordinator_admin)).values()) == {option}
-    try:
-        await coordinator_admin.execute("ALTER INDEX kizuna.ix_audit_event_objects RESET (gin_pending_list_limit)")
-        assert set((await _pending_list_options(citus_cluster, coordinator_admin)).values()) == {""}
-    finally:
-        await coordinator_admin.execute(
-            "ALTER INDEX kizuna.ix_audit_event_objects SET (gin_pending_list_limit = 32768)"
-        )
-    assert set((await _pending_list_options(citus_cluster, coordinator_admin)).values()) == {option}
+    """Migrations 0035 and 0036 made their indexes on every shard of the log, and 0037's
+    DROP INDEX, run on the coordinator, took the read events' GIN index from every shard."""
+    for shard, indexes in (await _placement_indexes(citus_cluster, coordinator_admin)).items():
+        assert {"ix_audit_event_actor", "ix_audit_event_kind", "ix_audit_event_object"} <= indexes, shard
+        assert "ix_audit_event_objects" not in indexes, shard
