@@ -52,7 +52,7 @@ def _staff_in_row(name_column: str) -> Nested:
     return Nested(shape, present=Present(name_column))
 
 
-_CATEGORIES = {category.value: category for category in CarerCategory}
+_stored_category = member(CarerCategory, "category")
 _YOUNG_CARER = CarerCategory.YOUNG_CARER.value
 _CLOSED = CaseStage.CLOSED.value
 # One bound date a day for every row of a page: the day's 18th-birthday cut, as the
@@ -62,13 +62,11 @@ _adult_born_by = lru_cache(maxsize=4)(service.adult_born_by)
 
 def category_of(row: asyncpg.Record, today: dt.date) -> CarerCategory:
     """The category the case holds today (`workflow.category_at`); a closed case keeps the
-    one it closed with. (Every case of a page: the column is read once, the member looked
-    up directly.)"""
-    stored = row["category"]
-    if stored == _YOUNG_CARER and row["stage"] != _CLOSED and row["birth_date"] <= _adult_born_by(today):
+    one it closed with."""
+    if row["category"] == _YOUNG_CARER and row["stage"] != _CLOSED and row["birth_date"] <= _adult_born_by(today):
         return CarerCategory.YOUNG_ADULT_CARER
-    found = _CATEGORIES.get(stored)
-    return CarerCategory(stored) if found is None else found  # an unknown value raises as CarerCategory() does
+    stored: CarerCategory = _stored_category(row, today)
+    return stored
 
 
 @lru_cache(maxsize=128)
