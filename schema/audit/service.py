@@ -18,12 +18,15 @@ import asyncpg
 from kizuna.platform.database import TenantTransaction
 from kizuna.schema.relay import Keyset
 
+_EVENT = "a.id, a.seq, a.occurred_at, a.action, a.entity, a.entity_id, a.entity_ids, a.fields, a.role, a.request_id"
 # `subject` is the acting user's id as text (kizuna.subject); its issuer and subject name it.
-_COLUMNS = """
-SELECT a.id, a.seq, a.occurred_at, a.action, a.entity, a.entity_id, a.entity_ids, a.fields, a.role, a.request_id,
-       u.issuer AS actor_issuer, u.subject AS actor_subject
+_ACTOR = "u.issuer AS actor_issuer, u.subject AS actor_subject"
+_JOIN_ACTOR = "LEFT JOIN kizuna.app_user u ON u.id::text = a.subject"
+_COLUMNS = f"""
+SELECT {_EVENT},
+       {_ACTOR}
 FROM kizuna.audit_event a
-LEFT JOIN kizuna.app_user u ON u.id::text = a.subject
+{_JOIN_ACTOR}
 WHERE a.municipality_code = $1"""
 
 
@@ -66,22 +69,26 @@ def _conditions(
     matches: list[str] = []
     object_param = None
     n = 3 if after else 1
-    for sql, present, count in (
-        ("a.action = ${}", action, 1),
-        ("a.entity = ${}", entity, 1),
+    for sql, present, count, into in (
+        ("a.action = ${}", action, 1, matches),
+        ("a.entity = ${}", entity, 1, matches),
         # The actor's events by their own index (0035): `subject` is the user's id as text.
-        ("a.subject = (SELECT v.id::text FROM kizuna.app_user v WHERE v.issuer = ${} AND v.subject = ${})", actor, 2),
-        (None, entity_id, 1),
-        ("a.occurred_at >= ${}", since, 1),
-        ("a.occurred_at < ${}", before, 1),
+        (
+            "a.subject = (SELECT v.id::text FROM kizuna.app_user v WHERE v.issuer = ${} AND v.subject = ${})",
+            actor,
+            2,
+            matches,
+        ),
+        (None, entity_id, 1, None),
+        ("a.occurred_at >= ${}", since, 1, bounds),
+        ("a.occurred_at < ${}", before, 1, bounds),
     ):
         if not present:
             continue
-        if sql is None:
+        if sql is None or into is None:  # the object: each statement puts it its own way
             object_param = f"${n + 1}"
         else:
-            condition = " AND " + sql.format(*range(n + 1, n + 1 + count))
-            (bounds if sql.startswith("a.occurred_at") else matches).append(condition)
+            into.append(" AND " + sql.format(*range(n + 1, n + 1 + count)))
         n += count
     return _Conditions("".join(bounds), "".join(matches), object_param)
 
@@ -89,9 +96,9 @@ def _conditions(
 _ORDER = "\nORDER BY a.occurred_at DESC, a.id DESC"
 # One object's events: a change names its object in entity_id, a read event in entity_ids
 # (0023); no event names one both ways.
-_BY_CHANGE = " AND a.entity_id = {}"
-_BY_READ = " AND a.entity_ids @> ARRAY[{}::uuid]"
-_BY_EITHER = "(a.entity_id = {0} OR a.entity_ids @> ARRAY[{0}::uuid])"
+_BY_CHANGE = "a.entity_id = {0}"
+_BY_READ = "a.entity_ids @> ARRAY[{0}::uuid]"
+_BY_EITHER = f"({_BY_CHANGE} OR {_BY_READ})"
 
 
 @lru_cache(maxsize=128)
@@ -121,16 +128,15 @@ def recent_object_page_sql(
     recency index, read newest first as far as the window), newest first."""
     c = _conditions(after=after, action=action, entity=entity, actor=actor, entity_id=True, since=since, before=before)
     return f"""
-SELECT a.id, a.seq, a.occurred_at, a.action, a.entity, a.entity_id, a.entity_ids, a.fields, a.role, a.request_id,
-       u.issuer AS actor_issuer, u.subject AS actor_subject
+SELECT {_EVENT},
+       {_ACTOR}
 FROM (
-    SELECT a.id, a.seq, a.occurred_at, a.action, a.entity, a.entity_id, a.entity_ids, a.fields, a.role, a.request_id,
-           a.subject
+    SELECT {_EVENT}, a.subject
     FROM kizuna.audit_event a
     WHERE a.municipality_code = $1{c.bounds}{_ORDER}
     LIMIT {int(window)}
 ) a
-LEFT JOIN kizuna.app_user u ON u.id::text = a.subject
+{_JOIN_ACTOR}
 WHERE {_BY_EITHER.format(c.object_param)}{c.matches}{_ORDER}
 LIMIT {int(limit)}"""
 
@@ -145,10 +151,9 @@ def object_page_sql(
     event at a time), then sorted."""
     c = _conditions(after=after, action=action, entity=entity, actor=actor, entity_id=True, since=since, before=before)
     where = f"{c.bounds}{c.matches}"
-    changes = f"{_COLUMNS}{where}{_BY_CHANGE.format(c.object_param)}{_ORDER}\nLIMIT {int(limit)}"
-    reads = (
-        f"SELECT * FROM ({_COLUMNS}{where}{_BY_READ.format(c.object_param)}\nOFFSET 0) a{_ORDER}\nLIMIT {int(limit)}"
-    )
+    changes = f"{_COLUMNS}{where} AND {_BY_CHANGE.format(c.object_param)}{_ORDER}\nLIMIT {int(limit)}"
+    every_read = f"{_COLUMNS}{where} AND {_BY_READ.format(c.object_param)}\nOFFSET 0"
+    reads = f"SELECT * FROM ({every_read}) a{_ORDER}\nLIMIT {int(limit)}"
     return f"SELECT * FROM (({changes})\nUNION ALL\n({reads})) a{_ORDER}\nLIMIT {int(limit)}"
 
 
