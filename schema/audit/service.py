@@ -21,12 +21,11 @@ from kizuna.schema.relay import Keyset
 _EVENT = "a.id, a.seq, a.occurred_at, a.action, a.entity, a.entity_id, a.entity_ids, a.fields, a.role, a.request_id"
 # `subject` is the acting user's id as text (kizuna.subject); its issuer and subject name it.
 _ACTOR = "u.issuer AS actor_issuer, u.subject AS actor_subject"
-_JOIN_ACTOR = "LEFT JOIN kizuna.app_user u ON u.id::text = a.subject"
 _COLUMNS = f"""
 SELECT {_EVENT},
        {_ACTOR}
 FROM kizuna.audit_event a
-{_JOIN_ACTOR}
+LEFT JOIN kizuna.app_user u ON u.id::text = a.subject
 WHERE a.municipality_code = $1"""
 
 
@@ -136,7 +135,7 @@ FROM (
     WHERE a.municipality_code = $1{c.bounds}{_ORDER}
     LIMIT {int(window)}
 ) a
-{_JOIN_ACTOR}
+LEFT JOIN kizuna.app_user u ON u.id::text = a.subject
 WHERE {_BY_EITHER.format(c.object_param)}{c.matches}{_ORDER}
 LIMIT {int(limit)}"""
 
