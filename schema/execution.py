@@ -7,8 +7,10 @@ run again on every request: a fifth of a page's time. Here a document is parsed 
 token limit) and validated (standard rules plus depth and alias limits, and no
 introspection in production) once, and the prepared operation is cached by its text.
 
-This is also the seam where a compiled execution path can be put later (DESIGN section
-5): a `PreparedDocument` is what it would be generated from.
+The compiled path plugs in here (DESIGN section 5, issue 18): graphql-core's executor
+completes values through schema/compiled.py's plans, and a query of one root field is
+answered without graphql-core's executor at all (schema/compiled_root.py), graphql-core
+remaining the fallback of both.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from graphql import (
     specified_rules,
     validate,
 )
+from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationRule
 from strawberry import Schema
 from strawberry.execution.is_awaitable import optimized_is_awaitable
@@ -41,12 +44,15 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from kizuna.schema.compiled import PlanCache, compiled_executor
+from kizuna.schema.compiled_root import Outcome, RootPlan, RootPlans, execute_root, replay_root_fields, root_plan
 from kizuna.schema.cost import operation_cost
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 CACHED_DOCUMENTS = 256
+# strawberry's check is the fast one; graphql-core types it as a TypeGuard
+IS_AWAITABLE = cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +122,9 @@ class Executor:
         self.plans = PlanCache()
         self._fixed_costs: OrderedDict[int, tuple[OperationDefinitionNode, int]] = OrderedDict()
         self._executor_class = compiled_executor(self.plans) if compiled else None
+        self.roots = RootPlans()
+        if compiled:
+            replay_root_fields(self._graphql_schema)
 
     def cost(self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None) -> int:
         """What `operation` may cost with `variables` (schema/cost.py)."""
@@ -149,14 +158,51 @@ class Executor:
         variables: dict[str, Any] | None,
         operation_name: str | None,
     ) -> ExecutionResult:
+        plan = self._root_plan(document, context, variables, operation_name)
+        if plan is None:
+            return await self._execute(document, context, variables, operation_name, None)
+        answer = await execute_root(
+            plan, self._graphql_schema, context=context, variables=variables, is_awaitable=IS_AWAITABLE
+        )
+        if isinstance(answer, ExecutionResult):
+            self.roots.taken += 1
+            self.plans.compiled += 1  # the root field's value
+            return answer
+        return await self._execute(document, context, variables, operation_name, answer)
+
+    def _root_plan(
+        self, document: DocumentNode, context: Any, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> RootPlan | None:
+        """The document's root plan (schema/compiled_root.py), made on its first request."""
+        if self._executor_class is None:
+            return None
+        planned, plan = self.roots.get(document, operation_name)
+        if planned:
+            return plan
+        executor = self._executor_class.build(self._graphql_schema, document, None, context, variables, operation_name)
+        if not isinstance(executor, IncrementalExecutor):  # no such operation, or variables that do not coerce
+            return None
+        plan = root_plan(executor, self.plans, document)
+        self.roots.put(document, operation_name, plan)
+        return plan
+
+    async def _execute(
+        self,
+        document: DocumentNode,
+        context: Any,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        root: Outcome | None,
+    ) -> ExecutionResult:
+        """graphql-core's execution; `root`: what the root resolver already gave, if it ran."""
         outcome = execute(
             self._graphql_schema,
             document,
+            root_value=root,
             context_value=context,
             variable_values=variables,
             operation_name=operation_name,
-            # strawberry's check is the fast one; graphql-core types it as a TypeGuard
-            is_awaitable=cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable),
+            is_awaitable=IS_AWAITABLE,
             executor_class=self._executor_class,
         )
         return await outcome if isinstance(outcome, Awaitable) else outcome

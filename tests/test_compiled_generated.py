@@ -125,6 +125,9 @@ class Tally:
     """Executed documents of which the compiled path completed at least one value."""
     reached: int = 0
     """Answers (a document as a caller) without an error and with something in their data."""
+    rooted: int = 0
+    """Executed documents answered, as some caller, without graphql-core's executor
+    (schema/compiled_root.py)."""
 
 
 def as_json(result: ExecutionResult) -> bytes:
@@ -180,10 +183,11 @@ class Differential:
             return
         if self.compiled.cost(prepared.document, operation, None) > MAX_COST:
             return
-        completed_before = self.compiled.plans.compiled
+        completed_before, rooted_before = self.compiled.plans.compiled, self.compiled.roots.taken
         await asyncio.gather(*(self.answered_alike(caller, prepared.document) for caller in self.callers))
         self.tally.executed += 1
         self.tally.compiled += self.compiled.plans.compiled > completed_before
+        self.tally.rooted += self.compiled.roots.taken > rooted_before
 
 
 @pytest.fixture
@@ -234,3 +238,6 @@ def test_generated_documents_are_answered_alike(
     assert tally.executed >= tally.generated * 0.9, tally
     assert tally.compiled >= tally.executed * 0.4, tally
     assert tally.reached >= tally.executed * 0.5, tally
+    # Measured: 852 of 2,059 answered without graphql-core's executor (one root field whose
+    # value the compiled path completes; not `node`, whose type is an interface).
+    assert tally.rooted >= tally.executed * 0.3, tally
