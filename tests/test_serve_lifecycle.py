@@ -12,6 +12,7 @@ import asyncio
 import gc
 import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from kizuna.platform import embedded, provisioning
+from kizuna.platform.background import JOB_NICENESS
 from kizuna.platform.cli import main
 from kizuna.platform.serving import YOUNG_GENERATION_THRESHOLD, long_lived
 from kizuna.platform.settings import DEFAULT_DEV_ISSUER
@@ -268,13 +270,21 @@ def grant(data_dir: Path, subject: str) -> uuid.UUID:
 def test_the_jobs_beside_the_server_run_once(
     two_workers: tuple[subprocess.Popen[str], str], workers: dict[int, Pinned]
 ) -> None:
-    """The parent runs the sealer and the stats refresh, one process each; the workers run
-    none (each worker's app would otherwise start its own)."""
+    """The parent runs the sealer and the stats refresh, one process each, at a lower
+    priority than the server's; the workers run none (each worker's app would otherwise
+    start its own)."""
     process, _ = two_workers
-    children = psutil.Process(process.pid).children()
+    server = psutil.Process(process.pid)
+    children = server.children()
     jobs = [p for p in children if p.pid not in workers and "resource_tracker" not in " ".join(p.cmdline())]
     assert len(jobs) == 2, [p.cmdline() for p in children]
     assert all("spawn_main" in " ".join(p.cmdline()) for p in jobs)
+    lowered = min(19, server.nice() + JOB_NICENESS)
+    deadline = time.monotonic() + 10  # a job lowers its own priority once it has started
+    while any(p.nice() != lowered for p in jobs) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [p.nice() for p in jobs] == [lowered] * 2
+    assert all(psutil.Process(pid).nice() == server.nice() for pid in workers)
     assert all(psutil.Process(pid).children() == [] for pid in workers)
 
 
