@@ -75,6 +75,8 @@ async def test_a_sealed_chain_verifies_and_records_its_heads(chain: asyncpg.Conn
     rows = await chain.fetch(SEALED, UNSEEDED)
     assert [(h["seq"], h["hash"]) for h in heads] == [(2, rows[1]["hash"]), (4, rows[3]["hash"])]
     assert report.head == rows[3]["hash"]
+    # The sealer reads a read event's objects as text; here they are uuids: the same hashes.
+    assert isinstance(rows[1]["entity_ids"][0], uuid.UUID)
     assert audit.verify_chain(rows)
 
 
