@@ -551,7 +551,7 @@ def _add_record_keeping(commands: argparse._SubParsersAction[argparse.ArgumentPa
         dest="audit_command", required=True, metavar="AUDIT_COMMAND", help="what to do with the audit logs"
     )
     for name, text in (
-        ("seal", "chain the events written since the last seal (kizuna serve does so every second)"),
+        ("seal", "chain the events written since the last seal (kizuna serve does so four times a second)"),
         ("verify", "check every chain against its sealed heads; exit status 1 names the first broken link"),
     ):
         command = audit_commands.add_parser(name, help=text)
