@@ -4,8 +4,8 @@ For every request graphql-core builds an executor (the operation, its fragments,
 variables, an error collector), collects the root fields, builds the resolver's resolve
 info, reads the arguments, calls and awaits the resolver and completes its value, then
 builds the result: about 0.2 ms of a page's 1.4 ms of server time (docs/benchmarks.md).
-Most requests are a query of one root field (a page of cases, of referrals, one
-`node(id:)`) whose value the compiled path completes (schema/compiled.py). For those, what
+Most requests are a query of one root field (a page of cases, of referrals); where the
+compiled path completes its value (schema/compiled.py; not `node(id:)`, an interface), what
 does not change from one request to the next is worked out once per document (`RootPlan`):
 the root field, its resolve info but for the request's context, the completion function,
 and the arguments when the operation declares no variables. A request then coerces its
