@@ -104,9 +104,15 @@ def behaviour() -> Behaviour:
     return NOW
 
 
-async def both(query: str, variables: dict[str, Any] | None = None, operation: str | None = None) -> list[Any]:
-    """Plain and compiled JSON answers, the compiled executor, and each executor's calls."""
-    plain, compiled = plain_and_compiled(SCHEMA, introspection=True)
+async def both(
+    query: str,
+    variables: dict[str, Any] | None = None,
+    operation: str | None = None,
+    executors: tuple[Executor, Executor] | None = None,
+) -> list[Any]:
+    """Plain and compiled JSON answers, the compiled executor, and each executor's calls
+    (new executors unless `executors` are given)."""
+    plain, compiled = executors or plain_and_compiled(SCHEMA, introspection=True)
     plain_answer = await answers((plain,), query, variables, operation, "context")
     plain_calls = list(NOW.calls)
     NOW.calls.clear()
@@ -182,15 +188,21 @@ FAILING = [
 ]
 
 
+def assert_graphql_core_answered_with_one_call(
+    plain: bytes, compiled: bytes, executor: Executor, plain_calls: list[Any], calls: list[Any]
+) -> None:
+    """graphql-core answered, errors and all, and the resolver ran once on each path."""
+    assert compiled == plain
+    assert b'"errors":[]' not in plain
+    assert executor.roots.taken == 0
+    assert len(calls) == len(plain_calls) == 1
+
+
 class TestLeftToGraphQLCore:
     @pytest.mark.parametrize(("error", "query"), [c[1:] for c in FAILING], ids=[c[0] for c in FAILING])
     async def test_a_resolver_that_raises_is_not_called_again(self, error: Exception, query: str) -> None:
         NOW.error = error
-        plain, compiled, executor, plain_calls, calls = await both(query)
-        assert compiled == plain
-        assert b'"errors":[]' not in plain
-        assert executor.roots.taken == 0
-        assert len(calls) == len(plain_calls) == 1
+        assert_graphql_core_answered_with_one_call(*await both(query))
 
     @pytest.mark.parametrize(
         "items",
@@ -199,24 +211,21 @@ class TestLeftToGraphQLCore:
     )
     async def test_a_value_the_compiled_path_gives_up_is_completed_once_resolved(self, items: Any) -> None:
         NOW.items = items
-        plain, compiled, executor, plain_calls, calls = await both(PAGE)
-        assert compiled == plain
-        assert b'"errors":[]' not in plain
-        assert executor.roots.taken == 0
-        assert len(calls) == len(plain_calls) == 1
+        assert_graphql_core_answered_with_one_call(*await both(PAGE))
 
     @pytest.mark.parametrize(
         "variables", [{"n": "two"}, {"n": 2**40}, {}], ids=["a string", "an int too big", "a missing non-null"]
     )
     async def test_variables_that_do_not_coerce_are_graphql_cores_errors(self, variables: dict[str, Any]) -> None:
         query = "query($n: Int!) { page(first: $n) { items { name } } }"
-        executor = Executor(SCHEMA, introspection=False)
-        await answers((executor,), query, {"n": 1}, None, None)  # planned with good variables
+        executors = plain_and_compiled(SCHEMA)
+        await answers(executors[1:], query, {"n": 1}, None, None)  # planned with good variables
         NOW.calls.clear()
-        plain, compiled, executor, _, calls = await both(query, variables)
+        plain, compiled, executor, _, calls = await both(query, variables, executors=executors)
         assert compiled == plain
         assert b'"data":null' in plain
         assert calls == []
+        assert executor.roots.taken == 1  # the good variables' request only
 
     async def test_an_argument_that_does_not_coerce_is_graphql_cores_error(self) -> None:
         # `first` is an Int! with a default: a nullable variable may fill it, but not with null.
