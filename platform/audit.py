@@ -69,9 +69,15 @@ class Event:
 
 @lru_cache(maxsize=64)
 def insert_sql(rows: int) -> str:
-    """One statement for `rows` events; no RETURNING: the app roles may not read the log."""
+    """One statement for `rows` events; no RETURNING: the app roles may not read the log.
+
+    A read event's objects are bound as one array literal of text (`uuid_array_literal`):
+    asyncpg's array encoder checks every element against `collections.abc.Iterable`,
+    which cost a page's read audit (100 ids) 10 to 13 µs of the server's CPU more.
+    """
     values = ",\n    ".join(
-        f"($1, ${p}, $2, $3, $4::kizuna.app_role, ${p + 1}, ${p + 2}, ${p + 3}, ${p + 4}::uuid[], ${p + 5}::text[], $5)"
+        f"($1, ${p}, $2, $3, $4::kizuna.app_role, ${p + 1}, ${p + 2}, ${p + 3}, ${p + 4}::text::uuid[],"
+        f" ${p + 5}::text[], $5)"
         for p in range(2 + _SHARED, 2 + _SHARED + _PER_ROW * rows, _PER_ROW)
     )
     return (
@@ -151,12 +157,17 @@ async def record_many(scope: Scope, events: Sequence[Event]) -> None:
                 e.action,
                 e.entity,
                 e.entity_id,
-                None if e.entity_ids is None else list(e.entity_ids),
+                None if e.entity_ids is None else uuid_array_literal(e.entity_ids),
                 list(e.fields),
             )
             for e in batch
         )
         await scope.tx.execute(insert_sql(len(batch)), *shared, *itertools.chain.from_iterable(rows))
+
+
+def uuid_array_literal(ids: Iterable[uuid.UUID]) -> str:
+    """PostgreSQL's text form of a `uuid[]` (a UUID's text holds no comma, brace or quote)."""
+    return "{" + ",".join([str(key) for key in ids]) + "}"
 
 
 def canonical(event: Mapping[str, Any]) -> bytes:
