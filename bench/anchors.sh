@@ -6,7 +6,8 @@
 # KIZUNA_BENCH_TENANT (111007), KIZUNA_BENCH_SCALE (12: about 1,600 cases, near the
 # anchors' 1,500 per tenant), KIZUNA_BENCH_WORKERS (1; `kizuna serve --workers`) and
 # KIZUNA_BENCH_PAGE (cases, referrals or node: bench/anchor_target.py; KIZUNA_BENCH_READ_AUDIT=0
-# for the page without its read audit); the anchors serve
+# for the page without its read audit; KIZUNA_BENCH_EXTRA_ROUND_TRIPS=N for the page with N
+# more round trips to the database, bench/serve_with_extra_round_trips.py); the anchors serve
 # the cases page whatever Kizuna's is. Results land in the anchors' RESULTS_DIR (default
 # here: bench/results/anchors).
 set -euo pipefail
@@ -32,8 +33,11 @@ serve="-m kizuna.platform.cli"
 if [ "${KIZUNA_BENCH_READ_AUDIT:-1}" = 0 ]; then
   serve="'$repo/bench/serve_without_read_audit.py'"
   EXTRA_NAME="$EXTRA_NAME, read audit off"
+elif [ "${KIZUNA_BENCH_EXTRA_ROUND_TRIPS:-0}" != 0 ]; then
+  serve="'$repo/bench/serve_with_extra_round_trips.py'"
+  EXTRA_NAME="$EXTRA_NAME, $KIZUNA_BENCH_EXTRA_ROUND_TRIPS more round trips"
 fi
-export EXTRA_CMD="exec env KIZUNA_DATA_DIR='$data_dir' KIZUNA_RATE_LIMIT=1000000000000 '$repo/.venv/bin/python' $serve serve --port $port --workers ${KIZUNA_BENCH_WORKERS:-1}"
+export EXTRA_CMD="exec env KIZUNA_DATA_DIR='$data_dir' KIZUNA_RATE_LIMIT=1000000000000 KIZUNA_BENCH_EXTRA_ROUND_TRIPS='${KIZUNA_BENCH_EXTRA_ROUND_TRIPS:-0}' '$repo/.venv/bin/python' $serve serve --port $port --workers ${KIZUNA_BENCH_WORKERS:-1}"
 export RESULTS_DIR="${RESULTS_DIR:-$repo/bench/results/anchors}"
 mkdir -p "$RESULTS_DIR"
 "$anchors/run_all.sh"
