@@ -166,8 +166,12 @@ async def record_many(scope: Scope, events: Sequence[Event]) -> None:
 
 
 def uuid_array_literal(ids: Iterable[uuid.UUID]) -> str:
-    """PostgreSQL's text form of a `uuid[]` (a UUID's text holds no comma, brace or quote)."""
-    return "{" + ",".join([str(key) for key in ids]) + "}"
+    """PostgreSQL's text form of a `uuid[]`, each object as its 32 hex digits.
+
+    `.hex`, not `str()`: anything but a UUID (a text holding a comma) fails here instead of
+    naming more objects than were read.
+    """
+    return "{" + ",".join([key.hex for key in ids]) + "}"
 
 
 def canonical(event: Mapping[str, Any]) -> bytes:
