@@ -35,7 +35,7 @@ if [ "${KIZUNA_BENCH_READ_AUDIT:-1}" = 0 ]; then
   EXTRA_NAME="$EXTRA_NAME, read audit off"
 elif [ "${KIZUNA_BENCH_EXTRA_ROUND_TRIPS:-0}" != 0 ]; then
   serve="'$repo/bench/serve_with_extra_round_trips.py'"
-  EXTRA_NAME="$EXTRA_NAME, $KIZUNA_BENCH_EXTRA_ROUND_TRIPS more round trips"
+  EXTRA_NAME="$EXTRA_NAME, round trips +$KIZUNA_BENCH_EXTRA_ROUND_TRIPS"
 fi
 export EXTRA_CMD="exec env KIZUNA_DATA_DIR='$data_dir' KIZUNA_RATE_LIMIT=1000000000000 KIZUNA_BENCH_EXTRA_ROUND_TRIPS='${KIZUNA_BENCH_EXTRA_ROUND_TRIPS:-0}' '$repo/.venv/bin/python' $serve serve --port $port --workers ${KIZUNA_BENCH_WORKERS:-1}"
 export RESULTS_DIR="${RESULTS_DIR:-$repo/bench/results/anchors}"
