@@ -87,10 +87,10 @@ class TestVerifyChain:
 
 
 class TestUuidArrayLiteral:
-    def test_names_each_object_as_postgresql_reads_a_uuid_array(self) -> None:
-        ids = [uuid.UUID(int=1), uuid.UUID("2b1c7d0e-9a5f-4e3b-8c6d-0f1e2d3c4b5a")]
-        assert audit.uuid_array_literal(ids) == "{00000000000000000000000000000001,2b1c7d0e9a5f4e3b8c6d0f1e2d3c4b5a}"
-        assert audit.uuid_array_literal([]) == "{}"
+    async def test_names_each_object_as_postgresql_reads_a_uuid_array(self, admin_conn: asyncpg.Connection) -> None:
+        ids = [uuid.UUID(int=1), uuid.UUID("2b1c7d0e-9a5f-4e3b-8c6d-0f1e2d3c4b5a"), uuid.uuid4()]
+        for objects in (ids, ids[:1], []):
+            assert await admin_conn.fetchval("SELECT $1::text::uuid[]", audit.uuid_array_literal(objects)) == objects
 
     def test_an_object_that_is_not_a_uuid_is_refused_not_read_as_two(self) -> None:
         forged = f"{uuid.uuid4()},{uuid.uuid4()}"
