@@ -24,7 +24,6 @@ import datetime as dt
 import itertools
 import keyword
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -60,6 +59,7 @@ from graphql.language import Visitor, visit
 from graphql.pyutils import Path
 from strawberry.schema.types.base_scalars import isoformat
 
+from kizuna.schema.identity_cache import MISS, IdentityCache
 from kizuna.schema.rows import Column, Converted, Member, Nested, Present, Reader, Rows, RowShape, shapes_of
 
 CACHED_PLANS = 4096
@@ -438,29 +438,24 @@ def depends_on_variables(field_details_list: FieldDetailsList, fragments: dict[s
 
 
 class PlanCache:
-    """Compiled plans by (type, field nodes), for one schema. An entry holds its field
-    nodes, so their ids are not reused while it is kept; it goes with the least used."""
+    """Compiled plans by (type, field nodes), for one schema (`IdentityCache`)."""
 
     def __init__(self, size: int = CACHED_PLANS) -> None:
-        self._size = size
-        self._plans: OrderedDict[tuple[int, ...], tuple[tuple[Any, ...], Plan | None]] = OrderedDict()
+        self._plans: IdentityCache[Plan | None] = IdentityCache(size)
         self.compiled = 0
         """How many values the compiled path completed (the differential test reads it)."""
 
     def plan(
         self, executor: IncrementalExecutor, return_type: GraphQLOutputType, field_details_list: FieldDetailsList
     ) -> Plan | None:
-        key = (id(return_type), *(id(d.node) for d in field_details_list))
-        found = self._plans.get(key)
-        if found is not None:
-            self._plans.move_to_end(key)
-            return found[1]
+        made_from = (return_type, *(d.node for d in field_details_list))
+        plan = self._plans.get(made_from)
+        if plan is not MISS:
+            return plan
         plan = None
         if not depends_on_variables(field_details_list, executor.fragments):
             plan = _Compiler(executor).compile(return_type, field_details_list)
-        self._plans[key] = ((return_type, *(d.node for d in field_details_list)), plan)
-        if len(self._plans) > self._size:
-            self._plans.popitem(last=False)
+        self._plans.put(made_from, plan)
         return plan
 
 

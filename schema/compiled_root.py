@@ -22,14 +22,12 @@ twice and the answer, errors, paths and null propagation are exactly graphql-cor
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeGuard
 
 from graphql import (
-    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -47,6 +45,7 @@ from graphql.pyutils import Path, gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
 
 from kizuna.schema.compiled import Plan, PlanCache
+from kizuna.schema.identity_cache import IdentityCache
 
 # graphql-core's default for `execute`: the same variable errors either way.
 MAX_COERCION_ERRORS = 50
@@ -91,8 +90,6 @@ def replay_root_fields(schema: GraphQLSchema) -> None:
 class RootPlan:
     """What a query of one root field does the same on every request."""
 
-    document: DocumentNode
-    """Held so that the cache's key (its id) is not reused while the plan is kept."""
     operation: OperationDefinitionNode
     field: GraphQLField
     field_node: FieldNode
@@ -124,7 +121,7 @@ class RootPlan:
             return None
 
 
-def root_plan(executor: IncrementalExecutor, plans: PlanCache, document: DocumentNode) -> RootPlan | None:
+def root_plan(executor: IncrementalExecutor, plans: PlanCache) -> RootPlan | None:
     """The plan of `executor`'s operation, if it is a query of exactly one field of the
     query type, without directives, whose value the compiled path completes."""
     operation = executor.operation
@@ -156,7 +153,6 @@ def root_plan(executor: IncrementalExecutor, plans: PlanCache, document: Documen
         if all(isinstance(value, _IMMUTABLE) or value is None for value in arguments.values()):
             fixed = (executor.variable_values, arguments)
     return RootPlan(
-        document,
         operation,
         field,
         node,
@@ -187,7 +183,7 @@ async def execute_root(
     variable_values, field_arguments = arguments
     tracked: list[Awaitable[Any]] = []
     info = GraphQLResolveInfo(
-        plan.field_nodes[0].name.value,
+        plan.field_node.name.value,
         plan.field_nodes,
         plan.field.type,
         plan.parent_type,
@@ -237,24 +233,10 @@ async def _settle(tracked: list[Awaitable[Any]]) -> None:
         await asyncio.gather(*tracked, return_exceptions=True)
 
 
-class RootPlans:
-    """Root plans by (document, operation name); a document with none is remembered too.
-    An entry holds its document, so its id is not reused while it is kept."""
+class RootPlans(IdentityCache["RootPlan | None"]):
+    """Root plans by (document, operation name); a document with none is remembered too."""
 
     def __init__(self, size: int = CACHED_ROOTS) -> None:
-        self._size = size
-        self._plans: OrderedDict[tuple[int, str | None], tuple[DocumentNode, RootPlan | None]] = OrderedDict()
+        super().__init__(size)
         self.taken = 0
         """How many requests were answered by a root plan (the differential tests read it)."""
-
-    def get(self, document: DocumentNode, operation_name: str | None) -> tuple[bool, RootPlan | None]:
-        """(whether the document was planned, its plan)."""
-        found = self._plans.get((id(document), operation_name))
-        if found is None or found[0] is not document:
-            return False, None
-        return True, found[1]
-
-    def put(self, document: DocumentNode, operation_name: str | None, plan: RootPlan | None) -> None:
-        self._plans[id(document), operation_name] = (document, plan)
-        if len(self._plans) > self._size:
-            self._plans.popitem(last=False)

@@ -15,7 +15,6 @@ remaining the fallback of both.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +45,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from kizuna.schema.compiled import PlanCache, compiled_executor
 from kizuna.schema.compiled_root import Outcome, RootPlan, RootPlans, execute_root, replay_root_fields, root_plan
 from kizuna.schema.cost import operation_cost
+from kizuna.schema.identity_cache import MISS, IdentityCache
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -120,7 +120,7 @@ class Executor:
         self.prepare = lru_cache(maxsize=CACHED_DOCUMENTS)(self.parse_and_validate)
         _read_plain_fields_directly(self._graphql_schema)
         self.plans = PlanCache()
-        self._fixed_costs: OrderedDict[int, tuple[OperationDefinitionNode, int]] = OrderedDict()
+        self._fixed_costs: IdentityCache[int] = IdentityCache(CACHED_DOCUMENTS)
         self._executor_class = compiled_executor(self.plans) if compiled else None
         self.roots = RootPlans()
         if compiled:
@@ -130,15 +130,11 @@ class Executor:
         """What `operation` may cost with `variables` (schema/cost.py)."""
         if operation.variable_definitions:
             return operation_cost(self._graphql_schema, document, operation, variables)
-        # Without variables, an operation costs the same every time: weighed once. An
-        # entry holds its operation, so the id is not reused while it is kept.
-        found = self._fixed_costs.get(id(operation))
-        if found is not None and found[0] is operation:
-            return found[1]
-        cost = operation_cost(self._graphql_schema, document, operation, None)
-        self._fixed_costs[id(operation)] = (operation, cost)
-        if len(self._fixed_costs) > CACHED_DOCUMENTS:
-            self._fixed_costs.popitem(last=False)
+        # Without variables, an operation costs the same every time: weighed once.
+        cost = self._fixed_costs.get((operation,))
+        if cost is MISS:
+            cost = operation_cost(self._graphql_schema, document, operation, None)
+            self._fixed_costs.put((operation,), cost)
         return cost
 
     def parse_and_validate(self, query: str) -> PreparedDocument:
@@ -176,14 +172,14 @@ class Executor:
         """The document's root plan (schema/compiled_root.py), made on its first request."""
         if self._executor_class is None:
             return None
-        planned, plan = self.roots.get(document, operation_name)
-        if planned:
+        plan = self.roots.get((document,), operation_name)
+        if plan is not MISS:
             return plan
         executor = self._executor_class.build(self._graphql_schema, document, None, context, variables, operation_name)
         if not isinstance(executor, IncrementalExecutor):  # no such operation, or variables that do not coerce
             return None
-        plan = root_plan(executor, self.plans, document)
-        self.roots.put(document, operation_name, plan)
+        plan = root_plan(executor, self.plans)
+        self.roots.put((document,), plan, operation_name)
         return plan
 
     async def _execute(

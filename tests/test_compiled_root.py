@@ -17,6 +17,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from kizuna.schema.execution import Executor
+from kizuna.schema.identity_cache import MISS
 from kizuna.tests.test_compiled import answers, plain_and_compiled
 
 
@@ -166,8 +167,8 @@ class TestAnsweredWithoutTheExecutor:
         await answers((executor,), query, None, None, None)
         document = executor.prepare(query).document
         assert document is not None
-        planned, plan = executor.roots.get(document, None)
-        assert planned
+        plan = executor.roots.get((document,))
+        assert plan is not MISS
         assert plan is not None
         assert (plan.fixed is not None) is fixed
         await answers((executor,), query, None, None, None)
